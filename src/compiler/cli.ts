@@ -1,0 +1,71 @@
+/**
+ * `bdlc`: the command-line interface. Exit codes: 0 success, 1 user error (bad `.bdl`,
+ * bad flag, missing file: one clear message, no stack trace), 2 internal error.
+ *
+ * Each command lives in src/compiler/commands/ and is loaded only when run, so that
+ * `bdlc check` does not pay for the SVG renderer or the code emitter at start-up.
+ */
+import { UsageError, type Command, type Io } from "./commands/command.js";
+import { suggest } from "./suggest.js";
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  check: { summary: "parse, resolve and validate .bdl files", load: async () => (await import("./commands/check.js")).check },
+  fmt: { summary: "format .bdl files canonically", load: async () => (await import("./commands/fmt.js")).fmt },
+  print: { summary: "print a model with every extends and import resolved", load: async () => (await import("./commands/print.js")).print },
+  diff: { summary: "architecture diff of two resolved models", load: async () => (await import("./commands/diff.js")).diff },
+  params: { summary: "count parameters (encoder, total, breakdown)", load: async () => (await import("./commands/params.js")).params },
+  graph: { summary: "draw the architecture as SVG", load: async () => (await import("./commands/graph.js")).graph },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    "Usage: bdlc <command> [options]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Run `bdlc <command> --help` for a command's options.",
+  ].join("\n");
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
+  err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
+  isTerminal: Boolean(process.stderr.isTTY),
+};
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.out(usage());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    io.out("bdlc 0.1.0");
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    const hint = suggest(name, Object.keys(COMMANDS));
+    io.err(`bdlc: unknown command '${name}'.${hint ? ` Did you mean '${hint}'?` : ""}\n\n${usage()}`);
+    return 1;
+  }
+  try {
+    const command = await entry.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out(command.help);
+      return 0;
+    }
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`bdlc ${name}: ${e.message}`);
+      return 1;
+    }
+    const detail = process.env["BDL_DEBUG"] ? `\n${(e as Error).stack}` : " (set BDL_DEBUG=1 for the stack trace)";
+    io.err(`bdlc ${name}: internal error: ${(e as Error).message ?? String(e)}${detail}`);
+    return 2;
+  }
+}

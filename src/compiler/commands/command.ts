@@ -1,0 +1,110 @@
+/** What every `bdlc` command shares: its shape, flag parsing, and loading the models it works on. */
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { models } from "../ast.js";
+import { checkFile, type CheckedProgram } from "../check.js";
+import { hasErrors, renderLine, renderWithFrame, type Diagnostic } from "../diagnostics.js";
+import type { ParseCache } from "../program.js";
+import type { Resolution } from "../resolve.js";
+import { suggest } from "../suggest.js";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether diagnostics go to a person (code frames) or to a program (one line each). */
+  isTerminal: boolean;
+}
+
+export interface Command {
+  help: string;
+  /** Returns the exit code. Throws `UsageError` for a bad invocation. */
+  run(args: readonly string[], io: Io): Promise<number>;
+}
+
+/** A mistake in how the command was called: shown as one line, exit code 1. */
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export function parseFlags<O extends Options>(args: readonly string[], options: O, help: string) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const message = (e as Error).message;
+    const flag = /'(-{1,2}[^',\s]+)/.exec(message)?.[1];
+    const hint = flag?.startsWith("--") ? suggest(flag.slice(2), Object.keys(options)) : undefined;
+    const firstLine = message.split("\n")[0]!.replace(/\. To specify a positional.*$/, "");
+    throw new UsageError(`${firstLine}${hint ? ` Did you mean '--${hint}'?` : ""}\n\n${help}`);
+  }
+}
+
+export function renderDiagnostics(diagnostics: readonly Diagnostic[], io: Io): string {
+  return diagnostics.map((d) => (io.isTerminal ? renderWithFrame(d) : renderLine(d))).join("\n");
+}
+
+/**
+ * Check `file`; on errors, print them and return null (the caller exits 1). Warnings are
+ * printed and do not stop the command.
+ */
+export function loadChecked(file: string, io: Io, cache?: ParseCache): CheckedProgram | null {
+  const checked = checkFile(file, cache);
+  if (checked.diagnostics.length > 0) io.err(renderDiagnostics(checked.diagnostics, io));
+  return hasErrors(checked.diagnostics) ? null : checked;
+}
+
+/**
+ * The models a command works on: `name` if given, else every model the file itself
+ * declares (not the ones it imports).
+ */
+export function selectModels(checked: CheckedProgram, file: string, name: string | undefined): Resolution[] {
+  if (name !== undefined) {
+    const r = checked.resolutions.get(name);
+    if (!r) {
+      const hint = suggest(name, checked.resolutions.keys());
+      throw new UsageError(`no model named '${name}' in ${file}.${hint ? ` Did you mean '${hint}'?` : ""}`);
+    }
+    return [r];
+  }
+  const own = checked.program.entry ? models(checked.program.entry).map((d) => d.name.text) : [];
+  if (own.length === 0) throw new UsageError(`${file} declares no model.`);
+  return own.map((n) => checked.resolutions.get(n)!).filter(Boolean);
+}
+
+/** Exactly one model, for commands that draw or compare one. */
+export function selectOne(checked: CheckedProgram, file: string, name: string | undefined): Resolution {
+  const chosen = selectModels(checked, file, name);
+  if (chosen.length > 1) {
+    throw new UsageError(
+      `${file} declares several models (${chosen.map((r) => r.model.name).join(", ")}); choose one with --model NAME or FILE:NAME.`,
+    );
+  }
+  return chosen[0]!;
+}
+
+/** `FILE.bdl:NAME` → file and name; a plain path has no name. */
+export function splitModelRef(ref: string): { file: string; name: string | undefined } {
+  const m = /^(.*\.bdl):([^/\\:]+)$/.exec(ref);
+  return m ? { file: m[1]!, name: m[2]! } : { file: ref, name: undefined };
+}
+
+export function teacherOf(checked: CheckedProgram, r: Resolution): Resolution | null {
+  const t = r.model.teacher;
+  return t ? (checked.resolutions.get(t.model) ?? null) : null;
+}
+
+export function requirePositionals(positionals: string[], min: number, max: number, what: string, help: string): void {
+  if (positionals.length < min) throw new UsageError(`missing ${what}.\n\n${help}`);
+  if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'.\n\n${help}`);
+}
+
+/** Write then rename, so an interrupted run never leaves a half-written file under the real name. */
+export function writeAtomically(path: string, text: string): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(temp, text);
+    renameSync(temp, path);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new UsageError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}

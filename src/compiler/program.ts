@@ -1,0 +1,142 @@
+/**
+ * A program: one entry file and everything it imports, parsed, with every model in the
+ * import closure indexed by name. Import cycles and duplicate model names are found here.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { imports, models, type FileNode, type ImportDecl, type ModelDecl } from "./ast.js";
+import { Diag, diagnostic, type Diagnostic } from "./diagnostics.js";
+import { parseSource } from "./parse.js";
+import { spanOf, type Source } from "./source.js";
+
+/** Larger inputs are refused before lexing: no model file is anywhere near this size. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/** The reference models shipped with the package, found when an import is not beside the importer. */
+export const BUILTIN_MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
+
+export interface CompilerHost {
+  /** Returns the file's text, or throws an error whose message says why it cannot. */
+  readFile(filePath: string): string;
+  fileExists(filePath: string): boolean;
+}
+
+export const nodeHost: CompilerHost = {
+  readFile(filePath) {
+    const stat = statSync(filePath);
+    if (stat.isDirectory()) throw new Error("it is a directory");
+    if (stat.size > MAX_FILE_BYTES) throw new Error(`it is ${stat.size} bytes; model files are limited to ${MAX_FILE_BYTES}`);
+    const buffer = readFileSync(filePath);
+    if (buffer.includes(0)) throw new Error("it is a binary file, not .bdl text");
+    return buffer.toString("utf8");
+  },
+  fileExists(filePath) {
+    return existsSync(filePath);
+  },
+};
+
+export interface ModelEntry {
+  decl: ModelDecl;
+  file: FileNode;
+}
+
+export interface Program {
+  /** The entry file (null when it could not be read). */
+  entry: FileNode | null;
+  files: FileNode[];
+  /** Every model of the import closure, by name. */
+  models: Map<string, ModelEntry>;
+  diagnostics: Diagnostic[];
+}
+
+/** Parses each file once even when several programs (one per `check` argument) import it. */
+export class ParseCache {
+  private readonly parsed = new Map<string, { ast: FileNode; diagnostics: Diagnostic[] } | { error: string }>();
+
+  constructor(readonly host: CompilerHost = nodeHost) {}
+
+  get(displayPath: string): { ast: FileNode; diagnostics: Diagnostic[] } | { error: string } {
+    const key = path.resolve(displayPath);
+    let result = this.parsed.get(key);
+    if (!result) {
+      try {
+        const source: Source = { path: displayPath, text: this.host.readFile(displayPath) };
+        result = parseSource(source);
+      } catch (e) {
+        result = { error: describeReadError(e) };
+      }
+      this.parsed.set(key, result);
+    }
+    return result;
+  }
+}
+
+function describeReadError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "ENOENT") return "no such file";
+  if (err.code === "EACCES") return "permission denied";
+  if (err.code === "EISDIR") return "it is a directory";
+  return err.message ?? String(e);
+}
+
+export function loadProgram(entryPath: string, cache: ParseCache = new ParseCache()): Program {
+  const program: Program = { entry: null, files: [], models: new Map(), diagnostics: [] };
+  const visited = new Set<string>();
+  const stack: string[] = [];
+
+  const visit = (displayPath: string, via: ImportDecl | null): FileNode | null => {
+    const key = path.resolve(displayPath);
+    if (stack.includes(key)) {
+      const cycle = [...stack.slice(stack.indexOf(key)), key].map((p) => path.relative(process.cwd(), p) || p);
+      program.diagnostics.push(diagnostic(Diag.ImportCycle, via!.path.span, [cycle.join(" -> ")]));
+      return null;
+    }
+    if (visited.has(key)) return null;
+    visited.add(key);
+    const parsed = cache.get(displayPath);
+    if ("error" in parsed) {
+      const span = via ? via.path.span : spanOf({ path: displayPath, text: "" }, 0, 0);
+      program.diagnostics.push(diagnostic(Diag.CannotReadFile, span, [displayPath, parsed.error]));
+      return null;
+    }
+    program.files.push(parsed.ast);
+    program.diagnostics.push(...parsed.diagnostics);
+    stack.push(key);
+    for (const imp of imports(parsed.ast)) visit(resolveImport(displayPath, imp.path.value, cache.host), imp);
+    stack.pop();
+    return parsed.ast;
+  };
+
+  program.entry = visit(entryPath, null);
+  indexModels(program);
+  return program;
+}
+
+/** Relative to the importing file; failing that, a reference model shipped with bdl. */
+export function resolveImport(importer: string, spec: string, host: CompilerHost): string {
+  const local = path.normalize(path.join(path.dirname(importer), spec));
+  if (host.fileExists(local)) return local;
+  const builtin = path.join(BUILTIN_MODELS_DIR, spec);
+  if (!path.isAbsolute(spec) && !spec.startsWith(".") && host.fileExists(builtin)) {
+    return path.relative(process.cwd(), builtin) || builtin;
+  }
+  return local;
+}
+
+function indexModels(program: Program): void {
+  for (const file of program.files) {
+    for (const decl of models(file)) {
+      const existing = program.models.get(decl.name.text);
+      if (existing) {
+        program.diagnostics.push(
+          diagnostic(Diag.DuplicateModel, decl.name.span, [decl.name.text, existing.file.source.path], {
+            related: [{ span: existing.decl.name.span, message: "first declared here" }],
+          }),
+        );
+        continue;
+      }
+      program.models.set(decl.name.text, { decl, file });
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/** What a check rule sees: one resolved model, its teacher, and a way to report against a property. */
+import type { CatalogEntry, Diagnostic, RelatedInfo } from "../diagnostics.js";
+import { diagnostic } from "../diagnostics.js";
+import type { ResolvedModel } from "../model.js";
+import type { Resolution } from "../resolve.js";
+import type { Span } from "../source.js";
+
+export interface RuleContext {
+  readonly model: ResolvedModel;
+  readonly resolution: Resolution;
+  /** The teacher's resolution when the model has a teacher that resolves; null otherwise. */
+  readonly teacher: Resolution | null;
+  /** Names of every model in scope, for "did you mean". */
+  readonly modelNames: readonly string[];
+  /** Span of the declaration that set `path`, falling back to the nearest enclosing path, then the model's name. */
+  at(path: string): Span;
+  report(entry: CatalogEntry, span: Span, args?: readonly (string | number)[], extra?: { related?: RelatedInfo[]; suggestion?: string }): void;
+}
+
+export type Rule = (ctx: RuleContext) => void;
+
+export function makeContext(
+  resolution: Resolution,
+  teacher: Resolution | null,
+  modelNames: readonly string[],
+  sink: Diagnostic[],
+): RuleContext {
+  return {
+    model: resolution.model,
+    resolution,
+    teacher,
+    modelNames,
+    at(path) {
+      for (let p = path; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
+        const span = resolution.origins.get(p);
+        if (span) return span;
+      }
+      return resolution.origins.get("model")!;
+    },
+    report(entry, span, args = [], extra = {}) {
+      sink.push(diagnostic(entry, span, args, extra));
+    },
+  };
+}
