@@ -104,7 +104,7 @@ class DeclarationReader {
     const type = (MODEL_PROPERTIES as Record<string, PropertyType>)[key];
     if (!type) {
       const hint = suggest(key, MEMBER_NAMES);
-      this.report(diagnostic(Diag.UnknownProperty, s.key.span, [key, "a model", didYouMean(hint)], hint ? { suggestion: hint } : {}));
+      this.report(diagnostic(Diag.UnknownProperty, s.key.span, [key, `model '${this.info.decl.name.text}'`, didYouMean(hint)], hint ? { suggestion: hint } : {}));
       return;
     }
     this.store(key, key, type, s, this.info.settings);

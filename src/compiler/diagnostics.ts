@@ -39,7 +39,6 @@ export const Diag = {
   DuplicateModel: entry("BDL012", "Model '{0}' is declared more than once (also in {1})."),
   UnknownModel: entry("BDL013", "Unknown model '{0}'.{1}"),
   ExtendsCycle: entry("BDL014", "Extends cycle: {0}."),
-  NoModels: entry("BDL015", "No model named '{0}' in {1}.{2}"),
 
   UnknownProperty: entry("BDL020", "Unknown property '{0}' in {1}.{2}"),
   UnknownBlock: entry("BDL021", "Unknown block '{0}'.{1}"),
@@ -69,7 +68,6 @@ export const Diag = {
 
   MaskFractionsSum: entry("BDL060", "Masking fractions mask {0} + random {1} + keep {2} = {3}, but they must sum to 1."),
   DuplicatesWithDynamic: entry("BDL061", "'duplicates' only applies to 'schedule static'; this model's schedule is dynamic."),
-  BadNgram: entry("BDL062", "'unit ngram N' needs N ≥ 1, not {0}."),
 
   TeacherUnknown: entry("BDL070", "Unknown teacher model '{0}'.{1}"),
   InitLayersLength: entry("BDL071", "'init layers' lists {0} teacher layers, but the student has {1} layers."),
@@ -81,7 +79,6 @@ export const Diag = {
   UnknownExpectKey: entry("BDL081", "Unknown expectation '{0}'.{1}"),
 
   SpecialIdOutOfVocab: entry("BDL090", "Special token '{0}' has id {1}, outside the vocabulary (0..{2})."),
-  UnknownSpecialToken: entry("BDL091", "Unknown special token '{0}'.{1}"),
   SpecialIdClash: entry("BDL092", "Special tokens '{0}' and '{1}' share id {2}."),
   SeqBeyondPositions: entry("BDL093", "'train seq' ({0}) is longer than the {1} learned positions."),
 } as const satisfies Record<string, CatalogEntry>;

@@ -101,7 +101,7 @@ export function loadProgram(entryPath: string, cache: ParseCache = new ParseCach
       return null;
     }
     program.files.push(parsed.ast);
-    program.diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.diagnostics) program.diagnostics.push(d); // not push(...): a file may have more diagnostics than a call has arguments
     stack.push(key);
     for (const imp of imports(parsed.ast)) visit(resolveImport(displayPath, imp.path.value, cache.host), imp);
     stack.pop();

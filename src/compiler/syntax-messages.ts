@@ -25,7 +25,7 @@ function tokenLabel(t: TokenType): string {
 
 export const syntaxErrorMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual }) {
-    return `Expected ${tokenLabel(expected)} but found ${describeToken(actual)}.`;
+    return `Expected ${expected === EOF ? RULE_EXPECTS["file"] : tokenLabel(expected)} but found ${describeToken(actual)}.`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
     return `Expected 'model' or 'import' but found ${describeToken(firstRedundant)}.`;

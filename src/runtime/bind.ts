@@ -1,0 +1,17 @@
+import { tf, type Tensor1D, type Tensor2D } from "./tf.js";
+
+/** Typed access to a graph's parameters by name, checking each tensor's rank as it binds. */
+export interface TensorGetter<Name extends string> {
+  t1(name: Name): Tensor1D;
+  t2(name: Name): Tensor2D;
+}
+
+export function tensorGetter<Name extends string>(lookup: (name: Name) => tf.Tensor | undefined): TensorGetter<Name> {
+  const get = (name: Name, rank: number): tf.Tensor => {
+    const t = lookup(name);
+    if (!t) throw new Error(`missing parameter '${name}'`);
+    if (t.rank !== rank) throw new Error(`parameter '${name}' has shape [${t.shape}], expected rank ${rank}`);
+    return t;
+  };
+  return { t1: (n) => get(n, 1) as Tensor1D, t2: (n) => get(n, 2) as Tensor2D };
+}

@@ -1,0 +1,86 @@
+/**
+ * Hugging Face tensors ↔ a model's parameters. Reading checks that the file holds
+ * exactly the model's tensors (under the pretraining class's names or the base model's,
+ * without its prefix), with the right shapes; tied tensors are stored once, as Hugging
+ * Face saves them.
+ */
+import type { ResolvedModel } from "../../compiler/model.js";
+import { parameterTable } from "../parameters.js";
+import { hfNaming, type HfNaming } from "./hf-names.js";
+import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
+
+/** Parameter values by our names, as float32 arrays in our layout (kernels [in, out]). */
+export type WeightMap = Map<string, { shape: number[]; values: Float32Array }>;
+
+export class WeightsError extends Error {}
+
+/** Buffers Hugging Face may save that are not parameters. */
+const NOT_PARAMETERS = /(^|\.)(position_ids|token_type_ids)$/;
+
+export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label: string): WeightMap {
+  const naming = hfNaming(model);
+  const prefix = `${naming.family}.`;
+  // Base-model checkpoints (BertModel, …) store encoder tensors without the class prefix.
+  const stored = (hf: string): TensorEntry | undefined =>
+    file.tensors.get(hf) ?? (hf.startsWith(prefix) ? file.tensors.get(hf.slice(prefix.length)) : undefined);
+  const shapes = new Map(parameterTable(model).map((p) => [p.name, p.shape]));
+  const weights: WeightMap = new Map();
+  const missing: string[] = [];
+  const used = new Set<string>();
+  for (const { name, hf, transpose } of naming.names) {
+    const entry = stored(hf);
+    if (!entry) {
+      missing.push(hf);
+      continue;
+    }
+    used.add(entry.name);
+    const expected = shapes.get(name)!;
+    const shape = transpose ? [...entry.shape].reverse() : entry.shape;
+    if (shape.join(",") !== expected.join(",")) {
+      throw new WeightsError(
+        `${label}: tensor '${entry.name}' has shape [${entry.shape}], but model '${model.name}' needs [${transpose ? [...expected].reverse() : expected}]`,
+      );
+    }
+    const values = toFloat32(entry);
+    weights.set(name, { shape: expected, values: transpose ? transpose2d(values, entry.shape[0]!, entry.shape[1]!) : values });
+  }
+  if (missing.length > 0) {
+    throw new WeightsError(`${label}: missing ${missing.length} tensor(s) model '${model.name}' needs: ${preview(missing)}`);
+  }
+  const unexpected = [...file.tensors.keys()].filter(
+    (k) => !used.has(k) && !NOT_PARAMETERS.test(k) && !(k in naming.tiedAliases) && !isTiedCopy(k, naming),
+  );
+  if (unexpected.length > 0) {
+    throw new WeightsError(`${label}: ${unexpected.length} tensor(s) that model '${model.name}' does not have: ${preview(unexpected)}`);
+  }
+  return weights;
+}
+
+/** Tensors in Hugging Face layout and names, tied tensors once, sorted as `save_pretrained` writes them. */
+export function weightsToHf(weights: WeightMap, model: ResolvedModel): { entries: TensorEntry[]; naming: HfNaming } {
+  const naming = hfNaming(model);
+  const entries = naming.names.map(({ name, hf, transpose }) => {
+    const w = weights.get(name);
+    if (!w) throw new WeightsError(`no value for parameter '${name}'`);
+    const [rows, cols] = w.shape as [number, number];
+    return transpose ? fromFloat32(hf, [cols, rows], transpose2d(w.values, rows, cols)) : fromFloat32(hf, w.shape, w.values);
+  });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { entries, naming };
+}
+
+/** Some exporters also store the tied decoder under its own name; accept it when it is a tied alias's target name. */
+function isTiedCopy(name: string, naming: HfNaming): boolean {
+  return Object.keys(naming.tiedAliases).some((alias) => alias === name);
+}
+
+/** [rows, cols] row-major → [cols, rows] row-major. */
+export function transpose2d(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
+  return out;
+}
+
+function preview(names: string[]): string {
+  return names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
+}

@@ -1,0 +1,22 @@
+/**
+ * What compiled training graphs import: TensorFlow.js and the building blocks of a
+ * BERT-family encoder, its heads and its objectives. Generated code reaches the runtime
+ * only through this module (`bdl/runtime`).
+ */
+export { tf } from "./tf.js";
+export type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from "./tf.js";
+export type { ResolvedModel as ModelConfig } from "../compiler/model.js";
+export type { ParamSpec } from "./parameters.js";
+
+export { dense, type DenseParams } from "./layers/dense.js";
+export { layerNorm, type LayerNormParams } from "./layers/layer-norm.js";
+export { dropout, EVAL, stepRandomness, type Randomness } from "./layers/dropout.js";
+export { embeddings, positionIds, projectEmbeddings, type EmbeddingParams, type EmbeddingOptions } from "./layers/embeddings.js";
+export { attentionBias, selfAttention, type AttentionParams, type AttentionOptions } from "./layers/attention.js";
+export { feedForward, type FeedForwardParams, type FeedForwardOptions } from "./layers/feed-forward.js";
+export { flattenPositions, mlmLogits, pooler, type MlmHeadParams } from "./layers/heads.js";
+export { crossEntropy, IGNORE } from "./objectives/cross-entropy.js";
+export { distillLoss } from "./objectives/distill.js";
+export { cosineLoss } from "./objectives/cosine.js";
+export { selectRows } from "./objectives/select.js";
+export { tensorGetter, type TensorGetter } from "./bind.js";

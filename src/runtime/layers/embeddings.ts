@@ -1,0 +1,58 @@
+/** Token + position (+ segment) embeddings, LayerNorm, dropout, and ALBERT's E→H projection. */
+import { tf, type Tensor2D, type Tensor3D } from "../tf.js";
+import { dense, type DenseParams } from "./dense.js";
+import { dropout, type Randomness } from "./dropout.js";
+import { embeddingLookup } from "./embedding-lookup.js";
+import { layerNorm, type LayerNormParams } from "./layer-norm.js";
+
+export interface EmbeddingParams {
+  word: Tensor2D;
+  position: Tensor2D;
+  /** Null when the model has no segment embeddings (`segments 0`). */
+  segment: Tensor2D | null;
+  norm: LayerNormParams;
+}
+
+export interface EmbeddingOptions {
+  normEps: number;
+  dropout: number;
+  /** Word-embedding row whose lookup gets no gradient (the pad id), as in Hugging Face. */
+  padId: number;
+  /** Position-embedding row that gets no lookup gradient: RoBERTa's padding row; null for BERT. */
+  positionPadId: number | null;
+}
+
+/**
+ * Position ids. With offset 0 (BERT): 0, 1, 2, … With an offset (RoBERTa: padding_idx + 1 = 2),
+ * real tokens count up from the offset and padding tokens get offset − 1, as Hugging Face's
+ * `create_position_ids_from_input_ids` does.
+ */
+export function positionIds(inputIds: tf.Tensor2D, offset: number, padId: number): tf.Tensor2D {
+  const [batch, seq] = inputIds.shape;
+  if (offset === 0) return tf.tile(tf.expandDims(tf.range(0, seq, 1, "int32"), 0), [batch, 1]) as tf.Tensor2D;
+  const real = tf.cast(tf.notEqual(inputIds, padId), "int32");
+  // cumsum(real) · real + (offset − 1): 1-based count of real tokens, shifted past the pad row.
+  return tf.add(tf.mul(tf.cumsum(real, 1), real), offset - 1) as tf.Tensor2D;
+}
+
+/** [B, S] ids → [B, S, E] (E = factorized width or hidden). */
+export function embeddings(
+  p: EmbeddingParams,
+  inputIds: tf.Tensor2D,
+  tokenTypeIds: tf.Tensor2D | null,
+  positions: tf.Tensor2D,
+  options: EmbeddingOptions,
+  random: Randomness,
+): Tensor3D {
+  let sum = tf.add(embeddingLookup(p.word, inputIds, options.padId), embeddingLookup(p.position, positions, options.positionPadId));
+  if (p.segment) {
+    const types = tokenTypeIds ?? tf.zerosLike(inputIds);
+    sum = tf.add(sum, embeddingLookup(p.segment, types, null));
+  }
+  return dropout(layerNorm(sum as Tensor3D, p.norm, options.normEps), options.dropout, random);
+}
+
+/** ALBERT's `embedding_hidden_mapping_in`: [B, S, E] → [B, S, H]. */
+export function projectEmbeddings(x: Tensor3D, p: DenseParams): Tensor3D {
+  return dense(x, p);
+}

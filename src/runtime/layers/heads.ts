@@ -1,0 +1,36 @@
+/** Pretraining heads: the pooler, the MLM head (decoder tied to the word embeddings), and sentence-pair classifiers. */
+import type { Activation } from "../../compiler/model.js";
+import { tf, type Tensor1D, type Tensor2D, type Tensor3D } from "../tf.js";
+import { activation } from "./activations.js";
+import { dense, type DenseParams } from "./dense.js";
+import { layerNorm, type LayerNormParams } from "./layer-norm.js";
+
+/** tanh(dense(h[:, 0])): the [CLS] summary that NSP/SOP classify. [B, S, H] → [B, H] */
+export function pooler(h: Tensor3D, p: DenseParams): Tensor2D {
+  const [batch, , hidden] = h.shape;
+  const cls = tf.reshape(tf.slice(h, [0, 0, 0], [batch, 1, hidden]), [batch, hidden]);
+  return tf.tanh(dense(cls, p)) as Tensor2D;
+}
+
+export interface MlmHeadParams {
+  transform: DenseParams;
+  norm: LayerNormParams;
+  /** The decoder's own bias; its weight is the word-embedding table (weight tying). */
+  bias: Tensor1D;
+}
+
+/**
+ * [N, H] → [N, V]: dense H→E, activation, LayerNorm, then the transpose of the word
+ * embeddings. Tying the decoder to the embeddings means one [V, E] tensor gets gradient
+ * from both the lookup and the output.
+ */
+export function mlmLogits(h: Tensor2D, p: MlmHeadParams, wordEmbeddings: Tensor2D, act: Activation, normEps: number): Tensor2D {
+  const t = layerNorm(activation<Tensor2D>(act)(dense(h, p.transform)), p.norm, normEps);
+  return tf.add(tf.matMul(t, wordEmbeddings, false, true), p.bias);
+}
+
+/** [B, S, H] → [B·S, H] */
+export function flattenPositions(h: Tensor3D): Tensor2D {
+  const [batch, seq, hidden] = h.shape;
+  return tf.reshape(h, [batch * seq, hidden]);
+}
