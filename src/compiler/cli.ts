@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   diff: { summary: "architecture diff of two resolved models", load: async () => (await import("./commands/diff.js")).diff },
   params: { summary: "count parameters (encoder, total, breakdown)", load: async () => (await import("./commands/params.js")).params },
   graph: { summary: "draw the architecture as SVG", load: async () => (await import("./commands/graph.js")).graph },
+  compile: { summary: "emit a typed TypeScript training graph per model", load: async () => (await import("./commands/compile.js")).compile },
 };
 
 function usage(): string {

@@ -344,6 +344,21 @@ class GraphWriter {
       leadingTrivia: `\n/** The pretraining loss: ${formula || "no objectives"}. */\n`,
       statements: (w) => this.writeLossBody(w, terms.map((o) => o.name)),
     });
+    this.file.addFunction({
+      isExported: true,
+      name: "trainStep",
+      parameters: [
+        { name: "state", type: "rt.TrainState" },
+        { name: "lr", type: "number" },
+        { name: "x", type: "Inputs" },
+        { name: "y", type: "Labels" },
+        { name: "random", type: "Randomness" },
+        ...(needsTeacher ? [{ name: "teacher", type: "TeacherOutputs" }] : []),
+      ],
+      returnType: "rt.StepResult",
+      leadingTrivia: "\n/** One optimisation step on a batch: gradients of the loss, clipping, and the optimizer's update. */\n",
+      statements: [`return rt.trainStep(state, lr, (lookup) => loss(bindParams(lookup), x, y, random${needsTeacher ? ", teacher" : ""}));`],
+    });
   }
 
   private writeTeacher(): void {

@@ -7,6 +7,7 @@ import type { ResolvedModel } from "../compiler/model.js";
 import type { Randomness } from "./layers/dropout.js";
 import type { ParamSpec } from "./parameters.js";
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from "./tf.js";
+import type { StepResult, TrainState } from "./train/step.js";
 
 export interface GraphInputs {
   inputIds: Tensor2D;
@@ -45,4 +46,5 @@ export interface GraphModule {
     random: Randomness,
     teacher?: unknown,
   ): { loss: Scalar; terms: Record<string, Scalar>; outputs: GraphEncoderOutputs };
+  trainStep(state: TrainState, lr: number, x: GraphInputs, y: GraphLabels, random: Randomness, teacher?: unknown): StepResult;
 }

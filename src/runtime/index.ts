@@ -20,3 +20,7 @@ export { distillLoss } from "./objectives/distill.js";
 export { cosineLoss } from "./objectives/cosine.js";
 export { selectRows } from "./objectives/select.js";
 export { tensorGetter, type TensorGetter } from "./bind.js";
+export { trainStep, type StepResult, type TrainState } from "./train/step.js";
+export { createOptimizer, learningRate, type Optimizer, type OptimizerConfig } from "./optim/index.js";
+export { initialWeights } from "./init.js";
+export { initFromTeacher } from "./teacher-init.js";
