@@ -1,17 +1,28 @@
-// Bundles the CLI (already compiled by tsc into dist/) into dist/bundle/ so that start-up
-// reads a handful of files instead of chevrotain's hundreds of ES modules: `bdlc check`
-// must answer at editor speed. Commands stay separate chunks, loaded only when run;
-// ts-morph and prettier (used only to emit code) stay external.
+// Bundles the CLI and the runtime (already compiled by tsc into dist/) into dist/bundle/.
+// - Start-up: `bdlc check` reads a handful of files instead of chevrotain's hundreds of
+//   ES modules. Commands stay separate chunks, loaded only when run.
+// - One TensorFlow.js: tfjs-core's gradients are only registered by its ES-module build,
+//   whose files import each other without extensions (Node cannot load them unbundled),
+//   so tfjs is bundled from its ES modules ("module" before "main"), and compiled graphs
+//   import `runtime.js` from this same bundle — sharing one engine with the CLI.
+// ts-morph and prettier (used only to emit code) and optional backends stay external.
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
+// Stale chunks from an earlier build would otherwise pile up beside the new ones.
+rmSync("dist/bundle", { recursive: true, force: true });
+
 await build({
-  entryPoints: { cli: "dist/compiler/cli.js" },
+  entryPoints: { cli: "dist/compiler/cli.js", runtime: "dist/runtime/index.js" },
   bundle: true,
   splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
+  mainFields: ["module", "main"],
   outdir: "dist/bundle",
-  external: ["ts-morph", "prettier", "@tensorflow/*", "webgpu", "onnxruntime-node"],
+  external: ["ts-morph", "prettier", "@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu", "webgpu", "onnxruntime-node"],
+  // Some bundled CommonJS dependencies `require` Node built-ins; ES modules have no `require`.
+  banner: { js: 'import { createRequire as __bdlCreateRequire } from "node:module"; const require = __bdlCreateRequire(import.meta.url);' },
   logLevel: "warning",
 });

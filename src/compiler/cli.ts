@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   diff: { summary: "architecture diff of two resolved models", load: async () => (await import("./commands/diff.js")).diff },
   params: { summary: "count parameters (encoder, total, breakdown)", load: async () => (await import("./commands/params.js")).params },
   graph: { summary: "draw the architecture as SVG", load: async () => (await import("./commands/graph.js")).graph },
+  "import-hf": { summary: "read a Hugging Face checkpoint into a checkpoint of a model", load: async () => (await import("./commands/import-hf.js")).importHf },
+  "export-hf": { summary: "write a checkpoint as a Hugging Face folder", load: async () => (await import("./commands/export-hf.js")).exportHf },
+  "from-hf": { summary: "print the .bdl model a Hugging Face config.json describes", load: async () => (await import("./commands/from-hf.js")).fromHf },
+  run: { summary: "one forward (and backward) pass on explicit inputs", load: async () => (await import("./commands/run.js")).run },
   compile: { summary: "emit a typed TypeScript training graph per model", load: async () => (await import("./commands/compile.js")).compile },
 };
 

@@ -33,6 +33,7 @@ export const Diag = {
   SyntaxError: entry("BDL003", "{0}"),
   // BDL004 is retired: never reuse it.
   MissingValue: entry("BDL005", "'{0}' needs a value on the same line."),
+  TooManyErrors: entry("BDL006", "Too many errors: {0}."),
 
   CannotReadFile: entry("BDL010", "Cannot read '{0}': {1}."),
   ImportCycle: entry("BDL011", "Import cycle: {0}."),
@@ -99,8 +100,8 @@ export interface Diagnostic {
 }
 
 export function format(template: string, args: readonly (string | number)[]): string {
-  return template.replace(/\{\{|\{(\d+)\}/g, (m, i: string | undefined) =>
-    i === undefined ? "{" : String(args[Number(i)] ?? m),
+  return template.replace(/\{\{|\}\}|\{(\d+)\}/g, (m, i: string | undefined) =>
+    m === "{{" ? "{" : m === "}}" ? "}" : String(args[Number(i)] ?? m),
   );
 }
 

@@ -12,9 +12,13 @@ import { emitGraph, RUNTIME_MODULE } from "./emit.js";
 import type { ResolvedModel } from "./model.js";
 import type { GraphModule } from "../runtime/graph-module.js";
 
-/** The runtime next to this module: compiled JavaScript when built, TypeScript under the test runner. */
+/**
+ * The runtime the graph must share with this process (one TensorFlow.js engine): the
+ * bundle's `runtime.js` when running from the built CLI, the TypeScript source under the
+ * test runner.
+ */
 function runtimeUrl(): string {
-  for (const candidate of ["../runtime/index.js", "../runtime/index.ts"]) {
+  for (const candidate of ["./runtime.js", "../runtime/index.ts"]) {
     const url = new URL(candidate, import.meta.url);
     if (existsSync(fileURLToPath(url))) return url.href;
   }

@@ -6,6 +6,9 @@ import { allTokens, UnterminatedString } from "./tokens.js";
 
 const lexer = new Lexer(allTokens, { positionTracking: "full", ensureOptimizations: false });
 
+/** Like syntax errors, lexical errors past the first hundred are summarised: junk input would flood the output. */
+export const MAX_LEXICAL_ERRORS = 100;
+
 export interface LexResult {
   tokens: IToken[];
   comments: IToken[];
@@ -14,16 +17,22 @@ export interface LexResult {
 
 export function tokenize(source: Source): LexResult {
   const result = lexer.tokenize(source.text);
-  const diagnostics: Diagnostic[] = [];
+  const problems: Diagnostic[] = [];
   for (const e of result.errors) {
     const ch = source.text.slice(e.offset, e.offset + e.length);
     const shown = ch.length > 20 ? ch.slice(0, 20) + "…" : ch;
-    diagnostics.push(diagnostic(Diag.UnexpectedCharacter, spanOf(source, e.offset, e.offset + e.length), [JSON.stringify(shown)]));
+    problems.push(diagnostic(Diag.UnexpectedCharacter, spanOf(source, e.offset, e.offset + e.length), [JSON.stringify(shown)]));
   }
   for (const t of result.tokens) {
     if (t.tokenType === UnterminatedString) {
-      diagnostics.push(diagnostic(Diag.UnterminatedString, spanOf(source, t.startOffset, t.endOffset! + 1)));
+      problems.push(diagnostic(Diag.UnterminatedString, spanOf(source, t.startOffset, t.endOffset! + 1)));
     }
+  }
+  problems.sort((a, b) => a.span.start - b.span.start);
+  const diagnostics = problems.slice(0, MAX_LEXICAL_ERRORS);
+  if (problems.length > MAX_LEXICAL_ERRORS) {
+    const first = problems[MAX_LEXICAL_ERRORS]!;
+    diagnostics.push(diagnostic(Diag.TooManyErrors, first.span, [`${problems.length - MAX_LEXICAL_ERRORS} more lexical errors not shown`]));
   }
   return { tokens: result.tokens, comments: (result.groups["comments"] as IToken[] | undefined) ?? [], diagnostics };
 }

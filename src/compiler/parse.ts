@@ -5,7 +5,7 @@ import type { FileNode } from "./ast.js";
 import type { FileCstNode } from "./cst.js";
 import { Diag, diagnostic, type Diagnostic } from "./diagnostics.js";
 import { tokenize } from "./lexer.js";
-import { parser } from "./parser.js";
+import { MAX_SYNTAX_ERRORS, parser, TooManySyntaxErrors } from "./parser.js";
 import { spanOf, type Source, type Span } from "./source.js";
 import { toAst } from "./to-ast.js";
 
@@ -14,26 +14,25 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
 }
 
-/** Past this many syntax errors in one file the rest are summarised: they are echoes of the first ones. */
-export const MAX_SYNTAX_ERRORS = 100;
 
 
 export function parseSource(source: Source): ParseResult {
   const lexed = tokenize(source);
   parser.input = lexed.tokens;
-  const cst = parser.file() as FileCstNode;
+  let cst: FileCstNode | null = null;
+  try {
+    cst = parser.file() as FileCstNode;
+  } catch (e) {
+    if (!(e instanceof TooManySyntaxErrors)) throw e;
+  }
   const diagnostics = [...lexed.diagnostics];
-  const errors = parser.errors;
-  for (const e of errors.slice(0, MAX_SYNTAX_ERRORS)) {
+  for (const e of parser.errors.slice(0, MAX_SYNTAX_ERRORS)) {
     diagnostics.push(diagnostic(Diag.SyntaxError, errorSpan(source, e.token, previousToken(e)), [e.message]));
   }
-  if (errors.length > MAX_SYNTAX_ERRORS) {
-    const last = errors[MAX_SYNTAX_ERRORS]!;
-    diagnostics.push(
-      diagnostic(Diag.SyntaxError, errorSpan(source, last.token, previousToken(last)), [
-        `${errors.length - MAX_SYNTAX_ERRORS} more syntax errors not shown.`,
-      ]),
-    );
+  if (cst === null) {
+    const last = diagnostics.at(-1)!;
+    diagnostics.push(diagnostic(Diag.TooManyErrors, last.span, [`parsing stopped after ${MAX_SYNTAX_ERRORS} syntax errors`]));
+    return { ast: { kind: "File", source, items: [], comments: [] }, diagnostics };
   }
   const { ast, diagnostics: incomplete } = toAst(cst, source, lexed.comments);
   return { ast, diagnostics: [...diagnostics, ...incomplete] };

@@ -4,13 +4,18 @@
  * and a test keeps the two in sync. Error recovery is on, so one parse reports every
  * syntax error in a file.
  */
-import { CstParser, tokenMatcher, type CstNode } from "chevrotain";
+import { CstParser, tokenMatcher, type CstNode, type IRecognitionException } from "chevrotain";
 import { syntaxErrorMessages } from "./syntax-messages.js";
 import {
   allTokens, Arrow, Comma, DotDot, Expect, Extends, From, Group, Identifier, Import, Init, Key,
   Layers, LBrace, LBracket, Lowercase, Model, NumberLiteral, Objectives, Off, Over, Quantity,
   RBrace, RBracket, Share, Sharing, StringLiteral, Teacher, Tokenizer, Word,
 } from "./tokens.js";
+
+/** Thrown out of a parse once it has found this many errors: the rest would be echoes. */
+export const MAX_SYNTAX_ERRORS = 100;
+
+export class TooManySyntaxErrors extends Error {}
 
 export class BdlParser extends CstParser {
   constructor() {
@@ -77,6 +82,18 @@ export class BdlParser extends CstParser {
     this.CONSUME(Key);
     this.OPTION({ GATE: () => this.onSameLine(), DEF: () => this.SUBRULE(this.value) });
   });
+
+  /**
+   * Chevrotain calls this for every syntax error it records. Past MAX_SYNTAX_ERRORS the
+   * parse stops: chevrotain's in-repetition recovery recurses once per error, so thousands
+   * of errors in one block would otherwise overflow the stack, and junk input would take
+   * time quadratic in its length.
+   */
+  SAVE_ERROR(error: IRecognitionException): IRecognitionException {
+    const saved = (CstParser.prototype as unknown as { SAVE_ERROR(e: IRecognitionException): IRecognitionException }).SAVE_ERROR.call(this, error);
+    if (this.errors.length >= MAX_SYNTAX_ERRORS) throw new TooManySyntaxErrors();
+    return saved;
+  }
 
   /** Whether the next token is on the line of the last one consumed. */
   private onSameLine(): boolean {

@@ -60,15 +60,21 @@ export class ParseCache {
     const key = path.resolve(displayPath);
     let result = this.parsed.get(key);
     if (!result) {
-      try {
-        const source: Source = { path: displayPath, text: this.host.readFile(displayPath) };
-        result = parseSource(source);
-      } catch (e) {
-        result = { error: describeReadError(e) };
-      }
+      result = this.read(displayPath);
       this.parsed.set(key, result);
     }
     return result;
+  }
+
+  private read(displayPath: string): { ast: FileNode; diagnostics: Diagnostic[] } | { error: string } {
+    let text: string;
+    try {
+      text = this.host.readFile(displayPath);
+    } catch (e) {
+      return { error: describeReadError(e) };
+    }
+    // Only reading is a user error here: a failure while parsing is a bug, and propagates.
+    return parseSource({ path: displayPath, text } satisfies Source);
   }
 }
 

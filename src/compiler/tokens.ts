@@ -70,13 +70,15 @@ export const NumberLiteral = createToken({
 export const StringLiteral = createToken({
   name: "StringLiteral",
   label: "string",
-  pattern: /"(?:[^"\\\r\n]|\\.)*"/,
+  // Unrolled (a run of plain characters, then escapes each followed by a run): a
+  // per-character alternation recurses in the regex engine and overflows on long strings.
+  pattern: /"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"/,
 });
 /** A string that runs to the end of the line: reported, then parsed as if it were closed. */
 export const UnterminatedString = createToken({
   name: "UnterminatedString",
   label: "string",
-  pattern: /"(?:[^"\\\r\n]|\\.)*/,
+  pattern: /"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*/,
   categories: [StringLiteral],
 });
 

@@ -7,6 +7,10 @@ import "@tensorflow/tfjs-backend-cpu";
 // tfjs-core alone registers no gradients; the umbrella package would import this for us.
 import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
 
+// Production mode: tfjs then skips its console hints (e.g. to install tfjs-node, which the
+// backend selection of bdl reports itself) and debug-only checks.
+tf.env().set("PROD", true);
+
 export { tf };
 export type Tensor = tf.Tensor;
 export type Tensor1D = tf.Tensor1D;

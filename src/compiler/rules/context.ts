@@ -14,6 +14,12 @@ export interface RuleContext {
   readonly modelNames: readonly string[];
   /** Span of the declaration that set `path`, falling back to the nearest enclosing path, then the model's name. */
   at(path: string): Span;
+  /**
+   * For a rule about several properties (heads and hidden): the span of whichever was set
+   * nearest to this model in its extends chain — the line that made the combination wrong,
+   * in the file the user is editing rather than in a base model's.
+   */
+  atNearest(...paths: string[]): Span;
   report(entry: CatalogEntry, span: Span, args?: readonly (string | number)[], extra?: { related?: RelatedInfo[]; suggestion?: string }): void;
 }
 
@@ -36,6 +42,14 @@ export function makeContext(
         if (span) return span;
       }
       return resolution.origins.get("model")!;
+    },
+    atNearest(...paths) {
+      const depth = (span: Span) =>
+        resolution.chain.findLastIndex(
+          (info) => info.decl.span.source === span.source && info.decl.span.start <= span.start && span.end <= info.decl.span.end,
+        );
+      const spans = paths.map((p) => this.at(p));
+      return spans.reduce((best, span) => (depth(span) > depth(best) ? span : best));
     },
     report(entry, span, args = [], extra = {}) {
       sink.push(diagnostic(entry, span, args, extra));

@@ -13,18 +13,18 @@ export const objectivesNeedTeacher: Rule = (ctx) => {
 export const sentenceObjectivesNeedPooler: Rule = (ctx) => {
   if (ctx.model.pooler !== "none") return;
   for (const name of ["nsp", "sop"] as const) {
-    if (objective(ctx.model, name)) ctx.report(Diag.ObjectiveNeedsPooler, ctx.at(`objectives.${name}`), [name]);
+    if (objective(ctx.model, name)) ctx.report(Diag.ObjectiveNeedsPooler, ctx.atNearest(`objectives.${name}`, "pooler"), [name]);
   }
 };
 
 export const notBothNspAndSop: Rule = (ctx) => {
-  if (objective(ctx.model, "nsp") && objective(ctx.model, "sop")) ctx.report(Diag.NspAndSop, ctx.at("objectives.sop"));
+  if (objective(ctx.model, "nsp") && objective(ctx.model, "sop")) ctx.report(Diag.NspAndSop, ctx.atNearest("objectives.nsp", "objectives.sop"));
 };
 
 export const distillSharesVocab: Rule = (ctx) => {
   const teacher = ctx.teacher?.model;
   if (!teacher || !objective(ctx.model, "distill") || teacher.vocab === ctx.model.vocab) return;
-  ctx.report(Diag.DistillVocabMismatch, ctx.at("objectives.distill"), [ctx.model.vocab, teacher.name, teacher.vocab]);
+  ctx.report(Diag.DistillVocabMismatch, ctx.atNearest("objectives.distill", "vocab", "teacher"), [ctx.model.vocab, teacher.name, teacher.vocab]);
 };
 
 export const hasObjectives: Rule = (ctx) => {

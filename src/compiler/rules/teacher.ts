@@ -7,7 +7,7 @@ export const initLayersFit: Rule = (ctx) => {
   const link = ctx.model.teacher;
   const teacher = ctx.teacher?.model;
   if (!link?.initLayers || !teacher) return;
-  const span = ctx.at("teacher.initLayers");
+  const span = ctx.atNearest("teacher.initLayers", "layers");
   if (link.initLayers.length !== ctx.model.layers) {
     ctx.report(Diag.InitLayersLength, span, [link.initLayers.length, ctx.model.layers]);
   }
