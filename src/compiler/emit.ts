@@ -9,6 +9,7 @@
 import { Project, VariableDeclarationKind, type CodeBlockWriter, type SourceFile } from "ts-morph";
 import { embeddingWidth, objective, type ResolvedModel } from "./model.js";
 import { parameterTable, ownerOf, type ParamSpec } from "../runtime/parameters.js";
+import { hfNaming } from "../runtime/checkpoint/hf-names.js";
 
 export interface EmittedGraph {
   /** File name under the output folder, e.g. `bert-mini.ts`. */
@@ -115,15 +116,17 @@ class GraphWriter {
           name: "parameters",
           type: "readonly (rt.ParamSpec & { name: ParamName })[]",
           initializer: (w) => {
+            const hf = new Map(hfNaming(this.model).names.map((n) => [n.name, n.hf]));
             w.write("[").newLine();
             for (const p of this.table) {
-              w.writeLine(`{ name: ${literal(p.name)}, shape: ${literal(p.shape)}, init: ${literal(p.init)}, group: ${literal(p.group)}, decay: ${p.decay} },`);
+              const hfName = hf.has(p.name) ? `, hf: ${literal(hf.get(p.name))}` : "";
+              w.writeLine(`{ name: ${literal(p.name)}, shape: ${literal(p.shape)}, init: ${literal(p.init)}, group: ${literal(p.group)}, decay: ${p.decay}${hfName} },`);
             }
             w.write("]");
           },
         },
       ],
-      leadingTrivia: `\n/** The parameter table: shape, initialiser, owning sharing group, weight decay (${this.table.length} tensors). */\n`,
+      leadingTrivia: `\n/** The parameter table: shape, initialiser, owning sharing group, weight decay, Hugging Face name (${this.table.length} tensors). */\n`,
     });
   }
 

@@ -19,6 +19,8 @@ export interface ParamSpec {
   group: string | null;
   /** Biases and LayerNorm parameters get no weight decay (BERT's and Hugging Face's convention). */
   decay: boolean;
+  /** The tensor's name in a Hugging Face checkpoint of the model's family (compiled graphs list it). */
+  hf?: string;
 }
 
 /** Who owns a layer's sublayer: the layer itself (`layers.3`) or its sharing group (`groups.a`). */
