@@ -201,7 +201,7 @@ class DeclarationReader {
   }
 
   private layerIndex(n: A.NumberLit, what: string): number | null {
-    if (!Number.isInteger(n.value) || n.value < 0 || n.value > 1_000_000) {
+    if (!Number.isInteger(n.value) || n.value < 0 || n.value > 10_000) {
       this.report(diagnostic(Diag.ValueOutOfRange, n.span, [what, "layer indices (integers ≥ 0)", n.text]));
       return null;
     }

@@ -48,8 +48,12 @@ function numeric(v: Value): number | undefined {
   return undefined;
 }
 
-export function integer(min: number): PropertyType<number> {
-  const describe = `an integer ≥ ${min}`;
+/**
+ * An integer in [min, max]. Sizes get an upper bound far beyond any real model: later
+ * phases do work per layer or per position, so an absurd size must stop here.
+ */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): PropertyType<number> {
+  const describe = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max.toLocaleString("en-US")}`;
   return {
     describe,
     read(v) {
@@ -57,7 +61,7 @@ export function integer(min: number): PropertyType<number> {
       if (n === undefined) return { ok: false, problem: { kind: "type", expected: describe, got: describeValue(v) } };
       // Quantities such as 1.5M are exact counts once scaled; round away float noise.
       const rounded = v.kind === "Quantity" ? Math.round(n) : n;
-      if (!Number.isInteger(rounded) || rounded < min || rounded > Number.MAX_SAFE_INTEGER) {
+      if (!Number.isInteger(rounded) || rounded < min || rounded > max) {
         return { ok: false, problem: { kind: "range", expected: describe, got: String(n) } };
       }
       return ok(rounded);
@@ -143,7 +147,7 @@ const optionalWidth: PropertyType<number | null> = {
   describe: "an integer ≥ 1 or none",
   read(v) {
     if (v.kind === "Word" && v.name.text === "none" && !v.argument) return ok(null);
-    return integer(1).read(v);
+    return integer(1, MAX_WIDTH).read(v);
   },
 };
 
@@ -153,12 +157,17 @@ const positive = real(0, Infinity, { exclusiveMin: true });
 const nonNegative = real(0, Infinity);
 
 /** Properties written directly in a model body. */
+/** Upper bounds on sizes: orders of magnitude above the largest BERT-family models. */
+const MAX_VOCAB = 10_000_000;
+const MAX_WIDTH = 1_048_576;
+const MAX_LAYERS = 10_000;
+
 export const MODEL_PROPERTIES = {
-  vocab: integer(1),
-  hidden: integer(1),
-  layers: integer(1),
-  heads: integer(1),
-  intermediate: integer(1),
+  vocab: integer(1, MAX_VOCAB),
+  hidden: integer(1, MAX_WIDTH),
+  layers: integer(1, MAX_LAYERS),
+  heads: integer(1, MAX_WIDTH),
+  intermediate: integer(1, MAX_WIDTH),
   activation: enumType("activation", ["gelu", "gelu_new", "relu"] as const),
   norm_eps: positive,
   dropout: dropoutType,
@@ -169,9 +178,9 @@ export const MODEL_PROPERTIES = {
 /** Record blocks: they merge key by key under `extends`. */
 export const RECORDS = {
   embeddings: {
-    positions: integer(1),
-    offset: integer(0),
-    segments: integer(0),
+    positions: integer(1, MAX_WIDTH),
+    offset: integer(0, MAX_WIDTH),
+    segments: integer(0, MAX_VOCAB),
     factorize: optionalWidth,
   },
   masking: {

@@ -24,3 +24,4 @@ export { trainStep, type StepResult, type TrainState } from "./train/step.js";
 export { createOptimizer, learningRate, type Optimizer, type OptimizerConfig } from "./optim/index.js";
 export { initialWeights } from "./init.js";
 export { initFromTeacher } from "./teacher-init.js";
+export { accumulate, applyGradients, computeGradients, type Gradients, type LossOf } from "./train/step.js";

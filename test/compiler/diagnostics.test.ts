@@ -219,7 +219,7 @@ const CASES: Case[] = [
     what: "wrong value type: a string for a count",
     code: "BDL022",
     text: lines('import "bert.bdl"', "model x extends bert {", '  vocab "big"', "}"),
-    line: 3, column: 9, span: '"big"', message: "'vocab' expects an integer ≥ 1, not a string.",
+    line: 3, column: 9, span: '"big"', message: "'vocab' expects an integer from 1 to 10,000,000, not a string.",
   },
   {
     what: "wrong value type: a value for a block",
@@ -267,7 +267,7 @@ const CASES: Case[] = [
     what: "zero layers",
     code: "BDL025",
     text: lines('import "bert.bdl"', "model x extends bert {", "  layers 0", "}"),
-    line: 3, column: 10, span: "0", message: "'layers' must be an integer ≥ 1, not 0.",
+    line: 3, column: 10, span: "0", message: "'layers' must be an integer from 1 to 10,000, not 0.",
   },
   {
     what: "ngram 0",
@@ -606,6 +606,16 @@ describe("recovery: one parse reports every syntax error in a file", () => {
     const found = check({ [MAIN]: lines('import "bert.bdl"', "model x extends bert {", "  heads 12 ;", "  layers 6 6", "  vocab @", "}") });
     const got = found.map((d) => `${where(d).line}:${d.code}`);
     expect(got).toEqual(expect.arrayContaining(["3:BDL001", "4:BDL003", "5:BDL001"]));
+  });
+
+  it("recovers from a stray token between models, in plain words", () => {
+    const found = check({
+      [MAIN]: lines('import "bert.bdl"', "model a extends bert {", "  layers 6", "}", "}", "model b extends bert {", "  hiden 3", "}", "modle c {", "}"),
+    }).map(where);
+    expect(found).toContainEqual(expect.objectContaining({ code: "BDL003", line: 5, column: 1, span: "}", message: "Expected 'model' or 'import' but found '}'." }));
+    expect(found).toContainEqual(expect.objectContaining({ code: "BDL020", line: 7, column: 3, span: "hiden" }));
+    expect(found).toContainEqual(expect.objectContaining({ code: "BDL003", line: 9, column: 1, span: "modle" }));
+    for (const w of found) expect(w.message).not.toMatch(/\bEOF\b/);
   });
 
   it("summarises past a hundred syntax errors instead of flooding", () => {

@@ -1,8 +1,8 @@
 /**
  * One optimisation step over a compiled graph's loss: gradients of every trainable
- * variable, global-norm clipping, and the optimizer update at this step's learning rate.
- * Shared tensors (sharing groups, the tied decoder) are one variable, so their gradient
- * is already the sum over every place they are used.
+ * variable (summed over micro-batches when accumulating), global-norm clipping, and the
+ * optimizer update at this step's learning rate. Shared tensors (sharing groups, the tied
+ * decoder) are one variable, so their gradient is already the sum over every use.
  */
 import { clipByGlobalNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
@@ -23,25 +23,64 @@ export interface StepResult {
   gradNorm: number;
 }
 
-export function trainStep(
-  state: TrainState,
-  lr: number,
-  lossOf: (lookup: (name: string) => Tensor | undefined) => { loss: Scalar; terms: object },
-): StepResult {
-  const names = new Map([...state.variables].map(([name, v]) => [v.name, name]));
+export type LossOf = (lookup: (name: string) => Tensor | undefined) => { loss: Scalar; terms: object };
+
+export interface Gradients {
+  loss: number;
+  terms: Record<string, number>;
+  /** By parameter name; the caller disposes them. */
+  grads: Map<string, Tensor>;
+}
+
+/** Gradients of one micro-batch's loss with respect to every variable it uses. */
+export function computeGradients(variables: Map<string, tf.Variable>, lossOf: LossOf): Gradients {
+  const names = new Map([...variables].map(([name, v]) => [v.name, name]));
   const terms: Record<string, number> = {};
   const { value, grads } = tf.variableGrads(() => {
-    const r = lossOf((name) => state.variables.get(name));
+    const r = lossOf((name) => variables.get(name));
     for (const [k, v] of Object.entries(r.terms as Record<string, Scalar>)) terms[k] = v.dataSync()[0]!;
     return r.loss;
-  }, [...state.variables.values()]);
+  }, [...variables.values()]);
   const byName = new Map<string, Tensor>();
   for (const [varName, g] of Object.entries(grads)) byName.set(names.get(varName)!, g);
-  const clipped = clipByGlobalNorm(byName, state.clipNorm);
-  for (const g of byName.values()) g.dispose();
-  state.optimizer.step(state.variables, clipped.grads, lr);
-  for (const g of clipped.grads.values()) g.dispose();
   const loss = value.dataSync()[0]!;
   value.dispose();
-  return { loss, terms, gradNorm: clipped.norm };
+  return { loss, terms, grads: byName };
+}
+
+/** Adds `more` into `into` (freeing the old tensors of both), for gradient accumulation. */
+export function accumulate(into: Gradients, more: Gradients): Gradients {
+  const grads = new Map<string, Tensor>();
+  for (const [name, g] of into.grads) {
+    const other = more.grads.get(name);
+    grads.set(name, other ? tf.add(g, other) : g);
+    if (other) g.dispose();
+  }
+  for (const [name, g] of more.grads) if (!into.grads.has(name)) grads.set(name, g);
+  for (const [name, g] of more.grads) if (into.grads.has(name)) g.dispose();
+  const terms: Record<string, number> = { ...into.terms };
+  for (const [k, v] of Object.entries(more.terms)) terms[k] = (terms[k] ?? 0) + v;
+  return { loss: into.loss + more.loss, terms, grads };
+}
+
+/**
+ * Clip and apply `g` (the sum over `microBatches` micro-batches, averaged here so the
+ * update matches one batch of the combined size), then free the gradients.
+ */
+export function applyGradients(state: TrainState, g: Gradients, lr: number, microBatches = 1): StepResult {
+  let grads = g.grads;
+  if (microBatches > 1) {
+    grads = new Map([...g.grads].map(([n, t]) => [n, tf.div(t, microBatches)]));
+    for (const t of g.grads.values()) t.dispose();
+  }
+  const clipped = clipByGlobalNorm(grads, state.clipNorm);
+  for (const t of grads.values()) t.dispose();
+  state.optimizer.step(state.variables, clipped.grads, lr);
+  for (const t of clipped.grads.values()) t.dispose();
+  const terms = Object.fromEntries(Object.entries(g.terms).map(([k, v]) => [k, v / microBatches]));
+  return { loss: g.loss / microBatches, terms, gradNorm: clipped.norm };
+}
+
+export function trainStep(state: TrainState, lr: number, lossOf: LossOf): StepResult {
+  return applyGradients(state, computeGradients(state.variables, lossOf), lr);
 }

@@ -1,0 +1,253 @@
+/**
+ * Corpora for pre-training: the built-in `wordnet` corpus, plain-text files and JSONL files,
+ * read into documents of sentences; plus a deterministic held-out split.
+ *
+ * Formats (chosen by the spec string):
+ * - `wordnet`: one document per WordNet synset; its sentences are the definition followed by
+ *   the examples; id `${pos}${offset}` (e.g. `n02086723`); file order noun, verb, adj, adv.
+ *   The name always means the built-in corpus, even if a file called `wordnet` exists
+ *   (write `./wordnet` for the file).
+ * - a path ending `.jsonl`: one JSON object per non-blank line, `{"text": string, "id"?: string|number}`;
+ *   the text is cut into sentences by {@link splitSentences}; id defaults to the line number.
+ * - any other path: plain UTF-8 text. If the file has blank lines, each blank-line-separated
+ *   block is a document whose lines are its sentences (a line holding several sentences is
+ *   cut by {@link splitSentences}). Without blank lines, each line is one sentence and
+ *   consecutive lines are grouped into documents of up to {@link LINES_PER_DOCUMENT}.
+ *   Plain-text ids are the 1-based line number of the document's first line.
+ */
+
+import { readFileSync, statSync } from "node:fs";
+import type { Corpus, Document } from "./types.js";
+import { loadWordNet } from "./wordnet.js";
+
+/** Bad corpus input. The message starts with the path or spec it is about. */
+export class CorpusError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CorpusError";
+  }
+}
+
+/** Sentences per document when a plain-text file has no blank lines (one sentence per line). */
+export const LINES_PER_DOCUMENT = 8;
+
+/**
+ * Reads a UTF-8 text file for a loader, turning the ways it can be unusable into `makeError`
+ * errors whose message starts with the path: missing, a directory, unreadable, binary (a NUL
+ * byte, or more than 1% of its characters undecodable as UTF-8). A leading BOM is removed and
+ * CRLF/CR line ends become LF. Emptiness is left to the caller (each format decides what empty is).
+ */
+export function readTextFile(path: string, makeError: (message: string) => Error): string {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw makeError(`${path}: no such file`);
+    throw makeError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  if (!isFile) throw makeError(`${path}: is a directory, not a file`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw makeError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  if (bytes.includes(0)) throw makeError(`${path}: looks like a binary file (it contains NUL bytes), not UTF-8 text`);
+  let text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  let bad = 0;
+  for (let i = text.indexOf("\uFFFD"); i >= 0; i = text.indexOf("\uFFFD", i + 1)) bad++;
+  if (bad > 0 && bad > text.length * 0.01) {
+    throw makeError(`${path}: looks like a binary file (${bad} of ${text.length} characters are not valid UTF-8), not UTF-8 text`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text.replace(/\r\n?/g, "\n");
+}
+
+/**
+ * A deliberately simple sentence splitter: cuts after `.`, `!` or `?` (optionally followed
+ * by closing quotes or brackets) when whitespace and then an uppercase letter or an opening
+ * quote follow. So "It rained. Then it stopped." is two sentences, "e.g. this" is one; an
+ * abbreviation before a capital ("Dr. Smith") is cut. Whitespace is collapsed around pieces;
+ * empty pieces are dropped.
+ */
+export function splitSentences(text: string): string[] {
+  return text
+    .split(/(?<=[.!?]["'”’)\]]*)\s+(?=[\p{Lu}"'“‘])/u)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function wordnetCorpus(): Corpus {
+  const documents: Document[] = [];
+  for (const s of loadWordNet()) {
+    const sentences = [s.definition, ...s.examples].map((t) => t.replace(/"/g, "").trim()).filter((t) => t.length > 0);
+    if (sentences.length > 0) documents.push({ id: `${s.pos}${s.offset}`, sentences });
+  }
+  return { name: "wordnet", documents };
+}
+
+function jsonlCorpus(path: string): Corpus {
+  const text = readTextFile(path, (m) => new CorpusError(m));
+  const documents: Document[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    const at = `${path}:${i + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new CorpusError(`${at}: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new CorpusError(`${at}: each line must be a JSON object with a "text" string, got ${Array.isArray(value) ? "an array" : JSON.stringify(value)}`);
+    }
+    const obj = value as Record<string, unknown>;
+    if (!("text" in obj)) throw new CorpusError(`${at}: the object has no "text" field (found: ${Object.keys(obj).join(", ") || "no fields"})`);
+    if (typeof obj.text !== "string") throw new CorpusError(`${at}: "text" must be a string, got ${typeof obj.text}`);
+    let id = String(i + 1);
+    if (obj.id !== undefined) {
+      if (typeof obj.id !== "string" && typeof obj.id !== "number") throw new CorpusError(`${at}: "id" must be a string or number`);
+      id = String(obj.id);
+    }
+    const sentences = splitSentences(obj.text);
+    if (sentences.length > 0) documents.push({ id, sentences });
+  }
+  return { name: path, documents };
+}
+
+function plainTextCorpus(path: string): Corpus {
+  const text = readTextFile(path, (m) => new CorpusError(m));
+  const lines = text.split("\n");
+  const isBlank = (l: string): boolean => l.trim() === "";
+  // A blank line that separates two non-blank lines; leading/trailing blank lines don't count.
+  const first = lines.findIndex((l) => !isBlank(l));
+  let last = lines.length - 1;
+  while (last >= 0 && isBlank(lines[last]!)) last--;
+  let hasBlankLines = false;
+  for (let i = first; i >= 0 && i <= last; i++) if (isBlank(lines[i]!)) hasBlankLines = true;
+
+  const documents: Document[] = [];
+  if (hasBlankLines) {
+    let current: Document | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (isBlank(line)) {
+        current = undefined;
+        continue;
+      }
+      if (!current) {
+        current = { id: String(i + 1), sentences: [] };
+        documents.push(current);
+      }
+      current.sentences.push(...splitSentences(line));
+    }
+  } else {
+    let current: Document | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      const sentence = lines[i]!.trim();
+      if (!sentence) continue;
+      if (!current || current.sentences.length >= LINES_PER_DOCUMENT) {
+        current = { id: String(i + 1), sentences: [] };
+        documents.push(current);
+      }
+      current.sentences.push(sentence);
+    }
+  }
+  return { name: path, documents: documents.filter((d) => d.sentences.length > 0) };
+}
+
+/**
+ * Loads a corpus: `wordnet` (built in) or a file path (`.jsonl`, else plain text); see the
+ * module comment for the formats. Throws {@link CorpusError} for a missing file, a directory,
+ * binary content, a bad JSONL line (with its line number), or a corpus without sentences.
+ */
+export function loadCorpus(spec: string): Corpus {
+  if (spec === "wordnet") return wordnetCorpus();
+  const corpus = spec.toLowerCase().endsWith(".jsonl") ? jsonlCorpus(spec) : plainTextCorpus(spec);
+  if (corpus.documents.length === 0) throw new CorpusError(`${spec}: the corpus is empty (no sentences found)`);
+  return corpus;
+}
+
+/** The number of sentences in a corpus. */
+export function countSentences(corpus: Corpus): number {
+  let n = 0;
+  for (const d of corpus.documents) n += d.sentences.length;
+  return n;
+}
+
+/**
+ * Throws a {@link CorpusError} "corpus X has only N sentences; training needs at least M"
+ * when the corpus is smaller than `minSentences`; `what` names the need (default
+ * `training`). Returns the sentence count.
+ */
+export function requireSize(corpus: Corpus, minSentences: number, what = "training"): number {
+  const n = countSentences(corpus);
+  if (n < minSentences) {
+    throw new CorpusError(`corpus ${corpus.name} has only ${n} sentence${n === 1 ? "" : "s"}; ${what} needs at least ${minSentences}`);
+  }
+  return n;
+}
+
+/** 32-bit FNV-1a over the UTF-8 bytes of `text`. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  const bytes = Buffer.from(text, "utf8");
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The position in [0, 1) that decides a key's side of a split: FNV-1a of `${salt}:${key}`,
+ * followed by a standard 32-bit finalizer (murmur3's fmix32) so that keys differing only in
+ * their last characters (sequential ids such as line numbers) spread evenly.
+ */
+export function splitPosition(key: string, salt: string): number {
+  let h = fnv1a(`${salt}:${key}`);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}
+
+/**
+ * Splits items by a hash of each item's key: an item goes to `heldOut` iff its position
+ * ({@link splitPosition}) is below `fraction`, so its side never depends on the other items
+ * or their order. Items keep their input order on both sides. With at least 2 items, each
+ * side gets at least one: if the hash leaves a side empty, the item with the smallest
+ * (largest) position moves over — the only case where the others matter.
+ */
+export function hashSplit<T>(items: readonly T[], key: (item: T) => string, fraction: number, salt: string): { train: T[]; heldOut: T[] } {
+  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`held-out fraction must be between 0 and 1 (exclusive), got ${fraction}`);
+  const positions = items.map((item) => splitPosition(key(item), salt));
+  const held = positions.map((p) => p < fraction);
+  if (items.length >= 2) {
+    const extreme = (want: boolean, better: (a: number, b: number) => boolean): number => {
+      let best = -1;
+      for (let i = 0; i < items.length; i++) if (held[i] === want && (best < 0 || better(positions[i]!, positions[best]!))) best = i;
+      return best;
+    };
+    if (!held.includes(true)) held[extreme(false, (a, b) => a < b)] = true;
+    else if (!held.includes(false)) held[extreme(true, (a, b) => a > b)] = false;
+  }
+  const train: T[] = [];
+  const heldOut: T[] = [];
+  items.forEach((item, i) => (held[i] ? heldOut : train).push(item));
+  return { train, heldOut };
+}
+
+/**
+ * The deterministic held-out split of a corpus's documents: a document is held out iff the
+ * hash of `${salt}:${doc.id}` falls below `fraction` (default 1%); see {@link hashSplit}.
+ * At least one document is held out (and one kept) when there are 2 or more.
+ */
+export function splitHeldOut(documents: readonly Document[], fraction = 0.01, salt = "bdl"): { train: Document[]; heldOut: Document[] } {
+  return hashSplit(documents, (d) => d.id, fraction, salt);
+}

@@ -1,0 +1,64 @@
+/**
+ * Held-out masked-LM evaluation: mean cross-entropy over the predicted positions, its
+ * perplexity, and accuracy (the argmax is the original token). Masks are fixed — drawn
+ * from (seed, epoch 0, index) — so evaluations at different steps compare like with like.
+ */
+import type { MaskingConfig } from "../../compiler/model.js";
+import { maskExample } from "../data/masking.js";
+import type { Example } from "../data/types.js";
+import type { BoundParams, GraphModule } from "../graph-module.js";
+import { EVAL } from "../layers/dropout.js";
+import { flattenPositions } from "../layers/heads.js";
+import { IGNORE } from "../objectives/cross-entropy.js";
+import { selectRows } from "../objectives/select.js";
+import { tf } from "../tf.js";
+import { collate } from "./collate.js";
+
+export interface MlmEvaluation {
+  mlm_loss: number;
+  perplexity: number;
+  mlm_accuracy: number;
+  predicted: number;
+  examples: number;
+}
+
+export function evaluateMlm(
+  graph: GraphModule,
+  params: BoundParams,
+  examples: readonly Example[],
+  masking: MaskingConfig,
+  opts: { seed: number; batch: number; padId: number; withSegments: boolean },
+): MlmEvaluation {
+  if (!graph.mlmLogits) throw new Error(`model '${graph.config.name}' has no MLM head to evaluate`);
+  // Evaluate at the schedule's starting rate with the model's 80/10/10: the same task at every step.
+  const fixed: MaskingConfig = { ...masking, rate: typeof masking.rate === "number" ? masking.rate : masking.rate.from, schedule: { kind: "dynamic" } };
+  let lossSum = 0;
+  let correct = 0;
+  let predicted = 0;
+  for (let start = 0; start < examples.length; start += opts.batch) {
+    const chunk = examples.slice(start, start + opts.batch).map((ex, i) =>
+      maskExample(ex, fixed, { seed: opts.seed, epoch: 0, index: start + i, step: 0, vocab: graph.config.vocab, special: graph.config.special }),
+    );
+    const batch = collate(chunk, opts.padId, null, opts.withSegments);
+    try {
+      const [sum, right, count] = tf.tidy(() => {
+        const out = graph.encode(params, batch.x, EVAL);
+        const labels = tf.reshape(batch.y.labels!, [-1]) as tf.Tensor1D;
+        const keep = tf.notEqual(labels, IGNORE) as tf.Tensor1D;
+        const logits = graph.mlmLogits!(params, selectRows(flattenPositions(out.lastHiddenState), keep));
+        const target = tf.cast(selectRows(labels, keep), "int32");
+        const logProbs = tf.logSoftmax(logits);
+        const picked = tf.sum(tf.mul(logProbs, tf.oneHot(target, graph.config.vocab)), 1);
+        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), target), "float32"));
+        return [tf.neg(tf.sum(picked)).dataSync()[0]!, hits.dataSync()[0]!, target.shape[0]];
+      });
+      lossSum += sum;
+      correct += right;
+      predicted += count;
+    } finally {
+      batch.dispose();
+    }
+  }
+  const mlmLoss = lossSum / Math.max(1, predicted);
+  return { mlm_loss: mlmLoss, perplexity: Math.exp(mlmLoss), mlm_accuracy: correct / Math.max(1, predicted), predicted, examples: examples.length };
+}

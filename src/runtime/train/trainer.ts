@@ -1,0 +1,233 @@
+/**
+ * Pretraining: a compiled graph, a corpus and a tokenizer in; a run folder of checkpoints,
+ * a JSONL log and a report out. Every source of randomness is a pure function of the seed
+ * and the step (initial weights, batch order, masks, dropout), and the optimizer's state is
+ * checkpointed with the weights, so a run resumed from a checkpoint ends with the weights
+ * an uninterrupted run would have — bit for bit.
+ */
+import * as fs from "node:fs";
+import type { ResolvedModel } from "../../compiler/model.js";
+import { objective } from "../../compiler/model.js";
+import type { WeightMap } from "../checkpoint/hf-weights.js";
+import { splitHeldOut } from "../data/corpus.js";
+import { buildExamples } from "../data/examples.js";
+import { maskExample } from "../data/masking.js";
+import type { Corpus, Example } from "../data/types.js";
+import type { GraphModule } from "../graph-module.js";
+import { initialWeights } from "../init.js";
+import { stepRandomness } from "../layers/dropout.js";
+import { createOptimizer, learningRate } from "../optim/index.js";
+import { parameterTable } from "../parameters.js";
+import { initFromTeacher } from "../teacher-init.js";
+import { tf } from "../tf.js";
+import type { Tokenizer } from "../tokenizers/tokenizer.js";
+import { collate } from "./collate.js";
+import { evaluateMlm, type MlmEvaluation } from "./evaluate.js";
+import type { Progress } from "./progress.js";
+import { renderReport } from "./report.js";
+import { RunFolder } from "./run-folder.js";
+import { BatchOrder } from "./schedule-data.js";
+import { accumulate, applyGradients, computeGradients, type Gradients, type TrainState } from "./step.js";
+
+export interface TrainerOptions {
+  model: ResolvedModel;
+  teacher: ResolvedModel | null;
+  graph: GraphModule;
+  teacherGraph: GraphModule | null;
+  /** The teacher's weights, for distillation objectives and `init layers` / `init embeddings`. */
+  teacherWeights: WeightMap | null;
+  corpus: Corpus;
+  /** The tokenizer to use, or a function that trains one (called only when the run has none yet). */
+  tokenizer: (texts: string[]) => Tokenizer;
+  loadTokenizer: (path: string) => Tokenizer;
+  saveTokenizer: (t: Tokenizer, path: string) => void;
+  out: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  saveEvery: number;
+  keep: number;
+  resume: boolean;
+  logEvery: number;
+  evalEvery: number;
+  accumulate: number;
+  clipNorm: number;
+  /** Held-out examples to evaluate on (at most). */
+  evalExamples: number;
+  progress: Progress;
+  /** Checked between steps; true after Ctrl-C. */
+  shouldStop: () => boolean;
+  architectureSvg: string;
+}
+
+export interface TrainSummary {
+  steps: number;
+  stoppedEarly: boolean;
+  seconds: number;
+  firstLoss: number | null;
+  lastLoss: number | null;
+  evaluation: MlmEvaluation | null;
+  out: string;
+}
+
+export class TrainingError extends Error {}
+
+function sentencePairs(model: ResolvedModel): "nsp" | "sop" | null {
+  return objective(model, "nsp") ? "nsp" : objective(model, "sop") ? "sop" : null;
+}
+
+export async function train(o: TrainerOptions): Promise<TrainSummary> {
+  const started = Date.now();
+  const { model, graph } = o;
+  const folder = new RunFolder(o.out);
+  const saved = folder.savedSteps();
+  if (o.resume) {
+    if (saved.length === 0) throw new TrainingError(`${o.out}: nothing to resume (no checkpoint in ${folder.checkpoints})`);
+    const run = JSON.parse(fs.readFileSync(folder.runJson, "utf8")) as { model: ResolvedModel };
+    if (JSON.stringify(run.model) !== JSON.stringify(model)) {
+      throw new TrainingError(`${o.out}: this run trained model '${run.model.name}' as resolved then; the .bdl now resolves differently — resume with the same model or start a new --out`);
+    }
+  } else if (saved.length > 0) {
+    throw new TrainingError(`${o.out} already holds a run (checkpoints up to step ${saved.at(-1)}); use --resume to continue it or another --out`);
+  }
+  folder.create();
+  const padId = model.special["pad"] ?? 0;
+  const withSegments = model.embeddings.segments > 0;
+  const pairs = sentencePairs(model);
+
+  // Data: a fixed held-out split, the run's tokenizer, examples built once.
+  const { train: trainDocs, heldOut } = splitHeldOut(o.corpus.documents, 0.01);
+  let tokenizer: Tokenizer;
+  if (fs.existsSync(folder.tokenizer)) tokenizer = o.loadTokenizer(folder.tokenizer);
+  else {
+    o.progress.message(`training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on ${trainDocs.length} documents…`);
+    tokenizer = o.tokenizer(trainDocs.flatMap((d) => d.sentences));
+    o.saveTokenizer(tokenizer, folder.tokenizer);
+  }
+  if (tokenizer.vocabSize !== model.vocab) throw new TrainingError(`${folder.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
+  const exampleOpts = { seq: model.train.seq, special: model.special, sentencePairs: pairs, seed: o.seed };
+  const examples: Example[] = buildExamples(trainDocs, (t) => tokenizer.encode(t), exampleOpts);
+  const evalExamples = buildExamples(heldOut, (t) => tokenizer.encode(t), exampleOpts).slice(0, o.evalExamples);
+  if (examples.length < o.batch) throw new TrainingError(`corpus '${o.corpus.name}' yields ${examples.length} training sequences; a batch needs ${o.batch}`);
+  o.progress.message(`${examples.length} training sequences, ${evalExamples.length} held out (seq ≤ ${model.train.seq})`);
+
+  // Weights and optimizer: from the latest checkpoint, or initialised (and taken from the teacher where the .bdl says).
+  const table = parameterTable(model, o.teacher);
+  let start = 0;
+  let weights: WeightMap;
+  let optimizerState = null;
+  if (o.resume) {
+    const latest = folder.loadLatest();
+    start = latest.step;
+    weights = latest.weights;
+    optimizerState = latest.optimizer;
+    folder.truncateLog(start);
+    o.progress.message(`resuming from step ${start}`);
+  } else {
+    weights = initialWeights(table, o.seed, padId);
+    if (model.teacher && o.teacher && o.teacherWeights) weights = initFromTeacher(model, weights, o.teacher, o.teacherWeights);
+    folder.writeJson(folder.runJson, { model, teacher: o.teacher, options: { steps: o.steps, batch: o.batch, lr: o.lr, seed: o.seed, corpus: o.corpus.name, accumulate: o.accumulate } });
+  }
+  const decay = new Map(table.map((p) => [p.name, p.decay]));
+  const state: TrainState = {
+    variables: new Map([...weights].map(([name, w]) => [name, tf.variable(tf.tensor(w.values, w.shape), true)])),
+    optimizer: createOptimizer({ ...model.train, kind: model.train.optimizer, lr: o.lr }, { noDecay: (n) => !decay.get(n) }),
+    clipNorm: o.clipNorm,
+  };
+  if (optimizerState) state.optimizer.load(optimizerState);
+  const teacherTensors = o.teacherWeights ? new Map([...o.teacherWeights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)])) : null;
+  const teacherParams = teacherTensors && o.teacherGraph ? o.teacherGraph.bindParams((n) => teacherTensors.get(n)) : null;
+  if (graph.teacherOutputs && !teacherParams) throw new TrainingError(`model '${model.name}' learns from teacher '${model.teacher?.model}': give its checkpoint with --teacher`);
+
+  const order = new BatchOrder(examples.length, o.batch, o.seed);
+  const micro = Math.max(1, o.accumulate);
+  const currentWeights = (): WeightMap => new Map([...state.variables].map(([n, v]) => [n, { shape: v.shape, values: v.dataSync() as Float32Array }]));
+  const save = (step: number) => folder.saveStep(step, model, o.teacher, currentWeights(), state.optimizer.state(), { seed: o.seed, corpus: o.corpus.name }, o.keep);
+  const evaluate = (step: number): MlmEvaluation | null => {
+    if (!graph.mlmLogits || evalExamples.length === 0) return null;
+    const result = evaluateMlm(graph, graph.bindParams((n) => state.variables.get(n)), evalExamples, model.masking, { seed: o.seed, batch: 32, padId, withSegments });
+    folder.appendLog({ kind: "eval", step, ...result });
+    return result;
+  };
+
+  let firstLoss: number | null = null;
+  let lastLoss: number | null = null;
+  let windowTokens = 0;
+  let windowStart = Date.now();
+  let step = start;
+  let stoppedEarly = false;
+  try {
+    for (; step < o.steps; step++) {
+      if (o.shouldStop()) {
+        stoppedEarly = true;
+        break;
+      }
+      const slots = order.slots(step);
+      const per = Math.ceil(slots.length / micro);
+      let sum: Gradients | null = null;
+      for (let m = 0; m < micro; m++) {
+        const part = slots.slice(m * per, (m + 1) * per);
+        if (part.length === 0) continue;
+        const masked = part.map((s) =>
+          maskExample(examples[s.index]!, model.masking, { seed: o.seed, epoch: s.epoch, index: s.index, step, vocab: model.vocab, special: model.special }),
+        );
+        const batch = collate(masked, padId, pairs, withSegments);
+        const teacherOut = teacherParams && graph.teacherOutputs ? tf.tidy(() => graph.teacherOutputs!(teacherParams, batch.x) as tf.TensorContainer) : undefined;
+        const random = stepRandomness(o.seed, step * micro + m);
+        const g = computeGradients(state.variables, (lookup) => graph.loss(graph.bindParams(lookup), batch.x, batch.y, random, teacherOut));
+        windowTokens += batch.tokens;
+        batch.dispose();
+        if (teacherOut) tf.dispose(teacherOut);
+        sum = sum ? accumulate(sum, g) : g;
+      }
+      const lr = learningRate(step, { lr: o.lr, warmup: model.train.warmup, decay: model.train.decay, steps: o.steps });
+      const result = applyGradients(state, sum!, lr, micro);
+      if (!Number.isFinite(result.loss)) throw new TrainingError(`the loss became ${result.loss} at step ${step + 1}; try a lower --lr`);
+      firstLoss ??= result.loss;
+      lastLoss = result.loss;
+      const done = step + 1;
+      if (done % o.logEvery === 0 || done === o.steps) {
+        const seconds = (Date.now() - windowStart) / 1000;
+        const tokensPerSecond = windowTokens / Math.max(seconds, 1e-9);
+        folder.appendLog({ step: done, loss: result.loss, terms: result.terms, ...result.terms, lr, tokens_per_s: tokensPerSecond, grad_norm: result.gradNorm });
+        o.progress.update({ step: done, steps: o.steps, loss: result.loss, tokensPerSecond, eta: ((o.steps - done) * (seconds / o.logEvery)) });
+        windowTokens = 0;
+        windowStart = Date.now();
+      }
+      if (done % o.saveEvery === 0 && done < o.steps) save(done);
+      if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps) evaluate(done);
+    }
+    save(step);
+    const evaluation = stoppedEarly ? null : evaluate(step);
+    o.progress.done();
+    const summary: TrainSummary = { steps: step, stoppedEarly, seconds: (Date.now() - started) / 1000, firstLoss, lastLoss, evaluation, out: o.out };
+    writeReport(o, folder, summary);
+    return summary;
+  } finally {
+    state.optimizer.dispose();
+    for (const v of state.variables.values()) v.dispose();
+    if (teacherTensors) for (const t of teacherTensors.values()) t.dispose();
+  }
+}
+
+function writeReport(o: TrainerOptions, folder: RunFolder, s: TrainSummary): void {
+  const summary: Record<string, string | number> = {
+    model: o.model.name,
+    corpus: o.corpus.name,
+    steps: s.steps,
+    "wall time (s)": Math.round(s.seconds),
+    "first loss": s.firstLoss?.toFixed(4) ?? "-",
+    "last loss": s.lastLoss?.toFixed(4) ?? "-",
+    "ln(vocab)": Math.log(o.model.vocab).toFixed(4),
+  };
+  if (s.evaluation) {
+    summary["held-out MLM loss"] = s.evaluation.mlm_loss.toFixed(4);
+    summary["held-out MLM accuracy"] = s.evaluation.mlm_accuracy.toFixed(4);
+    summary["held-out perplexity"] = s.evaluation.perplexity.toFixed(2);
+  }
+  const html = renderReport({ model: o.model.name, log: folder.readLog(), architectureSvg: o.architectureSvg, summary });
+  const temp = `${folder.report}.tmp-${process.pid}`;
+  fs.writeFileSync(temp, html);
+  fs.renameSync(temp, folder.report);
+}
