@@ -391,4 +391,20 @@ describe("the installed binary", () => {
     expect(r.stdout).toContain("test/fixtures/diagnostics/errors.bdl:5:3: error BDL030:");
     expect(r.stderr).toBe("4 errors.\n");
   }, 60_000);
+
+  it("runs a compiled graph: bdlc run on the BERT golden gives transformers' loss", () => {
+    expect(existsSync(bundle), "the CLI is not built: run `npm run build` first").toBe(true);
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), "bdl-run-")), "out.json");
+    const g = "test/fixtures/goldens";
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, "bin", "bdlc.js"), "run", `${g}/bert.bdl`, "--weights", `${g}/bert`, "--inputs", `${g}/bert/inputs.json`, "--out", out],
+      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const ours = JSON.parse(readFileSync(out, "utf8")) as { loss: number };
+    const golden = JSON.parse(readFileSync(`${g}/bert/outputs.json`, "utf8")) as { loss: number };
+    expect(Math.abs(ours.loss - golden.loss) / golden.loss).toBeLessThan(2e-4);
+  }, 120_000);
 });
