@@ -20,6 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   "from-hf": { summary: "print the .bdl model a Hugging Face config.json describes", load: async () => (await import("./commands/from-hf.js")).fromHf },
   run: { summary: "one forward (and backward) pass on explicit inputs", load: async () => (await import("./commands/run.js")).run },
   compile: { summary: "emit a typed TypeScript training graph per model", load: async () => (await import("./commands/compile.js")).compile },
+  train: { summary: "pretrain a model on a corpus (checkpoints, log, report)", load: async () => (await import("./commands/train.js")).train },
 };
 
 function usage(): string {

@@ -13,6 +13,10 @@ export interface Tokenizer {
   /** Ids → text, special tokens kept as their surface form. */
   decode(ids: number[]): string;
   idToToken(id: number): string;
+  /** The id of a token as the vocab writes it (`##ing`, `Ġthe`, `▁the`, `[CLS]`), if it has one. */
+  tokenToId(token: string): number | undefined;
+  /** What the tokenizer's normalizer makes of `text` (case folding, accents, whitespace). */
+  normalize(text: string): string;
   /** The Hugging Face `tokenizer.json` object for this tokenizer. */
   toJSON(): unknown;
 }

@@ -108,7 +108,8 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   if (tokenizer.vocabSize !== model.vocab) throw new TrainingError(`${folder.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
   const exampleOpts = { seq: model.train.seq, special: model.special, sentencePairs: pairs, seed: o.seed };
   const examples: Example[] = buildExamples(trainDocs, (t) => tokenizer.encode(t), exampleOpts);
-  const evalExamples = buildExamples(heldOut, (t) => tokenizer.encode(t), exampleOpts).slice(0, o.evalExamples);
+  // Held-out MLM evaluation needs no sentence pairs: packed sentences use every held-out token.
+  const evalExamples = buildExamples(heldOut, (t) => tokenizer.encode(t), { ...exampleOpts, sentencePairs: null }).slice(0, o.evalExamples);
   if (examples.length < o.batch) throw new TrainingError(`corpus '${o.corpus.name}' yields ${examples.length} training sequences; a batch needs ${o.batch}`);
   o.progress.message(`${examples.length} training sequences, ${evalExamples.length} held out (seq ≤ ${model.train.seq})`);
 

