@@ -13,7 +13,7 @@ import { build } from "esbuild";
 rmSync("dist/bundle", { recursive: true, force: true });
 
 await build({
-  entryPoints: { cli: "dist/compiler/cli.js", runtime: "dist/runtime/index.js" },
+  entryPoints: { cli: "dist/compiler/cli.js", api: "dist/compiler/api.js", runtime: "dist/runtime/index.js" },
   bundle: true,
   splitting: true,
   format: "esm",
@@ -23,6 +23,16 @@ await build({
   outdir: "dist/bundle",
   external: ["ts-morph", "prettier", "@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu", "webgpu", "onnxruntime-node"],
   // Some bundled CommonJS dependencies `require` Node built-ins; ES modules have no `require`.
-  banner: { js: 'import { createRequire as __bdlCreateRequire } from "node:module"; const require = __bdlCreateRequire(import.meta.url);' },
+  // …and some (the wasm backend's Emscripten loader) read __dirname.
+  banner: {
+    js: [
+      'import { createRequire as __bdlCreateRequire } from "node:module";',
+      'import { fileURLToPath as __bdlFileURLToPath } from "node:url";',
+      'import { dirname as __bdlDirname } from "node:path";',
+      "const require = __bdlCreateRequire(import.meta.url);",
+      "const __filename = __bdlFileURLToPath(import.meta.url);",
+      "const __dirname = __bdlDirname(__filename);",
+    ].join(" "),
+  },
   logLevel: "warning",
 });

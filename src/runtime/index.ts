@@ -25,3 +25,4 @@ export { createOptimizer, learningRate, type Optimizer, type OptimizerConfig } f
 export { initialWeights } from "./init.js";
 export { initFromTeacher } from "./teacher-init.js";
 export { accumulate, applyGradients, computeGradients, type Gradients, type LossOf } from "./train/step.js";
+export { BACKENDS, BackendError, useBackend, type BackendName } from "./backend.js";

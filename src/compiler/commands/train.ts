@@ -26,7 +26,8 @@ Options:
   --eval-every N      held-out evaluation every N steps (default 0: at the end only)
   --teacher CKPT      the teacher's checkpoint or run folder, for models with a teacher
   --resume            continue the run in --out from its latest checkpoint
-  --backend B         cpu (more backends: see the README)`;
+  --backend B         auto (default: the fastest present), cpu, wasm, or tensorflow
+                      (needs @tensorflow/tfjs-node or -node-gpu installed)`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -65,22 +66,29 @@ export const train: Command = {
     const r = selectOne(checked, ref.file, ref.name);
     const model = r.model;
     const teacher = teacherOf(checked, r)?.model ?? null;
-    if (values.backend !== undefined && values.backend !== "cpu") {
-      throw new UsageError(`--backend ${values.backend} is not available in this build; use --backend cpu.`);
-    }
     const lr = values.lr === undefined ? model.train.lr : Number(values.lr);
     if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, not '${values.lr}'.`);
     const seed = values.seed === undefined ? 0 : Number(values.seed);
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, not '${values.seed}'.`);
     const evalEvery = values["eval-every"] === undefined ? 0 : positiveInt("eval-every", values["eval-every"], 0);
 
-    const [{ train: runTraining, TrainingError }, data, tokenizers, checkpoint, progressMod] = await Promise.all([
+    const [{ train: runTraining, TrainingError }, data, tokenizers, checkpoint, progressMod, backends] = await Promise.all([
       import("../../runtime/train/trainer.js"),
       import("../../runtime/data/corpus.js"),
       import("../../runtime/tokenizers/index.js"),
       import("../../runtime/checkpoint/checkpoint.js"),
       import("../../runtime/train/progress.js"),
+      import("../../runtime/backend.js"),
     ]);
+    const backendName = (values.backend ?? "auto") as import("../../runtime/backend.js").BackendName;
+    if (!backends.BACKENDS.includes(backendName)) throw new UsageError(`--backend must be one of ${backends.BACKENDS.join(", ")}, not '${values.backend}'.`);
+    let backend: string;
+    try {
+      backend = await backends.useBackend(backendName);
+    } catch (e) {
+      if (e instanceof backends.BackendError) throw new UsageError(e.message);
+      throw e;
+    }
     const corpusSpec = values.corpus ?? "wordnet";
     let teacherWeights = null;
     if (model.teacher) {
@@ -97,6 +105,7 @@ export const train: Command = {
     if (values.teacher !== undefined) adoptTeacherTokenizer(values.teacher, out);
     const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
+    progress.message(`backend: ${backend}${backendName === "auto" ? " (auto: the fastest present)" : ""}`);
     let stop = false;
     const onSignal = () => {
       if (stop) process.exit(130);

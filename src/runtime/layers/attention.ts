@@ -3,6 +3,7 @@ import { tf, type Tensor3D, type Tensor4D } from "../tf.js";
 import { dense, type DenseParams } from "./dense.js";
 import { dropout, type Randomness } from "./dropout.js";
 import { layerNorm, type LayerNormParams } from "./layer-norm.js";
+import { matMul, matMulTransposed } from "./matmul.js";
 
 export interface AttentionParams {
   query: DenseParams;
@@ -42,10 +43,10 @@ export function selfAttention(x: Tensor3D, bias: Tensor4D, p: AttentionParams, o
   const v = splitHeads(dense(x, p.value), o.heads);
   const scale = 1 / Math.sqrt(hidden / o.heads);
   // [B, heads, S, S]; padded query rows are computed too, as in Hugging Face.
-  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias);
+  const scores = tf.add(tf.mul(matMulTransposed(q, k), scale), bias);
   const probs = dropout(tf.softmax(scores), o.attentionDropout, random);
   // [B, heads, S, d] → [B, S, heads, d] → [B, S, H]
-  const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [batch, seq, hidden]);
+  const context = tf.reshape(tf.transpose(matMul(probs, v), [0, 2, 1, 3]), [batch, seq, hidden]);
   const out = dropout(dense(context, p.output), o.dropout, random);
   return layerNorm(tf.add(out, x), p.norm, o.normEps);
 }

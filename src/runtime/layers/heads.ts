@@ -4,6 +4,7 @@ import { tf, type Tensor1D, type Tensor2D, type Tensor3D } from "../tf.js";
 import { activation } from "./activations.js";
 import { dense, type DenseParams } from "./dense.js";
 import { layerNorm, type LayerNormParams } from "./layer-norm.js";
+import { matMulTransposed } from "./matmul.js";
 
 /** tanh(dense(h[:, 0])): the [CLS] summary that NSP/SOP classify. [B, S, H] → [B, H] */
 export function pooler(h: Tensor3D, p: DenseParams): Tensor2D {
@@ -26,7 +27,7 @@ export interface MlmHeadParams {
  */
 export function mlmLogits(h: Tensor2D, p: MlmHeadParams, wordEmbeddings: Tensor2D, act: Activation, normEps: number): Tensor2D {
   const t = layerNorm(activation<Tensor2D>(act)(dense(h, p.transform)), p.norm, normEps);
-  return tf.add(tf.matMul(t, wordEmbeddings, false, true), p.bias);
+  return tf.add(matMulTransposed(t, wordEmbeddings), p.bias);
 }
 
 /** [B, S, H] → [B·S, H] */

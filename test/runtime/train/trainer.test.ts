@@ -49,7 +49,7 @@ beforeAll(() => {
 describe("bdlc train", () => {
   it("pretrains: the loss falls, and writes a log, checkpoints and a report", () => {
     const out = join(dir, "a");
-    const r = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--log-every", "5", "--seed", "7"]);
+    const r = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--log-every", "5", "--seed", "7", "--backend", "cpu"]);
     expect(r.stderr + r.stdout).not.toMatch(/internal error|    at /);
     expect(r.status, r.stderr).toBe(0);
     const log = readFileSync(join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
@@ -71,13 +71,13 @@ describe("bdlc train", () => {
 
   it("the same seed gives the same weights", () => {
     const out = join(dir, "b");
-    expect(bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7"]).status).toBe(0);
+    expect(bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--backend", "cpu"]).status).toBe(0);
     expect(finalWeights(out).equals(finalWeights(join(dir, "a")))).toBe(true);
   }, 300_000);
 
   it("a run killed with SIGKILL after a checkpoint, then resumed, ends bit-identical", async () => {
     const out = join(dir, "killed");
-    const child = spawn(process.execPath, [BIN, "train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7"], { cwd: ROOT, stdio: "ignore" });
+    const child = spawn(process.execPath, [BIN, "train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--backend", "cpu"], { cwd: ROOT, stdio: "ignore" });
     // Kill as soon as the first checkpoint is complete.
     await new Promise<void>((resolve, reject) => {
       const started = Date.now();
@@ -93,7 +93,7 @@ describe("bdlc train", () => {
       }, 20);
     });
     await new Promise((resolve) => child.on("exit", resolve));
-    const resumed = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--resume"]);
+    const resumed = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--backend", "cpu", "--resume"]);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resuming from step (10|20)/);
     expect(finalWeights(out).equals(finalWeights(join(dir, "a")))).toBe(true);

@@ -1,0 +1,38 @@
+/**
+ * a · b whose gradients are also plain products: tfjs differentiates matMul into products
+ * with `transposeA`/`transposeB` set, which its wasm backend (XNNPACK) runs an order of
+ * magnitude slower than untransposed ones. Transposing explicitly first costs one pass
+ * over a matrix and keeps every product on the fast path.
+ */
+import { tf, type Tensor } from "../tf.js";
+
+/** Swap the last two axes. */
+function swapLast<T extends Tensor>(x: T): T {
+  const perm = [...Array(x.rank).keys()];
+  perm[x.rank - 1] = x.rank - 2;
+  perm[x.rank - 2] = x.rank - 1;
+  return tf.transpose(x, perm) as T;
+}
+
+const product = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const a = args[0] as Tensor;
+  const b = args[1] as Tensor;
+  const save = args[2] as tf.GradSaveFunc;
+  save([a, b]);
+  const value = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+  const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+    const [sa, sb] = saved as [Tensor, Tensor];
+    return [tf.matMul(dy as tf.Tensor2D, swapLast(sb) as tf.Tensor2D), tf.matMul(swapLast(sa) as tf.Tensor2D, dy as tf.Tensor2D)];
+  };
+  return { value, gradFunc };
+});
+
+/** a [.., n, k] · b [.., k, m] → [.., n, m] (same batch dimensions). */
+export function matMul<T extends Tensor>(a: T, b: Tensor): T {
+  return product(a, b) as T;
+}
+
+/** a · bᵀ over the last two axes, with b transposed explicitly (see above). */
+export function matMulTransposed<T extends Tensor>(a: T, b: Tensor): T {
+  return product(a, swapLast(b)) as T;
+}
