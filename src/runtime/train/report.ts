@@ -52,10 +52,9 @@ export function renderReport(r: ReportInput): string {
   const termNames = [...new Set(train.flatMap((e) => Object.keys((e["terms"] as Record<string, number> | undefined) ?? {})))];
   const series: [string, [number, number][]][] = [["loss", train.map((e) => [e["step"] as number, e["loss"] as number])]];
   for (const t of termNames) series.push([t, train.map((e) => [e["step"] as number, (e["terms"] as Record<string, number>)[t] ?? NaN])]);
-  const evalSeries: [string, [number, number][]][] = [
-    ["held-out MLM loss", evals.map((e) => [e["step"] as number, e["mlm_loss"] as number])],
-    ["held-out MLM accuracy", evals.map((e) => [e["step"] as number, e["mlm_accuracy"] as number])],
-  ];
+  // Loss and accuracy on charts of their own: one shared axis would flatten the accuracy.
+  const evalLoss: [string, [number, number][]][] = [["held-out MLM loss", evals.map((e) => [e["step"] as number, e["mlm_loss"] as number])]];
+  const evalAccuracy: [string, [number, number][]][] = [["held-out MLM accuracy", evals.map((e) => [e["step"] as number, e["mlm_accuracy"] as number])]];
   const rows = Object.entries(r.summary).map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>bdl run: ${escape(r.model)}</title>
@@ -64,7 +63,8 @@ export function renderReport(r: ReportInput): string {
 <h1>Pretraining ${escape(r.model)}</h1>
 <table>${rows}</table>
 <section>${lineChart("Training loss (total and each objective's term)", series)}</section>
-<section>${lineChart("Held-out evaluation", evalSeries)}</section>
+<section>${lineChart("Held-out MLM loss", evalLoss)}</section>
+<section>${lineChart("Held-out MLM accuracy", evalAccuracy)}</section>
 <section><h2>Architecture</h2>${r.architectureSvg}</section>
 </body></html>
 `;
