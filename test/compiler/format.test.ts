@@ -5,6 +5,7 @@ import { checkFile } from "../../src/compiler/check.js";
 import { formatFile, formatSource } from "../../src/compiler/format.js";
 import { tokenize } from "../../src/compiler/lexer.js";
 import { parseSource } from "../../src/compiler/parse.js";
+import { mulberry32 } from "../../src/runtime/data/random.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -283,16 +284,6 @@ function perturbWhitespace(text: string, random: () => number, crlf: boolean): s
   return crlf ? out.replace(/\n/g, "\r\n") : out;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hash(s: string): number {
   let h = 2166136261;

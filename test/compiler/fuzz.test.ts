@@ -23,6 +23,7 @@ import { parseSource } from "../../src/compiler/parse.js";
 import { BUILTIN_MODELS_DIR, loadProgram, nodeHost, ParseCache, type CompilerHost } from "../../src/compiler/program.js";
 import { EXPECT_KEYS, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, TOKENIZERS } from "../../src/compiler/schema.js";
 import { KEYWORDS } from "../../src/compiler/tokens.js";
+import { mulberry32 } from "../../src/runtime/data/random.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const SEED = Number(process.env["BDL_FUZZ_SEED"] ?? 0x5eed_bd1) >>> 0;
@@ -35,17 +36,6 @@ const CASE_MS = 2000;
 // ---------------------------------------------------------------------------------------
 // Randomness
 
-/** mulberry32: 32-bit state, good enough for fuzzing, and the same on every platform. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   readonly next: () => number;

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/compiler/cli.js";
 import { MAX_FILE_BYTES } from "../../src/compiler/program.js";
+import { mulberry32 } from "../../src/runtime/data/random.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const TEN_MB = 10_000_000;
@@ -29,17 +30,6 @@ afterAll(() => {
   );
 });
 
-/** mulberry32: a tiny seeded PRNG, so "random" inputs are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(n: number, seed: number, min = 0): Buffer {
   const rand = mulberry32(seed);

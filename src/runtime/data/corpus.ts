@@ -16,6 +16,7 @@
  *   Plain-text ids are the 1-based line number of the document's first line.
  */
 
+import { jsonObjects } from "./json-lines.js";
 import { readFileSync, statSync } from "node:fs";
 import type { Corpus, Document } from "./types.js";
 import { loadWordNet } from "./wordnet.js";
@@ -90,24 +91,10 @@ function wordnetCorpus(): Corpus {
 function jsonlCorpus(path: string): Corpus {
   const text = readTextFile(path, (m) => new CorpusError(m));
   const documents: Document[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    const at = `${path}:${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      throw new CorpusError(`${at}: not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new CorpusError(`${at}: each line must be a JSON object with a "text" string, got ${Array.isArray(value) ? "an array" : JSON.stringify(value)}`);
-    }
-    const obj = value as Record<string, unknown>;
+  for (const { value: obj, at, line } of jsonObjects(text, path, (m) => new CorpusError(m), 'a JSON object with a "text" string')) {
     if (!("text" in obj)) throw new CorpusError(`${at}: the object has no "text" field (found: ${Object.keys(obj).join(", ") || "no fields"})`);
     if (typeof obj.text !== "string") throw new CorpusError(`${at}: "text" must be a string, got ${typeof obj.text}`);
-    let id = String(i + 1);
+    let id = String(line);
     if (obj.id !== undefined) {
       if (typeof obj.id !== "string" && typeof obj.id !== "number") throw new CorpusError(`${at}: "id" must be a string or number`);
       id = String(obj.id);

@@ -4,6 +4,7 @@
  * of text,label pairs. Every task comes with a deterministic 10% test split.
  */
 
+import { jsonObjects } from "./json-lines.js";
 import { hashSplit, readTextFile } from "./corpus.js";
 import type { LabelledText, Task } from "./types.js";
 import { loadWordNet } from "./wordnet.js";
@@ -155,21 +156,7 @@ function csvTask(path: string): Task {
 function jsonlTask(path: string): Task {
   const text = readTextFile(path, (m) => new TaskError(m));
   const examples: LabelledText[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    const at = `${path}:${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      throw new TaskError(`${at}: not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new TaskError(`${at}: each line must be a JSON object with "text" and "label"`);
-    }
-    const obj = value as Record<string, unknown>;
+  for (const { value: obj, at } of jsonObjects(text, path, (m) => new TaskError(m), 'a JSON object with "text" and "label"')) {
     const missing = ["text", "label"].filter((k) => !(k in obj));
     if (missing.length > 0) {
       throw new TaskError(`${at}: missing ${missing.join(" and ")}; found: ${Object.keys(obj).join(", ") || "no fields"}`);
