@@ -21,6 +21,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   run: { summary: "one forward (and backward) pass on explicit inputs", load: async () => (await import("./commands/run.js")).run },
   compile: { summary: "emit a typed TypeScript training graph per model", load: async () => (await import("./commands/compile.js")).compile },
   train: { summary: "pretrain a model on a corpus (checkpoints, log, report)", load: async () => (await import("./commands/train.js")).train },
+  eval: { summary: "held-out MLM loss, accuracy and perplexity of a checkpoint", load: async () => (await import("./commands/eval.js")).evalCommand },
+  finetune: { summary: "fine-tune and evaluate a sequence classifier", load: async () => (await import("./commands/finetune.js")).finetuneCommand },
+  "mask-preview": { summary: "print training examples with the model's masking applied", load: async () => (await import("./commands/mask-preview.js")).maskPreview },
 };
 
 function usage(): string {

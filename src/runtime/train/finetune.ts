@@ -1,0 +1,347 @@
+/**
+ * Fine-tuning a sequence classifier: the model's encoder (its compiled graph's `encode`)
+ * plus a classification head, as Hugging Face's `…ForSequenceClassification`:
+ *
+ *   pooled = poolerOutput            when the model declares a pooler (BERT, ALBERT)
+ *          = last hidden state[:, 0] otherwise ([CLS] / <s>: DistilBERT, RoBERTa-style)
+ *   logits = dense(dropout(pooled, model.dropout))   H → num_labels
+ *   loss   = cross-entropy(logits, label)
+ *
+ * Head weights start N(0, 0.02²) / zeros from the seed; the encoder from a checkpoint, or
+ * from the same random initialisation as pretraining (`--from-scratch`). Texts become
+ * [CLS] text [SEP], truncated to `seq`. AdamW, linear warmup over 10% of the steps then
+ * linear decay, global-norm clipping at 1; every source of randomness (example order,
+ * dropout, head init) is a function of the seed. Evaluation reports accuracy and macro-F1
+ * on the task's test split.
+ */
+import type { ResolvedModel } from "../../compiler/model.js";
+import type { WeightMap } from "../checkpoint/hf-weights.js";
+import { accuracy, macroF1 } from "../data/metrics.js";
+import { createRng, seedFrom, shuffle } from "../data/random.js";
+import type { LabelledText, Task } from "../data/types.js";
+import type { BoundParams, GraphEncoderOutputs, GraphInputs, GraphModule } from "../graph-module.js";
+import { INITIALIZER_RANGE, tensorSeed } from "../init.js";
+import { dense } from "../layers/dense.js";
+import { dropout, EVAL, stepRandomness, type Randomness } from "../layers/dropout.js";
+import { crossEntropy } from "../objectives/cross-entropy.js";
+import { createOptimizer, learningRate } from "../optim/index.js";
+import { tf, type Tensor, type Tensor1D, type Tensor2D } from "../tf.js";
+import type { Tokenizer } from "../tokenizers/tokenizer.js";
+import type { Progress } from "./progress.js";
+import { applyGradients, computeGradients, type TrainState } from "./step.js";
+
+/** Names of the classification head's parameters, beside the model's own in one variable map. */
+export const HEAD_KERNEL = "classifier.kernel";
+export const HEAD_BIAS = "classifier.bias";
+
+/** Fraction of the steps spent warming the learning rate up. */
+export const WARMUP_FRACTION = 0.1;
+
+export class FinetuneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FinetuneError";
+  }
+}
+
+/** What the head reads: the pooler's output when the model has a pooler, else the [CLS] hidden state. */
+export type Pooling = "pooler" | "cls";
+
+export function poolingFor(model: Pick<ResolvedModel, "pooler">): Pooling {
+  return model.pooler === "tanh" ? "pooler" : "cls";
+}
+
+/** [B, H]: the sequence summary the classification head reads. */
+export function pooledOutput(out: GraphEncoderOutputs, pooling: Pooling): Tensor2D {
+  if (pooling === "pooler") {
+    if (!out.poolerOutput) throw new Error("the encoder has no pooler output");
+    return out.poolerOutput;
+  }
+  const [batch, , hidden] = out.lastHiddenState.shape;
+  return tf.reshape(tf.slice(out.lastHiddenState, [0, 0, 0], [batch, 1, hidden]), [batch, hidden]);
+}
+
+/** Initial head weights: kernel [H, numLabels] ~ N(0, 0.02²), bias zeros; a function of the seed. */
+export function headWeights(hidden: number, numLabels: number, seed: number): WeightMap {
+  const kernel = tf.tidy(() => tf.randomNormal([hidden, numLabels], 0, INITIALIZER_RANGE, "float32", tensorSeed(seed, HEAD_KERNEL)).dataSync() as Float32Array);
+  return new Map([
+    [HEAD_KERNEL, { shape: [hidden, numLabels], values: Float32Array.from(kernel) }],
+    [HEAD_BIAS, { shape: [numLabels], values: new Float32Array(numLabels) }],
+  ]);
+}
+
+/** Logits [B, numLabels] of the classifier: encode, pool, dropout, dense. */
+export function classifierLogits(
+  graph: GraphModule,
+  params: BoundParams,
+  head: { kernel: Tensor2D; bias: Tensor1D },
+  x: GraphInputs,
+  pooling: Pooling,
+  random: Randomness,
+): Tensor2D {
+  const out = graph.encode(params, x, random);
+  return dense(dropout(pooledOutput(out, pooling), graph.config.dropout, random), head);
+}
+
+/** [CLS] text [SEP] as ids, the text's tokens cut so that the whole fits in `seq`. */
+export function classificationIds(text: string, tokenizer: Pick<Tokenizer, "encode">, special: Record<string, number>, seq: number): number[] {
+  const cls = special["cls"] ?? special["bos"];
+  const sep = special["sep"] ?? special["eos"];
+  if (cls === undefined || sep === undefined) throw new FinetuneError("the model declares no 'cls' and 'sep' (or 'bos' and 'eos') special tokens");
+  return [cls, ...tokenizer.encode(text).ids.slice(0, Math.max(0, seq - 2)), sep];
+}
+
+interface Encoded {
+  ids: number[];
+  label: number;
+}
+
+interface ClassifierBatch {
+  x: GraphInputs;
+  labels: Tensor1D;
+  tokens: number;
+  dispose(): void;
+}
+
+function collateClassifier(rows: readonly Encoded[], padId: number, withSegments: boolean): ClassifierBatch {
+  const length = Math.max(...rows.map((r) => r.ids.length));
+  const pad = (row: number[], value: number) => [...row, ...Array<number>(length - row.length).fill(value)];
+  const inputIds = tf.tensor2d(rows.map((r) => pad(r.ids, padId)), [rows.length, length], "int32");
+  const attentionMask = tf.tensor2d(rows.map((r) => pad(r.ids.map(() => 1), 0)), [rows.length, length], "int32");
+  const tokenTypeIds = withSegments ? tf.zeros([rows.length, length], "int32") as Tensor2D : undefined;
+  const labels = tf.tensor1d(rows.map((r) => r.label), "int32");
+  const all: Tensor[] = [inputIds, attentionMask, labels, ...(tokenTypeIds ? [tokenTypeIds] : [])];
+  return {
+    x: { inputIds, attentionMask, ...(tokenTypeIds ? { tokenTypeIds } : {}) },
+    labels,
+    tokens: rows.reduce((n, r) => n + r.ids.length, 0),
+    dispose: () => all.forEach((t) => t.dispose()),
+  };
+}
+
+export interface FinetuneOptions {
+  model: ResolvedModel;
+  graph: GraphModule;
+  /** The encoder's starting weights (a checkpoint's, or a random initialisation); at least the graph's parameters. */
+  weights: WeightMap;
+  tokenizer: Pick<Tokenizer, "encode">;
+  task: Task;
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  /** Train on at most this many examples (a seeded sample of the task's training split). */
+  maxExamples: number;
+  /** Evaluate on at most this many test examples (a fixed sample, the same for every seed). */
+  maxTest: number;
+  /** Longest input, [CLS] and [SEP] included. */
+  seq: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  logEvery?: number;
+  progress?: Progress;
+  /** Checked between steps; true after Ctrl-C. */
+  shouldStop?: () => boolean;
+}
+
+export interface FinetuneResult {
+  task: string;
+  labels: string[];
+  pooling: Pooling;
+  /** Training examples used. */
+  examples: number;
+  test_examples: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+  seq: number;
+  seed: number;
+  steps: number;
+  first_loss: number | null;
+  last_loss: number | null;
+  accuracy: number;
+  macro_f1: number;
+  seconds: number;
+  stopped_early: boolean;
+}
+
+/** A sample of at most `n` items, in a seeded random order (all of them when n ≥ length). */
+function sample<T>(items: readonly T[], n: number, seed: number): T[] {
+  return shuffle([...items], createRng(seed)).slice(0, Math.max(0, n));
+}
+
+/** Batches per chunk of similar-length examples (see {@link epochBatches}). */
+export const BUCKET_BATCHES = 50;
+
+/**
+ * One epoch's batches, as lists of example indices: the examples in a seeded random order,
+ * cut into chunks of {@link BUCKET_BATCHES} batches; each chunk sorted by length and cut into
+ * batches; then the batches shuffled. Batches of similar lengths waste little on padding
+ * (glosses run from 3 to 60 tokens), while every batch is still a random draw. A function
+ * of (lengths, batch, seed).
+ */
+export function epochBatches(rows: readonly { ids: readonly number[] }[], batch: number, seed: number): number[][] {
+  const rng = createRng(seed);
+  const order = shuffle(
+    rows.map((_, i) => i),
+    rng,
+  );
+  const chunk = batch * BUCKET_BATCHES;
+  const batches: number[][] = [];
+  for (let start = 0; start < order.length; start += chunk) {
+    const part = order.slice(start, start + chunk).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length || a - b);
+    for (let b = 0; b < part.length; b += batch) batches.push(part.slice(b, b + batch));
+  }
+  return shuffle(batches, rng);
+}
+
+export function finetune(o: FinetuneOptions): FinetuneResult {
+  const started = Date.now();
+  const { model, graph, task } = o;
+  const numLabels = task.labels.length;
+  const classOf = new Map(task.labels.map((l, i) => [l, i]));
+  const padId = model.special["pad"] ?? 0;
+  const withSegments = model.embeddings.segments > 0;
+  const pooling = poolingFor(model);
+  const encode = (items: readonly LabelledText[]): Encoded[] =>
+    items.map((e) => ({ ids: classificationIds(e.text, o.tokenizer, model.special, o.seq), label: classOf.get(e.label)! }));
+  const train = encode(sample(task.train, o.maxExamples, seedFrom(o.seed, "finetune-sample")));
+  // Shortest first: batches of similar lengths pad little (the metrics do not depend on order).
+  const test = encode(sample(task.test, o.maxTest, seedFrom(0, "finetune-test"))).sort((a, b) => a.ids.length - b.ids.length);
+  if (train.length === 0) throw new FinetuneError(`task '${task.name}' has no training examples`);
+  if (test.length === 0) throw new FinetuneError(`task '${task.name}' has no test examples`);
+
+  const batch = Math.min(o.batch, train.length);
+  const perEpoch = Math.ceil(train.length / batch);
+  const steps = perEpoch * o.epochs;
+  const warmup = Math.round(WARMUP_FRACTION * steps);
+  o.progress?.message(
+    `fine-tuning on ${train.length} examples (${numLabels} labels, ${test.length} test), ${steps} steps of ${batch}, pooling: ${pooling === "pooler" ? "pooler output" : "[CLS] hidden state"}`,
+  );
+
+  // Every parameter of the graph (bindParams wants them all) plus the head, as variables.
+  const head = headWeights(model.hidden, numLabels, o.seed);
+  const start = new Map<string, { shape: number[]; values: Float32Array }>();
+  for (const spec of graph.parameters) {
+    const w = o.weights.get(spec.name);
+    if (!w) throw new FinetuneError(`the weights lack parameter '${spec.name}' of model '${model.name}'`);
+    start.set(spec.name, w);
+  }
+  for (const [name, w] of head) start.set(name, w);
+  const decay = new Map<string, boolean>([...graph.parameters.map((p): [string, boolean] => [p.name, p.decay]), [HEAD_KERNEL, true], [HEAD_BIAS, false]]);
+  const state: TrainState = {
+    variables: new Map(
+      [...start].map(([name, w]) => {
+        const initial = tf.tensor(w.values, w.shape);
+        const variable = tf.variable(initial, true);
+        initial.dispose();
+        return [name, variable];
+      }),
+    ),
+    optimizer: createOptimizer(
+      { kind: "adamw", lr: o.lr, beta1: 0.9, beta2: 0.999, eps: 1e-6, weight_decay: o.weightDecay ?? 0.01 },
+      { noDecay: (n) => !decay.get(n) },
+    ),
+    clipNorm: o.clipNorm ?? 1,
+  };
+  const headOf = (lookup: (name: string) => Tensor | undefined) => ({ kernel: lookup(HEAD_KERNEL) as Tensor2D, bias: lookup(HEAD_BIAS) as Tensor1D });
+
+  let firstLoss: number | null = null;
+  let lastLoss: number | null = null;
+  let step = 0;
+  let stoppedEarly = false;
+  const logEvery = Math.max(1, o.logEvery ?? 10);
+  let windowTokens = 0;
+  let windowLoss = 0;
+  let windowSteps = 0;
+  let windowStart = Date.now();
+  try {
+    training: for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const batches = epochBatches(train, batch, seedFrom(o.seed, "finetune-order", epoch));
+      for (const indices of batches) {
+        if (o.shouldStop?.()) {
+          stoppedEarly = true;
+          break training;
+        }
+        const rows = indices.map((i) => train[i]!);
+        const data = collateClassifier(rows, padId, withSegments);
+        const random = stepRandomness(seedFrom(o.seed, "finetune"), step);
+        let g;
+        try {
+          g = computeGradients(state.variables, (lookup) => {
+            const logits = classifierLogits(graph, graph.bindParams(lookup), headOf(lookup), data.x, pooling, random);
+            const loss = crossEntropy(logits, data.labels);
+            return { loss, terms: {} };
+          });
+        } finally {
+          data.dispose();
+        }
+        const lr = learningRate(step, { lr: o.lr, warmup, decay: "linear", steps });
+        const result = applyGradients(state, g, lr);
+        if (!Number.isFinite(result.loss)) throw new FinetuneError(`the loss became ${result.loss} at step ${step + 1}; try a lower --lr`);
+        firstLoss ??= result.loss;
+        lastLoss = result.loss;
+        windowTokens += data.tokens;
+        windowLoss += result.loss;
+        windowSteps++;
+        const done = ++step;
+        if (done % logEvery === 0 || done === steps) {
+          const seconds = (Date.now() - windowStart) / 1000;
+          o.progress?.update({
+            step: done,
+            steps,
+            loss: windowLoss / windowSteps,
+            tokensPerSecond: windowTokens / Math.max(seconds, 1e-9),
+            eta: (steps - done) * (seconds / windowSteps),
+          });
+          windowTokens = 0;
+          windowLoss = 0;
+          windowSteps = 0;
+          windowStart = Date.now();
+        }
+      }
+    }
+    o.progress?.done();
+    const predicted = predict(graph, state.variables, test, pooling, padId, withSegments, 64);
+    const gold = test.map((r) => r.label);
+    return {
+      task: task.name,
+      labels: task.labels,
+      pooling,
+      examples: train.length,
+      test_examples: test.length,
+      epochs: o.epochs,
+      batch,
+      lr: o.lr,
+      seq: o.seq,
+      seed: o.seed,
+      steps: step,
+      first_loss: firstLoss,
+      last_loss: lastLoss,
+      accuracy: accuracy(gold, predicted),
+      macro_f1: macroF1(gold, predicted, numLabels),
+      seconds: (Date.now() - started) / 1000,
+      stopped_early: stoppedEarly,
+    };
+  } finally {
+    state.optimizer.dispose();
+    for (const v of state.variables.values()) v.dispose();
+  }
+}
+
+/** Predicted class ids (argmax, no dropout), in order. */
+function predict(graph: GraphModule, variables: Map<string, tf.Variable>, rows: readonly Encoded[], pooling: Pooling, padId: number, withSegments: boolean, batch: number): number[] {
+  const lookup = (name: string) => variables.get(name);
+  const head = { kernel: lookup(HEAD_KERNEL) as Tensor2D, bias: lookup(HEAD_BIAS) as Tensor1D };
+  const out: number[] = [];
+  for (let start = 0; start < rows.length; start += batch) {
+    const data = collateClassifier(rows.slice(start, start + batch), padId, withSegments);
+    try {
+      const ids = tf.tidy(() => tf.argMax(classifierLogits(graph, graph.bindParams(lookup), head, data.x, pooling, EVAL), 1).dataSync());
+      out.push(...Array.from(ids));
+    } finally {
+      data.dispose();
+    }
+  }
+  return out;
+}
