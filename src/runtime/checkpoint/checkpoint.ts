@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResolvedModel } from "../../compiler/model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
+import { syncDirectory, writeFileDurably } from "./durable.js";
 import type { WeightMap } from "./hf-weights.js";
 import { fromFloat32, readSafetensors, SafetensorsError, toFloat32, writeSafetensors } from "./safetensors.js";
 
@@ -123,28 +124,7 @@ export function writeFolderAtomically(dir: string, fill: (tmp: string) => void, 
   syncDirectory(path.dirname(target));
 }
 
-/** Writes a file and flushes it to disk. */
-export function writeFileDurably(file: string, data: string | Uint8Array): void {
-  const fd = fs.openSync(file, "w");
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, "r");
-    fs.fsyncSync(fd);
-  } catch {
-    // best effort (not supported everywhere)
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
+export { writeFileDurably } from "./durable.js";
 
 const RESERVED_META = new Set(["format", "model", "teacher"]);
 

@@ -18,6 +18,8 @@
  * offsets, `__metadata__` first, compact JSON, header padded with spaces to a multiple of 8.
  */
 import * as fs from "node:fs";
+import { dirname } from "node:path";
+import { syncDirectory } from "./durable.js";
 import { constants as bufferConstants } from "node:buffer";
 
 export type DType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
@@ -462,7 +464,7 @@ export function writeSafetensors(path: string, tensors: Iterable<TensorEntry>, m
     }
     fail(path, `cannot write: ${errorMessage(e)}`, e);
   }
-  syncDirectory(path);
+  syncDirectory(dirname(path));
 }
 
 function writeFully(fd: number, data: Uint8Array): void {
@@ -470,26 +472,6 @@ function writeFully(fd: number, data: Uint8Array): void {
   while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
 }
 
-/** Best effort: make the rename durable (not supported everywhere, e.g. Windows). */
-function syncDirectory(path: string): void {
-  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  const dir = slash < 0 ? "." : slash === 0 ? path.slice(0, 1) : path.slice(0, slash);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, "r");
-    fs.fsyncSync(fd);
-  } catch {
-    // ignore
-  } finally {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // ignore
-      }
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Float conversion

