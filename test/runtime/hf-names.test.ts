@@ -21,7 +21,10 @@ describe("position ids", () => {
   it("follow create_position_ids_from_input_ids for RoBERTa (pad 1, offset 2)", () => {
     // cumsum(input_ids != pad) * (input_ids != pad) + pad: padding gets the pad row.
     const ids = tf.tensor2d([[0, 31, 2, 1, 1], [0, 2, 1, 1, 1]], undefined, "int32");
-    expect(positionIds(ids, 2, 1).arraySync()).toEqual([[2, 3, 4, 1, 1], [2, 3, 1, 1, 1]]);
+    const positions = positionIds(ids, 2, 1);
+    expect(positions.arraySync()).toEqual([[2, 3, 4, 1, 1], [2, 3, 1, 1, 1]]);
+    // Ids, not values: an embedding lookup needs int32.
+    expect(positions.dtype).toBe("int32");
   });
 });
 

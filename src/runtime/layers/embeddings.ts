@@ -32,7 +32,8 @@ export function positionIds(inputIds: tf.Tensor2D, offset: number, padId: number
   if (offset === 0) return tf.tile(tf.expandDims(tf.range(0, seq, 1, "int32"), 0), [batch, 1]) as tf.Tensor2D;
   const real = tf.cast(tf.notEqual(inputIds, padId), "int32");
   // cumsum(real) · real + (offset − 1): 1-based count of real tokens, shifted past the pad row.
-  return tf.add(tf.mul(tf.cumsum(real, 1), real), offset - 1) as tf.Tensor2D;
+  // An int32 scalar: adding a plain number would promote the ids to float32.
+  return tf.add(tf.mul(tf.cumsum(real, 1), real), tf.scalar(offset - 1, "int32")) as tf.Tensor2D;
 }
 
 /** [B, S] ids → [B, S, E] (E = factorized width or hidden). */
