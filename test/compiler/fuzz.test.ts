@@ -24,6 +24,7 @@ import { BUILTIN_MODELS_DIR, loadProgram, nodeHost, ParseCache, type CompilerHos
 import { EXPECT_KEYS, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, TOKENIZERS } from "../../src/compiler/schema.js";
 import { KEYWORDS } from "../../src/compiler/tokens.js";
 import { mulberry32 } from "../../src/runtime/data/random.js";
+import { astShape } from "../helpers/ast-shape.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const SEED = Number(process.env["BDL_FUZZ_SEED"] ?? 0x5eed_bd1) >>> 0;
@@ -236,19 +237,6 @@ afterAll(() => {
   );
 });
 
-/** The AST without positions; comments as their text without trailing blanks (which fmt drops). */
-function shape(text: string): unknown {
-  const { ast } = parseSource({ path: "shape.bdl", text });
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip);
-    if (v === null || typeof v !== "object") return v;
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (k !== "span" && k !== "source") out[k] = strip(x);
-    return out;
-  };
-  return strip({ ...ast, comments: ast.comments.map((c) => c.text.trimEnd()) });
-}
-
 function describeCase(label: string, text: string): string {
   const shown = text.length > 1500 ? `${text.slice(0, 1500)}…` : text;
   return `${label}\nreproduce: BDL_FUZZ_SEED=${SEED} BDL_FUZZ_CASE=${label.split("#")[1]?.split(" ")[0]} npx vitest run test/compiler/fuzz.test.ts\ninput: ${JSON.stringify(shown)}`;
@@ -302,7 +290,7 @@ function checkCase(label: string, text: string, entry: string): void {
         throw new Error(`formatted text does not parse: ${again.diagnostics[0]!.message}\n${describeCase(label, text)}\nformatted: ${JSON.stringify(result.text)}`);
       }
       try {
-        expect(shape(result.text)).toEqual(shape(text));
+        expect(astShape(result.text).shape).toEqual(astShape(text).shape);
       } catch (e) {
         throw new Error(`formatting changed the AST\n${(e as Error).message}\n${describeCase(label, text)}\nformatted: ${JSON.stringify(result.text)}`);
       }

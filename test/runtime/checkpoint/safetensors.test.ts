@@ -14,6 +14,7 @@ import {
   type DType,
   type TensorEntry,
 } from "../../../src/runtime/checkpoint/safetensors.js";
+import { mulberry32 } from "../../../src/runtime/data/random.js";
 
 const GOLDENS = fileURLToPath(new URL("../../fixtures/goldens/", import.meta.url));
 const LABEL = "/models/x.safetensors";
@@ -450,24 +451,12 @@ describe("serializeSafetensors rejects inconsistent input", () => {
 
 // ----- fuzzing ---------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("fuzzing", () => {
   it("never throws anything but SafetensorsError, and never slowly", () => {
     const { tensors, metadata } = sample();
     const base = serializeSafetensors(tensors, metadata);
     const headerLen = Number(new DataView(base.buffer).getBigUint64(0, true));
-    const rand = prng(0xbd1);
+    const rand = mulberry32(0xbd1);
     const int = (n: number) => Math.floor(rand() * n);
     const special = enc.encode('{}[],:"0123456789-.eE \\u');
     let parsedOk = 0;

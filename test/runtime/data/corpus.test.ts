@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   CorpusError,
   LINES_PER_DOCUMENT,
@@ -13,24 +12,10 @@ import {
   splitSentences,
 } from "../../../src/runtime/data/corpus.js";
 import type { Corpus, Document } from "../../../src/runtime/data/types.js";
+import { tempFiles, thrown } from "../../helpers/temp-files.js";
 
-const dir = mkdtempSync(join(tmpdir(), "bdl-corpus-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function file(name: string, content: string | Buffer): string {
-  const path = join(dir, `${fileNo++}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
-function error(f: () => unknown): CorpusError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CorpusError);
-    return e as CorpusError;
-  }
-  throw new Error("expected a CorpusError");
-}
+const { dir, file } = tempFiles("bdl-corpus-");
+const error = (f: () => unknown): CorpusError => thrown(CorpusError, f);
 
 // Loaded once for the file.
 const wordnet: Corpus = loadCorpus("wordnet");

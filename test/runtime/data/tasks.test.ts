@@ -1,28 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TaskError, loadTask, parseCsv } from "../../../src/runtime/data/tasks.js";
 import type { Task } from "../../../src/runtime/data/types.js";
 import { LEXNAMES } from "../../../src/runtime/data/wordnet.js";
+import { tempFiles, thrown } from "../../helpers/temp-files.js";
 
-const dir = mkdtempSync(join(tmpdir(), "bdl-tasks-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function file(name: string, content: string | Buffer): string {
-  const path = join(dir, `${fileNo++}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
-function error(f: () => unknown): TaskError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TaskError);
-    return e as TaskError;
-  }
-  throw new Error("expected a TaskError");
-}
+const { dir, file } = tempFiles("bdl-tasks-");
+const error = (f: () => unknown): TaskError => thrown(TaskError, f);
 /** A labelled CSV body of n rows over the given labels. */
 function rows(n: number, labels = ["pos", "neg"]): string {
   return Array.from({ length: n }, (_, i) => `text number ${i},${labels[i % labels.length]}`).join("\n");
