@@ -12,7 +12,7 @@
  */
 import { formatNumber } from "./flatten.js";
 import { formatSource } from "./format.js";
-import type { Activation, EmbeddingsConfig, ObjectiveName, Pooler, ResolvedModel, SharingGroup, TokenizerKind } from "./model.js";
+import type { Activation, ObjectiveName, Pooler, ResolvedModel, SharingGroup, TokenizerKind } from "./model.js";
 
 export type HfFamily = "bert" | "roberta" | "albert" | "distilbert";
 
@@ -28,22 +28,14 @@ export class HfConfigError extends Error {
 type Compared = "vocab" | "hidden" | "layers" | "heads" | "intermediate" | "activation" | "norm_eps" | "positions" | "offset" | "segments" | "factorize" | "sharing" | "pad";
 
 /** What a config.json describes, in bdl's terms. */
-export interface HfModelSpec {
+export interface HfModelSpec
+  extends Pick<
+    ResolvedModel,
+    "vocab" | "hidden" | "layers" | "heads" | "intermediate" | "activation" | "norm_eps" | "dropout" | "attention_dropout" | "pooler" | "embeddings" | "sharing"
+  > {
   family: HfFamily;
   /** The `architectures[0]` class, or null when the config names none (a base model). */
   architecture: string | null;
-  vocab: number;
-  hidden: number;
-  layers: number;
-  heads: number;
-  intermediate: number;
-  activation: Activation;
-  norm_eps: number;
-  dropout: number;
-  attention_dropout: number;
-  pooler: Pooler;
-  embeddings: EmbeddingsConfig;
-  sharing: SharingGroup[];
   objectives: ObjectiveName[];
   tokenizer: TokenizerKind;
   special: Record<string, number>;
