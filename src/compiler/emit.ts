@@ -323,7 +323,8 @@ class GraphWriter {
     if (this.has.sop) labels.push({ name: "sentenceOrderLabel", type: "Tensor1D", docs: ["[B] 0 = in order, 1 = swapped."] });
     this.file.addInterface({ isExported: true, name: "Labels", properties: labels, leadingTrivia: "\n" });
 
-    const terms = m.objectives.filter((o) => o.name !== "distill" && o.name !== "cosine" ? true : this.teacher !== null);
+    // Without a teacher there is nothing for distill and cosine to compare with (the checker reports it).
+    const terms = m.objectives.filter((o) => this.teacher !== null || (o.name !== "distill" && o.name !== "cosine"));
     this.file.addInterface({
       isExported: true,
       name: "LossTerms",
@@ -333,16 +334,17 @@ class GraphWriter {
     const needsTeacher = this.has.distill || this.has.cosine;
     if (needsTeacher) this.writeTeacher();
     const formula = terms.map((o) => `${o.weight} × ${o.name}`).join(" + ");
+    // What `loss` and `trainStep` both take about a batch.
+    const batch = [
+      { name: "x", type: "Inputs" },
+      { name: "y", type: "Labels" },
+      { name: "random", type: "Randomness" },
+      ...(needsTeacher ? [{ name: "teacher", type: "TeacherOutputs" }] : []),
+    ];
     this.file.addFunction({
       isExported: true,
       name: "loss",
-      parameters: [
-        { name: "p", type: "Params" },
-        { name: "x", type: "Inputs" },
-        { name: "y", type: "Labels" },
-        { name: "random", type: "Randomness" },
-        ...(needsTeacher ? [{ name: "teacher", type: "TeacherOutputs" }] : []),
-      ],
+      parameters: [{ name: "p", type: "Params" }, ...batch],
       returnType: "{ loss: Scalar; terms: LossTerms; outputs: EncoderOutputs }",
       leadingTrivia: `\n/** The pretraining loss: ${formula || "no objectives"}. */\n`,
       statements: (w) => this.writeLossBody(w, terms.map((o) => o.name)),
@@ -350,14 +352,7 @@ class GraphWriter {
     this.file.addFunction({
       isExported: true,
       name: "trainStep",
-      parameters: [
-        { name: "state", type: "rt.TrainState" },
-        { name: "lr", type: "number" },
-        { name: "x", type: "Inputs" },
-        { name: "y", type: "Labels" },
-        { name: "random", type: "Randomness" },
-        ...(needsTeacher ? [{ name: "teacher", type: "TeacherOutputs" }] : []),
-      ],
+      parameters: [{ name: "state", type: "rt.TrainState" }, { name: "lr", type: "number" }, ...batch],
       returnType: "rt.StepResult",
       leadingTrivia: "\n/** One optimisation step on a batch: gradients of the loss, clipping, and the optimizer's update. */\n",
       statements: [`return rt.trainStep(state, lr, (lookup) => loss(bindParams(lookup), x, y, random${needsTeacher ? ", teacher" : ""}));`],
