@@ -39,7 +39,8 @@ function forwardFlops(c, predicted) {
   return c.layers * perLayer + 2 * predicted * (c.hidden * c.hidden + c.hidden * c.vocab);
 }
 
-export async function runTrainBench({ config, backend = "auto", steps = 10, warmup = 2 }) {
+/** The bench model on `backend`, its AdamW state and one fixed batch. */
+export async function setUpBench(config, backend) {
   const c = CONFIGS[config];
   if (!c) throw new Error(`unknown config '${config}' (have: ${Object.keys(CONFIGS).join(", ")})`);
   const used = await rt.useBackend(backend);
@@ -75,6 +76,11 @@ export async function runTrainBench({ config, backend = "auto", steps = 10, warm
   const predicted = labels.flat().filter((l) => l !== -100).length;
   const x = { inputIds: tf.tensor2d(ids, undefined, "int32"), attentionMask: tf.ones([c.batch, c.seq], "int32") };
   const y = { labels: tf.tensor2d(labels, undefined, "int32") };
+  return { c, used, tf, graph, state, x, y, predicted };
+}
+
+export async function runTrainBench({ config, backend = "auto", steps = 10, warmup = 2 }) {
+  const { c, used, tf, graph, state, x, y, predicted } = await setUpBench(config, backend);
   const params = graph.bindParams((n) => state.variables.get(n));
   const trainStep = () => graph.trainStep(state, 1e-4, x, y, rt.EVAL);
   const inferStep = () =>

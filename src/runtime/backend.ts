@@ -1,15 +1,21 @@
 /**
  * Choosing a TensorFlow.js backend. `cpu` (pure JavaScript) is always there; `wasm`
- * (XNNPACK, SIMD) ships with bdl; `tensorflow` (tfjs-node or tfjs-node-gpu) is used only if
- * the user installed it. A missing backend is a clear message naming what to install.
+ * (XNNPACK, SIMD) ships with bdl; `native` is wasm with its matrix products in
+ * onnxruntime-node's multi-threaded MLAS (an optional dependency, installed by default);
+ * `tensorflow` (tfjs-node or tfjs-node-gpu) is used only if the user installed it.
+ * A missing backend is a clear message naming what to install.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { registerWasmGatherRows } from "./kernels/wasm-gather-rows.js";
 import { registerWasmUnsortedSegmentSum } from "./kernels/wasm-unsorted-segment-sum.js";
+import { loadOnnxRuntime } from "./native/onnxruntime.js";
+import { registerNativeElementwise } from "./native/elementwise.js";
+import { registerNativeProducts } from "./native/products.js";
 import { tf } from "./tf.js";
 
-export type BackendName = "auto" | "cpu" | "wasm" | "tensorflow";
-export const BACKENDS: readonly BackendName[] = ["auto", "cpu", "wasm", "tensorflow"];
+export type BackendName = "auto" | "cpu" | "wasm" | "native" | "tensorflow";
+export const BACKENDS: readonly BackendName[] = ["auto", "cpu", "wasm", "native", "tensorflow"];
 
 export class BackendError extends Error {}
 
@@ -21,6 +27,24 @@ async function registerWasm(): Promise<void> {
   const dist = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json"));
   wasm.setWasmPaths(join(dist, "dist") + "/");
   registerWasmUnsortedSegmentSum();
+  registerWasmGatherRows();
+}
+
+/**
+ * `native` is a second instance of the wasm backend under its own name: every wasm kernel
+ * is registered for it too, then the products are replaced by onnxruntime's.
+ */
+async function registerNative(): Promise<void> {
+  await registerWasm();
+  if (tf.findBackendFactory("native")) return;
+  const ort = loadOnnxRuntime();
+  if (!ort) throw new BackendError("the native backend needs onnxruntime-node: npm install onnxruntime-node (with onnxruntime-node-install=skip in .npmrc)");
+  const wasmFactory = tf.findBackendFactory("wasm");
+  if (!wasmFactory) throw new BackendError("the native backend needs @tensorflow/tfjs-backend-wasm");
+  for (const kernel of tf.getKernelsForBackend("wasm")) tf.registerKernel({ ...kernel, backendName: "native" });
+  registerNativeProducts(ort, "native", "wasm");
+  registerNativeElementwise(ort, "native", "wasm");
+  tf.registerBackend("native", wasmFactory);
 }
 
 async function registerTensorflow(): Promise<void> {
@@ -39,10 +63,11 @@ async function registerTensorflow(): Promise<void> {
 /** Makes `name` the active backend and returns the one in use (`auto` picks the fastest present). */
 export async function useBackend(name: BackendName): Promise<string> {
   if (!BACKENDS.includes(name)) throw new BackendError(`unknown backend '${name}' (have: ${BACKENDS.join(", ")})`);
-  const order: BackendName[] = name === "auto" ? ["tensorflow", "wasm", "cpu"] : [name];
+  const order: BackendName[] = name === "auto" ? ["tensorflow", "native", "wasm", "cpu"] : [name];
   for (const candidate of order) {
     try {
       if (candidate === "wasm") await registerWasm();
+      if (candidate === "native") await registerNative();
       if (candidate === "tensorflow") await registerTensorflow();
       if (await tf.setBackend(candidate === "tensorflow" ? "tensorflow" : candidate)) {
         await tf.ready();

@@ -1,5 +1,5 @@
 import { tf, type Tensor, type Tensor1D, type Tensor2D } from "../tf.js";
-import { matMul } from "./matmul.js";
+import { matMul, transposesAreSlow } from "./matmul.js";
 
 /** A linear layer. `kernel` is [in, out] (Hugging Face stores the transpose, [out, in]). */
 export interface DenseParams {
@@ -12,7 +12,8 @@ export function dense<T extends Tensor>(x: T, p: DenseParams): T {
   const shape = x.shape;
   const inner = shape[shape.length - 1]!;
   const rows = x.size / inner;
-  // [rows, in] · [in, out] + [out]
-  const y = tf.add(matMul(tf.reshape(x, [rows, inner]) as Tensor2D, p.kernel), p.bias);
+  const x2 = tf.reshape(x, [rows, inner]) as Tensor2D;
+  // [rows, in] · [in, out] + [out]; one fused kernel where the backend's products are fast
+  const y = transposesAreSlow() ? tf.add(matMul(x2, p.kernel), p.bias) : tf.fused.matMul({ a: x2, b: p.kernel, bias: p.bias });
   return tf.reshape(y, [...shape.slice(0, -1), p.kernel.shape[1]]) as T;
 }

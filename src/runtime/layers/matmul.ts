@@ -1,8 +1,9 @@
 /**
- * a · b whose gradients are also plain products: tfjs differentiates matMul into products
- * with `transposeA`/`transposeB` set, which its wasm backend (XNNPACK) runs an order of
- * magnitude slower than untransposed ones. Transposing explicitly first costs one pass
- * over a matrix and keeps every product on the fast path.
+ * Matrix products, shaped for the backend. tfjs differentiates matMul into products with
+ * `transposeA`/`transposeB` set, which its wasm backend (XNNPACK) runs an order of
+ * magnitude slower than untransposed ones; there, transposing explicitly first costs one
+ * pass over a matrix and keeps every product on the fast path. Other backends (`native`'s
+ * MLAS, webgpu, tensorflow) take the transposes for free, so they get tfjs's own products.
  */
 import { tf, type Tensor } from "../tf.js";
 
@@ -27,12 +28,17 @@ const product = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   return { value, gradFunc };
 });
 
-/** a [.., n, k] · b [.., k, m] → [.., n, m] (same batch dimensions). */
-export function matMul<T extends Tensor>(a: T, b: Tensor): T {
-  return product(a, b) as T;
+/** Whether the active backend runs transposed products slowly (see above). */
+export function transposesAreSlow(): boolean {
+  return tf.getBackend() === "wasm";
 }
 
-/** a · bᵀ over the last two axes, with b transposed explicitly (see above). */
+/** a [.., n, k] · b [.., k, m] → [.., n, m] (same batch dimensions). */
+export function matMul<T extends Tensor>(a: T, b: Tensor): T {
+  return (transposesAreSlow() ? product(a, b) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)) as T;
+}
+
+/** a · bᵀ over the last two axes. */
 export function matMulTransposed<T extends Tensor>(a: T, b: Tensor): T {
-  return product(a, swapLast(b)) as T;
+  return (transposesAreSlow() ? product(a, swapLast(b)) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true)) as T;
 }
