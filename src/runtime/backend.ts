@@ -1,23 +1,30 @@
 /**
  * Choosing a TensorFlow.js backend. `cpu` (pure JavaScript) is always there; `wasm`
- * (XNNPACK, SIMD) ships with bdl; `native` is wasm with its matrix products in
- * onnxruntime-node's multi-threaded MLAS (an optional dependency, installed by default);
+ * (XNNPACK, SIMD) ships with bdl; `native` is wasm with its products, reductions and
+ * transcendentals in onnxruntime-node's multi-threaded MLAS (an optional dependency,
+ * installed by default); `webgpu` runs on Dawn (optional dependencies `webgpu` and
+ * @tensorflow/tfjs-backend-webgpu) — on a GPU, or on Mesa's llvmpipe without one;
  * `tensorflow` (tfjs-node or tfjs-node-gpu) is used only if the user installed it.
  * A missing backend is a clear message naming what to install.
+ *
+ * `auto` takes the first that starts of: tensorflow, webgpu on a real GPU, native, wasm,
+ * cpu. webgpu on llvmpipe is correct but slower than wasm, so `auto` passes it over.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { BackendError } from "./backend-error.js";
 import { registerWasmGatherRows } from "./kernels/wasm-gather-rows.js";
 import { registerWasmUnsortedSegmentSum } from "./kernels/wasm-unsorted-segment-sum.js";
 import { loadOnnxRuntime } from "./native/onnxruntime.js";
 import { registerNativeElementwise } from "./native/elementwise.js";
 import { registerNativeProducts } from "./native/products.js";
 import { tf } from "./tf.js";
+import { nativeApiMayExist, registerWebgpu, webgpuAdapterKind } from "./webgpu.js";
 
-export type BackendName = "auto" | "cpu" | "wasm" | "native" | "tensorflow";
-export const BACKENDS: readonly BackendName[] = ["auto", "cpu", "wasm", "native", "tensorflow"];
+export type BackendName = "auto" | "cpu" | "wasm" | "native" | "webgpu" | "tensorflow";
+export const BACKENDS: readonly BackendName[] = ["auto", "cpu", "wasm", "native", "webgpu", "tensorflow"];
 
-export class BackendError extends Error {}
+export { BackendError };
 
 const require = createRequire(import.meta.url);
 
@@ -63,12 +70,16 @@ async function registerTensorflow(): Promise<void> {
 /** Makes `name` the active backend and returns the one in use (`auto` picks the fastest present). */
 export async function useBackend(name: BackendName): Promise<string> {
   if (!BACKENDS.includes(name)) throw new BackendError(`unknown backend '${name}' (have: ${BACKENDS.join(", ")})`);
-  const order: BackendName[] = name === "auto" ? ["tensorflow", "native", "wasm", "cpu"] : [name];
+  const order: BackendName[] = name === "auto" ? ["tensorflow", ...(nativeApiMayExist() ? (["webgpu"] as const) : []), "native", "wasm", "cpu"] : [name];
   for (const candidate of order) {
     try {
       if (candidate === "wasm") await registerWasm();
       if (candidate === "native") await registerNative();
       if (candidate === "tensorflow") await registerTensorflow();
+      if (candidate === "webgpu") {
+        await registerWebgpu();
+        if (name === "auto" && webgpuAdapterKind() !== "gpu") continue;
+      }
       if (await tf.setBackend(candidate === "tensorflow" ? "tensorflow" : candidate)) {
         await tf.ready();
         return candidate;

@@ -26,3 +26,4 @@ export { initialWeights } from "./init.js";
 export { initFromTeacher } from "./teacher-init.js";
 export { accumulate, applyGradients, computeGradients, type Gradients, type LossOf } from "./train/step.js";
 export { BACKENDS, BackendError, useBackend, type BackendName } from "./backend.js";
+export { webgpuAdapter } from "./webgpu.js";

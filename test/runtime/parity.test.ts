@@ -15,6 +15,7 @@ import { useBackend, type BackendName } from "../../src/runtime/backend.js";
 import { nativeCounters, nativeLimits } from "../../src/runtime/native/limits.js";
 import { loadOnnxRuntime } from "../../src/runtime/native/onnxruntime.js";
 import { tf } from "../../src/runtime/tf.js";
+import { registerWebgpu } from "../../src/runtime/webgpu.js";
 
 const GOLDENS = "test/fixtures/goldens";
 const defaultLimits = { ...nativeLimits };
@@ -73,8 +74,12 @@ function json(path: string) {
   return JSON.parse(readFileSync(path, "utf8"));
 }
 
-/** Every backend that can run here: `native` only where onnxruntime-node is installed. */
-const BACKENDS_HERE: BackendName[] = ["cpu", "wasm", ...(loadOnnxRuntime() ? (["native"] as const) : [])];
+/** Every backend that can run here: `native` where onnxruntime-node is installed, `webgpu` where Dawn finds an adapter. */
+const webgpuHere = await registerWebgpu().then(
+  () => true,
+  () => false,
+);
+const BACKENDS_HERE: BackendName[] = ["cpu", "wasm", ...(loadOnnxRuntime() ? (["native"] as const) : []), ...(webgpuHere ? (["webgpu"] as const) : [])];
 
 describe.each(BACKENDS_HERE)("on %s", (backend) => {
   beforeAll(async () => {

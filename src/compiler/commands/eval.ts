@@ -17,8 +17,9 @@ Options:
                       (default: the corpus the checkpoint was trained on, else wordnet)
   --tokenizer FILE    the tokenizer.json to use (default: the run folder's)
   --examples N        evaluate at most N held-out sequences (default 512, as training does)
-  --backend B         auto (default: the fastest present), cpu, wasm, or tensorflow
-                      (needs @tensorflow/tfjs-node or -node-gpu installed)
+  --backend B         auto (default: the fastest present), native (wasm with
+                      onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
+                      or llvmpipe without one), or tensorflow (needs tfjs-node)
   --json              print one JSON object instead of a sentence`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {

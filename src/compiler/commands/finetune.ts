@@ -35,8 +35,9 @@ Options:
   --from-scratch      the same classifier and budget, but the encoder starts from random
                       initialisation instead of the checkpoint's weights (same tokenizer)
   --tokenizer FILE    the tokenizer.json to use (default: the run folder's)
-  --backend B         auto (default: the fastest present), cpu, wasm, or tensorflow
-                      (needs @tensorflow/tfjs-node or -node-gpu installed)
+  --backend B         auto (default: the fastest present), native (wasm with
+                      onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
+                      or llvmpipe without one), or tensorflow (needs tfjs-node)
   --json              print the results as one JSON object`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {

@@ -26,8 +26,9 @@ Options:
   --eval-every N      held-out evaluation every N steps (default 0: at the end only)
   --teacher CKPT      the teacher's checkpoint or run folder, for models with a teacher
   --resume            continue the run in --out from its latest checkpoint
-  --backend B         auto (default: the fastest present), cpu, wasm, or tensorflow
-                      (needs @tensorflow/tfjs-node or -node-gpu installed)`;
+  --backend B         auto (default: the fastest present), native (wasm with
+                      onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
+                      or llvmpipe without one), or tensorflow (needs tfjs-node)`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
