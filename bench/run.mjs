@@ -1,9 +1,27 @@
-// `npm run bench -- [--config tiny|mini] [--backend B] [--suite frontend|train] [--json]`:
-// benchmarks, one JSON object per line with --json. Without --config or --suite: the
-// front-end latency suite, then training throughput for tiny and mini on the default backend.
+// `npm run bench -- [--config C] [--backend B] [--suite frontend|train] [--steps N] [--json]
+//                   [--torch [--device cpu|cuda] [--python P] [--threads N]]`
+// Benchmarks, one JSON object per line with --json (readable lines otherwise). Without --config or
+// --suite: the front-end latency suite, then training throughput for tiny and mini on the default backend.
+//
+// --config takes comma-separated names from bench/configs.json, or its groups:
+//   default         tiny, mini (what runs without --config)
+//   scaling         the whole sweep: scaling-hidden then scaling-seq
+//   scaling-hidden  h128 … h768: hidden 128–768, 4 layers, seq 128, batch 8
+//   scaling-seq     s64 … s512: mini's sizes at seq 64–512, 1024 tokens per step
+//
+// --torch: after bdl's rows, runs bench/torch_reference.py (eager PyTorch, the same model and step)
+// for the same configs and prints its rows, then one `compare` row per config with bdl/torch ratios
+// of train and infer tokens/s (above 1: bdl is faster). --python picks the interpreter (default
+// /usr/bin/python3 if present, else python3: Debian's python3-torch lives there); --device is torch's
+// (cpu or cuda); --threads sets torch's intra-op threads (default: every CPU this process may use).
+// A missing python or torch prints one line on stderr and the bdl rows still stand.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runFrontend } from "./frontend.mjs";
-import { CONFIGS, runTrainBench } from "./train.mjs";
+import { CONFIG_GROUPS, resolveConfigs, runTrainBench } from "./train.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -12,22 +30,128 @@ const { values } = parseArgs({
     backend: { type: "string", default: "auto" },
     steps: { type: "string", default: "10" },
     json: { type: "boolean" },
+    torch: { type: "boolean" },
+    python: { type: "string" },
+    device: { type: "string", default: "cpu" },
+    threads: { type: "string" },
   },
   allowPositionals: false,
 });
 
+const fmt = (n) => Math.round(n).toLocaleString("en-US");
+
 function print(row) {
   if (values.json) console.log(JSON.stringify(row));
   else if (row.suite === "frontend") console.log(`${row.measure.padEnd(24)} ${row.file.padEnd(28)} median ${row.median_ms} ms  max ${row.max_ms} ms  (target < ${row.target_ms} ms)`);
+  else if (row.suite === "torch")
+    console.log(
+      `${row.config} on torch ${row.torch} ${row.device} (${row.threads} threads): ` +
+        `train ${fmt(row.train_tokens_per_s)} tokens/s (${row.train_step_ms} ms/step), ` +
+        `infer ${fmt(row.infer_tokens_per_s)} tokens/s (${row.infer_step_ms} ms); ${fmt(row.params)} params`,
+    );
+  else if (row.suite === "compare")
+    console.log(
+      `${row.config}: bdl ${row.backend} / torch ${row.torch_device}: ` +
+        `train ${row.train_ratio}× (${fmt(row.bdl_train_tokens_per_s)} vs ${fmt(row.torch_train_tokens_per_s)} tokens/s), ` +
+        `infer ${row.infer_ratio}× (${fmt(row.bdl_infer_tokens_per_s)} vs ${fmt(row.torch_infer_tokens_per_s)} tokens/s)` +
+        (row.params_match ? "" : `; PARAMETER COUNTS DIFFER (bdl ${row.bdl_params}, torch ${row.torch_params})`),
+    );
   else console.log(`${row.config} on ${row.backend}: train ${row.train_tokens_per_s} tokens/s (${row.step_ms} ms/step), infer ${row.infer_tokens_per_s} tokens/s; matmul ${row.matmul_gflops} GFLOP/s, step ${row.step_gflops} GFLOP/s; peak RSS ${row.peak_rss_mb} MB`);
+}
+
+/**
+ * torch_reference.py's rows for `configs`, printed as they arrive. Resolves to [] (after one line on
+ * stderr) when python or torch is missing or the script fails, so the bdl rows still stand.
+ */
+function runTorch(configs, steps) {
+  const python = values.python ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const script = fileURLToPath(new URL("./torch_reference.py", import.meta.url));
+  // Warm-up 2, as runTrainBench, so both sides time the same steps.
+  const args = [script, "--configs", configs.join(","), "--steps", String(steps), "--warmup", "2", "--device", values.device];
+  if (values.threads) args.push("--threads", values.threads);
+  return new Promise((resolve) => {
+    const rows = [];
+    const ownLines = []; // torch_reference.py's own error lines, shown once in the line printed at exit
+    // PASSIVE: OpenMP's worker threads sleep between parallel regions instead of spinning on the cores.
+    const child = spawn(python, args, { env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" }, stdio: ["ignore", "pipe", "pipe"] });
+    let lastLine = "";
+    createInterface({ input: child.stderr }).on("line", (line) => {
+      if (line.startsWith("torch_reference: ")) ownLines.push(line.slice("torch_reference: ".length));
+      else process.stderr.write(`${line}\n`); // warnings, tracebacks
+      if (line.trim()) lastLine = line.trim();
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      try {
+        const row = JSON.parse(line);
+        rows.push(row);
+        print(row);
+      } catch {
+        process.stderr.write(`${line}\n`);
+      }
+    });
+    let failedToStart = false;
+    child.on("error", (e) => {
+      failedToStart = true;
+      console.error(`bench: skipping the PyTorch comparison: cannot run '${python}' (${e.code ?? e.message}); pass --python PATH`);
+      resolve([]);
+    });
+    child.on("close", (code) => {
+      if (failedToStart) return; // 'close' may follow 'error' when the spawn itself failed
+      const why = ownLines.join("; ") || lastLine;
+      // Exit 3: torch is not installed, or --device cuda without CUDA.
+      if (code === 3) console.error(`bench: skipping the PyTorch comparison: ${why}`);
+      else if (code !== 0 && code !== null) console.error(`bench: torch_reference.py failed (exit ${code}${why ? `: ${why}` : ""}); ${rows.length} torch rows`);
+      else if (code === null) console.error("bench: torch_reference.py was killed; comparing the rows it printed");
+      resolve(rows);
+    });
+  });
+}
+
+function compareRow(bdl, torch) {
+  const ratio = (a, b) => Number((a / b).toFixed(3));
+  return {
+    suite: "compare",
+    config: bdl.config,
+    backend: bdl.backend,
+    torch_device: torch.device,
+    train_ratio: ratio(bdl.train_tokens_per_s, torch.train_tokens_per_s),
+    infer_ratio: ratio(bdl.infer_tokens_per_s, torch.infer_tokens_per_s),
+    bdl_train_tokens_per_s: bdl.train_tokens_per_s,
+    torch_train_tokens_per_s: torch.train_tokens_per_s,
+    bdl_infer_tokens_per_s: bdl.infer_tokens_per_s,
+    torch_infer_tokens_per_s: torch.infer_tokens_per_s,
+    // Both sides count their own parameters; a mismatch means they no longer build the same model.
+    params_match: bdl.params === torch.params,
+    bdl_params: bdl.params,
+    torch_params: torch.params,
+  };
 }
 
 const suites = values.suite ? [values.suite] : values.config ? ["train"] : ["frontend", "train"];
 for (const suite of suites) {
   if (suite === "frontend") runFrontend().forEach(print);
   else if (suite === "train") {
-    for (const config of values.config ? values.config.split(",") : Object.keys(CONFIGS)) {
-      print(await runTrainBench({ config, backend: values.backend, steps: Number(values.steps) }));
+    let configs;
+    try {
+      configs = resolveConfigs(values.config ?? CONFIG_GROUPS.default.join(","));
+    } catch (e) {
+      console.error(`bench: ${e.message}`);
+      process.exit(1);
+    }
+    const steps = Number(values.steps);
+    const bdlRows = [];
+    for (const config of configs) {
+      const row = await runTrainBench({ config, backend: values.backend, steps });
+      bdlRows.push(row);
+      print(row);
+    }
+    // Torch runs after bdl, never alongside it: both would compete for the same cores.
+    if (values.torch) {
+      const torchRows = await runTorch(configs, steps);
+      for (const bdl of bdlRows) {
+        const torch = torchRows.find((r) => r.config === bdl.config);
+        if (torch) print(compareRow(bdl, torch));
+      }
     }
   } else {
     console.error(`bench: unknown suite '${suite}' (have: frontend, train)`);

@@ -1,13 +1,25 @@
 // Training and inference throughput of the same post-LN BERT that the eager PyTorch baseline
-// (torch_bert.py) measures (tied MLM head, 15% of positions predicted, AdamW): one JSON line
-// per config and backend. Runs the bundled CLI's compiler and runtime (npm run build first).
+// (bench/torch_reference.py) measures (tied MLM head, 15% of positions predicted, AdamW): one JSON
+// line per config and backend. Runs the bundled CLI's compiler and runtime (npm run build first).
+import { readFileSync } from "node:fs";
 import { checkFile, loadGraph } from "../dist/bundle/api.js";
 import * as rt from "../dist/bundle/runtime.js";
 
-export const CONFIGS = {
-  tiny: { vocab: 8192, hidden: 128, layers: 2, heads: 2, intermediate: 512, seq: 128, batch: 16 },
-  mini: { vocab: 8192, hidden: 256, layers: 4, heads: 4, intermediate: 1024, seq: 128, batch: 8 },
-};
+// The sizes live in configs.json so that torch_reference.py reads the very same ones.
+// (readFileSync rather than a JSON import: `import … with { type: "json" }` needs Node 20.10+, engines allows 20.0.)
+const CONFIG_FILE = JSON.parse(readFileSync(new URL("./configs.json", import.meta.url), "utf8"));
+export const CONFIGS = CONFIG_FILE.configs;
+/** Named lists of configs (`default`, `scaling`, `scaling-hidden`, `scaling-seq`). */
+export const CONFIG_GROUPS = CONFIG_FILE.groups;
+
+/** `tiny,scaling` → ["tiny", "h128", …]: group names expand, duplicates are dropped, unknown names throw. */
+export function resolveConfigs(list) {
+  const names = list.split(",").filter(Boolean).flatMap((n) => CONFIG_GROUPS[n] ?? [n]);
+  for (const n of names) {
+    if (!CONFIGS[n]) throw new Error(`unknown config '${n}' (have: ${Object.keys(CONFIGS).join(", ")}; groups: ${Object.keys(CONFIG_GROUPS).join(", ")})`);
+  }
+  return [...new Set(names)];
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -105,6 +117,8 @@ export async function runTrainBench({ config, backend = "auto", steps = 10, warm
     suite: "train",
     config,
     backend: used,
+    // Which device webgpu ran on: a GPU, or a software rasterizer such as llvmpipe.
+    ...(used === "webgpu" ? { adapter: rt.webgpuAdapter() } : {}),
     ...c,
     train_tokens_per_s: Math.round(tokens / (trainMs / 1000)),
     infer_tokens_per_s: Math.round(tokens / (inferMs / 1000)),
@@ -114,6 +128,8 @@ export async function runTrainBench({ config, backend = "auto", steps = 10, warm
     // Backward costs about twice the forward pass.
     step_gflops: Number(((3 * forwardFlops(c, predicted)) / (trainMs / 1000) / 1e9).toFixed(2)),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    // Trainable parameters, to check that torch_reference.py builds the same model.
+    params: graph.parameters.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0),
   };
   state.optimizer.dispose();
   for (const v of state.variables.values()) v.dispose();
