@@ -109,3 +109,37 @@ describe("bdlc mask-preview", () => {
     expect(r2.stderr).toMatch(/-n must be a positive integer/);
   }, 120_000);
 });
+
+describe("bdlc train refuses input that does not fit the model", () => {
+  const MISMATCH = "test/fixtures/train/mismatch.bdl";
+
+  it("a vocab the corpus cannot fill: says how many tokens it has, and leaves no run that looks complete", () => {
+    const out = join(dir, "big-vocab");
+    const r = bdlc(["train", `${MISMATCH}:big-vocab`, "--corpus", corpus, "--out", out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/the corpus yields only \d+ distinct tokens; vocab 30000 needs \d+ more/);
+    expect(r.stderr).not.toMatch(/internal error|    at /);
+    expect(existsSync(join(out, "run.json"))).toBe(false);
+    expect(existsSync(join(out, "tokenizer.json"))).toBe(false);
+    expect(existsSync(join(out, "checkpoints", "step-10"))).toBe(false);
+  }, 120_000);
+
+  it("a teacher checkpoint of another model: names both models and the missing parameter", () => {
+    const out = join(dir, "student");
+    const r = bdlc(["train", `${MISMATCH}:tiny-student`, "--teacher", run, "--corpus", corpus, "--out", out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is a checkpoint of model 'tiny', which does not fit model 'deep-teacher': .*layers\.2\./);
+    expect(r.stderr).not.toMatch(/internal error|    at /);
+    expect(existsSync(join(out, "run.json"))).toBe(false);
+  }, 120_000);
+
+  it("--resume of a run of another model: refuses, and the run is untouched", () => {
+    const copy = join(dir, "resume-other");
+    cpSync(run, copy, { recursive: true });
+    const before = readFileSync(join(copy, "log.jsonl"), "utf8");
+    const r = bdlc(["train", `${MISMATCH}:deep-teacher`, "--corpus", corpus, "--out", copy, "--resume"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/this run trained model 'tiny'/);
+    expect(readFileSync(join(copy, "log.jsonl"), "utf8")).toBe(before);
+  }, 120_000);
+});
