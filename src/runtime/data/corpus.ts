@@ -3,8 +3,10 @@
  * read into documents of sentences; plus a deterministic held-out split.
  *
  * Formats (chosen by the spec string):
- * - `wordnet`: one document per WordNet synset; its sentences are the definition followed by
- *   the examples; id `${pos}${offset}` (e.g. `n02086723`); file order noun, verb, adj, adv.
+ * - `wordnet`: documents of up to {@link SYNSETS_PER_DOCUMENT} consecutive WordNet synsets
+ *   of one lexicographer file (e.g. `noun.animal`), in file order noun, verb, adj, adv. Each
+ *   synset gives the sentence "its words: its definition", then its examples. A document's
+ *   id is its first synset's `${pos}${offset}` (e.g. `n00001740`).
  *   The name always means the built-in corpus, even if a file called `wordnet` exists
  *   (write `./wordnet` for the file).
  * - a path ending `.jsonl`: one JSON object per non-blank line, `{"text": string, "id"?: string|number}`;
@@ -19,7 +21,7 @@
 import { jsonObjects } from "./json-lines.js";
 import { readFileSync, statSync } from "node:fs";
 import type { Corpus, Document } from "./types.js";
-import { loadWordNet } from "./wordnet.js";
+import { loadWordNet, type Synset } from "./wordnet.js";
 
 /** Bad corpus input. The message starts with the path or spec it is about. */
 export class CorpusError extends Error {
@@ -79,11 +81,35 @@ export function splitSentences(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * Synsets per `wordnet` document. A lexicographer file lists related synsets next to each
+ * other (the breeds of dog, then other canines…), so a run of them reads as a short text on
+ * one topic. One synset alone is a gloss of about 20 tokens: its segment pairs would be
+ * mostly padding, and NSP would learn "a short document gets a random B" (BERT always pairs
+ * a one-sentence document with a random sentence) instead of what follows what.
+ */
+export const SYNSETS_PER_DOCUMENT = 8;
+
+/** "dog, domestic dog, Canis familiaris: a member of the genus Canis …", then the examples. */
+function synsetSentences(s: Synset): string[] {
+  const clean = (t: string) => t.replace(/"/g, "").trim();
+  const definition = clean(s.definition);
+  const head = definition.length > 0 ? [s.words.length > 0 ? `${s.words.join(", ")}: ${definition}` : definition] : [];
+  return [...head, ...s.examples.map(clean)].filter((t) => t.length > 0);
+}
+
 function wordnetCorpus(): Corpus {
   const documents: Document[] = [];
+  let open: { lexname: string; synsets: number; document: Document } | null = null;
   for (const s of loadWordNet()) {
-    const sentences = [s.definition, ...s.examples].map((t) => t.replace(/"/g, "").trim()).filter((t) => t.length > 0);
-    if (sentences.length > 0) documents.push({ id: `${s.pos}${s.offset}`, sentences });
+    const sentences = synsetSentences(s);
+    if (sentences.length === 0) continue;
+    if (open === null || open.lexname !== s.lexname || open.synsets === SYNSETS_PER_DOCUMENT) {
+      open = { lexname: s.lexname, synsets: 0, document: { id: `${s.pos}${s.offset}`, sentences: [] } };
+      documents.push(open.document);
+    }
+    open.synsets++;
+    open.document.sentences.push(...sentences);
   }
   return { name: "wordnet", documents };
 }

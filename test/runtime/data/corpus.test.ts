@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   CorpusError,
   LINES_PER_DOCUMENT,
+  SYNSETS_PER_DOCUMENT,
   countSentences,
   fnv1a,
   loadCorpus,
@@ -12,6 +13,7 @@ import {
   splitSentences,
 } from "../../../src/runtime/data/corpus.js";
 import type { Corpus, Document } from "../../../src/runtime/data/types.js";
+import { loadWordNet } from "../../../src/runtime/data/wordnet.js";
 import { tempFiles, thrown } from "../../helpers/temp-files.js";
 
 const { dir, file } = tempFiles("bdl-corpus-");
@@ -21,18 +23,30 @@ const error = (f: () => unknown): CorpusError => thrown(CorpusError, f);
 const wordnet: Corpus = loadCorpus("wordnet");
 
 describe("loadCorpus('wordnet')", () => {
-  it("has one document per synset, in file order", () => {
+  it("groups up to 8 consecutive synsets of one lexicographer file per document, in file order", () => {
     expect(wordnet.name).toBe("wordnet");
-    expect(wordnet.documents.length).toBeGreaterThan(110_000);
+    // 117,791 synsets: at least ⌈117,791 / 8⌉ documents, more where a lexicographer file ends.
+    expect(wordnet.documents.length).toBeGreaterThanOrEqual(Math.ceil(117_791 / SYNSETS_PER_DOCUMENT));
+    expect(wordnet.documents.length).toBeLessThan(117_791 / SYNSETS_PER_DOCUMENT + 100);
     expect(wordnet.documents[0]!.id).toBe("n00001740");
     expect(new Set(wordnet.documents.map((d) => d.id)).size).toBe(wordnet.documents.length);
     expect(countSentences(wordnet)).toBeGreaterThan(160_000);
+    // Every synset's definition is in one document, at most 8 to a document; every
+    // lexicographer file starts at least one document.
+    const synsets = loadWordNet();
+    const heads = new Set(synsets.filter((s) => s.definition.trim() !== "").map((s) => `${s.words.join(", ")}: ${s.definition.replace(/"/g, "").trim()}`));
+    const perDocument = wordnet.documents.map((d) => d.sentences.filter((s) => heads.has(s)).length);
+    expect(Math.max(...perDocument)).toBe(SYNSETS_PER_DOCUMENT);
+    expect(Math.min(...perDocument)).toBeGreaterThanOrEqual(1);
+    expect(perDocument.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(heads.size);
+    const lexnameOf = new Map(synsets.map((s) => [`${s.pos}${s.offset}`, s.lexname]));
+    expect(new Set(wordnet.documents.map((d) => lexnameOf.get(d.id)!)).size).toBe(45);
   });
-  it("uses the definition then the examples as sentences, without quotes", () => {
-    const dog = wordnet.documents.find((d) => d.id === "n02086723")!;
-    expect(dog.sentences).toHaveLength(2);
-    expect(dog.sentences[0]).toContain("domesticated");
-    expect(dog.sentences[1]).toBe("the dog barked all night");
+  it("writes each synset as 'its words: its definition', then its examples, without quotes", () => {
+    const dog = wordnet.documents.find((d) => d.sentences.some((s) => s.startsWith("dog, domestic dog, Canis familiaris: ")))!;
+    const at = dog.sentences.findIndex((s) => s.startsWith("dog, domestic dog, Canis familiaris: "));
+    expect(dog.sentences[at]).toContain("domesticated");
+    expect(dog.sentences[at + 1]).toBe("the dog barked all night");
     for (const d of wordnet.documents) {
       if (d.sentences.length === 0 || d.sentences.some((s) => s.length === 0 || s.includes('"'))) throw new Error(`bad document ${d.id}`);
     }
@@ -154,7 +168,7 @@ describe("splitHeldOut", () => {
     const b = splitHeldOut(wordnet.documents);
     expect(ids(a.heldOut)).toEqual(ids(b.heldOut));
     expect(a.train.length + a.heldOut.length).toBe(wordnet.documents.length);
-    expect(a.heldOut.length).toBe(1210);
+    expect(a.heldOut.length).toBe(160); // pinned: the split is a pure function of the ids
     expect(a.heldOut.length / wordnet.documents.length).toBeGreaterThan(0.008);
     expect(a.heldOut.length / wordnet.documents.length).toBeLessThan(0.012);
   });
