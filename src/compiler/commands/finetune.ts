@@ -166,6 +166,8 @@ export const finetuneCommand: Command = {
         accuracy: r.accuracy,
         macro_f1: r.macro_f1,
         seconds: r.seconds,
+        inference_tokens_per_s: r.inference_tokens_per_s,
+        backend,
       };
       let written: string | null = null;
       if (out !== undefined) {
@@ -182,7 +184,7 @@ export const finetuneCommand: Command = {
         io.out(
           [
             `fine-tuned ${model.name} ${fromScratch ? "from scratch" : "from its checkpoint"} on ${task.name}: ${r.examples} examples, ${r.steps} steps in ${Math.round(r.seconds)} s, loss ${r.first_loss?.toFixed(3)} → ${r.last_loss?.toFixed(3)}`,
-            `test accuracy ${(100 * r.accuracy).toFixed(1)}%, macro-F1 ${r.macro_f1.toFixed(3)} (${r.test_examples} test examples, ${r.labels.length} labels)`,
+            `test accuracy ${(100 * r.accuracy).toFixed(1)}%, macro-F1 ${r.macro_f1.toFixed(3)} (${r.test_examples} test examples, ${r.labels.length} labels); inference ${Math.round(r.inference_tokens_per_s)} tokens/s on ${backend}`,
             ...(written ? [`wrote ${written}`] : []),
           ].join("\n"),
         );

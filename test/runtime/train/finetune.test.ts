@@ -208,7 +208,7 @@ describe("bdlc finetune", () => {
     const r = bdlc(["finetune", run, "--task", task, "--out", out, "--epochs", "2"]);
     expect(r.stderr + r.stdout).not.toMatch(/internal error|    at /);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/test accuracy \d+\.\d%, macro-F1 \d\.\d{3} \(\d+ test examples, 3 labels\)/);
+    expect(r.stdout).toMatch(/test accuracy \d+\.\d%, macro-F1 \d\.\d{3} \(\d+ test examples, 3 labels\); inference \d+ tokens\/s on \w+/);
     expect(r.stderr).toMatch(/pooling: pooler output/);
     const result = JSON.parse(readFileSync(join(out, "finetune.json"), "utf8"));
     expect(result).toMatchObject({ task, model: "tiny", from_scratch: false, labels: ["noun.animal", "noun.artifact", "noun.plant"], epochs: 2, batch: 32, lr: 5e-4 });
@@ -219,6 +219,8 @@ describe("bdlc finetune", () => {
     expect(result.macro_f1).toBeGreaterThanOrEqual(0);
     expect(result.macro_f1).toBeLessThanOrEqual(1);
     expect(result.seconds).toBeGreaterThan(0);
+    expect(result.inference_tokens_per_s).toBeGreaterThan(0);
+    expect(typeof result.backend).toBe("string");
   }, 240_000);
 
   it("--from-scratch runs the same budget from random weights; --json prints the record", () => {
