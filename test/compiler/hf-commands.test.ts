@@ -269,6 +269,14 @@ describe("bdlc run", () => {
     expect(fs.readdirSync(tmp).filter((f) => f.startsWith("run-bert.json.tmp"))).toEqual([]);
   });
 
+  it("--backend wasm matches the golden too; an unknown backend is a usage error", async () => {
+    const r = await cli("run", `${GOLDENS}/bert.bdl`, "--weights", `${GOLDENS}/bert`, "--inputs", `${GOLDENS}/bert/inputs.json`, "--backend", "wasm");
+    expect(r.code, r.err).toBe(0);
+    expect(relative(JSON.parse(r.out).loss, json(`${GOLDENS}/bert/outputs.json`).loss)).toBeLessThan(2e-4);
+    const bad = await cli("run", `${GOLDENS}/bert.bdl`, "--weights", `${GOLDENS}/bert`, "--inputs", `${GOLDENS}/bert/inputs.json`, "--backend", "tpu");
+    expectUserError(bad, /--backend must be one of auto, cpu, wasm, native, webgpu, tensorflow, not 'tpu'/);
+  });
+
   it("runs the distill student against its teacher from checkpoints of this project", async () => {
     const student = path.join(tmp, "run-student");
     const teacher = path.join(tmp, "run-teacher");

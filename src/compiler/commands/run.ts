@@ -14,9 +14,10 @@ import type { ResolvedModel } from "../model.js";
 import {
   loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, teacherOf, UsageError, writeAtomically, type Command,
 } from "./command.js";
+import { startBackend } from "./eval.js";
 import { isHfFolder, readHfFolder, readJsonFile, userErrors } from "./import-hf.js";
 
-const help = `Usage: bdlc run MODEL --weights W --inputs IN.json [--teacher-weights T] [--out OUT.json]
+const help = `Usage: bdlc run MODEL --weights W --inputs IN.json [--teacher-weights T] [--out OUT.json] [--backend B]
 
 One forward pass on explicit inputs and, where labels are given, the loss and one backward
 pass. MODEL is FILE.bdl[:NAME] (NAME may be left out when the file declares one model).
@@ -32,7 +33,9 @@ Options:
                        Hugging Face folder (config.json + model.safetensors)
   --inputs IN.json     the inputs
   --teacher-weights T  the teacher's weights (same kinds as W), for distillation losses
-  --out OUT.json       write the outputs there (atomically) instead of to stdout`;
+  --out OUT.json       write the outputs there (atomically) instead of to stdout
+  --backend B          cpu (default: the reference, pure JavaScript), native, wasm,
+                       webgpu, tensorflow or auto — to compare a backend with it`;
 
 /** W or T: a checkpoint of this project or a Hugging Face folder, checked against `model`. */
 function loadWeights(flag: string, p: string, model: ResolvedModel, teacher: ResolvedModel | null): WeightMap {
@@ -60,7 +63,7 @@ export const run: Command = {
   async run(args, io) {
     const { values, positionals } = parseFlags(
       args,
-      { weights: { type: "string" }, inputs: { type: "string" }, "teacher-weights": { type: "string" }, out: { type: "string" } },
+      { weights: { type: "string" }, inputs: { type: "string" }, "teacher-weights": { type: "string" }, out: { type: "string" }, backend: { type: "string" } },
       help,
     );
     requirePositionals(positionals, 1, 1, "MODEL", help);
@@ -80,6 +83,7 @@ export const run: Command = {
     const weights = loadWeights("--weights", values.weights, model, teacherModel);
     const teacherWeights = teacherPath !== undefined && teacherModel ? loadWeights("--teacher-weights", teacherPath, teacherModel, null) : null;
 
+    await startBackend(await import("../../runtime/backend.js"), values.backend ?? "cpu");
     const loaded = await loadGraph(model, teacherModel);
     const teacher = teacherWeights && loaded.teacher ? { graph: loaded.teacher, weights: teacherWeights } : null;
     const result = userErrors(() => runOnce({ graph: loaded.graph, weights }, inputs, teacher), [RunInputError]);
