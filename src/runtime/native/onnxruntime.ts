@@ -59,7 +59,8 @@ export function loadOnnxRuntime(): OnnxRuntime | null {
           interOpNumThreads: 1,
           graphOptimizationLevel: "all",
           // Without this its worker threads spin after each call, stealing the cores that
-          // the JavaScript thread needs for the ops between products.
+          // the JavaScript thread needs for the ops between products: bench mini trained
+          // at 630 tokens/s with spinning, 3,300 without.
           extra: { session: { intra_op: { allow_spinning: "0" } } },
         });
         return session;
