@@ -5,11 +5,7 @@
  * Other axes and batch dimensions keep the stock kernel.
  */
 import { tf } from "../tf.js";
-
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeap } from "./wasm-heap.js";
 
 let registered = false;
 

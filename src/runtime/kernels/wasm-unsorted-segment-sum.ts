@@ -4,11 +4,7 @@
  * backend's heap — one pass over the rows, no one-hot product.
  */
 import { tf } from "../tf.js";
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeap } from "./wasm-heap.js";
 
 export function registerWasmUnsortedSegmentSum(): void {
   if (tf.getKernel("UnsortedSegmentSum", "wasm")) return;
@@ -21,7 +17,7 @@ export function registerWasmUnsortedSegmentSum(): void {
       if (x.dtype !== "float32" || segmentIds.shape.length !== 1 || segmentIds.shape[0] !== x.shape[0]) {
         throw new Error("UnsortedSegmentSum (wasm): only float32 rows indexed by a 1-D segment id per row are supported");
       }
-      const b = backend as unknown as WasmBackendLike;
+      const b = backend as unknown as WasmHeap;
       const inner = x.shape.slice(1).reduce((a, d) => a * d, 1);
       // Allocate first: a growing heap invalidates earlier views of it.
       const out = b.makeOutput([numSegments, ...x.shape.slice(1)], "float32");

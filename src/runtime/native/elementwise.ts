@@ -6,15 +6,11 @@
  */
 import { tf } from "../tf.js";
 import type { GraphSpec, NodeSpec } from "./onnx-model.js";
-import type { OnnxRuntime, OrtTensor } from "./onnxruntime.js";
-import { nativeCounters, nativeLimits } from "./limits.js";
+import type { WasmHeap } from "../kernels/wasm-heap.js";
+import { HeapGraphs, OUTPUT } from "./heap-graphs.js";
+import type { OnnxRuntime } from "./onnxruntime.js";
+import { nativeLimits } from "./limits.js";
 import { overrideKernel } from "./override.js";
-
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  incRef(dataId: tf.DataId): void;
-}
 
 /**
  * tfjs kernel → the ONNX nodes computing it from input "x" into "out". Only transcendentals:
@@ -23,11 +19,11 @@ interface WasmHeap {
  * multiply takes 0.6 ms in wasm and 4 ms through onnxruntime, exp 15 ms and 5 ms).
  */
 const UNARY: Record<string, NodeSpec[]> = {
-  Exp: [{ op: "Exp", inputs: ["x"], outputs: ["out"] }],
-  Erf: [{ op: "Erf", inputs: ["x"], outputs: ["out"] }],
-  Tanh: [{ op: "Tanh", inputs: ["x"], outputs: ["out"] }],
-  Log: [{ op: "Log", inputs: ["x"], outputs: ["out"] }],
-  Sigmoid: [{ op: "Sigmoid", inputs: ["x"], outputs: ["out"] }],
+  Exp: [{ op: "Exp", inputs: ["x"], outputs: [OUTPUT] }],
+  Erf: [{ op: "Erf", inputs: ["x"], outputs: [OUTPUT] }],
+  Tanh: [{ op: "Tanh", inputs: ["x"], outputs: [OUTPUT] }],
+  Log: [{ op: "Log", inputs: ["x"], outputs: [OUTPUT] }],
+  Sigmoid: [{ op: "Sigmoid", inputs: ["x"], outputs: [OUTPUT] }],
 };
 
 /** Reductions over `axis` (tfjs attrs), as ONNX opset 11 writes them (axes an attribute). */
@@ -41,24 +37,7 @@ const REDUCTION_OPSET = 11;
 const symbolic = (prefix: string, rank: number) => Array.from({ length: rank }, (_, i) => `${prefix}${i}`);
 
 export function registerNativeElementwise(ort: OnnxRuntime, backendName: string, fallbackBackend: string): void {
-  const sessions = new Map<string, ReturnType<OnnxRuntime["session"]>>();
-  const sessionFor = (id: string, graph: () => GraphSpec) => {
-    let s = sessions.get(id);
-    if (!s) sessions.set(id, (s = ort.session(graph())));
-    return s;
-  };
-
-  /** Runs `graph` with float32 inputs from the heap into a new output of `shape`. */
-  const run = (backend: WasmHeap, id: string, graph: () => GraphSpec, inputs: Record<string, tf.TensorInfo>, shape: number[]) => {
-    // Allocate first: a growing heap detaches views taken before.
-    const out = backend.makeOutput(shape, "float32");
-    const view = (t: tf.TensorInfo): OrtTensor => new ort.Tensor("float32", backend.typedArrayFromHeap(t) as Float32Array, t.shape);
-    const feeds: Record<string, OrtTensor> = {};
-    for (const [name, t] of Object.entries(inputs)) feeds[name] = view(t);
-    sessionFor(id, graph).run(feeds, { out: view(out) }, {});
-    nativeCounters.calls++;
-    return out;
-  };
+  const graphs = new HeapGraphs(ort);
 
   for (const [kernelName, nodes] of Object.entries(UNARY)) {
     overrideKernel(kernelName, backendName, fallbackBackend, (wasm) => (args) => {
@@ -69,9 +48,9 @@ export function registerNativeElementwise(ort: OnnxRuntime, backendName: string,
       const graph = () => ({
         nodes,
         inputs: [{ name: "x", dims: symbolic("x", rank) }],
-        outputs: [{ name: "out", dims: symbolic("x", rank) }],
+        outputs: [{ name: OUTPUT, dims: symbolic("x", rank) }],
       });
-      return run(args.backend as unknown as WasmHeap, `${kernelName}/${rank}`, graph, { x }, x.shape);
+      return graphs.run(args.backend as unknown as WasmHeap, `${kernelName}/${rank}`, graph, { x }, x.shape);
     });
   }
 
@@ -93,7 +72,7 @@ export function registerNativeElementwise(ort: OnnxRuntime, backendName: string,
           {
             op,
             inputs: ["x"],
-            outputs: ["out"],
+            outputs: [OUTPUT],
             attributes: [
               { name: "axes", ints: axes },
               { name: "keepdims", int: keepDims ? 1 : 0 },
@@ -101,9 +80,9 @@ export function registerNativeElementwise(ort: OnnxRuntime, backendName: string,
           },
         ],
         inputs: [{ name: "x", dims: symbolic("x", rank) }],
-        outputs: [{ name: "out", dims: symbolic("out", shape.length) }],
+        outputs: [{ name: OUTPUT, dims: symbolic("out", shape.length) }],
       });
-      return run(args.backend as unknown as WasmHeap, `${kernelName}/${rank}/${axes.join(",")}/${keepDims}`, graph, { x }, shape);
+      return graphs.run(args.backend as unknown as WasmHeap, `${kernelName}/${rank}/${axes.join(",")}/${keepDims}`, graph, { x }, shape);
     });
   }
 

@@ -6,15 +6,11 @@
  */
 import { tf } from "../tf.js";
 import type { GraphSpec, NodeSpec } from "./onnx-model.js";
-import type { OnnxRuntime, OrtTensor } from "./onnxruntime.js";
-import { nativeCounters, nativeLimits } from "./limits.js";
+import type { WasmHeap } from "../kernels/wasm-heap.js";
+import { HeapGraphs, OUTPUT } from "./heap-graphs.js";
+import type { OnnxRuntime } from "./onnxruntime.js";
+import { nativeLimits } from "./limits.js";
 import { overrideKernel } from "./override.js";
-
-/** What the kernels need of tfjs-backend-wasm's BackendWasm. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /** Fused activations that map onto one ONNX operator (others fall back to wasm). */
 const ACTIVATIONS: Record<string, string | null> = {
@@ -63,11 +59,11 @@ function productGraph(k: ProductKey): GraphSpec {
     nodes.push({ op, inputs: [last], outputs: ["activated"] });
     last = "activated";
   }
-  nodes.push({ op: "Identity", inputs: [last], outputs: ["y"] });
+  nodes.push({ op: "Identity", inputs: [last], outputs: [OUTPUT] });
   return {
     nodes,
     inputs,
-    outputs: [{ name: "y", dims: dims("y", Math.max(k.rankA, k.rankB)) }],
+    outputs: [{ name: OUTPUT, dims: dims("y", Math.max(k.rankA, k.rankB)) }],
   };
 }
 
@@ -90,24 +86,9 @@ function productShape(a: number[], b: number[], transposeA: boolean, transposeB:
 }
 
 export function registerNativeProducts(ort: OnnxRuntime, backendName: string, fallbackBackend: string): void {
-  const sessions = new Map<string, ReturnType<OnnxRuntime["session"]>>();
-  const sessionFor = (k: ProductKey) => {
-    const id = JSON.stringify(k);
-    let s = sessions.get(id);
-    if (!s) sessions.set(id, (s = ort.session(productGraph(k))));
-    return s;
-  };
-
-  const run = (backend: WasmHeap, k: ProductKey, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, shape: number[]) => {
-    // Allocate first: a growing heap detaches views taken before.
-    const out = backend.makeOutput(shape, "float32");
-    const view = (t: tf.TensorInfo): OrtTensor => new ort.Tensor("float32", backend.typedArrayFromHeap(t) as Float32Array, t.shape);
-    const feeds: Record<string, OrtTensor> = { a: view(a), b: view(b) };
-    if (bias) feeds["bias"] = view(bias);
-    sessionFor(k).run(feeds, { y: view(out) }, {});
-    nativeCounters.calls++;
-    return out;
-  };
+  const graphs = new HeapGraphs(ort);
+  const run = (backend: WasmHeap, k: ProductKey, a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, shape: number[]) =>
+    graphs.run(backend, JSON.stringify(k), () => productGraph(k), bias ? { a, b, bias } : { a, b }, shape);
 
   overrideKernel("BatchMatMul", backendName, fallbackBackend, (wasm) => (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
