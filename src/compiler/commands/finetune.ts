@@ -32,6 +32,8 @@ Options:
   --max-test N        evaluate on at most N test examples, a fixed sample (default ${DEFAULTS.maxTest})
   --seq N             longest input in tokens, [CLS] and [SEP] included (default ${DEFAULTS.seq},
                       and at most the model's train seq)
+  --pooling P         what the head reads: pooler (the pooler's output; the default when
+                      the model has a pooler) or cls (the [CLS] hidden state)
   --from-scratch      the same classifier and budget, but the encoder starts from random
                       initialisation instead of the checkpoint's weights (same tokenizer)
   --tokenizer FILE    the tokenizer.json to use (default: the run folder's)
@@ -63,6 +65,7 @@ export const finetuneCommand: Command = {
         "max-test": { type: "string" },
         seq: { type: "string" },
         "from-scratch": { type: "boolean" },
+        pooling: { type: "string" },
         tokenizer: { type: "string" },
         json: { type: "boolean" },
         backend: { type: "string" },
@@ -83,6 +86,8 @@ export const finetuneCommand: Command = {
     const seed = values.seed === undefined ? DEFAULTS.seed : Number(values.seed);
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, not '${values.seed}'.`);
     const fromScratch = values["from-scratch"] ?? false;
+    const pooling = values.pooling;
+    if (pooling !== undefined && pooling !== "pooler" && pooling !== "cls") throw new UsageError(`--pooling must be pooler or cls, not '${pooling}'.`);
     const out = values.out;
     if (out !== undefined) {
       try {
@@ -139,6 +144,7 @@ export const finetuneCommand: Command = {
         maxExamples,
         maxTest,
         seq,
+        ...(pooling !== undefined ? { pooling } : {}),
         progress,
         shouldStop: () => stop,
       });

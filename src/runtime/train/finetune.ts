@@ -136,6 +136,8 @@ export interface FinetuneOptions {
   maxTest: number;
   /** Longest input, [CLS] and [SEP] included. */
   seq: number;
+  /** What the head reads (default: the pooler's output when the model has a pooler, else [CLS]). */
+  pooling?: Pooling;
   weightDecay?: number;
   clipNorm?: number;
   logEvery?: number;
@@ -204,7 +206,8 @@ export function finetune(o: FinetuneOptions): FinetuneResult {
   const classOf = new Map(task.labels.map((l, i) => [l, i]));
   const padId = model.special["pad"] ?? 0;
   const withSegments = model.embeddings.segments > 0;
-  const pooling = poolingFor(model);
+  const pooling = o.pooling ?? poolingFor(model);
+  if (pooling === "pooler" && model.pooler !== "tanh") throw new FinetuneError(`model '${model.name}' has no pooler; use the [CLS] hidden state (pooling cls)`);
   const encode = (items: readonly LabelledText[]): Encoded[] =>
     items.map((e) => ({ ids: classificationIds(e.text, o.tokenizer, model.special, o.seq), label: classOf.get(e.label)! }));
   const train = encode(sample(task.train, o.maxExamples, seedFrom(o.seed, "finetune-sample")));

@@ -237,6 +237,16 @@ describe("bdlc finetune", () => {
     expect(written.test_examples).toBe(pretrained.test_examples);
   }, 240_000);
 
+  it("--pooling cls reads the [CLS] state instead of the pooler; a bad value is refused", () => {
+    const r = bdlc(["finetune", run, "--task", task, "--epochs", "1", "--max-examples", "64", "--pooling", "cls", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).pooling).toBe("cls");
+    expect(r.stderr).toMatch(/pooling: \[CLS\] hidden state/);
+    const bad = bdlc(["finetune", run, "--task", task, "--pooling", "mean"]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--pooling must be pooler or cls, not 'mean'/);
+  }, 240_000);
+
   it("refuses a task file with the wrong columns, naming them, and writes nothing", () => {
     const bad = join(dir, "bad.csv");
     writeFileSync(bad, "sentence,category\nthe cat sat,animal\na red car,artifact\n");
