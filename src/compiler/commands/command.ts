@@ -108,3 +108,39 @@ export function writeAtomically(path: string, text: string): void {
     throw new UsageError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
+
+/** A flag that must be a positive integer (`flag` as the user types it, e.g. `--steps`); `fallback` when absent. */
+export function positiveIntFlag(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, not '${value}'.`);
+  return n;
+}
+
+/** A flag that must be a non-negative integer (`--seed`, `-n`, …); `fallback` when absent. */
+export function nonNegativeIntFlag(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, not '${value}'.`);
+  return n;
+}
+
+/** The `--backend` lines of the help of commands whose default is `auto`. */
+export const BACKEND_FLAG_HELP = `  --backend B         auto (default: the fastest present), native (wasm with
+                      onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
+                      or llvmpipe without one), or tensorflow (needs tfjs-node)`;
+
+/**
+ * Makes the --backend the active one (`auto` when not given); returns its name. The runtime's
+ * backend module is passed in, so that commands which never touch tensors do not load it.
+ */
+export async function startBackend(backends: typeof import("../../runtime/backend.js"), flag: string | undefined): Promise<string> {
+  const name = (flag ?? "auto") as import("../../runtime/backend.js").BackendName;
+  if (!backends.BACKENDS.includes(name)) throw new UsageError(`--backend must be one of ${backends.BACKENDS.join(", ")}, not '${flag}'.`);
+  try {
+    return await backends.useBackend(name);
+  } catch (e) {
+    if (e instanceof backends.BackendError) throw new UsageError(e.message);
+    throw e;
+  }
+}

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadGraph } from "../graph-loader.js";
-import { parseFlags, requirePositionals, UsageError, type Command } from "./command.js";
+import { BACKEND_FLAG_HELP, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, type Command } from "./command.js";
 
 const help = `Usage: bdlc eval CKPT [options]
 
@@ -17,17 +17,9 @@ Options:
                       (default: the corpus the checkpoint was trained on, else wordnet)
   --tokenizer FILE    the tokenizer.json to use (default: the run folder's)
   --examples N        evaluate at most N held-out sequences (default 512, as training does)
-  --backend B         auto (default: the fastest present), native (wasm with
-                      onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
-                      or llvmpipe without one), or tensorflow (needs tfjs-node)
+${BACKEND_FLAG_HELP}
   --json              print one JSON object instead of a sentence`;
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, not '${value}'.`);
-  return n;
-}
 
 /**
  * The tokenizer.json of the run a checkpoint belongs to: `CKPT/tokenizer.json` (a run folder,
@@ -52,18 +44,6 @@ export function findTokenizer(ckpt: string, checkpointDir: string, explicit: str
   throw new UsageError(`no tokenizer.json for ${ckpt}: looked in ${unique.join(", ")}; give one with --tokenizer FILE`);
 }
 
-/** Makes the --backend the active one (`auto` when not given); returns its name. */
-export async function startBackend(backends: typeof import("../../runtime/backend.js"), flag: string | undefined): Promise<string> {
-  const name = (flag ?? "auto") as import("../../runtime/backend.js").BackendName;
-  if (!backends.BACKENDS.includes(name)) throw new UsageError(`--backend must be one of ${backends.BACKENDS.join(", ")}, not '${flag}'.`);
-  try {
-    return await backends.useBackend(name);
-  } catch (e) {
-    if (e instanceof backends.BackendError) throw new UsageError(e.message);
-    throw e;
-  }
-}
-
 export const evalCommand: Command = {
   help,
   async run(args, io) {
@@ -80,7 +60,7 @@ export const evalCommand: Command = {
     );
     requirePositionals(positionals, 1, 1, "CKPT", help);
     const ckpt = positionals[0]!;
-    const maxExamples = positiveInt("examples", values.examples, 512);
+    const maxExamples = positiveIntFlag("--examples", values.examples, 512);
 
     const [checkpoint, data, examplesMod, tokenizers, evaluate, backends] = await Promise.all([
       import("../../runtime/checkpoint/checkpoint.js"),

@@ -2,8 +2,10 @@
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadGraph } from "../graph-loader.js";
-import { parseFlags, requirePositionals, UsageError, writeAtomically, type Command } from "./command.js";
-import { findTokenizer, startBackend } from "./eval.js";
+import {
+  BACKEND_FLAG_HELP, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, writeAtomically, type Command,
+} from "./command.js";
+import { findTokenizer } from "./eval.js";
 
 export const DEFAULTS = { epochs: 1, batch: 32, lr: 5e-4, seed: 0, maxExamples: 10000, maxTest: 2000, seq: 64 } as const;
 
@@ -37,17 +39,9 @@ Options:
   --from-scratch      the same classifier and budget, but the encoder starts from random
                       initialisation instead of the checkpoint's weights (same tokenizer)
   --tokenizer FILE    the tokenizer.json to use (default: the run folder's)
-  --backend B         auto (default: the fastest present), native (wasm with
-                      onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
-                      or llvmpipe without one), or tensorflow (needs tfjs-node)
+${BACKEND_FLAG_HELP}
   --json              print the results as one JSON object`;
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, not '${value}'.`);
-  return n;
-}
 
 export const finetuneCommand: Command = {
   help,
@@ -75,16 +69,15 @@ export const finetuneCommand: Command = {
     requirePositionals(positionals, 1, 1, "CKPT", help);
     const ckpt = positionals[0]!;
     if (values.task === undefined) throw new UsageError(`missing --task TASK (wordnet-lexname, or a .csv or .jsonl file of text and label).\n\n${help}`);
-    const epochs = positiveInt("epochs", values.epochs, DEFAULTS.epochs);
-    const batch = positiveInt("batch", values.batch, DEFAULTS.batch);
-    const maxExamples = positiveInt("max-examples", values["max-examples"], DEFAULTS.maxExamples);
-    const maxTest = positiveInt("max-test", values["max-test"], DEFAULTS.maxTest);
-    const seqFlag = positiveInt("seq", values.seq, DEFAULTS.seq);
+    const epochs = positiveIntFlag("--epochs", values.epochs, DEFAULTS.epochs);
+    const batch = positiveIntFlag("--batch", values.batch, DEFAULTS.batch);
+    const maxExamples = positiveIntFlag("--max-examples", values["max-examples"], DEFAULTS.maxExamples);
+    const maxTest = positiveIntFlag("--max-test", values["max-test"], DEFAULTS.maxTest);
+    const seqFlag = positiveIntFlag("--seq", values.seq, DEFAULTS.seq);
     if (seqFlag < 3) throw new UsageError(`--seq must be at least 3 ([CLS], a token, [SEP]), not ${seqFlag}.`);
     const lr = values.lr === undefined ? DEFAULTS.lr : Number(values.lr);
     if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr must be a positive number, not '${values.lr}'.`);
-    const seed = values.seed === undefined ? DEFAULTS.seed : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, not '${values.seed}'.`);
+    const seed = nonNegativeIntFlag("--seed", values.seed, DEFAULTS.seed);
     const fromScratch = values["from-scratch"] ?? false;
     const pooling = values.pooling;
     if (pooling !== undefined && pooling !== "pooler" && pooling !== "cls") throw new UsageError(`--pooling must be pooler or cls, not '${pooling}'.`);

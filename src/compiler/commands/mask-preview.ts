@@ -1,5 +1,5 @@
 /** `bdlc mask-preview MODEL [-n N] [--corpus PATH]`: training examples as text, with the model's masking applied. */
-import { loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, UsageError, type Command } from "./command.js";
+import { loadChecked, nonNegativeIntFlag, parseFlags, requirePositionals, selectOne, splitModelRef, UsageError, type Command } from "./command.js";
 
 const help = `Usage: bdlc mask-preview MODEL [options]
 
@@ -22,12 +22,6 @@ Options:
   --epoch N           the epoch whose masks to show (default 0)
   --step N            the training step, for a masking rate that ramps (default 0)`;
 
-function nonNegativeInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} must be a non-negative integer, not '${value}'.`);
-  return n;
-}
 
 export const maskPreview: Command = {
   help,
@@ -45,11 +39,11 @@ export const maskPreview: Command = {
       help,
     );
     requirePositionals(positionals, 1, 1, "MODEL", help);
-    const count = nonNegativeInt("-n", values.n, 5);
+    const count = nonNegativeIntFlag("-n", values.n, 5);
     if (count < 1) throw new UsageError(`-n must be a positive integer, not '${values.n}'.`);
-    const seed = nonNegativeInt("--seed", values.seed, 0);
-    const epoch = nonNegativeInt("--epoch", values.epoch, 0);
-    const step = nonNegativeInt("--step", values.step, 0);
+    const seed = nonNegativeIntFlag("--seed", values.seed, 0);
+    const epoch = nonNegativeIntFlag("--epoch", values.epoch, 0);
+    const step = nonNegativeIntFlag("--step", values.step, 0);
     const ref = splitModelRef(positionals[0]!);
     const checked = loadChecked(ref.file, io);
     if (!checked) return 1;

@@ -12,9 +12,8 @@ import { checkRunInputs, runOnce, RunInputError } from "../../runtime/run.js";
 import { loadGraph } from "../graph-loader.js";
 import type { ResolvedModel } from "../model.js";
 import {
-  loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, teacherOf, UsageError, writeAtomically, type Command,
+  loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, startBackend, teacherOf, UsageError, writeAtomically, type Command,
 } from "./command.js";
-import { startBackend } from "./eval.js";
 import { isHfFolder, readHfFolder, readJsonFile, userErrors } from "./import-hf.js";
 
 const help = `Usage: bdlc run MODEL --weights W --inputs IN.json [--teacher-weights T] [--out OUT.json] [--backend B]

@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { renderGraphSvg } from "../graph.js";
 import { loadGraph } from "../graph-loader.js";
 import { countParams } from "../params.js";
-import { loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, teacherOf, UsageError, type Command } from "./command.js";
+import {
+  BACKEND_FLAG_HELP, loadChecked, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, selectOne, splitModelRef, startBackend, teacherOf, UsageError,
+  type Command,
+} from "./command.js";
 
 const help = `Usage: bdlc train MODEL [options]
 
@@ -26,16 +29,8 @@ Options:
   --eval-every N      held-out evaluation every N steps (default 0: at the end only)
   --teacher CKPT      the teacher's checkpoint or run folder, for models with a teacher
   --resume            continue the run in --out from its latest checkpoint
-  --backend B         auto (default: the fastest present), native (wasm with
-                      onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
-                      or llvmpipe without one), or tensorflow (needs tfjs-node)`;
+${BACKEND_FLAG_HELP}`;
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, not '${value}'.`);
-  return n;
-}
 
 export const train: Command = {
   help,
@@ -69,9 +64,8 @@ export const train: Command = {
     const teacher = teacherOf(checked, r)?.model ?? null;
     const lr = values.lr === undefined ? model.train.lr : Number(values.lr);
     if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, not '${values.lr}'.`);
-    const seed = values.seed === undefined ? 0 : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, not '${values.seed}'.`);
-    const evalEvery = values["eval-every"] === undefined ? 0 : positiveInt("eval-every", values["eval-every"], 0);
+    const seed = nonNegativeIntFlag("--seed", values.seed, 0);
+    const evalEvery = values["eval-every"] === undefined ? 0 : positiveIntFlag("--eval-every", values["eval-every"], 0);
 
     const [{ train: runTraining, TrainingError }, data, tokenizers, checkpoint, progressMod, backends] = await Promise.all([
       import("../../runtime/train/trainer.js"),
@@ -81,15 +75,7 @@ export const train: Command = {
       import("../../runtime/train/progress.js"),
       import("../../runtime/backend.js"),
     ]);
-    const backendName = (values.backend ?? "auto") as import("../../runtime/backend.js").BackendName;
-    if (!backends.BACKENDS.includes(backendName)) throw new UsageError(`--backend must be one of ${backends.BACKENDS.join(", ")}, not '${values.backend}'.`);
-    let backend: string;
-    try {
-      backend = await backends.useBackend(backendName);
-    } catch (e) {
-      if (e instanceof backends.BackendError) throw new UsageError(e.message);
-      throw e;
-    }
+    const backend = await startBackend(backends, values.backend);
     const corpusSpec = values.corpus ?? "wordnet";
     let teacherWeights = null;
     if (model.teacher) {
@@ -106,7 +92,7 @@ export const train: Command = {
     if (values.teacher !== undefined) adoptTeacherTokenizer(values.teacher, out);
     const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
-    progress.message(`backend: ${backend}${backendName === "auto" ? " (auto: the fastest present)" : ""}`);
+    progress.message(`backend: ${backend}${values.backend === undefined || values.backend === "auto" ? " (auto: the fastest present)" : ""}`);
     let stop = false;
     const onSignal = () => {
       if (stop) process.exit(130);
@@ -128,14 +114,14 @@ export const train: Command = {
         loadTokenizer: tokenizers.loadTokenizer,
         saveTokenizer: tokenizers.saveTokenizer,
         out,
-        steps: positiveInt("steps", values.steps, model.train.steps),
-        batch: positiveInt("batch", values.batch, model.train.batch),
-        accumulate: positiveInt("accumulate", values.accumulate, 1),
+        steps: positiveIntFlag("--steps", values.steps, model.train.steps),
+        batch: positiveIntFlag("--batch", values.batch, model.train.batch),
+        accumulate: positiveIntFlag("--accumulate", values.accumulate, 1),
         lr,
         seed,
-        saveEvery: positiveInt("save-every", values["save-every"], 100),
-        keep: positiveInt("keep", values.keep, 3),
-        logEvery: positiveInt("log-every", values["log-every"], 10),
+        saveEvery: positiveIntFlag("--save-every", values["save-every"], 100),
+        keep: positiveIntFlag("--keep", values.keep, 3),
+        logEvery: positiveIntFlag("--log-every", values["log-every"], 10),
         evalEvery,
         evalExamples: 512,
         clipNorm: 1,
