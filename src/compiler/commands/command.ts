@@ -5,6 +5,7 @@ import { models } from "../ast.js";
 import { checkFile, type CheckedProgram } from "../check.js";
 import { hasErrors, renderLine, renderWithFrame, type Diagnostic } from "../diagnostics.js";
 import type { ParseCache } from "../program.js";
+import type { ResolvedModel } from "../model.js";
 import type { Resolution } from "../resolve.js";
 import { suggest } from "../suggest.js";
 
@@ -90,6 +91,25 @@ export function splitModelRef(ref: string): { file: string; name: string | undef
 export function teacherOf(checked: CheckedProgram, r: Resolution): Resolution | null {
   const t = r.model.teacher;
   return t ? (checked.resolutions.get(t.model) ?? null) : null;
+}
+
+/** One model of a checked file and its teacher's resolved model (null without one). */
+export interface LoadedModel {
+  file: string;
+  model: ResolvedModel;
+  teacher: ResolvedModel | null;
+}
+
+/**
+ * `FILE.bdl[:NAME]` checked, with one model chosen (`name`, e.g. from --model, wins over the
+ * ref's) and its teacher; null when the file has errors (already printed to `io`).
+ */
+export function loadModelRef(refText: string, io: Io, o: { name?: string | undefined; cache?: ParseCache } = {}): LoadedModel | null {
+  const ref = splitModelRef(refText);
+  const checked = loadChecked(ref.file, io, o.cache);
+  if (!checked) return null;
+  const r = selectOne(checked, ref.file, o.name ?? ref.name);
+  return { file: ref.file, model: r.model, teacher: teacherOf(checked, r)?.model ?? null };
 }
 
 export function requirePositionals(positionals: string[], min: number, max: number, what: string, help: string): void {

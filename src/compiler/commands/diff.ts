@@ -1,7 +1,7 @@
 /** `bdlc diff A B`: one line per changed property of two resolved models, then parameter counts. */
 import { diffModels, renderDiff } from "../diff.js";
 import { ParseCache } from "../program.js";
-import { loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, teacherOf, type Command } from "./command.js";
+import { loadModelRef, parseFlags, requirePositionals, type Command } from "./command.js";
 
 const help = `Usage: bdlc diff A B
 
@@ -17,11 +17,9 @@ export const diff: Command = {
     const cache = new ParseCache();
     const sides = [];
     for (const arg of positionals) {
-      const ref = splitModelRef(arg);
-      const checked = loadChecked(ref.file, io, cache);
-      if (!checked) return 1;
-      const r = selectOne(checked, ref.file, ref.name);
-      sides.push({ label: `${ref.file}:${r.model.name}`, model: r.model, teacher: teacherOf(checked, r)?.model ?? null });
+      const loaded = loadModelRef(arg, io, { cache });
+      if (!loaded) return 1;
+      sides.push({ label: `${loaded.file}:${loaded.model.name}`, model: loaded.model, teacher: loaded.teacher });
     }
     const [a, b] = sides as [(typeof sides)[0], (typeof sides)[0]];
     const d = diffModels(a.model, b.model, { teacherA: a.teacher, teacherB: b.teacher });

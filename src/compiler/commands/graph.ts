@@ -1,7 +1,7 @@
 /** `bdlc graph FILE [--model NAME] [--svg OUT]`: a picture of the architecture. */
 import { renderGraphSvg } from "../graph.js";
 import { countParams } from "../params.js";
-import { loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, teacherOf, writeAtomically, type Command } from "./command.js";
+import { loadModelRef, parseFlags, requirePositionals, writeAtomically, type Command } from "./command.js";
 
 const help = `Usage: bdlc graph FILE[:NAME] [--model NAME] [--svg OUT]
 
@@ -14,12 +14,10 @@ export const graph: Command = {
   async run(args, io) {
     const { values, positionals } = parseFlags(args, { model: { type: "string" }, svg: { type: "string" } }, help);
     requirePositionals(positionals, 1, 1, "FILE", help);
-    const ref = splitModelRef(positionals[0]!);
-    const checked = loadChecked(ref.file, io);
-    if (!checked) return 1;
-    const r = selectOne(checked, ref.file, values.model ?? ref.name);
-    const teacher = teacherOf(checked, r)?.model ?? null;
-    const svg = renderGraphSvg(r.model, { teacher, params: countParams(r.model, teacher) });
+    const loaded = loadModelRef(positionals[0]!, io, { name: values.model });
+    if (!loaded) return 1;
+    const { model, teacher } = loaded;
+    const svg = renderGraphSvg(model, { teacher, params: countParams(model, teacher) });
     if (values.svg === undefined) {
       io.out(svg);
       return 0;

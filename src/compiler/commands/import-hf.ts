@@ -15,7 +15,7 @@ import { readSafetensors, SafetensorsError } from "../../runtime/checkpoint/safe
 import { parameterTable } from "../../runtime/parameters.js";
 import { configMismatches, HfConfigError, readHfConfig } from "../from-hf.js";
 import type { ResolvedModel } from "../model.js";
-import { loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, teacherOf, UsageError, type Command } from "./command.js";
+import { loadModelRef, parseFlags, requirePositionals, UsageError, type Command } from "./command.js";
 
 const help = `Usage: bdlc import-hf DIR --model FILE[:NAME] --out CKPT
 
@@ -105,18 +105,16 @@ export const importHf: Command = {
     if (values.model === undefined) throw new UsageError(`missing --model FILE[:NAME].\n\n${help}`);
     if (values.out === undefined) throw new UsageError(`missing --out CKPT.\n\n${help}`);
     const dir = positionals[0]!;
-    const ref = splitModelRef(values.model);
-    const checked = loadChecked(ref.file, io);
-    if (!checked) return 1;
-    const r = selectOne(checked, ref.file, ref.name);
+    const loaded = loadModelRef(values.model, io);
+    if (!loaded) return 1;
+    const { model, teacher: t } = loaded;
     // A teacher is recorded when it changes nothing in the table: a learned cosine projection
     // to a wider teacher is not in any Hugging Face checkpoint.
-    const t = teacherOf(checked, r)?.model ?? null;
-    const teacher = t && parameterTable(r.model, t).length === parameterTable(r.model).length ? t : null;
-    const weights = readHfFolder(dir, r.model);
-    userErrors(() => saveCheckpoint(values.out!, r.model, weights, { teacher }));
+    const teacher = t && parameterTable(model, t).length === parameterTable(model).length ? t : null;
+    const weights = readHfFolder(dir, model);
+    userErrors(() => saveCheckpoint(values.out!, model, weights, { teacher }));
     const count = [...weights.values()].reduce((a, w) => a + w.values.length, 0);
-    io.out(`wrote ${values.out}: model '${r.model.name}', ${weights.size} tensors, ${count} parameters`);
+    io.out(`wrote ${values.out}: model '${model.name}', ${weights.size} tensors, ${count} parameters`);
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 /** `bdlc mask-preview MODEL [-n N] [--corpus PATH]`: training examples as text, with the model's masking applied. */
-import { loadChecked, nonNegativeIntFlag, parseFlags, requirePositionals, selectOne, splitModelRef, UsageError, type Command } from "./command.js";
+import { loadModelRef, nonNegativeIntFlag, parseFlags, requirePositionals, UsageError, type Command } from "./command.js";
 
 const help = `Usage: bdlc mask-preview MODEL [options]
 
@@ -44,10 +44,9 @@ export const maskPreview: Command = {
     const seed = nonNegativeIntFlag("--seed", values.seed, 0);
     const epoch = nonNegativeIntFlag("--epoch", values.epoch, 0);
     const step = nonNegativeIntFlag("--step", values.step, 0);
-    const ref = splitModelRef(positionals[0]!);
-    const checked = loadChecked(ref.file, io);
-    if (!checked) return 1;
-    const model = selectOne(checked, ref.file, ref.name).model;
+    const loaded = loadModelRef(positionals[0]!, io);
+    if (!loaded) return 1;
+    const model = loaded.model;
     const maskId = model.special["mask"];
     if (maskId === undefined) throw new UsageError(`model '${model.name}' declares no 'mask' special token, so it has no masking to preview`);
 

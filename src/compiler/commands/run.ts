@@ -12,7 +12,7 @@ import { checkRunInputs, runOnce, RunInputError } from "../../runtime/run.js";
 import { loadGraph } from "../graph-loader.js";
 import type { ResolvedModel } from "../model.js";
 import {
-  loadChecked, parseFlags, requirePositionals, selectOne, splitModelRef, startBackend, teacherOf, UsageError, writeAtomically, type Command,
+  loadModelRef, parseFlags, requirePositionals, startBackend, UsageError, writeAtomically, type Command,
 } from "./command.js";
 import { isHfFolder, readHfFolder, readJsonFile, userErrors } from "./import-hf.js";
 
@@ -68,12 +68,9 @@ export const run: Command = {
     requirePositionals(positionals, 1, 1, "MODEL", help);
     if (values.weights === undefined) throw new UsageError(`missing --weights W.\n\n${help}`);
     if (values.inputs === undefined) throw new UsageError(`missing --inputs IN.json.\n\n${help}`);
-    const ref = splitModelRef(positionals[0]!);
-    const checked = loadChecked(ref.file, io);
-    if (!checked) return 1;
-    const r = selectOne(checked, ref.file, ref.name);
-    const model = r.model;
-    const teacherModel = teacherOf(checked, r)?.model ?? null;
+    const chosen = loadModelRef(positionals[0]!, io);
+    if (!chosen) return 1;
+    const { model, teacher: teacherModel } = chosen;
     const teacherPath = values["teacher-weights"];
     if (teacherPath !== undefined && !teacherModel) throw new UsageError(`model '${model.name}' has no teacher, so --teacher-weights has nothing to load`);
 

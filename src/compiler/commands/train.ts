@@ -5,7 +5,7 @@ import { renderGraphSvg } from "../graph.js";
 import { loadGraph } from "../graph-loader.js";
 import { countParams } from "../params.js";
 import {
-  BACKEND_FLAG_HELP, loadChecked, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, selectOne, splitModelRef, startBackend, teacherOf, UsageError,
+  BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError,
   type Command,
 } from "./command.js";
 
@@ -56,12 +56,9 @@ export const train: Command = {
       help,
     );
     requirePositionals(positionals, 1, 1, "MODEL", help);
-    const ref = splitModelRef(positionals[0]!);
-    const checked = loadChecked(ref.file, io);
-    if (!checked) return 1;
-    const r = selectOne(checked, ref.file, ref.name);
-    const model = r.model;
-    const teacher = teacherOf(checked, r)?.model ?? null;
+    const loaded = loadModelRef(positionals[0]!, io);
+    if (!loaded) return 1;
+    const { model, teacher } = loaded;
     const lr = values.lr === undefined ? model.train.lr : Number(values.lr);
     if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, not '${values.lr}'.`);
     const seed = nonNegativeIntFlag("--seed", values.seed, 0);
