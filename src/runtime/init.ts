@@ -23,7 +23,11 @@ export function initialWeights(table: readonly ParamSpec[], seed: number, padId:
     const size = spec.shape.reduce((a, b) => a * b, 1);
     let values: Float32Array;
     if (spec.init === "normal") {
-      values = tf.tidy(() => tf.randomNormal(spec.shape, 0, INITIALIZER_RANGE, "float32", tensorSeed(seed, spec.name)).dataSync() as Float32Array);
+      // Not through tf.tidy: tidy walks what its function returns, element by element, and a
+      // typed array of more than 2^24 values (BERT's word embeddings) overflows its Set.
+      const draw = tf.randomNormal(spec.shape, 0, INITIALIZER_RANGE, "float32", tensorSeed(seed, spec.name));
+      values = Float32Array.from(draw.dataSync() as Float32Array);
+      draw.dispose();
       if (spec.name === "embeddings.word") values.fill(0, padId * spec.shape[1]!, (padId + 1) * spec.shape[1]!);
     } else {
       values = new Float32Array(size).fill(spec.init === "ones" ? 1 : 0);
