@@ -15,6 +15,7 @@ import { dirname, join } from "node:path";
 import { BackendError } from "./backend-error.js";
 import { registerWasmGatherRows } from "./kernels/wasm-gather-rows.js";
 import { registerWasmUnsortedSegmentSum } from "./kernels/wasm-unsorted-segment-sum.js";
+import { alignTensorMemory, type EmscriptenAllocator } from "./native/aligned-heap.js";
 import { loadOnnxRuntime } from "./native/onnxruntime.js";
 import { registerNativeElementwise } from "./native/elementwise.js";
 import { registerNativeProducts } from "./native/products.js";
@@ -39,7 +40,8 @@ async function registerWasm(): Promise<void> {
 
 /**
  * `native` is a second instance of the wasm backend under its own name: every wasm kernel
- * is registered for it too, then the products are replaced by onnxruntime's.
+ * is registered for it too, then the products are replaced by onnxruntime's. Its tensors
+ * are 64-byte aligned, because onnxruntime's results depend on their alignment.
  */
 async function registerNative(): Promise<void> {
   await registerWasm();
@@ -51,7 +53,11 @@ async function registerNative(): Promise<void> {
   for (const kernel of tf.getKernelsForBackend("wasm")) tf.registerKernel({ ...kernel, backendName: "native" });
   registerNativeProducts(ort, "native", "wasm");
   registerNativeElementwise(ort, "native", "wasm");
-  tf.registerBackend("native", wasmFactory);
+  tf.registerBackend("native", async () => {
+    const backend = (await wasmFactory()) as tf.KernelBackend & { wasm: EmscriptenAllocator };
+    alignTensorMemory(backend.wasm);
+    return backend;
+  });
 }
 
 async function registerTensorflow(): Promise<void> {
