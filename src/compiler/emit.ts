@@ -7,9 +7,9 @@
  * branches for features it lacks. Output is deterministic: same model, same bytes.
  */
 import { Project, VariableDeclarationKind, type CodeBlockWriter, type SourceFile } from "ts-morph";
-import { embeddingWidth, objective, type ResolvedModel } from "./model.js";
-import { parameterTable, ownerOf, type ParamSpec } from "../runtime/parameters.js";
-import { hfNaming } from "../runtime/checkpoint/hf-names.js";
+import { embeddingWidth, objective, type ResolvedModel, type SharedPart } from "./model.js";
+import { parameterTable, type ParamSpec } from "../runtime/parameters.js";
+import { hfLayerPrefix, hfNaming, type HfLayerPrefix } from "../runtime/checkpoint/hf-names.js";
 
 export interface EmittedGraph {
   /** File name under the output folder, e.g. `bert-mini.ts`. */
@@ -24,6 +24,11 @@ export function graphFileName(modelName: string): string {
   return `${modelName}.ts`;
 }
 
+/** Module specifier by which a student's graph imports its teacher's (the teacher's module sits next to it). */
+export function teacherModuleSpecifier(teacherName: string): string {
+  return `./${teacherName}.js`;
+}
+
 /** The emitted module for `model`; `teacher` is its teacher's resolved model, if it has one. */
 export async function emitGraph(model: ResolvedModel, teacher: ResolvedModel | null = null): Promise<EmittedGraph> {
   const project = new Project({ useInMemoryFileSystem: true });
@@ -34,16 +39,73 @@ export async function emitGraph(model: ResolvedModel, teacher: ResolvedModel | n
   return { fileName: graphFileName(model.name), text };
 }
 
-function camel(name: string): string {
-  return name.replace(/[-_.]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+/**
+ * `value` as a JavaScript literal: the only form in which text from a .bdl file or the file
+ * system (paths, names, strings) may reach emitted code. JSON escapes quotes, backslashes
+ * and line breaks; on top of that nothing in it can end a comment (`*\/`) or an HTML script
+ * (`<\/`), or act inside a template literal (backtick, `${`), and U+2028/2029 are escaped,
+ * so the same text is also safe inside a comment.
+ */
+export function literal(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent)
+    .replaceAll("*/", "*\\/")
+    .replaceAll("</", "<\\/")
+    .replaceAll("`", "\\u0060")
+    .replaceAll("${", "\\u0024{")
+    .replaceAll("\u2028", "\\u2028")
+    .replaceAll("\u2029", "\\u2029");
 }
 
-function literal(value: unknown): string {
-  return JSON.stringify(value);
+/** A fixed name (of the compiler's own, never user text) as the text of a template literal. */
+function templateText(text: string): string {
+  if (/[`\\$]/.test(text)) throw new Error(`internal error: '${text}' cannot be written into a template literal`);
+  return text;
+}
+
+/** A layer's sublayer as the parameter table lists it: its owner, and its tensors' names under the owner. */
+interface SublayerUnit {
+  owner: string;
+  part: SharedPart;
+  tensors: ParamSpec[];
+}
+
+const LAYER_TENSOR = /^((?:layers|groups)\.[^.]+)\.(attention|ffn)\./;
+
+/** Names the emitted code uses for each kind of sublayer. */
+const PART_NAMES = {
+  attention: { what: "attention", tensor: "AttentionTensor", tensors: "attentionTensors", ownerOf: "attentionOwner" },
+  ffn: { what: "feed-forward", tensor: "FeedForwardTensor", tensors: "feedForwardTensors", ownerOf: "feedForwardOwner" },
+} as const;
+const PARTS = [
+  { part: "attention", owner: "AttentionOwner" },
+  { part: "ffn", owner: "FeedForwardOwner" },
+] as const;
+
+/** The parameter table as the tensors before the layers, each layer's sublayers in order, and the tensors after. */
+function splitTable(table: ParamSpec[]): { before: ParamSpec[]; units: SublayerUnit[]; after: ParamSpec[] } {
+  const before: ParamSpec[] = [];
+  const units: SublayerUnit[] = [];
+  const after: ParamSpec[] = [];
+  for (const spec of table) {
+    const match = LAYER_TENSOR.exec(spec.name);
+    if (!match) {
+      (units.length === 0 ? before : after).push(spec);
+      continue;
+    }
+    if (after.length > 0) throw new Error(`internal error: layer tensor ${spec.name} after the heads`);
+    const [owner, part] = [match[1]!, match[2] as SharedPart];
+    const last = units.at(-1);
+    if (last && last.owner === owner && last.part === part) last.tensors.push(spec);
+    else units.push({ owner, part, tensors: [spec] });
+  }
+  return { before, units, after };
 }
 
 class GraphWriter {
   private readonly table: ParamSpec[];
+  private readonly layout: { before: ParamSpec[]; units: SublayerUnit[]; after: ParamSpec[] };
+  private readonly hfNames: Map<string, string>;
+  private readonly hfPrefix: HfLayerPrefix;
   private readonly has: { pooler: boolean; mlm: boolean; nsp: boolean; sop: boolean; distill: boolean; cosine: boolean; projection: boolean; segments: boolean; cosineProjection: boolean };
 
   constructor(
@@ -52,6 +114,9 @@ class GraphWriter {
     private readonly file: SourceFile,
   ) {
     this.table = parameterTable(model, teacher);
+    this.layout = splitTable(this.table);
+    this.hfNames = new Map(hfNaming(model).names.map((n) => [n.name, n.hf]));
+    this.hfPrefix = hfLayerPrefix(model);
     const names = new Set(this.table.map((p) => p.name));
     this.has = {
       pooler: model.pooler === "tanh",
@@ -68,10 +133,10 @@ class GraphWriter {
 
   write(): void {
     const m = this.model;
-    const chain = m.bases.length > 0 ? `, extends ${m.bases.join(" → ")}` : "";
+    const chain = m.bases.length > 0 ? `, extends ${m.bases.map((b) => literal(b)).join(" → ")}` : "";
     this.file.insertText(
       0,
-      `/**\n * Training graph of model \`${m.name}\` (${m.file}${chain}).\n * Generated by \`bdlc compile\` — do not edit; change the .bdl file and compile again.\n */\n`,
+      `/**\n * Training graph of model ${literal(m.name)} (${literal(m.file)}${chain}).\n * Generated by \`bdlc compile\` — do not edit; change the .bdl file and compile again.\n */\n`,
     );
     this.file.addImportDeclaration({ moduleSpecifier: RUNTIME_MODULE, namespaceImport: "rt" });
     this.file.addImportDeclaration({
@@ -80,7 +145,7 @@ class GraphWriter {
       namedImports: ["Randomness", "Scalar", "Tensor", "Tensor1D", "Tensor2D", "Tensor3D"],
     });
     if (this.teacher && (this.has.distill || this.has.cosine)) {
-      this.file.addImportDeclaration({ moduleSpecifier: `./${this.teacher.name}.js`, namespaceImport: "teacherGraph" });
+      this.file.addStatements(`import * as teacherGraph from ${literal(teacherModuleSpecifier(this.teacher.name))};`);
     }
     this.writeConfig();
     this.writeParameterTable();
@@ -96,17 +161,102 @@ class GraphWriter {
     this.file.addVariableStatement({
       declarationKind: VariableDeclarationKind.Const,
       isExported: true,
-      declarations: [{ name: "config", type: "rt.ModelConfig", initializer: JSON.stringify(this.model, null, 2) }],
+      declarations: [{ name: "config", type: "rt.ModelConfig", initializer: literal(this.model, 2) }],
       leadingTrivia: "\n/** The resolved model this graph was compiled from. */\n",
     });
   }
 
   private writeParameterTable(): void {
+    const m = this.model;
+    const { before, after } = this.layout;
+    const named = (specs: ParamSpec[]) => specs.map((p) => literal(p.name));
+    const ownerTypes = PARTS.map(({ part, owner }) => `\`\${${owner}}.\${${PART_NAMES[part].tensor}}\``);
     this.file.addTypeAlias({
       isExported: true,
       name: "ParamName",
-      type: this.table.map((p) => literal(p.name)).join(" | "),
-      leadingTrivia: "\n/** Every parameter's name. */\n",
+      type: [...named(before), ...ownerTypes, ...named(after)].join(" | "),
+      leadingTrivia: "\n/** Every parameter's name: the embeddings', each layer's (under its owner) and the heads'. */\n",
+    });
+    for (const { part, owner } of PARTS) {
+      const { tensor, what } = PART_NAMES[part];
+      this.file.addTypeAlias({
+        name: tensor,
+        type: this.sublayer(part).map((t) => literal(t.local)).join(" | "),
+        leadingTrivia: `\n/** The tensors of a layer's ${what} sublayer, named under their owner. */\n`,
+      });
+      const owners = [...new Set(this.layout.units.filter((u) => u.part === part).map((u) => (u.owner.startsWith("layers.") ? "`layers.${number}`" : literal(u.owner))))];
+      this.file.addTypeAlias({
+        isExported: true,
+        name: owner,
+        type: owners.join(" | "),
+        leadingTrivia: `\n/** Who owns a layer's ${what} sublayer: the layer itself (\`layers.<i>\`) or its sharing group (\`groups.<name>\`). */\n`,
+      });
+    }
+    this.file.addInterface({
+      name: "Owner",
+      typeParameters: [{ name: "Name", constraint: "string" }],
+      properties: [
+        { name: "name", type: "Name" },
+        { name: "group", type: "string | null", docs: ["The sharing group whose layers all use the tensors, if one owns them."] },
+        { name: "hf", type: "string", docs: ["Where Hugging Face checkpoints keep the tensors: the prefix of their names."] },
+      ],
+      leadingTrivia: "\n/** The owner of a layer's sublayer. */\n",
+    });
+    if (this.hasOwnLayers) {
+      // The prefix of layer i's Hugging Face names as a template over `layer`: asked with a marker for i.
+      const marker = "\u0000";
+      const [head = "", tail, ...more] = this.hfPrefix.ownLayer(marker).split(marker);
+      if (tail === undefined || more.length > 0) throw new Error("internal error: a layer's Hugging Face prefix does not hold its index once");
+      const hf = `${templateText(head)}\${layer}${templateText(tail)}`;
+      this.file.addFunction({
+        name: "ownLayer",
+        parameters: [{ name: "layer", type: "number" }],
+        returnType: "Owner<`layers.${number}`>",
+        statements: [`return { name: \`layers.\${layer}\`, group: null, hf: \`${hf}\` };`],
+        leadingTrivia: "\n/** Layer `layer`, owning its sublayer itself. */\n",
+      });
+    }
+    if (m.sharing.length > 0) for (const { part, owner } of PARTS) this.writeOwnerOf(part, owner);
+    this.file.addTypeAlias({ name: "Spec", type: "rt.ParamSpec & { name: ParamName }", leadingTrivia: "\n" });
+    for (const { part, owner } of PARTS) {
+      const { what, tensors } = PART_NAMES[part];
+      this.file.addFunction({
+        name: tensors,
+        parameters: [{ name: "{ name, group, hf }", type: `Owner<${owner}>` }],
+        returnType: "Spec[]",
+        leadingTrivia: `\n/** The tensors of one ${what} sublayer. */\n`,
+        statements: (w) => {
+          w.writeLine("return [");
+          for (const t of this.sublayer(part)) {
+            w.writeLine(`{ name: \`\${name}.${templateText(t.local)}\`, shape: ${literal(t.shape)}, init: ${literal(t.init)}, group, decay: ${t.decay}, hf: \`\${hf}.${templateText(t.hf)}\` },`);
+          }
+          w.writeLine("];");
+        },
+      });
+    }
+    this.file.addFunction({
+      name: "layerTensors",
+      returnType: "Spec[]",
+      leadingTrivia: m.sharing.length > 0 ? "\n/** Each layer's tensors, in layer order; a sharing group's once, at its first layer. */\n" : "\n/** Each layer's tensors, in layer order. */\n",
+      statements: (w) => {
+        if (m.sharing.length === 0) {
+          w.writeLine("return Array.from({ length: config.layers }, (_, layer) => [...attentionTensors(ownLayer(layer)), ...feedForwardTensors(ownLayer(layer))]).flat();");
+          return;
+        }
+        w.writeLine("const tensors: Spec[] = [];");
+        w.writeLine("const listed = new Set<string>();");
+        w.write("for (let layer = 0; layer < config.layers; layer++)").block(() => {
+          for (const { part } of PARTS) {
+            const { tensors, ownerOf } = PART_NAMES[part];
+            w.writeLine(`const ${part} = ${ownerOf}(layer);`);
+            w.write(`if (!listed.has(\`\${${part}.name}.${part}\`))`).block(() => {
+              w.writeLine(`listed.add(\`\${${part}.name}.${part}\`);`);
+              w.writeLine(`tensors.push(...${tensors}(${part}));`);
+            });
+          }
+        });
+        w.writeLine("return tensors;");
+      },
     });
     this.file.addVariableStatement({
       declarationKind: VariableDeclarationKind.Const,
@@ -114,20 +264,76 @@ class GraphWriter {
       declarations: [
         {
           name: "parameters",
-          type: "readonly (rt.ParamSpec & { name: ParamName })[]",
+          type: "readonly Spec[]",
           initializer: (w) => {
-            const hf = new Map(hfNaming(this.model).names.map((n) => [n.name, n.hf]));
             w.write("[").newLine();
-            for (const p of this.table) {
-              const hfName = hf.has(p.name) ? `, hf: ${literal(hf.get(p.name))}` : "";
-              w.writeLine(`{ name: ${literal(p.name)}, shape: ${literal(p.shape)}, init: ${literal(p.init)}, group: ${literal(p.group)}, decay: ${p.decay}${hfName} },`);
-            }
+            for (const p of before) w.writeLine(`${this.specLiteral(p)},`);
+            w.writeLine("...layerTensors(),");
+            for (const p of after) w.writeLine(`${this.specLiteral(p)},`);
             w.write("]");
           },
         },
       ],
       leadingTrivia: `\n/** The parameter table: shape, initialiser, owning sharing group, weight decay, Hugging Face name (${this.table.length} tensors). */\n`,
     });
+  }
+
+  /** `attentionOwner(layer)` or `feedForwardOwner(layer)`: its sharing group, else the layer itself. */
+  private writeOwnerOf(part: SharedPart, owner: string): void {
+    const m = this.model;
+    const { what, ownerOf } = PART_NAMES[part];
+    const groups = m.sharing.map((g, index) => ({ g, index })).filter(({ g }) => g.share.includes(part));
+    this.file.addFunction({
+      name: ownerOf,
+      parameters: [{ name: "layer", type: "number" }],
+      returnType: `Owner<${owner}>`,
+      leadingTrivia: `\n/** Who owns layer \`layer\`'s ${what} sublayer. */\n`,
+      statements: (w) => {
+        groups.forEach(({ g, index }, i) => {
+          const value = `{ name: ${literal(`groups.${g.name}`)}, group: ${literal(g.name)}, hf: ${literal(this.hfPrefix.owner(`groups.${g.name}`))} }`;
+          const last = i === groups.length - 1 && !this.ownsItself(part);
+          w.writeLine(`// Sharing group ${literal(g.name)}: ${g.layers.length === m.layers ? "every layer" : `${g.layers.length} layers`}.`);
+          w.writeLine(last ? `return ${value};` : `if (config.sharing[${index}]!.layers.includes(layer)) return ${value};`);
+        });
+        if (this.ownsItself(part)) w.writeLine("return ownLayer(layer);");
+      },
+    });
+  }
+
+  private specLiteral(p: ParamSpec): string {
+    const hf = this.hfNames.get(p.name);
+    const hfField = hf !== undefined ? `, hf: ${literal(hf)}` : "";
+    return `{ name: ${literal(p.name)}, shape: ${literal(p.shape)}, init: ${literal(p.init)}, group: ${literal(p.group)}, decay: ${p.decay}${hfField} }`;
+  }
+
+  /** Whether some layer owns its `part` sublayer itself (no sharing group does). */
+  private ownsItself(part: SharedPart): boolean {
+    return this.layout.units.some((u) => u.part === part && u.owner.startsWith("layers."));
+  }
+
+  private get hasOwnLayers(): boolean {
+    return PARTS.some(({ part }) => this.ownsItself(part));
+  }
+
+  /**
+   * One `part` sublayer's tensors, under any owner: the same in every layer (checked), so
+   * emitted code lists them once and names them from the owner.
+   */
+  private sublayer(part: SharedPart): { local: string; shape: number[]; init: string; decay: boolean; hf: string }[] {
+    let first: string | null = null;
+    let template: ReturnType<GraphWriter["sublayer"]> = [];
+    for (const unit of this.layout.units.filter((u) => u.part === part)) {
+      const prefix = this.hfPrefix.owner(unit.owner);
+      const tensors = unit.tensors.map((t) => {
+        const hf = this.hfNames.get(t.name);
+        if (hf === undefined || !hf.startsWith(`${prefix}.`)) throw new Error(`internal error: no Hugging Face name under '${prefix}' for ${t.name}`);
+        return { local: t.name.slice(unit.owner.length + 1), shape: t.shape, init: t.init, decay: t.decay, hf: hf.slice(prefix.length + 1) };
+      });
+      const text = JSON.stringify(tensors);
+      if (first === null) [first, template] = [text, tensors];
+      else if (text !== first) throw new Error(`internal error: the ${part} tensors of ${unit.owner} differ from other layers'`);
+    }
+    return template;
   }
 
   private writeParams(): void {
@@ -154,7 +360,7 @@ class GraphWriter {
   }
 
   private writeBindParams(): void {
-    const m = this.model;
+    const shared = this.model.sharing.length > 0;
     this.file.addFunction({
       isExported: true,
       name: "bindParams",
@@ -163,30 +369,21 @@ class GraphWriter {
       leadingTrivia: "\n/** Arrange tensors by name (variables while training, loaded weights otherwise) as `Params`. */\n",
       statements: (w) => {
         w.writeLine("const { t1, t2 } = rt.tensorGetter<ParamName>(lookup);");
-        const denseOf = (prefix: string) => `{ kernel: t2(${literal(prefix + ".kernel")}), bias: t1(${literal(prefix + ".bias")}) }`;
-        const normOf = (prefix: string) => `{ weight: t1(${literal(prefix + ".weight")}), bias: t1(${literal(prefix + ".bias")}) }`;
-        const owners = new Map<string, string>();
-        for (let layer = 0; layer < m.layers; layer++) {
-          for (const part of ["attention", "ffn"] as const) {
-            const owner = ownerOf(m, layer, part);
-            if (owners.has(`${owner}.${part}`)) continue;
-            const variable = camel(`${owner}.${part}`);
-            owners.set(`${owner}.${part}`, variable);
-            const group = owner.startsWith("groups.") ? m.sharing.find((g) => `groups.${g.name}` === owner)! : null;
-            if (group) w.writeLine(`// Sharing group ${group.name}: layers ${group.layers.join(", ")} use this one ${part === "ffn" ? "feed-forward" : "attention"} sublayer.`);
-            if (part === "attention") {
-              w.writeLine(`const ${variable}: rt.AttentionParams = {`);
-              for (const d of ["query", "key", "value", "output"]) w.writeLine(`  ${d}: ${denseOf(`${owner}.attention.${d}`)},`);
-              w.writeLine(`  norm: ${normOf(`${owner}.attention.norm`)},`);
-            } else {
-              w.writeLine(`const ${variable}: rt.FeedForwardParams = {`);
-              w.writeLine(`  intermediate: ${denseOf(`${owner}.ffn.intermediate`)},`);
-              w.writeLine(`  output: ${denseOf(`${owner}.ffn.output`)},`);
-              w.writeLine(`  norm: ${normOf(`${owner}.ffn.norm`)},`);
-            }
-            w.writeLine("};");
-          }
-        }
+        const name = (n: string) => literal(n);
+        const under = (local: string) => `\`\${owner}.${templateText(local)}\``;
+        const denseOf = (prefix: string, key = name) => `{ kernel: t2(${key(prefix + ".kernel")}), bias: t1(${key(prefix + ".bias")}) }`;
+        const normOf = (prefix: string, key = name) => `{ weight: t1(${key(prefix + ".weight")}), bias: t1(${key(prefix + ".bias")}) }`;
+        if (shared) w.writeLine("// Each owner's tensors are bound once, so the layers of a sharing group hold the same objects.");
+        const [open, close] = shared ? ["rt.bindOnce(", ")"] : ["", ""];
+        w.writeLine(`const attention = ${open}(owner: AttentionOwner): rt.AttentionParams => ({`);
+        for (const d of ["query", "key", "value", "output"]) w.writeLine(`  ${d}: ${denseOf(`attention.${d}`, under)},`);
+        w.writeLine(`  norm: ${normOf("attention.norm", under)},`);
+        w.writeLine(`})${close};`);
+        w.writeLine(`const feedForward = ${open}(owner: FeedForwardOwner): rt.FeedForwardParams => ({`);
+        w.writeLine(`  intermediate: ${denseOf("ffn.intermediate", under)},`);
+        w.writeLine(`  output: ${denseOf("ffn.output", under)},`);
+        w.writeLine(`  norm: ${normOf("ffn.norm", under)},`);
+        w.writeLine(`})${close};`);
         w.writeLine("return {");
         w.writeLine("  embeddings: {");
         w.writeLine(`    word: t2("embeddings.word"),`);
@@ -195,13 +392,8 @@ class GraphWriter {
         w.writeLine(`    norm: ${normOf("embeddings.norm")},`);
         w.writeLine("  },");
         if (this.has.projection) w.writeLine(`  projection: ${denseOf("embeddings.projection")},`);
-        w.writeLine("  layers: [");
-        for (let layer = 0; layer < m.layers; layer++) {
-          const a = owners.get(`${ownerOf(m, layer, "attention")}.attention`);
-          const f = owners.get(`${ownerOf(m, layer, "ffn")}.ffn`);
-          w.writeLine(`    { attention: ${a}, ffn: ${f} },`);
-        }
-        w.writeLine("  ],");
+        const [a, f] = shared ? ["attentionOwner(layer).name", "feedForwardOwner(layer).name"] : ["`layers.${layer}`", "`layers.${layer}`"];
+        w.writeLine(`  layers: Array.from({ length: config.layers }, (_, layer) => ({ attention: attention(${a}), ffn: feedForward(${f}) })),`);
         if (this.has.pooler) w.writeLine(`  pooler: ${denseOf("pooler")},`);
         if (this.has.mlm) w.writeLine(`  mlm: { transform: ${denseOf("heads.mlm.transform")}, norm: ${normOf("heads.mlm.norm")}, bias: t1("heads.mlm.bias") },`);
         if (this.has.nsp) w.writeLine(`  nsp: ${denseOf("heads.nsp")},`);
@@ -368,7 +560,7 @@ class GraphWriter {
         ...(this.has.distill ? [{ name: "logits", type: "Tensor2D", docs: [`[N, ${t.vocab}] MLM logits at the real (non-padding) positions.`] }] : []),
         ...(this.has.cosine ? [{ name: "hidden", type: "Tensor2D", docs: [`[N, ${t.hidden}] last hidden states at the real positions.`] }] : []),
       ],
-      leadingTrivia: `\n/** What the frozen teacher \`${t.name}\` says about a batch. */\n`,
+      leadingTrivia: `\n/** What the frozen teacher ${literal(t.name)} says about a batch. */\n`,
     });
     this.file.addFunction({
       isExported: true,

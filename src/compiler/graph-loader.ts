@@ -1,14 +1,17 @@
 /**
  * Compile a model's training graph and load it into this process: emit the TypeScript
- * module (and its teacher's), transpile it to JavaScript, and import it. `bdlc run` and
+ * module (and its teacher's), transpile it to JavaScript, and evaluate it. `bdlc run` and
  * the tests execute exactly the code `bdlc compile` writes.
+ *
+ * Nothing is written to disk: a module in a shared folder could be swapped or reached
+ * through a planted link by another user before it is imported. The module is evaluated
+ * as a function of its imports instead, and those are only the runtime this process has
+ * loaded and, for a student, its teacher's graph.
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { emitGraph, RUNTIME_MODULE } from "./emit.js";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { compileFunction } from "node:vm";
+import { emitGraph, RUNTIME_MODULE, teacherModuleSpecifier } from "./emit.js";
 import type { ResolvedModel } from "./model.js";
 import type { GraphModule } from "../runtime/graph-module.js";
 
@@ -25,22 +28,24 @@ function runtimeUrl(): string {
   throw new Error("cannot find the bdl runtime next to the compiler");
 }
 
+/** The emitted module as CommonJS-style JavaScript: `require` for its imports, `exports` for its exports. */
 async function transpile(text: string): Promise<string> {
   const { ts } = await import("ts-morph");
-  const js = ts.transpileModule(text, {
-    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+  return ts.transpileModule(text, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: false, verbatimModuleSyntax: false },
   }).outputText;
-  return js
-    .replaceAll(`"${RUNTIME_MODULE}"`, JSON.stringify(runtimeUrl()))
-    .replace(/from "\.\/([^"]+)\.js"/g, (_, name: string) => `from "./${name}.mjs"`);
 }
 
-/** Writes `<name>.mjs` into `dir` atomically. */
-function writeModule(dir: string, name: string, js: string): void {
-  const path = join(dir, `${name}.mjs`);
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, js);
-  renameSync(temp, path);
+/** Evaluates a transpiled graph module; `imports` are the modules it may import, by specifier. */
+function evaluate(name: string, js: string, imports: Map<string, unknown>): GraphModule {
+  const exports: Record<string, unknown> = {};
+  const require = (specifier: string): unknown => {
+    if (!imports.has(specifier)) throw new Error(`internal error: the graph of '${name}' imports ${JSON.stringify(specifier)}`);
+    return imports.get(specifier);
+  };
+  // The file name only labels stack traces; it is never opened.
+  compileFunction(js, ["exports", "require"], { filename: `bdl-graph:${encodeURIComponent(name)}.js` })(exports, require);
+  return exports as unknown as GraphModule;
 }
 
 export interface LoadedGraphs {
@@ -49,15 +54,10 @@ export interface LoadedGraphs {
 }
 
 export async function loadGraph(model: ResolvedModel, teacher: ResolvedModel | null = null): Promise<LoadedGraphs> {
-  const student = await transpile((await emitGraph(model, teacher)).text);
-  const teacherJs = teacher ? await transpile((await emitGraph(teacher, null)).text) : null;
-  // Content-addressed folder: the same model always loads the same module.
-  const hash = createHash("sha256").update(student).update(teacherJs ?? "").digest("hex").slice(0, 16);
-  const dir = join(tmpdir(), "bdl-graphs", hash);
-  mkdirSync(dir, { recursive: true });
-  if (teacher && teacherJs) writeModule(dir, teacher.name, teacherJs);
-  writeModule(dir, model.name, student);
-  const graph = (await import(pathToFileURL(join(dir, `${model.name}.mjs`)).href)) as GraphModule;
-  const teacherGraph = teacher ? ((await import(pathToFileURL(join(dir, `${teacher.name}.mjs`)).href)) as GraphModule) : null;
+  const runtime: unknown = await import(runtimeUrl());
+  const imports = new Map<string, unknown>([[RUNTIME_MODULE, runtime]]);
+  const teacherGraph = teacher ? evaluate(teacher.name, await transpile((await emitGraph(teacher, null)).text), imports) : null;
+  if (teacher && teacherGraph) imports.set(teacherModuleSpecifier(teacher.name), teacherGraph);
+  const graph = evaluate(model.name, await transpile((await emitGraph(model, teacher)).text), imports);
   return { graph, teacher: teacherGraph };
 }

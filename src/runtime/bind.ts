@@ -15,3 +15,12 @@ export function tensorGetter<Name extends string>(lookup: (name: Name) => tf.Ten
   };
   return { t1: (n) => get(n, 1) as Tensor1D, t2: (n) => get(n, 2) as Tensor2D };
 }
+
+/** `bind` called once per key: the layers of a sharing group get the same parameter objects. */
+export function bindOnce<Key, Value>(bind: (key: Key) => Value): (key: Key) => Value {
+  const bound = new Map<Key, Value>();
+  return (key) => {
+    if (!bound.has(key)) bound.set(key, bind(key));
+    return bound.get(key)!;
+  };
+}

@@ -19,7 +19,7 @@ export { crossEntropy, IGNORE } from "./objectives/cross-entropy.js";
 export { distillLoss } from "./objectives/distill.js";
 export { cosineLoss } from "./objectives/cosine.js";
 export { selectRows } from "./objectives/select.js";
-export { tensorGetter, type TensorGetter } from "./bind.js";
+export { bindOnce, tensorGetter, type TensorGetter } from "./bind.js";
 export { trainStep, type StepResult, type TrainState } from "./train/step.js";
 export { createOptimizer, learningRate, type Optimizer, type OptimizerConfig } from "./optim/index.js";
 export { initialWeights } from "./init.js";

@@ -89,9 +89,45 @@ function embeddingsRename(prefix: string, withSegments: boolean): Rename {
     })[n] ?? null;
 }
 
+/**
+ * Where a family's checkpoints keep the tensors of each layer's owner (see parameters.ts):
+ * the prefix of their Hugging Face names. `ownLayer` takes the index of a layer that owns
+ * its sublayer as text, so that emitted code can pass an expression (`${layer}`) for it.
+ */
+export interface HfLayerPrefix {
+  ownLayer(index: string): string;
+  owner(owner: string): string;
+}
+
+export function hfLayerPrefix(model: ResolvedModel, options: { withoutHeads?: boolean } = {}): HfLayerPrefix {
+  const family = hfFamily(model);
+  const base = options.withoutHeads ? "" : `${family}.`;
+  let ownLayer: (index: string) => string;
+  let group: (owner: string) => string = (owner) => owner;
+  switch (family) {
+    case "bert":
+    case "roberta":
+      ownLayer = (index) => `${base}encoder.layer.${index}`;
+      break;
+    case "distilbert":
+      ownLayer = (index) => `${base}transformer.layer.${index}`;
+      break;
+    case "albert": {
+      const groupIndex = albertGroups(model);
+      // A layer that owns its sublayers fits ALBERT only as a group of its own: then the layer's index is the group's.
+      const layerGroup = typeof groupIndex === "string" ? (index: string) => `layers.${index}` : (index: string) => index;
+      ownLayer = (index) => `${base}encoder.albert_layer_groups.${layerGroup(index)}.albert_layers.0`;
+      group = (owner) => `${base}encoder.albert_layer_groups.${typeof groupIndex === "string" ? owner : groupIndex.get(owner)}.albert_layers.0`;
+      break;
+    }
+  }
+  return { ownLayer, owner: (owner) => (owner.startsWith("layers.") ? ownLayer(owner.slice("layers.".length)) : group(owner)) };
+}
+
 export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean } = {}): HfNaming {
   const family = hfFamily(model);
   const base = options.withoutHeads ? "" : `${family}.`;
+  const layerPrefix = hfLayerPrefix(model, options).owner;
   const table = parameterTable(model);
   let unrepresentable: string | null = null;
   let rename: Rename;
@@ -104,7 +140,7 @@ export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean
       const head = family === "bert" ? "cls.predictions" : "lm_head";
       rename = (n) => {
         const layer = splitLayerName(n);
-        if (layer) return `${base}encoder.layer.${layer[0].slice("layers.".length)}.${BERT_LAYER[layer[1]]}.${layer[2]}`;
+        if (layer) return `${layerPrefix(layer[0])}.${BERT_LAYER[layer[1]]}.${layer[2]}`;
         if (n.startsWith("pooler.")) return `${base}pooler.dense.${leafName(n.slice("pooler.".length))}`;
         if (family === "bert") {
           if (n.startsWith("heads.mlm.transform.")) return `cls.predictions.transform.dense.${leafName(n.slice(20))}`;
@@ -128,10 +164,7 @@ export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean
       if (typeof groupIndex === "string") unrepresentable = groupIndex;
       rename = (n) => {
         const layer = splitLayerName(n);
-        if (layer) {
-          const index = typeof groupIndex === "string" ? layer[0] : groupIndex.get(layer[0]);
-          return `${base}encoder.albert_layer_groups.${index}.albert_layers.0.${ALBERT_LAYER[layer[1]]}.${layer[2]}`;
-        }
+        if (layer) return `${layerPrefix(layer[0])}.${ALBERT_LAYER[layer[1]]}.${layer[2]}`;
         if (n.startsWith("embeddings.projection.")) return `${base}encoder.embedding_hidden_mapping_in.${leafName(n.slice(22))}`;
         if (n.startsWith("pooler.")) return `${base}pooler.${leafName(n.slice(7))}`;
         if (n.startsWith("heads.mlm.transform.")) return `predictions.dense.${leafName(n.slice(20))}`;
@@ -148,7 +181,7 @@ export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean
       const embed = embeddingsRename(base, false);
       rename = (n) => {
         const layer = splitLayerName(n);
-        if (layer) return `${base}transformer.layer.${layer[0].slice("layers.".length)}.${DISTIL_LAYER[layer[1]]}.${layer[2]}`;
+        if (layer) return `${layerPrefix(layer[0])}.${DISTIL_LAYER[layer[1]]}.${layer[2]}`;
         if (n.startsWith("heads.mlm.transform.")) return `vocab_transform.${leafName(n.slice(20))}`;
         if (n.startsWith("heads.mlm.norm.")) return `vocab_layer_norm.${n.slice(15)}`;
         if (n === "heads.mlm.bias") return "vocab_projector.bias";
