@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { renderGraphSvg } from "../graph.js";
 import { loadGraph } from "../graph-loader.js";
 import { countParams } from "../params.js";
+import type { GivenSettings, RunSettings } from "../../runtime/train/resume.js";
 import {
   BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError,
   type Command,
@@ -28,7 +29,10 @@ Options:
   --log-every N       log every N steps (default 10)
   --eval-every N      held-out evaluation every N steps (default 0: at the end only)
   --teacher CKPT      the teacher's checkpoint or run folder, for models with a teacher
-  --resume            continue the run in --out from its latest checkpoint
+  --resume            continue the run in --out from its latest checkpoint, with the
+                      run's recorded settings (a contradicting flag is refused)
+  --resume-from N     continue from checkpoint step-N instead, when the newer ones
+                      are damaged (they are kept, renamed damaged-step-M)
 ${BACKEND_FLAG_HELP}`;
 
 
@@ -51,6 +55,7 @@ export const train: Command = {
         "eval-every": { type: "string" },
         teacher: { type: "string" },
         resume: { type: "boolean" },
+        "resume-from": { type: "string" },
         backend: { type: "string" },
       },
       help,
@@ -59,21 +64,22 @@ export const train: Command = {
     const loaded = loadModelRef(positionals[0]!, io);
     if (!loaded) return 1;
     const { model, teacher } = loaded;
-    const lr = values.lr === undefined ? model.train.lr : Number(values.lr);
-    if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, not '${values.lr}'.`);
-    const seed = nonNegativeIntFlag("--seed", values.seed, 0);
-    const evalEvery = values["eval-every"] === undefined ? 0 : positiveIntFlag("--eval-every", values["eval-every"], 0);
+    const given = givenSettings(values);
+    const defaults: RunSettings = { steps: model.train.steps, batch: model.train.batch, accumulate: 1, lr: model.train.lr, seed: 0, corpus: "wordnet", saveEvery: 100, keep: 3, logEvery: 10, evalEvery: 0 };
+    const resumeFrom = values["resume-from"] === undefined ? undefined : Number(/^(?:step-)?(\d+)$/.exec(values["resume-from"])?.[1] ?? NaN);
+    if (resumeFrom !== undefined && !Number.isSafeInteger(resumeFrom)) throw new UsageError(`--resume-from must be a checkpoint's step (N or step-N), not '${values["resume-from"]}'.`);
 
-    const [{ train: runTraining, TrainingError }, data, tokenizers, checkpoint, progressMod, backends] = await Promise.all([
+    const [{ train: runTraining, TrainingError }, data, tokenizers, checkpoint, progressMod, backends, runLock, resume] = await Promise.all([
       import("../../runtime/train/trainer.js"),
       import("../../runtime/data/corpus.js"),
       import("../../runtime/tokenizers/index.js"),
       import("../../runtime/checkpoint/checkpoint.js"),
       import("../../runtime/train/progress.js"),
       import("../../runtime/backend.js"),
+      import("../../runtime/train/run-lock.js"),
+      import("../../runtime/train/resume.js"),
     ]);
     const backend = await startBackend(backends, values.backend);
-    const corpusSpec = values.corpus ?? "wordnet";
     let teacherWeights = null;
     if (model.teacher) {
       if (values.teacher === undefined) throw new UsageError(`model '${model.name}' learns from teacher '${model.teacher.model}': give its checkpoint with --teacher CKPT.`);
@@ -85,8 +91,6 @@ export const train: Command = {
       }
     }
     const out = values.out ?? `runs/${model.name}`;
-    // A student shares its teacher's vocabulary: start from the teacher run's tokenizer.
-    if (values.teacher !== undefined) adoptTeacherTokenizer(values.teacher, out);
     const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
     progress.message(`backend: ${backend}${values.backend === undefined || values.backend === "auto" ? " (auto: the fastest present)" : ""}`);
@@ -97,8 +101,19 @@ export const train: Command = {
       progress.message("interrupted: saving a checkpoint (Ctrl-C again to quit at once)…");
     };
     process.on("SIGINT", onSignal);
+    let lock: { release(): void } | null = null;
     try {
-      const corpus = data.loadCorpus(corpusSpec);
+      lock = runLock.acquireRunLock(out);
+      for (const removed of resume.removeLeftovers(out)) progress.message(`removed ${removed}, left by a process that no longer runs`);
+      const plan = values.resume || resumeFrom !== undefined ? resume.planResume(out, model, teacher, given, defaults, resumeFrom) : null;
+      if (plan?.finished) {
+        io.out(`${out} is finished: checkpoint step-${plan.from.step} is its last step (--steps ${plan.settings.steps}); nothing to resume. To train longer, start a new run with another --out.`);
+        return 0;
+      }
+      const settings: RunSettings = plan?.settings ?? { ...defaults, ...definedOnly(given) };
+      // A student shares its teacher's vocabulary: start from the teacher run's tokenizer.
+      if (values.teacher !== undefined && !plan) adoptTeacherTokenizer(values.teacher, out);
+      const corpus = data.loadCorpus(settings.corpus);
       const summary = await runTraining({
         model,
         teacher,
@@ -111,18 +126,18 @@ export const train: Command = {
         loadTokenizer: tokenizers.loadTokenizer,
         saveTokenizer: tokenizers.saveTokenizer,
         out,
-        steps: positiveIntFlag("--steps", values.steps, model.train.steps),
-        batch: positiveIntFlag("--batch", values.batch, model.train.batch),
-        accumulate: positiveIntFlag("--accumulate", values.accumulate, 1),
-        lr,
-        seed,
-        saveEvery: positiveIntFlag("--save-every", values["save-every"], 100),
-        keep: positiveIntFlag("--keep", values.keep, 3),
-        logEvery: positiveIntFlag("--log-every", values["log-every"], 10),
-        evalEvery,
+        steps: settings.steps,
+        batch: settings.batch,
+        accumulate: settings.accumulate,
+        lr: settings.lr,
+        seed: settings.seed,
+        saveEvery: settings.saveEvery,
+        keep: settings.keep,
+        logEvery: settings.logEvery,
+        evalEvery: settings.evalEvery,
         evalExamples: 512,
         clipNorm: 1,
-        resume: values.resume ?? false,
+        resume: plan ? { from: plan.from, damaged: plan.damaged } : null,
         progress,
         shouldStop: () => stop,
         architectureSvg: renderGraphSvg(model, { teacher, params: countParams(model, teacher) }),
@@ -130,21 +145,46 @@ export const train: Command = {
       const e = summary.evaluation;
       io.out(
         [
-          `${summary.stoppedEarly ? "stopped" : "trained"} ${model.name}: ${summary.steps} steps in ${Math.round(summary.seconds)} s, loss ${summary.firstLoss?.toFixed(3)} → ${summary.lastLoss?.toFixed(3)} (ln vocab = ${Math.log(model.vocab).toFixed(3)})`,
+          `${summary.stoppedEarly ? "stopped" : "trained"} ${model.name}: ${summary.steps} steps${summary.from > 0 ? ` (step ${summary.from} → ${summary.from + summary.steps})` : ""} in ${Math.round(summary.seconds)} s, loss ${summary.firstLoss?.toFixed(3)} → ${summary.lastLoss?.toFixed(3)} (ln vocab = ${Math.log(model.vocab).toFixed(3)})`,
           ...(e ? [`held-out MLM loss ${e.mlm_loss.toFixed(3)}, accuracy ${(100 * e.mlm_accuracy).toFixed(1)}%, perplexity ${e.perplexity.toFixed(1)}`] : []),
           `run folder: ${summary.out} (report.html, log.jsonl, checkpoints/)`,
         ].join("\n"),
       );
       return summary.stoppedEarly ? 130 : 0;
     } catch (e) {
-      const userErrors = [TrainingError, data.CorpusError, tokenizers.TokenizerTrainingError, tokenizers.TokenizerFormatError, checkpoint.CheckpointError];
+      const userErrors = [TrainingError, data.CorpusError, tokenizers.TokenizerTrainingError, tokenizers.TokenizerFormatError, checkpoint.CheckpointError, runLock.RunLockError, resume.ResumeError];
       if (userErrors.some((kind) => e instanceof kind)) throw new UsageError((e as Error).message);
       throw e;
     } finally {
+      lock?.release();
       process.off("SIGINT", onSignal);
     }
   },
 };
+
+/** The run settings given as flags, checked; undefined where a flag is absent. */
+function givenSettings(values: Record<string, string | boolean | undefined>): GivenSettings {
+  const text = (flag: string) => values[flag] as string | undefined;
+  const positive = (flag: string) => (text(flag) === undefined ? undefined : positiveIntFlag(`--${flag}`, text(flag), 0));
+  const lr = text("lr") === undefined ? undefined : Number(text("lr"));
+  if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, not '${text("lr")}'.`);
+  return {
+    steps: positive("steps"),
+    batch: positive("batch"),
+    accumulate: positive("accumulate"),
+    lr,
+    seed: text("seed") === undefined ? undefined : nonNegativeIntFlag("--seed", text("seed"), 0),
+    corpus: text("corpus"),
+    saveEvery: positive("save-every"),
+    keep: positive("keep"),
+    logEvery: positive("log-every"),
+    evalEvery: positive("eval-every"),
+  };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** Copies the tokenizer of the teacher's run (the checkpoint's run folder, or the folder itself) into `out`, unless it has one. */
 function adoptTeacherTokenizer(teacherPath: string, out: string): void {

@@ -7,6 +7,8 @@ export function writeFileDurably(file: string, data: string | Uint8Array): void 
   try {
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
+  } catch (e) {
+    throw withPath(e, file);
   } finally {
     fs.closeSync(fd);
   }
@@ -29,4 +31,27 @@ export function syncDirectory(dir: string): void {
       }
     }
   }
+}
+
+/**
+ * Replaces `file` atomically: the data goes to `file.tmp-PID`, reaches the disk, and is renamed
+ * over `file`. A kill or a full disk leaves the old file whole; the temporary file is removed on
+ * failure. The error is re-thrown with the file's path (a write through a descriptor has none).
+ */
+export function replaceFile(file: string, data: string | Uint8Array): void {
+  const temp = `${file}.tmp-${process.pid}`;
+  try {
+    writeFileDurably(temp, data);
+    fs.renameSync(temp, file);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    throw withPath(e, file);
+  }
+}
+
+/** `e` with `path` set when the operating system's error lacks one, so the message can say which file. */
+export function withPath(e: unknown, file: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === "object" && typeof err.code === "string" && err.path === undefined) err.path = file;
+  return e;
 }

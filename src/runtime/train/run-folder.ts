@@ -14,13 +14,22 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResolvedModel } from "../../compiler/model.js";
-import { loadCheckpoint, saveCheckpoint, writeFileDurably } from "../checkpoint/checkpoint.js";
+import { CheckpointError, loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
+import { replaceFile } from "../checkpoint/durable.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
-import { fromFloat32, parseSafetensors, serializeSafetensors, toFloat32 } from "../checkpoint/safetensors.js";
+import { fromFloat32, serializeSafetensors } from "../checkpoint/safetensors.js";
 import type { OptimizerState } from "../optim/optimizer.js";
+import { parameterTable } from "../parameters.js";
+import { OPTIMIZER_META, OPTIMIZER_WEIGHTS, readOptimizerState } from "./optimizer-files.js";
 
-export const OPTIMIZER_WEIGHTS = "optimizer.safetensors";
-export const OPTIMIZER_META = "optimizer.json";
+export { OPTIMIZER_META, OPTIMIZER_WEIGHTS };
+
+export interface LoadedStep {
+  step: number;
+  weights: WeightMap;
+  optimizer: OptimizerState;
+  meta: Record<string, unknown>;
+}
 
 export class RunFolder {
   constructor(readonly dir: string) {}
@@ -45,6 +54,40 @@ export class RunFolder {
     fs.mkdirSync(this.checkpoints, { recursive: true });
   }
 
+  /**
+   * Clears what killed processes left: `step-N.tmp-PID/` (a checkpoint being written, several
+   * times the model's size) and `FILE.tmp-PID` files are removed; `step-N.old-PID/` (the
+   * previous checkpoint, renamed away just before its replacement took its name) is renamed
+   * back when the replacement never arrived, else removed. Only PIDs no longer running count:
+   * the caller holds the run lock, so no live process of this run is writing.
+   */
+  removeLeftovers(isAlive: (pid: number) => boolean): string[] {
+    const removed: string[] = [];
+    const sweep = (dir: string, pattern: RegExp) => {
+      let entries: string[];
+      try {
+        entries = fs.readdirSync(dir);
+      } catch {
+        return; // no such folder yet
+      }
+      for (const entry of entries) {
+        const m = pattern.exec(entry);
+        if (!m || isAlive(Number(m[3]))) continue;
+        const full = path.join(dir, entry);
+        const target = path.join(dir, m[1]!);
+        if (m[2] === "old" && !fs.existsSync(target)) {
+          fs.renameSync(full, target);
+          continue;
+        }
+        fs.rmSync(full, { recursive: true, force: true });
+        removed.push(full);
+      }
+    };
+    sweep(this.checkpoints, /^(step-\d+)\.(tmp|old)-(\d+)$/);
+    sweep(this.dir, /^(run\.json|log\.jsonl|report\.html|tokenizer\.json)\.(tmp)-(\d+)$/);
+    return removed;
+  }
+
   /** Steps that have a complete checkpoint, ascending. */
   savedSteps(): number[] {
     if (!fs.existsSync(this.checkpoints)) return [];
@@ -56,8 +99,9 @@ export class RunFolder {
       .sort((a, b) => a - b);
   }
 
+  /** Writes `file` as JSON atomically: a reader (or a full disk) never sees a half-written file. */
   writeJson(file: string, value: unknown): void {
-    writeFileDurably(file, JSON.stringify(value, null, 2) + "\n");
+    replaceFile(file, JSON.stringify(value, null, 2) + "\n");
   }
 
   /** Saves weights and optimizer state of `step`, then removes all but the newest `keep` checkpoints. */
@@ -78,23 +122,16 @@ export class RunFolder {
     }
   }
 
-  /** The newest checkpoint with its optimizer state. */
-  loadLatest(): { step: number; weights: WeightMap; optimizer: OptimizerState; meta: Record<string, unknown> } {
-    const loaded = loadCheckpoint(this.dir);
-    const slots = JSON.parse(fs.readFileSync(path.join(loaded.dir, OPTIMIZER_META), "utf8")) as {
-      kind: OptimizerState["kind"];
-      step: number;
-      params: Record<string, { step: number; shape: number[] }>;
-    };
-    const moments = parseSafetensors(fs.readFileSync(path.join(loaded.dir, OPTIMIZER_WEIGHTS)), path.join(loaded.dir, OPTIMIZER_WEIGHTS));
-    const params: OptimizerState["params"] = {};
-    for (const [name, s] of Object.entries(slots.params)) {
-      const m = moments.tensors.get(`m.${name}`);
-      const v = moments.tensors.get(`v.${name}`);
-      if (!m || !v) throw new Error(`${loaded.dir}: optimizer state lacks the moments of '${name}'`);
-      params[name] = { step: s.step, shape: s.shape, m: Array.from(toFloat32(m)), v: Array.from(toFloat32(v)) };
-    }
-    return { step: loaded.meta.step ?? 0, weights: loaded.weights, optimizer: { kind: slots.kind, step: slots.step, params }, meta: loaded.meta };
+  /**
+   * Checkpoint `step` with its optimizer state, every file checked against the model's
+   * parameter table: a CheckpointError names the file and what is wrong with it.
+   */
+  loadStep(step: number, model: ResolvedModel, teacher: ResolvedModel | null): LoadedStep {
+    const dir = path.join(this.checkpoints, `step-${step}`);
+    const loaded = loadCheckpoint(dir, { model, teacher });
+    if (loaded.meta.step !== step) throw new CheckpointError(`${path.join(dir, "bdl.json")}: 'step' is ${JSON.stringify(loaded.meta.step)}, not ${step}`);
+    const optimizer = readOptimizerState(dir, parameterTable(model, teacher), model.train.optimizer);
+    return { step, weights: loaded.weights, optimizer, meta: loaded.meta };
   }
 
   appendLog(entry: Record<string, unknown>): void {
@@ -118,8 +155,18 @@ export class RunFolder {
       .filter((e) => typeof e["step"] !== "number" || (e["step"] as number) <= upTo);
   }
 
+  /** Cuts the log back to `upTo` (a resume drops what came after its checkpoint): a new file renamed over the old, never an in-place truncation. */
   truncateLog(upTo: number): void {
     const kept = this.readLog(upTo);
-    writeFileDurably(this.log, kept.map((e) => JSON.stringify(e) + "\n").join(""));
+    replaceFile(this.log, kept.map((e) => JSON.stringify(e) + "\n").join(""));
+  }
+
+  /** Renames checkpoint `step` to `damaged-step-N` (kept for inspection, out of the way of `step-N`). */
+  setAside(step: number): string {
+    const from = path.join(this.checkpoints, `step-${step}`);
+    let to = path.join(this.checkpoints, `damaged-step-${step}`);
+    for (let n = 2; fs.existsSync(to); n++) to = path.join(this.checkpoints, `damaged-step-${step}-${n}`);
+    fs.renameSync(from, to);
+    return to;
   }
 }

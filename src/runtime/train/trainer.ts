@@ -25,7 +25,7 @@ import { collate } from "./collate.js";
 import { evaluateMlm, type MlmEvaluation } from "./evaluate.js";
 import type { Progress } from "./progress.js";
 import { renderReport } from "./report.js";
-import { RunFolder } from "./run-folder.js";
+import { RunFolder, type LoadedStep } from "./run-folder.js";
 import { BatchOrder } from "./schedule-data.js";
 import { accumulate, applyGradients, computeGradients, type Gradients, type TrainState } from "./step.js";
 
@@ -48,7 +48,8 @@ export interface TrainerOptions {
   seed: number;
   saveEvery: number;
   keep: number;
-  resume: boolean;
+  /** Continue from this checkpoint (checked by planResume), setting aside the damaged newer ones; null: a new run. */
+  resume: { from: LoadedStep; damaged: number[] } | null;
   logEvery: number;
   evalEvery: number;
   accumulate: number;
@@ -62,6 +63,9 @@ export interface TrainerOptions {
 }
 
 export interface TrainSummary {
+  /** The step this invocation started from (0, or the checkpoint resumed). */
+  from: number;
+  /** Steps this invocation ran. */
   steps: number;
   stoppedEarly: boolean;
   seconds: number;
@@ -82,13 +86,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   const { model, graph } = o;
   const folder = new RunFolder(o.out);
   const saved = folder.savedSteps();
-  if (o.resume) {
-    if (saved.length === 0) throw new TrainingError(`${o.out}: nothing to resume (no checkpoint in ${folder.checkpoints})`);
-    const run = JSON.parse(fs.readFileSync(folder.runJson, "utf8")) as { model: ResolvedModel };
-    if (JSON.stringify(run.model) !== JSON.stringify(model)) {
-      throw new TrainingError(`${o.out}: this run trained model '${run.model.name}' as resolved then; the .bdl now resolves differently — resume with the same model or start a new --out`);
-    }
-  } else if (saved.length > 0) {
+  if (!o.resume && saved.length > 0) {
     throw new TrainingError(`${o.out} already holds a run (checkpoints up to step ${saved.at(-1)}); use --resume to continue it or another --out`);
   }
   folder.create();
@@ -119,16 +117,20 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   let weights: WeightMap;
   let optimizerState = null;
   if (o.resume) {
-    const latest = folder.loadLatest();
+    const latest = o.resume.from;
     start = latest.step;
     weights = latest.weights;
     optimizerState = latest.optimizer;
+    for (const damaged of o.resume.damaged) o.progress.message(`damaged checkpoint step-${damaged} set aside as ${folder.setAside(damaged)}`);
     folder.truncateLog(start);
     o.progress.message(`resuming from step ${start}`);
   } else {
     weights = initialWeights(table, o.seed, padId);
     if (model.teacher && o.teacher && o.teacherWeights) weights = initFromTeacher(model, weights, o.teacher, o.teacherWeights);
-    folder.writeJson(folder.runJson, { model, teacher: o.teacher, options: { steps: o.steps, batch: o.batch, lr: o.lr, seed: o.seed, corpus: o.corpus.name, accumulate: o.accumulate } });
+    // A log left by an attempt that died before its first checkpoint belongs to no run.
+    if (fs.existsSync(folder.log)) folder.truncateLog(0);
+    const options = { steps: o.steps, batch: o.batch, accumulate: o.accumulate, lr: o.lr, seed: o.seed, corpus: o.corpus.name, saveEvery: o.saveEvery, keep: o.keep, logEvery: o.logEvery, evalEvery: o.evalEvery };
+    folder.writeJson(folder.runJson, { model, teacher: o.teacher, options });
   }
   const decay = new Map(table.map((p) => [p.name, p.decay]));
   const state: TrainState = {
@@ -202,7 +204,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
     save(step);
     const evaluation = stoppedEarly ? null : evaluate(step);
     o.progress.done();
-    const summary: TrainSummary = { steps: step, stoppedEarly, seconds: (Date.now() - started) / 1000, firstLoss, lastLoss, evaluation, out: o.out };
+    const summary: TrainSummary = { from: start, steps: step - start, stoppedEarly, seconds: (Date.now() - started) / 1000, firstLoss, lastLoss, evaluation, out: o.out };
     writeReport(o, folder, summary);
     return summary;
   } finally {
@@ -216,7 +218,7 @@ function writeReport(o: TrainerOptions, folder: RunFolder, s: TrainSummary): voi
   const summary: Record<string, string | number> = {
     model: o.model.name,
     corpus: o.corpus.name,
-    steps: s.steps,
+    steps: s.from > 0 ? `${s.from + s.steps} (${s.steps} after resuming from step ${s.from})` : s.steps,
     "wall time (s)": Math.round(s.seconds),
     "first loss": s.firstLoss?.toFixed(4) ?? "-",
     "last loss": s.lastLoss?.toFixed(4) ?? "-",

@@ -68,7 +68,7 @@ describe.each(BACKENDS_HERE)("%s", (backend) => {
       seed: 1,
       saveEvery: 50,
       keep: 2,
-      resume: false,
+      resume: null,
       logEvery: 1,
       evalEvery: 100,
       accumulate: 1,

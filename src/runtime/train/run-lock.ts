@@ -1,0 +1,120 @@
+/**
+ * One training at a time per run folder. `run.lock` is created exclusively (O_EXCL) and holds
+ * the owner's PID and host; a second `bdlc train` into the same folder is refused instead of
+ * interleaving the log and replacing the other's checkpoints. A lock left by a process that
+ * died (kill -9, power loss) names a PID that no longer runs on this host: it is stale and is
+ * taken over. A lock from another host cannot be checked, so it is respected.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const LOCK_FILE = "run.lock";
+
+/** The folder is in use by a live process, or the lock cannot be made: the message says which and why. */
+export class RunLockError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunLockError";
+  }
+}
+
+interface LockOwner {
+  pid: number;
+  host: string;
+}
+
+/** Whether process `pid` exists on this machine (EPERM: it exists but belongs to another user). */
+export function processIsAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function readOwner(file: string): LockOwner | null {
+  try {
+    const owner = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<LockOwner>;
+    return typeof owner.pid === "number" && typeof owner.host === "string" ? { pid: owner.pid, host: owner.host } : null;
+  } catch {
+    return null; // unreadable or cut short while being written: judged by its age below
+  }
+}
+
+export interface RunLock {
+  /** Removes the lock (and the folder, if the lock made it and nothing else was written there). */
+  release(): void;
+}
+
+/**
+ * Locks run folder `dir` (made if missing) for this process. Throws RunLockError when a live
+ * process holds it, naming the folder, the PID and the host.
+ */
+export function acquireRunLock(dir: string): RunLock {
+  const madeFolder = !fs.existsSync(dir);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new RunLockError(`cannot create the run folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const file = path.join(dir, LOCK_FILE);
+  const me: LockOwner = { pid: process.pid, host: os.hostname() };
+  // Two tries: the second after removing a stale lock. If another process took the stale lock
+  // over in between, the second exclusive create fails and that live process is named.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, "wx");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") throw new RunLockError(`cannot lock the run folder ${dir}: ${code ?? (e as Error).message}`);
+      const owner = readOwner(file);
+      if (attempt === 0 && isStale(file, owner, me.host)) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      throw new RunLockError(
+        owner
+          ? `${dir} is in use by another training (PID ${owner.pid} on ${owner.host}, see ${file}); wait for it to finish or use another --out`
+          : `${dir} is being locked by another training (${file}); wait for it or use another --out`,
+      );
+    }
+    try {
+      fs.writeFileSync(fd, JSON.stringify({ ...me, started: new Date().toISOString() }) + "\n");
+    } finally {
+      fs.closeSync(fd);
+    }
+    break;
+  }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    process.off("exit", release);
+    const owner = readOwner(file);
+    if (owner && owner.pid === me.pid && owner.host === me.host) fs.rmSync(file, { force: true });
+    if (madeFolder) {
+      try {
+        fs.rmdirSync(dir); // only when empty: a refused first command leaves nothing behind
+      } catch {
+        // the run wrote something: keep it
+      }
+    }
+  };
+  // process.exit (a second Ctrl-C) skips `finally` blocks but runs 'exit' listeners.
+  process.on("exit", release);
+  return { release };
+}
+
+/** A lock is stale when its PID is dead on this host, or when it is unreadable and older than a minute (its writer died mid-write). */
+function isStale(file: string, owner: LockOwner | null, host: string): boolean {
+  if (owner) return owner.host === host && !processIsAlive(owner.pid);
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs > 60_000;
+  } catch {
+    return true; // gone already
+  }
+}
