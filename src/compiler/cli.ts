@@ -7,6 +7,7 @@
  */
 import { UsageError, type Command, type Io } from "./commands/command.js";
 import { suggest } from "./suggest.js";
+import { diskErrorMessage, isAllocationFailure } from "../runtime/system-error.js";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   check: { summary: "parse, resolve and validate .bdl files", load: async () => (await import("./commands/check.js")).check },
@@ -71,6 +72,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`bdlc ${name}: ${e.message}`);
+      return 1;
+    }
+    // The machine's problems, not bdl's: exit 1 with what failed and where.
+    const disk = diskErrorMessage(e);
+    if (disk !== null) {
+      io.err(`bdlc ${name}: ${disk}`);
+      return 1;
+    }
+    if (isAllocationFailure(e)) {
+      io.err(`bdlc ${name}: out of memory: this machine could not allocate what the command needs (${(e as Error).message})`);
       return 1;
     }
     const detail = process.env["BDL_DEBUG"] ? `\n${(e as Error).stack}` : " (set BDL_DEBUG=1 for the stack trace)";

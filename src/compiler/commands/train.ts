@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { renderGraphSvg } from "../graph.js";
 import { loadGraph } from "../graph-loader.js";
 import { countParams } from "../params.js";
+import { isAllocationFailure } from "../../runtime/system-error.js";
 import type { GivenSettings, RunSettings } from "../../runtime/train/resume.js";
 import {
   BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError,
@@ -154,6 +155,12 @@ export const train: Command = {
     } catch (e) {
       const userErrors = [TrainingError, data.CorpusError, tokenizers.TokenizerTrainingError, tokenizers.TokenizerFormatError, checkpoint.CheckpointError, runLock.RunLockError, resume.ResumeError];
       if (userErrors.some((kind) => e instanceof kind)) throw new UsageError((e as Error).message);
+      if (isAllocationFailure(e)) {
+        const n = countParams(model, teacher).total;
+        throw new UsageError(
+          `model '${model.name}' is too big to train on this machine: ${n.toLocaleString("en-US")} parameters (${((n * 4) / 2 ** 30).toFixed(1)} GiB as float32, about 4 times that with gradients and optimizer moments) could not be allocated (${(e as Error).message})`,
+        );
+      }
       throw e;
     } finally {
       lock?.release();

@@ -16,8 +16,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ResolvedModel } from "../../compiler/model.js";
+import type { Activation, ObjectiveName, OptimizerKind, Pooler, ResolvedModel, TokenizerKind } from "../../compiler/model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
+import { diskErrorMessage } from "../system-error.js";
 import { syncDirectory, writeFileDurably } from "./durable.js";
 import type { WeightMap } from "./hf-weights.js";
 import { fromFloat32, readSafetensors, SafetensorsError, toFloat32, writeSafetensors } from "./safetensors.js";
@@ -68,7 +69,7 @@ export interface LoadedCheckpoint {
 // ---------------------------------------------------------------------------------------------
 
 function code(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+  return diskErrorMessage(e) ?? (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
 }
 
 /**
@@ -223,6 +224,17 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
+// The names the runtime implements; `satisfies` makes the compiler list every one.
+const ACTIVATIONS = { gelu: true, gelu_new: true, relu: true } satisfies Record<Activation, true>;
+const POOLERS = { tanh: true, none: true } satisfies Record<Pooler, true>;
+const OBJECTIVES = { mlm: true, nsp: true, sop: true, distill: true, cosine: true } satisfies Record<ObjectiveName, true>;
+const TOKENIZERS = { wordpiece: true, bpe: true, sentencepiece: true } satisfies Record<TokenizerKind, true>;
+const OPTIMIZERS = { adamw: true, lamb: true, adam: true } satisfies Record<OptimizerKind, true>;
+
+function isOneOf(x: unknown, names: Record<string, true>): boolean {
+  return typeof x === "string" && Object.hasOwn(names, x);
+}
+
 /** Enough of a ResolvedModel's shape for the parameter table and naming not to trip over garbage. */
 function modelProblem(x: unknown): string | null {
   if (!isObject(x)) return "not an object";
@@ -231,7 +243,8 @@ function modelProblem(x: unknown): string | null {
     if (!Number.isSafeInteger(x[k]) || (x[k] as number) < 1) return `'${k}' is not a positive integer`;
   }
   for (const k of ["norm_eps", "dropout", "attention_dropout"]) if (typeof x[k] !== "number") return `'${k}' is not a number`;
-  if (typeof x["activation"] !== "string" || typeof x["pooler"] !== "string") return "'activation' or 'pooler' is not a string";
+  if (!isOneOf(x["activation"], ACTIVATIONS)) return `'activation' is ${JSON.stringify(x["activation"])}, not one of ${Object.keys(ACTIVATIONS).join(", ")}`;
+  if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${Object.keys(POOLERS).join(", ")}`;
   const e = x["embeddings"];
   if (!isObject(e)) return "'embeddings' is not an object";
   for (const k of ["positions", "offset", "segments"]) if (!Number.isSafeInteger(e[k]) || (e[k] as number) < 0) return `'embeddings.${k}' is not an integer`;
@@ -244,11 +257,13 @@ function modelProblem(x: unknown): string | null {
     }
   }
   const objectives = x["objectives"];
-  if (!Array.isArray(objectives) || !objectives.every((o) => isObject(o) && typeof o["name"] === "string" && typeof o["weight"] === "number")) {
-    return "'objectives' is not a list of objectives";
+  if (!Array.isArray(objectives) || !objectives.every((o) => isObject(o) && isOneOf(o["name"], OBJECTIVES) && typeof o["weight"] === "number")) {
+    return `'objectives' is not a list of objectives (each named one of ${Object.keys(OBJECTIVES).join(", ")}, with a weight)`;
   }
   if (!isObject(x["special"])) return "'special' is not an object";
   if (!isObject(x["train"]) || !isObject(x["masking"]) || !isObject(x["tokenizer"])) return "'train', 'masking' or 'tokenizer' is missing";
+  if (!isOneOf(x["tokenizer"]["kind"], TOKENIZERS)) return `'tokenizer.kind' is ${JSON.stringify(x["tokenizer"]["kind"])}, not one of ${Object.keys(TOKENIZERS).join(", ")}`;
+  if (!isOneOf(x["train"]["optimizer"], OPTIMIZERS)) return `'train.optimizer' is ${JSON.stringify(x["train"]["optimizer"])}, not one of ${Object.keys(OPTIMIZERS).join(", ")}`;
   return null;
 }
 

@@ -25,21 +25,27 @@ export function lineChart(title: string, series: [string, [number, number][]][])
   if (points.length === 0) return `<p>${escape(title)}: no data yet.</p>`;
   const [x0, x1] = [Math.min(...points.map((p) => p[0])), Math.max(...points.map((p) => p[0]))];
   const [y0, y1] = [Math.min(...points.map((p) => p[1])), Math.max(...points.map((p) => p[1]))];
-  const sx = (x: number) => m.l + ((x - x0) / Math.max(1e-9, x1 - x0)) * (W - m.l - m.r);
-  const sy = (y: number) => H - m.b - ((y - y0) / Math.max(1e-9, y1 - y0)) * (H - m.t - m.b);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => y0 + f * (y1 - y0));
+  // A single value (one evaluation, a constant series) has no range: draw it mid-axis, labelled once.
+  const sx = (x: number) => m.l + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (W - m.l - m.r);
+  const sy = (y: number) => H - m.b - (y1 > y0 ? (y - y0) / (y1 - y0) : 0.5) * (H - m.t - m.b);
+  const ticks = y1 > y0 ? [0, 0.25, 0.5, 0.75, 1].map((f) => y0 + f * (y1 - y0)) : [y0];
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`,
     `<text x="${m.l}" y="18" font-weight="bold">${escape(title)}</text>`,
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#888"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#888"/>`,
     ...ticks.map((t) => `<text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${t.toPrecision(3)}</text>`),
-    `<text x="${m.l}" y="${H - 12}">${x0}</text><text x="${W - m.r}" y="${H - 12}" text-anchor="end">${x1} steps</text>`,
+    x1 > x0
+      ? `<text x="${m.l}" y="${H - 12}">${x0}</text><text x="${W - m.r}" y="${H - 12}" text-anchor="end">${x1} steps</text>`
+      : `<text x="${sx(x0)}" y="${H - 12}" text-anchor="middle">step ${x0}</text>`,
   ];
   series.forEach(([name, p], i) => {
     const colour = COLOURS[i % COLOURS.length]!;
-    const d = p.filter(([, y]) => Number.isFinite(y)).map(([x, y], j) => `${j ? "L" : "M"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join("");
+    const finite = p.filter(([, y]) => Number.isFinite(y));
+    const d = finite.map(([x, y], j) => `${j ? "L" : "M"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join("");
     parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.5"/>`);
+    // A path of one point draws nothing: mark lone points.
+    if (finite.length === 1) parts.push(`<circle cx="${sx(finite[0]![0]).toFixed(1)}" cy="${sy(finite[0]![1]).toFixed(1)}" r="4" fill="${colour}"/>`);
     parts.push(`<text x="${W - m.r - 4}" y="${m.t + 14 * i}" text-anchor="end" fill="${colour}">${escape(name)}</text>`);
   });
   parts.push("</svg>");
