@@ -30,14 +30,21 @@ const DOING: Readonly<Record<string, string>> = {
 
 /** A sentence for an operating-system error from the file system (ENOSPC, EROFS, EACCES, …), or null for any other error. */
 export function diskErrorMessage(e: unknown): string | null {
-  const err = e as NodeJS.ErrnoException | null;
-  if (typeof err !== "object" || err === null || typeof err.code !== "string") return null;
-  const problem = DISK_PROBLEMS[err.code];
-  if (problem === undefined) return null;
+  const problem = diskProblem(e);
+  if (problem === null) return null;
+  const err = e as NodeJS.ErrnoException;
   const doing = err.syscall ? (DOING[err.syscall] ?? err.syscall) : "accessing";
   const dest = (err as { dest?: unknown }).dest;
   const where = err.path ? ` ${err.path}${typeof dest === "string" ? ` to ${dest}` : ""}` : "";
-  return `${doing}${where} failed: ${problem} (${err.code})`;
+  return `${doing}${where} failed: ${problem}`;
+}
+
+/** What is wrong with the disk, as in "no space left on the device (ENOSPC)", or null when `e` is not a disk problem. */
+export function diskProblem(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException | null;
+  if (typeof err !== "object" || err === null || typeof err.code !== "string") return null;
+  const problem = DISK_PROBLEMS[err.code];
+  return problem === undefined ? null : `${problem} (${err.code})`;
 }
 
 /** Whether `e` is the JavaScript engine refusing an allocation (a typed array or buffer too large for this machine). */

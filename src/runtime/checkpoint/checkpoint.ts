@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Activation, ObjectiveName, OptimizerKind, Pooler, ResolvedModel, TokenizerKind } from "../../compiler/model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
-import { diskErrorMessage } from "../system-error.js";
+import { diskErrorMessage, diskProblem } from "../system-error.js";
 import { syncDirectory, writeFileDurably } from "./durable.js";
 import type { WeightMap } from "./hf-weights.js";
 import { fromFloat32, readSafetensors, SafetensorsError, toFloat32, writeSafetensors } from "./safetensors.js";
@@ -119,7 +119,11 @@ export function writeFolderAtomically(dir: string, fill: (tmp: string) => void, 
     }
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    if (e instanceof CheckpointError || e instanceof SafetensorsError) throw e;
+    if (e instanceof CheckpointError) throw e;
+    // A full or read-only disk is the machine's problem, whichever writer met it.
+    const disk = diskProblem(e instanceof SafetensorsError ? e.cause : e);
+    if (disk !== null) throw new CheckpointError(`cannot write the checkpoint ${dir}: ${disk}`, { cause: e });
+    if (e instanceof SafetensorsError) throw e;
     throw new CheckpointError(`cannot write '${dir}': ${code(e)}`, { cause: e });
   }
   syncDirectory(path.dirname(target));

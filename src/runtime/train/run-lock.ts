@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { diskProblem } from "../system-error.js";
 
 export const LOCK_FILE = "run.lock";
 
@@ -61,6 +62,14 @@ export function acquireRunLock(dir: string): RunLock {
     throw new RunLockError(`cannot create the run folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const file = path.join(dir, LOCK_FILE);
+  const removeIfMadeAndEmpty = () => {
+    if (!madeFolder) return;
+    try {
+      fs.rmdirSync(dir); // only when empty: a refused command leaves nothing behind
+    } catch {
+      // something was written there: keep it
+    }
+  };
   const me: LockOwner = { pid: process.pid, host: os.hostname() };
   // Two tries: the second after removing a stale lock. If another process took the stale lock
   // over in between, the second exclusive create fails and that live process is named.
@@ -70,12 +79,16 @@ export function acquireRunLock(dir: string): RunLock {
       fd = fs.openSync(file, "wx");
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST") throw new RunLockError(`cannot lock the run folder ${dir}: ${code ?? (e as Error).message}`);
+      if (code !== "EEXIST") {
+        removeIfMadeAndEmpty();
+        throw new RunLockError(`cannot lock the run folder ${dir}: creating ${file} failed: ${diskProblem(e) ?? code ?? (e as Error).message}`);
+      }
       const owner = readOwner(file);
       if (attempt === 0 && isStale(file, owner, me.host)) {
         fs.rmSync(file, { force: true });
         continue;
       }
+      removeIfMadeAndEmpty();
       throw new RunLockError(
         owner
           ? `${dir} is in use by another training (PID ${owner.pid} on ${owner.host}, see ${file}); wait for it to finish or use another --out`
@@ -84,9 +97,13 @@ export function acquireRunLock(dir: string): RunLock {
     }
     try {
       fs.writeFileSync(fd, JSON.stringify({ ...me, started: new Date().toISOString() }) + "\n");
-    } finally {
+    } catch (e) {
       fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+      removeIfMadeAndEmpty();
+      throw new RunLockError(`cannot lock the run folder ${dir}: writing ${file} failed: ${diskProblem(e) ?? (e as Error).message}`);
     }
+    fs.closeSync(fd);
     break;
   }
   let released = false;
@@ -96,13 +113,7 @@ export function acquireRunLock(dir: string): RunLock {
     process.off("exit", release);
     const owner = readOwner(file);
     if (owner && owner.pid === me.pid && owner.host === me.host) fs.rmSync(file, { force: true });
-    if (madeFolder) {
-      try {
-        fs.rmdirSync(dir); // only when empty: a refused first command leaves nothing behind
-      } catch {
-        // the run wrote something: keep it
-      }
-    }
+    removeIfMadeAndEmpty();
   };
   // process.exit (a second Ctrl-C) skips `finally` blocks but runs 'exit' listeners.
   process.on("exit", release);
