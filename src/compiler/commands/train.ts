@@ -1,5 +1,5 @@
 /** `bdlc train MODEL [--corpus PATH] [--steps N] …`: pretrain with the model's objectives and masking. */
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { renderGraphSvg } from "../graph.js";
 import { loadGraph } from "../graph-loader.js";
@@ -200,7 +200,10 @@ function adoptTeacherTokenizer(teacherPath: string, out: string): void {
   for (const candidate of [join(teacherPath, "tokenizer.json"), join(teacherPath, "..", "..", "tokenizer.json")]) {
     if (existsSync(candidate)) {
       mkdirSync(out, { recursive: true });
-      copyFileSync(candidate, target);
+      // Copied under a temporary name, then renamed: a kill never leaves half a tokenizer.
+      const temp = `${target}.tmp-${process.pid}`;
+      copyFileSync(candidate, temp);
+      renameSync(temp, target);
       return;
     }
   }
