@@ -15,6 +15,7 @@
  * checkpoints live in `checkpoints/step-N/` (the highest N is taken).
  */
 import * as fs from "node:fs";
+import { FileReadError, readJsonFile } from "../read-file.js";
 import * as path from "node:path";
 import type { ResolvedModel } from "../../compiler/model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
@@ -326,9 +327,10 @@ export function loadCheckpoint(
   const metaPath = path.join(dir, META_FILE);
   let meta: unknown;
   try {
-    meta = JSON.parse(fs.readFileSync(metaPath, "utf8"));
+    meta = readJsonFile(metaPath);
   } catch (e) {
-    throw new CheckpointError(`${metaPath}: ${e instanceof SyntaxError ? `not valid JSON: ${e.message}` : `cannot read: ${code(e)}`}`, { cause: e });
+    if (e instanceof FileReadError) throw new CheckpointError(e.message, { cause: e });
+    throw e;
   }
   if (!isObject(meta)) throw new CheckpointError(`${metaPath}: expected a JSON object`);
   if (meta["format"] !== CHECKPOINT_FORMAT) {

@@ -20,6 +20,7 @@
 import * as fs from "node:fs";
 import { dirname } from "node:path";
 import { syncDirectory } from "./durable.js";
+import { FileReadError, openRegularFile } from "../read-file.js";
 import { constants as bufferConstants } from "node:buffer";
 
 export type DType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
@@ -285,26 +286,17 @@ export function parseSafetensors(bytes: Uint8Array, label: string): SafetensorsF
 /** Reads and parses a safetensors file; any problem (including I/O) is a `SafetensorsError`. */
 export function readSafetensors(path: string): SafetensorsFile {
   let fd: number;
+  let size: number;
   try {
-    fd = fs.openSync(path, "r");
+    // Only a regular file is opened for reading, and never blocks (a FIFO would).
+    ({ fd, size } = openRegularFile(path, bufferConstants.MAX_LENGTH));
   } catch (e) {
-    fail(path, `cannot open: ${errorMessage(e)}`, e);
+    if (e instanceof FileReadError) fail(path, e.reason, e);
+    throw e;
   }
   try {
-    let size: number;
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile()) fail(path, "not a regular file");
-      size = st.size;
-    } catch (e) {
-      if (e instanceof SafetensorsError) throw e;
-      fail(path, `cannot stat: ${errorMessage(e)}`, e);
-    }
     if (size < 8) {
       fail(path, `file is ${size} bytes, shorter than the 8-byte header length (truncated or not a safetensors file)`);
-    }
-    if (size > bufferConstants.MAX_LENGTH) {
-      fail(path, `file is ${size} bytes, larger than the ${bufferConstants.MAX_LENGTH} bytes that can be read into memory`);
     }
     // Check the header length before reading a (possibly huge) file that can't be valid.
     const prefix = new Uint8Array(8);

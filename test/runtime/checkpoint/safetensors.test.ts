@@ -609,7 +609,7 @@ describe("readSafetensors / writeSafetensors", () => {
   it("reports unreadable, short and oversized files as SafetensorsError", () => {
     const missing = path.join(dir, "nope.safetensors");
     expect(() => readSafetensors(missing)).toThrow(SafetensorsError);
-    expect(() => readSafetensors(missing)).toThrow(new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: cannot open`));
+    expect(() => readSafetensors(missing)).toThrow(new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: no such file`));
     expect(() => readSafetensors(dir)).toThrow(SafetensorsError);
 
     const short = path.join(dir, "short.safetensors");
