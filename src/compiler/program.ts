@@ -110,12 +110,17 @@ function describeReadError(e: unknown): string {
 export function loadProgram(entryPath: string, cache: ParseCache = new ParseCache()): Program {
   const program: Program = { entry: null, files: [], models: new Map(), diagnostics: [] };
   const visited = new Set<string>();
-  const stack: string[] = [];
+  // The files being visited, outermost first, each with the imports still to follow. An
+  // explicit stack, not recursion, so a chain of thousands of imports fits.
+  const stack: { key: string; displayPath: string; pending: ImportDecl[] }[] = [];
+  const onStack = new Set<string>();
 
-  const visit = (displayPath: string, via: ImportDecl | null): FileNode | null => {
+  /** Reads and records one file; returns its AST when it was read for the first time. */
+  const enter = (displayPath: string, via: ImportDecl | null): FileNode | null => {
     const key = path.resolve(displayPath);
-    if (stack.includes(key)) {
-      const cycle = [...stack.slice(stack.indexOf(key)), key].map((p) => path.relative(process.cwd(), p) || p);
+    if (onStack.has(key)) {
+      const from = stack.findIndex((f) => f.key === key);
+      const cycle = [...stack.slice(from).map((f) => f.key), key].map((p) => path.relative(process.cwd(), p) || p);
       program.diagnostics.push(diagnostic(Diag.ImportCycle, via!.path.span, [cycle.join(" -> ")]));
       return null;
     }
@@ -129,13 +134,22 @@ export function loadProgram(entryPath: string, cache: ParseCache = new ParseCach
     }
     program.files.push(parsed.ast);
     for (const d of parsed.diagnostics) program.diagnostics.push(d); // not push(...): a file may have more diagnostics than a call has arguments
-    stack.push(key);
-    for (const imp of imports(parsed.ast)) visit(resolveImport(displayPath, imp.path.value, cache.host), imp);
-    stack.pop();
+    stack.push({ key, displayPath, pending: imports(parsed.ast).reverse() });
+    onStack.add(key);
     return parsed.ast;
   };
 
-  program.entry = visit(entryPath, null);
+  program.entry = enter(entryPath, null);
+  while (stack.length > 0) {
+    const top = stack.at(-1)!;
+    const imp = top.pending.pop();
+    if (!imp) {
+      stack.pop();
+      onStack.delete(top.key);
+      continue;
+    }
+    enter(resolveImport(top.displayPath, imp.path.value, cache.host), imp);
+  }
   indexModels(program);
   return program;
 }

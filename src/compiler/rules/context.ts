@@ -31,28 +31,28 @@ export function makeContext(
   modelNames: readonly string[],
   sink: Diagnostic[],
 ): RuleContext {
+  /** `path`, or the nearest enclosing path that was set, or "model" (always set). */
+  const originPath = (path: string): string => {
+    for (let p = path; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
+      if (resolution.origins.has(p)) return p;
+    }
+    return "model";
+  };
   return {
     model: resolution.model,
     resolution,
     teacher,
     modelNames,
     at(path) {
-      for (let p = path; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
-        const span = resolution.origins.get(p);
-        if (span) return span;
-      }
-      return resolution.origins.get("model")!;
+      return resolution.origins.get(originPath(path))!;
     },
     atNearest(...paths) {
-      const depth = (span: Span) =>
-        resolution.chain.findLastIndex(
-          (info) => info.decl.span.source === span.source && info.decl.span.start <= span.start && span.end <= info.decl.span.end,
-        );
-      const spans = paths.map((p) => this.at(p));
-      return spans.reduce((best, span) => (depth(span) > depth(best) ? span : best));
+      const depth = (p: string) => resolution.depths.get(originPath(p)) ?? -1;
+      return this.at(paths.reduce((best, p) => (depth(p) > depth(best) ? p : best)));
     },
     report(entry, span, args = [], extra = {}) {
       sink.push(diagnostic(entry, span, args, extra));
     },
   };
 }
+
