@@ -5,11 +5,14 @@ import type { ResolvedModel } from "../model.js";
 import type { Resolution } from "../resolve.js";
 import type { Span } from "../source.js";
 
+/** What the rules read of a resolution (a model from a checkpoint has no declaration behind it). */
+export type RuleSubject = Pick<Resolution, "model" | "origins" | "depths" | "sharing">;
+
 export interface RuleContext {
   readonly model: ResolvedModel;
-  readonly resolution: Resolution;
+  readonly resolution: RuleSubject;
   /** The teacher's resolution when the model has a teacher that resolves; null otherwise. */
-  readonly teacher: Resolution | null;
+  readonly teacher: RuleSubject | null;
   /** Names of every model in scope, for "did you mean". */
   readonly modelNames: readonly string[];
   /** Span of the declaration that set `path`, falling back to the nearest enclosing path, then the model's name. */
@@ -26,8 +29,8 @@ export interface RuleContext {
 export type Rule = (ctx: RuleContext) => void;
 
 export function makeContext(
-  resolution: Resolution,
-  teacher: Resolution | null,
+  resolution: RuleSubject,
+  teacher: RuleSubject | null,
   modelNames: readonly string[],
   sink: Diagnostic[],
 ): RuleContext {

@@ -16,6 +16,7 @@
  */
 import * as fs from "node:fs";
 import { FileReadError, readJsonFile } from "../read-file.js";
+import { modelErrors } from "../../compiler/check.js";
 import * as path from "node:path";
 import type { ResolvedModel } from "../../compiler/model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
@@ -349,6 +350,11 @@ export function loadCheckpoint(
   }
   const model = meta["model"] as ResolvedModel;
   const teacher = (meta["teacher"] as ResolvedModel | undefined) ?? null;
+  // Hand-edited or foreign: held to the rules `bdlc check` holds a .bdl model to.
+  for (const [role, m] of [["model", model], ["teacher", teacher]] as const) {
+    const invalid = m ? modelErrors(m, role === "model" ? teacher : null, metaPath)[0] : undefined;
+    if (invalid) throw new CheckpointError(`${metaPath}: ${role} '${m!.name}' is not valid: ${invalid.message}`);
+  }
   const checkpoint = meta as CheckpointMeta;
 
   if (expected) {
