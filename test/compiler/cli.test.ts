@@ -392,6 +392,17 @@ describe("the installed binary", () => {
     expect(r.stderr).toBe("4 errors.\n");
   }, 60_000);
 
+  it("stops quietly, exit 0, when the reader closes the pipe early (bdlc run … | head)", () => {
+    expect(existsSync(bundle), "the CLI is not built: run `npm run build` first").toBe(true);
+    const g = "test/fixtures/goldens";
+    // About 97 KB of JSON, more than a pipe holds: writes after `head` exits fail with EPIPE.
+    const command = `"${process.execPath}" bin/bdlc.js run ${g}/bert.bdl --weights ${g}/bert --inputs ${g}/bert/inputs.json 2>"$ERR" | head -c 10 >/dev/null; echo $?" "\${PIPESTATUS[0]}`;
+    const errFile = path.join(mkdtempSync(path.join(os.tmpdir(), "bdl-pipe-")), "stderr.txt");
+    const r = spawnSync("bash", ["-c", command], { cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, ERR: errFile } });
+    expect(r.stdout.trim()).toBe("0 0");
+    expect(readFileSync(errFile, "utf8")).toBe("");
+  }, 120_000);
+
   it("runs a compiled graph: bdlc run on the BERT golden gives transformers' loss", () => {
     expect(existsSync(bundle), "the CLI is not built: run `npm run build` first").toBe(true);
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), "bdl-run-")), "out.json");
