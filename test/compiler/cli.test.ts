@@ -149,6 +149,26 @@ const HF_COUNTS = [
   ["distilbert", 66_362_880, 66_985_530],
 ] as const;
 
+describe("a file of several models: each command says how it picks one", () => {
+  const TWO = "model a {\n  vocab 100\n  hidden 64\n  layers 2\n  heads 4\n  intermediate 128\n  objectives { mlm }\n}\nmodel b extends a { layers 1 }\n";
+  // Only graph takes --model NAME; import-hf's --model takes FILE[:NAME]; the rest take FILE:NAME.
+  const cases: [string, (file: string) => string[], string][] = [
+    ["diff", (f) => ["diff", f, f], "choose one with FILE:NAME."],
+    ["mask-preview", (f) => ["mask-preview", f], "choose one with FILE:NAME."],
+    ["run", (f) => ["run", f, "--weights", "w", "--inputs", "in.json"], "choose one with FILE:NAME."],
+    ["train", (f) => ["train", f, "--steps", "1"], "choose one with FILE:NAME."],
+    ["graph", (f) => ["graph", f], "choose one with --model NAME or FILE:NAME."],
+    ["import-hf", (f) => ["import-hf", "hf", "--model", f, "--out", "ckpt"], "choose one with --model FILE:NAME."],
+  ];
+  it.each(cases)("%s", async (_, args, words) => {
+    const file = path.join(tmp, "two-models.bdl");
+    writeFileSync(file, TWO);
+    const r = await bdlc(...args(file));
+    expectUserError(r);
+    expect(r.err).toContain(`${file} declares several models (a, b); ${words}`);
+  });
+});
+
 describe("bdlc params", () => {
   it.each(HF_COUNTS)("params --json models/%s.bdl gives the Hugging Face counts", async (name, encoder, total) => {
     const r = await bdlc("params", "--json", `models/${name}.bdl`);

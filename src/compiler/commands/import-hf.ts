@@ -100,7 +100,7 @@ export const importHf: Command = {
     if (values.model === undefined) throw new UsageError(`missing --model FILE[:NAME].\n\n${help}`);
     if (values.out === undefined) throw new UsageError(`missing --out CKPT.\n\n${help}`);
     const dir = positionals[0]!;
-    const loaded = loadModelRef(values.model, io);
+    const loaded = loadModelRef(values.model, io, { choose: "--model FILE:NAME" });
     if (!loaded) return 1;
     const { model, teacher: t } = loaded;
     // A teacher is recorded when it changes nothing in the table: a learned cosine projection
