@@ -7,7 +7,7 @@ import { Diag, diagnostic, didYouMean, sortDiagnostics, type Diagnostic } from "
 import { ParseCache, loadProgram, type Program } from "./program.js";
 import { Resolver, type Resolution } from "./resolve.js";
 import { factorizeBelowHidden, headsDivideHidden, seqWithinPositions } from "./rules/architecture.js";
-import { makeContext, type Rule } from "./rules/context.js";
+import { makeContext, type Rule, type RuleSubject } from "./rules/context.js";
 import { expectationsHold } from "./rules/expect.js";
 import { maskFractionsSumToOne } from "./rules/masking.js";
 import {
@@ -16,6 +16,8 @@ import {
 import { sharingGroups } from "./rules/sharing.js";
 import { specialIdsFit } from "./rules/special.js";
 import { initEmbeddingsFit, initLayersFit } from "./rules/teacher.js";
+import type { ResolvedModel } from "./model.js";
+import { spanOf } from "./source.js";
 import { suggest } from "./suggest.js";
 
 export const RULES: readonly Rule[] = [
@@ -75,6 +77,26 @@ function resolveTeacher(resolution: Resolution, resolver: Resolver, names: strin
     return null;
   }
   return resolver.resolve(link.model).resolution;
+}
+
+/**
+ * The errors `bdlc check` would find in a model that comes already resolved, from a file
+ * that is not `.bdl` (a checkpoint's bdl.json): the same rules, with no lines to point at.
+ * `label` names the file in the diagnostics.
+ */
+export function modelErrors(model: ResolvedModel, teacher: ResolvedModel | null, label: string): Diagnostic[] {
+  const source = { path: label, text: "" };
+  const resolved = (m: ResolvedModel): RuleSubject => ({
+    model: m,
+    // No declaration: every finding points at the model, that is, at the file.
+    origins: new Map([["model", spanOf(source, 0, 0)]]),
+    depths: new Map([["model", 0]]),
+    sharing: null,
+  });
+  const found: Diagnostic[] = [];
+  const ctx = makeContext(resolved(model), teacher ? resolved(teacher) : null, [], found);
+  for (const rule of RULES) rule(ctx);
+  return found.filter((d) => d.severity === "error");
 }
 
 /** A rule broken by an inherited property is found once per model that inherits it; say it once. */

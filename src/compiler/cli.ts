@@ -40,6 +40,19 @@ function usage(): string {
   ].join("\n");
 }
 
+/**
+ * A reader that stops early (`bdlc run … | head`) closes the pipe, and the next write fails
+ * with EPIPE. Like other command-line tools, stop quietly then: the reader has what it wanted.
+ */
+function stopQuietlyWhenPipeCloses(stream: NodeJS.WriteStream): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+}
+
+let pipesWatched = false;
+
 export const processIo: Io = {
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
@@ -47,6 +60,11 @@ export const processIo: Io = {
 };
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  if (io === processIo && !pipesWatched) {
+    pipesWatched = true;
+    stopQuietlyWhenPipeCloses(process.stdout);
+    stopQuietlyWhenPipeCloses(process.stderr);
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(usage());
@@ -56,7 +74,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.out("bdlc 0.1.0");
     return 0;
   }
-  const entry = COMMANDS[name];
+  // An own key only: `bdlc constructor` is an unknown command, not Object's constructor.
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     const hint = suggest(name, Object.keys(COMMANDS));
     io.err(`bdlc: unknown command '${name}'.${hint ? ` Did you mean '${hint}'?` : ""}\n\n${usage()}`);

@@ -10,7 +10,7 @@ import { Diag, diagnostic, didYouMean, type Diagnostic } from "./diagnostics.js"
 import type { Expectation, ObjectiveName, SharedPart, TokenizerKind } from "./model.js";
 import {
   EXPECT_KEYS, MEMBER_NAMES, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, SHARING_MODES,
-  TEACHER_INITS, TOKENIZERS, type Problem, type PropertyType,
+  ownEntry, TEACHER_INITS, TOKENIZERS, type Problem, type PropertyType,
 } from "./schema.js";
 import type { Span } from "./source.js";
 import { suggest } from "./suggest.js";
@@ -97,11 +97,11 @@ class DeclarationReader {
 
   private modelSetting(s: A.Setting): void {
     const key = s.key.text;
-    if (key in RECORDS) {
+    if (Object.hasOwn(RECORDS, key)) {
       this.report(diagnostic(Diag.WrongValueType, s.value.span, [key, "a block { … }", describeShort(s.value)]));
       return;
     }
-    const type = (MODEL_PROPERTIES as Record<string, PropertyType>)[key];
+    const type = ownEntry(MODEL_PROPERTIES as Record<string, PropertyType>, key);
     if (!type) {
       const hint = suggest(key, MEMBER_NAMES);
       this.report(diagnostic(Diag.UnknownProperty, s.key.span, [key, `model '${this.info.decl.name.text}'`, didYouMean(hint)], hint ? { suggestion: hint } : {}));
@@ -112,9 +112,9 @@ class DeclarationReader {
 
   private record(r: A.RecordBlock): void {
     const name = r.name.text;
-    const schema = (RECORDS as Record<string, Record<string, PropertyType>>)[name];
+    const schema = ownEntry(RECORDS as Record<string, Record<string, PropertyType>>, name);
     if (!schema) {
-      if (name in MODEL_PROPERTIES) {
+      if (Object.hasOwn(MODEL_PROPERTIES, name)) {
         this.report(diagnostic(Diag.WrongValueType, r.name.span, [name, "a value", "a block"]));
         return;
       }
@@ -124,7 +124,7 @@ class DeclarationReader {
     }
     const seen = new Map<string, SetValue>();
     for (const s of r.settings) {
-      const type = schema[s.key.text];
+      const type = ownEntry(schema, s.key.text);
       if (!type) {
         const hint = suggest(s.key.text, Object.keys(schema));
         this.report(
@@ -211,7 +211,7 @@ class DeclarationReader {
   private objectives(o: A.ObjectivesDecl): void {
     for (const obj of o.objectives) {
       const name = obj.name.text;
-      const schema = (OBJECTIVES as Record<string, Record<string, PropertyType>>)[name];
+      const schema = ownEntry(OBJECTIVES as Record<string, Record<string, PropertyType>>, name);
       if (!schema) {
         const hint = suggest(name, Object.keys(OBJECTIVES));
         this.report(diagnostic(Diag.UnknownObjective, obj.name.span, [name, didYouMean(hint)], hint ? { suggestion: hint } : {}));
@@ -225,7 +225,7 @@ class DeclarationReader {
       }
       const options = new Map<string, SetValue>();
       for (const opt of obj.options) {
-        const type = schema[opt.key.text];
+        const type = ownEntry(schema, opt.key.text);
         if (!type) {
           const hint = suggest(opt.key.text, Object.keys(schema));
           this.report(

@@ -210,7 +210,7 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
   const c = config as Record<string, unknown>;
   const modelType = c["model_type"];
   if (modelType === undefined) throw new HfConfigError(`${label}: missing 'model_type' (one of bert, roberta, albert, distilbert)`);
-  if (typeof modelType !== "string" || !(modelType in DEFAULTS)) {
+  if (typeof modelType !== "string" || !Object.hasOwn(DEFAULTS, modelType)) {
     throw new HfConfigError(`${label}: 'model_type' ${show(modelType)} is not a family bdl reads (bert, roberta, albert, distilbert)`);
   }
   const family = modelType as HfFamily;
@@ -227,7 +227,9 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
     architecture = (archs[0] as string | undefined) ?? null;
   }
   const known = ARCHITECTURES[family];
-  const arch = known[architecture ?? BASE_CLASS[family]];
+  const className = architecture ?? BASE_CLASS[family];
+  // Own keys only: an architecture named "constructor" is not a class bdl knows.
+  const arch = Object.hasOwn(known, className) ? known[className] : undefined;
   if (!arch) {
     throw new HfConfigError(
       `${label}: 'architectures' class ${show(architecture)} is not one bdl reads for model_type ${family} (${Object.keys(known).join(", ")})`,

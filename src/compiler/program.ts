@@ -2,13 +2,14 @@
  * A program: one entry file and everything it imports, parsed, with every model in the
  * import closure indexed by name. Import cycles and duplicate model names are found here.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { imports, models, type FileNode, type ImportDecl, type ModelDecl } from "./ast.js";
 import { Diag, diagnostic, type Diagnostic } from "./diagnostics.js";
 import { parseSource } from "./parse.js";
-import { spanOf, type Source } from "./source.js";
+import { spanOf, type Source, type Span } from "./source.js";
+import { FileReadError, readTextFile } from "../runtime/read-file.js";
 
 /** Larger inputs are refused before lexing: no model file is anywhere near this size. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -17,19 +18,17 @@ export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 export const BUILTIN_MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
 
 export interface CompilerHost {
-  /** Returns the file's text, or throws an error whose message says why it cannot. */
+  /**
+   * Returns the file's text, or throws an error whose message says why it cannot (a
+   * `FileReadError` with a position for text that is not UTF-8).
+   */
   readFile(filePath: string): string;
   fileExists(filePath: string): boolean;
 }
 
 export const nodeHost: CompilerHost = {
   readFile(filePath) {
-    const stat = statSync(filePath);
-    if (stat.isDirectory()) throw new Error("it is a directory");
-    if (stat.size > MAX_FILE_BYTES) throw new Error(`it is ${stat.size} bytes; model files are limited to ${MAX_FILE_BYTES}`);
-    const buffer = readFileSync(filePath);
-    if (buffer.includes(0)) throw new Error("it is a binary file, not .bdl text");
-    return buffer.toString("utf8");
+    return readTextFile(filePath, MAX_FILE_BYTES);
   },
   fileExists(filePath) {
     return existsSync(filePath);
@@ -52,11 +51,11 @@ export interface Program {
 
 /** Parses each file once even when several programs (one per `check` argument) import it. */
 export class ParseCache {
-  private readonly parsed = new Map<string, { ast: FileNode; diagnostics: Diagnostic[] } | { error: string }>();
+  private readonly parsed = new Map<string, ParseResult>();
 
   constructor(readonly host: CompilerHost = nodeHost) {}
 
-  get(displayPath: string): { ast: FileNode; diagnostics: Diagnostic[] } | { error: string } {
+  get(displayPath: string): ParseResult {
     const key = path.resolve(displayPath);
     let result = this.parsed.get(key);
     if (!result) {
@@ -66,19 +65,41 @@ export class ParseCache {
     return result;
   }
 
-  private read(displayPath: string): { ast: FileNode; diagnostics: Diagnostic[] } | { error: string } {
-    let text: string;
-    try {
-      text = this.host.readFile(displayPath);
-    } catch (e) {
-      return { error: describeReadError(e) };
-    }
+  private read(displayPath: string): ParseResult {
+    const read = readSource(this.host, displayPath);
     // Only reading is a user error here: a failure while parsing is a bug, and propagates.
-    return parseSource({ path: displayPath, text } satisfies Source);
+    return "error" in read ? read : parseSource(read.source);
   }
 }
 
+/**
+ * Reads one source file. Why it cannot be read is a sentence; for bytes that are not
+ * UTF-8 text, `at` is where they are, in the file itself (otherwise the caller points at
+ * the import, or at the file).
+ */
+export function readSource(host: CompilerHost, displayPath: string): { source: Source } | ReadFailure {
+  try {
+    return { source: { path: displayPath, text: host.readFile(displayPath) } };
+  } catch (e) {
+    if (e instanceof FileReadError && e.position && e.text !== undefined) {
+      const source: Source = { path: displayPath, text: e.text };
+      return { error: e.reason, at: spanOf(source, e.position.offset, e.position.offset + 1) };
+    }
+    return { error: describeReadError(e) };
+  }
+}
+
+export interface ReadFailure {
+  error: string;
+  at?: Span;
+}
+
+/** A parsed file, or why it could not be read (and, for bad bytes, where they are). */
+export type ParseResult = { ast: FileNode; diagnostics: Diagnostic[] } | ReadFailure;
+
 function describeReadError(e: unknown): string {
+  // "Cannot read 'x': it is a directory, not a file."
+  if (e instanceof FileReadError) return /^(is|contains) /.test(e.reason) ? `it ${e.reason}` : e.reason;
   const err = e as NodeJS.ErrnoException;
   if (err.code === "ENOENT") return "no such file";
   if (err.code === "EACCES") return "permission denied";
@@ -89,12 +110,17 @@ function describeReadError(e: unknown): string {
 export function loadProgram(entryPath: string, cache: ParseCache = new ParseCache()): Program {
   const program: Program = { entry: null, files: [], models: new Map(), diagnostics: [] };
   const visited = new Set<string>();
-  const stack: string[] = [];
+  // The files being visited, outermost first, each with the imports still to follow. An
+  // explicit stack, not recursion, so a chain of thousands of imports fits.
+  const stack: { key: string; displayPath: string; pending: ImportDecl[] }[] = [];
+  const onStack = new Set<string>();
 
-  const visit = (displayPath: string, via: ImportDecl | null): FileNode | null => {
+  /** Reads and records one file; returns its AST when it was read for the first time. */
+  const enter = (displayPath: string, via: ImportDecl | null): FileNode | null => {
     const key = path.resolve(displayPath);
-    if (stack.includes(key)) {
-      const cycle = [...stack.slice(stack.indexOf(key)), key].map((p) => path.relative(process.cwd(), p) || p);
+    if (onStack.has(key)) {
+      const from = stack.findIndex((f) => f.key === key);
+      const cycle = [...stack.slice(from).map((f) => f.key), key].map((p) => path.relative(process.cwd(), p) || p);
       program.diagnostics.push(diagnostic(Diag.ImportCycle, via!.path.span, [cycle.join(" -> ")]));
       return null;
     }
@@ -102,26 +128,36 @@ export function loadProgram(entryPath: string, cache: ParseCache = new ParseCach
     visited.add(key);
     const parsed = cache.get(displayPath);
     if ("error" in parsed) {
-      const span = via ? via.path.span : spanOf({ path: displayPath, text: "" }, 0, 0);
+      const span = parsed.at ?? (via ? via.path.span : spanOf({ path: displayPath, text: "" }, 0, 0));
       program.diagnostics.push(diagnostic(Diag.CannotReadFile, span, [displayPath, parsed.error]));
       return null;
     }
     program.files.push(parsed.ast);
     for (const d of parsed.diagnostics) program.diagnostics.push(d); // not push(...): a file may have more diagnostics than a call has arguments
-    stack.push(key);
-    for (const imp of imports(parsed.ast)) visit(resolveImport(displayPath, imp.path.value, cache.host), imp);
-    stack.pop();
+    stack.push({ key, displayPath, pending: imports(parsed.ast).reverse() });
+    onStack.add(key);
     return parsed.ast;
   };
 
-  program.entry = visit(entryPath, null);
+  program.entry = enter(entryPath, null);
+  while (stack.length > 0) {
+    const top = stack.at(-1)!;
+    const imp = top.pending.pop();
+    if (!imp) {
+      stack.pop();
+      onStack.delete(top.key);
+      continue;
+    }
+    enter(resolveImport(top.displayPath, imp.path.value, cache.host), imp);
+  }
   indexModels(program);
   return program;
 }
 
 /** Relative to the importing file; failing that, a reference model shipped with bdl. */
 export function resolveImport(importer: string, spec: string, host: CompilerHost): string {
-  const local = path.normalize(path.join(path.dirname(importer), spec));
+  // An absolute path means itself (joining it to the importer's folder would not).
+  const local = path.normalize(path.isAbsolute(spec) ? spec : path.join(path.dirname(importer), spec));
   if (host.fileExists(local)) return local;
   const builtin = path.join(BUILTIN_MODELS_DIR, spec);
   if (!path.isAbsolute(spec) && !spec.startsWith(".") && host.fileExists(builtin)) {

@@ -59,8 +59,11 @@ export interface Resolution {
   entry: ModelEntry;
   /** Where each property path ("heads", "embeddings.factorize", "sharing", "objectives.distill", "teacher", …) was set. */
   origins: Map<string, Span>;
-  /** The declarations merged, root first. */
-  chain: DeclarationInfo[];
+  /**
+   * For each path of `origins`, how far down the extends chain the declaration that set it
+   * is (0 = the root; the model itself is deepest), so checks can prefer the nearest line.
+   */
+  depths: Map<string, number>;
   /** The `sharing` declaration in effect (the nearest one), for checks that point at its groups. */
   sharing: DeclarationInfo["sharing"];
 }
@@ -70,9 +73,41 @@ export interface ResolveResult {
   diagnostics: Diagnostic[];
 }
 
-/** Resolves models of one program, reading each declaration once. */
+/**
+ * What a model's chain of declarations sets, root first. A model's is its base's with its
+ * own declaration applied, so each declaration is merged once however many models extend
+ * it, and a chain of n models costs O(n), not O(n²).
+ */
+interface Merged {
+  /** The model whose declaration was merged last. */
+  name: string;
+  settings: Map<string, unknown>;
+  origins: Map<string, Span>;
+  depths: Map<string, number>;
+  /** Of this declaration: 0 for a model that extends nothing. */
+  depth: number;
+  sharing: DeclarationInfo["sharing"];
+  objectives: Map<ObjectiveName, Map<string, number>>;
+  teacher: TeacherLink | null;
+  tokenizer: ResolvedModel["tokenizer"];
+  /** The models extended, nearest first, as a linked list shared with the base's. */
+  lineage: Lineage | null;
+}
+
+interface Lineage {
+  name: string;
+  next: Lineage | null;
+}
+
+/** A chain that cannot be merged (unknown base, cycle): the diagnostic, shared by every model below it. */
+interface Broken {
+  diagnostics: Diagnostic[];
+}
+
+/** Resolves models of one program, reading and merging each declaration once. */
 export class Resolver {
   private readonly declarations = new Map<ModelEntry, DeclarationInfo>();
+  private readonly merged = new Map<ModelEntry, Merged | Broken>();
   private readonly results = new Map<string, ResolveResult>();
 
   constructor(readonly program: Program) {}
@@ -94,108 +129,149 @@ export class Resolver {
   resolve(name: string): ResolveResult {
     let result = this.results.get(name);
     if (!result) {
-      result = this.compute(name);
+      const leaf = this.program.models.get(name);
+      result = leaf ? this.finish(leaf) : { resolution: null, diagnostics: [] };
       this.results.set(name, result);
     }
     return result;
   }
 
-  private compute(name: string): ResolveResult {
-    const leaf = this.program.models.get(name);
-    if (!leaf) return { resolution: null, diagnostics: [] };
-    const chainResult = this.chainOf(leaf);
-    if (!chainResult.chain) return { resolution: null, diagnostics: chainResult.diagnostics };
-    const chain = chainResult.chain.map((e) => this.declaration(e)).reverse();
+  private finish(leaf: ModelEntry): ResolveResult {
+    const merged = this.mergedOf(leaf);
+    if ("diagnostics" in merged) return { resolution: null, diagnostics: merged.diagnostics };
     const diagnostics: Diagnostic[] = [];
-    const resolution = merge(leaf, chain, diagnostics);
+    const resolution = complete(leaf, this.declaration(leaf), merged, diagnostics);
     return { resolution, diagnostics };
   }
 
-  /** Leaf first. Reports unknown bases (with "did you mean") and cycles. */
-  private chainOf(leaf: ModelEntry): { chain: ModelEntry[] | null; diagnostics: Diagnostic[] } {
-    const chain: ModelEntry[] = [leaf];
-    let current = leaf;
-    while (current.decl.base) {
+  /**
+   * Walks up from `leaf` to the nearest model already merged (or the root), then merges
+   * back down, recording every model on the way. Iterative, so a chain of any length
+   * fits in the stack; reports unknown bases (with "did you mean") and cycles.
+   */
+  private mergedOf(leaf: ModelEntry): Merged | Broken {
+    const path: ModelEntry[] = [];
+    const onPath = new Set<ModelEntry>();
+    let above: Merged | Broken | null = null;
+    for (let current: ModelEntry | undefined = leaf; current; ) {
+      const known = this.merged.get(current);
+      if (known) {
+        above = known;
+        break;
+      }
+      if (onPath.has(current)) {
+        above = this.cycle(path.slice(path.indexOf(current)));
+        break;
+      }
+      onPath.add(current);
+      path.push(current);
       const base = current.decl.base;
-      const next = this.program.models.get(base.text);
-      if (!next) {
+      if (!base) break;
+      current = this.program.models.get(base.text);
+      if (!current) {
         const hint = suggest(base.text, this.program.models.keys());
-        return {
-          chain: null,
-          diagnostics: [diagnostic(Diag.UnknownModel, base.span, [base.text, didYouMean(hint)], hint ? { suggestion: hint } : {})],
-        };
+        above = { diagnostics: [diagnostic(Diag.UnknownModel, base.span, [base.text, didYouMean(hint)], hint ? { suggestion: hint } : {})] };
       }
-      if (chain.includes(next)) {
-        const names = [...chain.slice(chain.indexOf(next)), next].map((e) => e.decl.name.text);
-        return { chain: null, diagnostics: [diagnostic(Diag.ExtendsCycle, base.span, [names.join(" -> ")])] };
-      }
-      chain.push(next);
-      current = next;
     }
-    return { chain, diagnostics: [] };
+    for (let i = path.length - 1; i >= 0; i--) {
+      const entry = path[i]!;
+      const result: Merged | Broken = above !== null && "diagnostics" in above ? above : extend(above, this.declaration(entry));
+      this.merged.set(entry, result);
+      above = result;
+    }
+    return above!;
+  }
+
+  /**
+   * One diagnostic for a cycle, whichever member was resolved first: at the `extends` of
+   * the member declared first, naming the cycle from there.
+   */
+  private cycle(members: ModelEntry[]): Broken {
+    const rank = new Map([...this.program.models.values()].map((e, i) => [e, i]));
+    const first = members.reduce((a, b) => (rank.get(b)! < rank.get(a)! ? b : a));
+    const at = members.indexOf(first);
+    // Each member extends the next one on the path: the cycle from `first`'s base round to it again.
+    const order = [...members.slice(at + 1), ...members.slice(0, at + 1)];
+    const names = [...order, order[0]!].map((e) => e.decl.name.text);
+    return { diagnostics: [diagnostic(Diag.ExtendsCycle, first.decl.base!.span, [names.join(" -> ")])] };
   }
 }
 
-function merge(leaf: ModelEntry, chain: DeclarationInfo[], diagnostics: Diagnostic[]): Resolution | null {
-  const settings = new Map<string, unknown>();
-  const origins = new Map<string, Span>();
-  let sharing: DeclarationInfo["sharing"] = null;
-  const objectives = new Map<ObjectiveName, Map<string, number>>();
-  let teacher = null as TeacherLink | null;
-  let tokenizer: ResolvedModel["tokenizer"] = { kind: "wordpiece", lowercase: true };
-
-  for (const info of chain) {
-    for (const [path, set] of info.settings) {
-      settings.set(path, set.value);
-      origins.set(path, set.span);
-    }
-    if (info.sharing) {
-      sharing = info.sharing;
-      origins.set("sharing", info.sharing.span);
-    }
-    for (const o of info.objectives) {
-      origins.set(`objectives.${o.name}`, o.span);
-      if (o.off) {
-        objectives.delete(o.name);
-        continue;
-      }
-      const options = objectives.get(o.name) ?? new Map<string, number>();
-      for (const [k, v] of o.options) {
-        options.set(k, v.value as number);
-        origins.set(`objectives.${o.name}.${k}`, v.span);
-      }
-      objectives.set(o.name, options);
-    }
-    if (info.teacher) {
-      const t = info.teacher;
-      teacher = {
-        model: t.model.text,
-        checkpoint: t.checkpoint ?? teacher?.checkpoint ?? null,
-        initLayers: t.initLayers?.layers ?? teacher?.initLayers ?? null,
-        initEmbeddings: t.initEmbeddings !== null || (teacher?.initEmbeddings ?? false),
-      };
-      origins.set("teacher", t.model.span);
-      if (t.initLayers) origins.set("teacher.initLayers", t.initLayers.span);
-      if (t.initEmbeddings) origins.set("teacher.initEmbeddings", t.initEmbeddings);
-    }
-    if (info.tokenizer) {
-      tokenizer = { kind: info.tokenizer.kind, lowercase: info.tokenizer.lowercase };
-      origins.set("tokenizer", info.tokenizer.span);
-    }
+/** `base`'s settings (nothing, for a root) with one more declaration applied on top. */
+function extend(base: Merged | null, info: DeclarationInfo): Merged {
+  const depth = base ? base.depth + 1 : 0;
+  const m: Merged = {
+    name: info.decl.name.text,
+    settings: new Map(base?.settings),
+    origins: new Map(base?.origins),
+    depths: new Map(base?.depths),
+    depth,
+    sharing: base?.sharing ?? null,
+    objectives: new Map([...(base?.objectives ?? [])].map(([name, options]) => [name, new Map(options)])),
+    teacher: base?.teacher ?? null,
+    tokenizer: base?.tokenizer ?? { kind: "wordpiece", lowercase: true },
+    lineage: base ? { name: base.name, next: base.lineage } : null,
+  };
+  const setOrigin = (path: string, span: Span): void => {
+    m.origins.set(path, span);
+    m.depths.set(path, depth);
+  };
+  for (const [path, set] of info.settings) {
+    m.settings.set(path, set.value);
+    setOrigin(path, set.span);
   }
+  if (info.sharing) {
+    m.sharing = info.sharing;
+    setOrigin("sharing", info.sharing.span);
+  }
+  for (const o of info.objectives) {
+    setOrigin(`objectives.${o.name}`, o.span);
+    if (o.off) {
+      m.objectives.delete(o.name);
+      continue;
+    }
+    const options = m.objectives.get(o.name) ?? new Map<string, number>();
+    for (const [k, v] of o.options) {
+      options.set(k, v.value as number);
+      setOrigin(`objectives.${o.name}.${k}`, v.span);
+    }
+    m.objectives.set(o.name, options);
+  }
+  if (info.teacher) {
+    const t = info.teacher;
+    const teacher = m.teacher;
+    m.teacher = {
+      model: t.model.text,
+      checkpoint: t.checkpoint ?? teacher?.checkpoint ?? null,
+      initLayers: t.initLayers?.layers ?? teacher?.initLayers ?? null,
+      initEmbeddings: t.initEmbeddings !== null || (teacher?.initEmbeddings ?? false),
+    };
+    setOrigin("teacher", t.model.span);
+    if (t.initLayers) setOrigin("teacher.initLayers", t.initLayers.span);
+    if (t.initEmbeddings) setOrigin("teacher.initEmbeddings", t.initEmbeddings);
+  }
+  if (info.tokenizer) {
+    m.tokenizer = { kind: info.tokenizer.kind, lowercase: info.tokenizer.lowercase };
+    setOrigin("tokenizer", info.tokenizer.span);
+  }
+  return m;
+}
 
-  const leafInfo = chain.at(-1)!;
+/** The resolved model of `leaf`, whose chain merged to `merged`: defaults filled in, required properties checked. */
+function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, diagnostics: Diagnostic[]): Resolution | null {
+  const { settings } = merged;
   const missing = REQUIRED_PROPERTIES.filter((p) => !settings.has(p));
   for (const p of missing) diagnostics.push(diagnostic(Diag.MissingProperty, leaf.decl.name.span, [leaf.decl.name.text, p]));
   if (missing.length > 0) return null;
 
   const get = <T>(path: string): T => (settings.has(path) ? settings.get(path) : DEFAULTS[path]) as T;
   const layers = get<number>("layers");
+  const { objectives } = merged;
 
   const model: ResolvedModel = {
     name: leaf.decl.name.text,
     file: leaf.file.source.path,
-    bases: chain.slice(0, -1).map((i) => i.decl.name.text).reverse(),
+    bases: [],
     vocab: get("vocab"),
     hidden: get("hidden"),
     layers,
@@ -212,20 +288,44 @@ function merge(leaf: ModelEntry, chain: DeclarationInfo[], diagnostics: Diagnost
       segments: get("embeddings.segments"),
       factorize: get("embeddings.factorize"),
     },
-    sharing: resolveSharing(sharing, layers),
+    sharing: resolveSharing(merged.sharing, layers),
     objectives: OBJECTIVE_ORDER.filter((n) => objectives.has(n)).map((n) => resolveObjective(n, objectives.get(n)!)),
     masking: resolveMasking(get),
-    teacher,
-    tokenizer,
+    teacher: merged.teacher,
+    tokenizer: merged.tokenizer,
     special: resolveSpecial(settings, (role) =>
       diagnostics.push(diagnostic(Diag.MissingProperty, leaf.decl.name.span, [leaf.decl.name.text, `special ${role}`])),
     ),
     train: resolveTrain(get),
     expect: leafInfo.expect.map((e) => e.expectation),
   };
-  for (const e of leafInfo.expect) origins.set(`expect.${e.expectation.key}`, e.span);
+  defineBases(model, merged.lineage);
+  const origins = new Map(merged.origins);
+  const depths = new Map(merged.depths);
+  for (const e of leafInfo.expect) {
+    origins.set(`expect.${e.expectation.key}`, e.span);
+    depths.set(`expect.${e.expectation.key}`, merged.depth);
+  }
   origins.set("model", leaf.decl.name.span);
-  return { model, entry: leaf, origins, chain, sharing };
+  depths.set("model", merged.depth);
+  return { model, entry: leaf, origins, depths, sharing: merged.sharing };
+}
+
+/**
+ * `model.bases`, the names of the models it extends, is made when first read (printing,
+ * saving): a list per model, made for every model of a long chain, would cost O(n²).
+ */
+function defineBases(model: ResolvedModel, lineage: Lineage | null): void {
+  Object.defineProperty(model, "bases", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const names: string[] = [];
+      for (let l = lineage; l; l = l.next) names.push(l.name);
+      Object.defineProperty(model, "bases", { value: names, enumerable: true, configurable: true, writable: true });
+      return names;
+    },
+  });
 }
 
 function resolveSharing(sharing: DeclarationInfo["sharing"], layers: number): SharingGroup[] {

@@ -246,3 +246,11 @@ export const MEMBER_NAMES: readonly string[] = [
 
 /** Sizes every model must reach, itself or through `extends`. */
 export const REQUIRED_PROPERTIES = ["vocab", "hidden", "layers", "heads", "intermediate"] as const;
+
+/**
+ * `table[key]`, only when `key` is the table's own key: a name from a user's file
+ * ("constructor", "__proto__", "toString") must not find what every object inherits.
+ */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}

@@ -149,6 +149,26 @@ const HF_COUNTS = [
   ["distilbert", 66_362_880, 66_985_530],
 ] as const;
 
+describe("a file of several models: each command says how it picks one", () => {
+  const TWO = "model a {\n  vocab 100\n  hidden 64\n  layers 2\n  heads 4\n  intermediate 128\n  objectives { mlm }\n}\nmodel b extends a { layers 1 }\n";
+  // Only graph takes --model NAME; import-hf's --model takes FILE[:NAME]; the rest take FILE:NAME.
+  const cases: [string, (file: string) => string[], string][] = [
+    ["diff", (f) => ["diff", f, f], "choose one with FILE:NAME."],
+    ["mask-preview", (f) => ["mask-preview", f], "choose one with FILE:NAME."],
+    ["run", (f) => ["run", f, "--weights", "w", "--inputs", "in.json"], "choose one with FILE:NAME."],
+    ["train", (f) => ["train", f, "--steps", "1"], "choose one with FILE:NAME."],
+    ["graph", (f) => ["graph", f], "choose one with --model NAME or FILE:NAME."],
+    ["import-hf", (f) => ["import-hf", "hf", "--model", f, "--out", "ckpt"], "choose one with --model FILE:NAME."],
+  ];
+  it.each(cases)("%s", async (_, args, words) => {
+    const file = path.join(tmp, "two-models.bdl");
+    writeFileSync(file, TWO);
+    const r = await bdlc(...args(file));
+    expectUserError(r);
+    expect(r.err).toContain(`${file} declares several models (a, b); ${words}`);
+  });
+});
+
 describe("bdlc params", () => {
   it.each(HF_COUNTS)("params --json models/%s.bdl gives the Hugging Face counts", async (name, encoder, total) => {
     const r = await bdlc("params", "--json", `models/${name}.bdl`);
@@ -391,6 +411,17 @@ describe("the installed binary", () => {
     expect(r.stdout).toContain("test/fixtures/diagnostics/errors.bdl:5:3: error BDL030:");
     expect(r.stderr).toBe("4 errors.\n");
   }, 60_000);
+
+  it("stops quietly, exit 0, when the reader closes the pipe early (bdlc run … | head)", () => {
+    expect(existsSync(bundle), "the CLI is not built: run `npm run build` first").toBe(true);
+    const g = "test/fixtures/goldens";
+    // About 97 KB of JSON, more than a pipe holds: writes after `head` exits fail with EPIPE.
+    const command = `"${process.execPath}" bin/bdlc.js run ${g}/bert.bdl --weights ${g}/bert --inputs ${g}/bert/inputs.json 2>"$ERR" | head -c 10 >/dev/null; echo $?" "\${PIPESTATUS[0]}`;
+    const errFile = path.join(mkdtempSync(path.join(os.tmpdir(), "bdl-pipe-")), "stderr.txt");
+    const r = spawnSync("bash", ["-c", command], { cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, ERR: errFile } });
+    expect(r.stdout.trim()).toBe("0 0");
+    expect(readFileSync(errFile, "utf8")).toBe("");
+  }, 120_000);
 
   it("runs a compiled graph: bdlc run on the BERT golden gives transformers' loss", () => {
     expect(existsSync(bundle), "the CLI is not built: run `npm run build` first").toBe(true);

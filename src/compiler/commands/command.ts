@@ -71,13 +71,15 @@ export function selectModels(checked: CheckedProgram, file: string, name: string
   return own.map((n) => checked.resolutions.get(n)!).filter(Boolean);
 }
 
-/** Exactly one model, for commands that draw or compare one. */
-export function selectOne(checked: CheckedProgram, file: string, name: string | undefined): Resolution {
+/**
+ * Exactly one model, for commands that draw or compare one. `choose` says how this command
+ * names one ("FILE:NAME", "--model NAME or FILE:NAME"): only a command that takes --model
+ * may suggest it.
+ */
+export function selectOne(checked: CheckedProgram, file: string, name: string | undefined, choose: string): Resolution {
   const chosen = selectModels(checked, file, name);
   if (chosen.length > 1) {
-    throw new UsageError(
-      `${file} declares several models (${chosen.map((r) => r.model.name).join(", ")}); choose one with --model NAME or FILE:NAME.`,
-    );
+    throw new UsageError(`${file} declares several models (${chosen.map((r) => r.model.name).join(", ")}); choose one with ${choose}.`);
   }
   return chosen[0]!;
 }
@@ -102,13 +104,18 @@ export interface LoadedModel {
 
 /**
  * `FILE.bdl[:NAME]` checked, with one model chosen (`name`, e.g. from --model, wins over the
- * ref's) and its teacher; null when the file has errors (already printed to `io`).
+ * ref's) and its teacher; null when the file has errors (already printed to `io`). `choose`
+ * is how the command lets a user pick one of several models (default: `FILE:NAME`).
  */
-export function loadModelRef(refText: string, io: Io, o: { name?: string | undefined; cache?: ParseCache } = {}): LoadedModel | null {
+export function loadModelRef(
+  refText: string,
+  io: Io,
+  o: { name?: string | undefined; cache?: ParseCache; choose?: string } = {},
+): LoadedModel | null {
   const ref = splitModelRef(refText);
   const checked = loadChecked(ref.file, io, o.cache);
   if (!checked) return null;
-  const r = selectOne(checked, ref.file, o.name ?? ref.name);
+  const r = selectOne(checked, ref.file, o.name ?? ref.name, o.choose ?? "FILE:NAME");
   return { file: ref.file, model: r.model, teacher: teacherOf(checked, r)?.model ?? null };
 }
 

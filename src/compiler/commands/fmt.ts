@@ -1,6 +1,8 @@
 /** `bdlc fmt FILE… [--write | --check]`: canonical formatting; comments kept. */
 import { formatSource } from "../format.js";
-import { nodeHost } from "../program.js";
+import { Diag, diagnostic } from "../diagnostics.js";
+import { nodeHost, readSource } from "../program.js";
+import { spanOf } from "../source.js";
 import { parseFlags, renderDiagnostics, requirePositionals, UsageError, writeAtomically, type Command } from "./command.js";
 
 const help = `Usage: bdlc fmt FILE… [--write | --check]
@@ -21,12 +23,15 @@ export const fmt: Command = {
     let failed = false;
     const unformatted: string[] = [];
     for (const file of positionals) {
-      let text: string;
-      try {
-        text = nodeHost.readFile(file);
-      } catch (e) {
-        throw new UsageError(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}.`);
+      const read = readSource(nodeHost, file);
+      if ("error" in read) {
+        // Refused, not repaired: rewriting bytes that are not UTF-8 would lose them.
+        const at = read.at ?? spanOf({ path: file, text: "" }, 0, 0);
+        io.err(renderDiagnostics([diagnostic(Diag.CannotReadFile, at, [file, read.error])], io));
+        failed = true;
+        continue;
       }
+      const text = read.source.text;
       const result = formatSource({ path: file, text });
       if (result.text === undefined) {
         io.err(renderDiagnostics(result.diagnostics, io));

@@ -14,7 +14,7 @@ export const graph: Command = {
   async run(args, io) {
     const { values, positionals } = parseFlags(args, { model: { type: "string" }, svg: { type: "string" } }, help);
     requirePositionals(positionals, 1, 1, "FILE", help);
-    const loaded = loadModelRef(positionals[0]!, io, { name: values.model });
+    const loaded = loadModelRef(positionals[0]!, io, { name: values.model, choose: "--model NAME or FILE:NAME" });
     if (!loaded) return 1;
     const { model, teacher } = loaded;
     const svg = renderGraphSvg(model, { teacher, params: countParams(model, teacher) });

@@ -7,7 +7,8 @@
  * Also the helpers the other checkpoint commands share: reading a Hugging Face folder
  * against a model, and turning the runtime's input errors into one-line user errors.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { FileReadError, readJsonFile as readJson } from "../../runtime/read-file.js";
 import * as path from "node:path";
 import { CheckpointError, saveCheckpoint } from "../../runtime/checkpoint/checkpoint.js";
 import { weightsFromHf, WeightsError, type WeightMap } from "../../runtime/checkpoint/hf-weights.js";
@@ -45,17 +46,11 @@ export function userErrors<T>(fn: () => T, more: readonly (new (...args: never[]
 
 /** Reads and parses a JSON file; any problem is a `UsageError` naming the file. */
 export function readJsonFile(file: string, what: string): unknown {
-  let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    return readJson(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${what} '${file}': ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (code ?? String(e))}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${file}: not valid JSON: ${(e as Error).message}`);
+    if (!(e instanceof FileReadError)) throw e;
+    throw new UsageError(e.position || e.reason.startsWith("not valid JSON") ? e.message : `cannot read ${what} '${file}': ${e.reason}`);
   }
 }
 
@@ -105,7 +100,7 @@ export const importHf: Command = {
     if (values.model === undefined) throw new UsageError(`missing --model FILE[:NAME].\n\n${help}`);
     if (values.out === undefined) throw new UsageError(`missing --out CKPT.\n\n${help}`);
     const dir = positionals[0]!;
-    const loaded = loadModelRef(values.model, io);
+    const loaded = loadModelRef(values.model, io, { choose: "--model FILE:NAME" });
     if (!loaded) return 1;
     const { model, teacher: t } = loaded;
     // A teacher is recorded when it changes nothing in the table: a learned cosine projection

@@ -5,11 +5,14 @@ import type { ResolvedModel } from "../model.js";
 import type { Resolution } from "../resolve.js";
 import type { Span } from "../source.js";
 
+/** What the rules read of a resolution (a model from a checkpoint has no declaration behind it). */
+export type RuleSubject = Pick<Resolution, "model" | "origins" | "depths" | "sharing">;
+
 export interface RuleContext {
   readonly model: ResolvedModel;
-  readonly resolution: Resolution;
+  readonly resolution: RuleSubject;
   /** The teacher's resolution when the model has a teacher that resolves; null otherwise. */
-  readonly teacher: Resolution | null;
+  readonly teacher: RuleSubject | null;
   /** Names of every model in scope, for "did you mean". */
   readonly modelNames: readonly string[];
   /** Span of the declaration that set `path`, falling back to the nearest enclosing path, then the model's name. */
@@ -26,33 +29,33 @@ export interface RuleContext {
 export type Rule = (ctx: RuleContext) => void;
 
 export function makeContext(
-  resolution: Resolution,
-  teacher: Resolution | null,
+  resolution: RuleSubject,
+  teacher: RuleSubject | null,
   modelNames: readonly string[],
   sink: Diagnostic[],
 ): RuleContext {
+  /** `path`, or the nearest enclosing path that was set, or "model" (always set). */
+  const originPath = (path: string): string => {
+    for (let p = path; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
+      if (resolution.origins.has(p)) return p;
+    }
+    return "model";
+  };
   return {
     model: resolution.model,
     resolution,
     teacher,
     modelNames,
     at(path) {
-      for (let p = path; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
-        const span = resolution.origins.get(p);
-        if (span) return span;
-      }
-      return resolution.origins.get("model")!;
+      return resolution.origins.get(originPath(path))!;
     },
     atNearest(...paths) {
-      const depth = (span: Span) =>
-        resolution.chain.findLastIndex(
-          (info) => info.decl.span.source === span.source && info.decl.span.start <= span.start && span.end <= info.decl.span.end,
-        );
-      const spans = paths.map((p) => this.at(p));
-      return spans.reduce((best, span) => (depth(span) > depth(best) ? span : best));
+      const depth = (p: string) => resolution.depths.get(originPath(p)) ?? -1;
+      return this.at(paths.reduce((best, p) => (depth(p) > depth(best) ? p : best)));
     },
     report(entry, span, args = [], extra = {}) {
       sink.push(diagnostic(entry, span, args, extra));
     },
   };
 }
+

@@ -15,6 +15,8 @@
  * checkpoints live in `checkpoints/step-N/` (the highest N is taken).
  */
 import * as fs from "node:fs";
+import { FileReadError, readJsonFile } from "../read-file.js";
+import { modelErrors } from "../../compiler/check.js";
 import * as path from "node:path";
 import type { Activation, ObjectiveName, OptimizerKind, Pooler, ResolvedModel, TokenizerKind } from "../../compiler/model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
@@ -345,9 +347,10 @@ export function loadCheckpoint(
   const metaPath = path.join(dir, META_FILE);
   let meta: unknown;
   try {
-    meta = JSON.parse(fs.readFileSync(metaPath, "utf8"));
+    meta = readJsonFile(metaPath);
   } catch (e) {
-    throw new CheckpointError(`${metaPath}: ${e instanceof SyntaxError ? `not valid JSON: ${e.message}` : `cannot read: ${code(e)}`}`, { cause: e });
+    if (e instanceof FileReadError) throw new CheckpointError(e.message, { cause: e });
+    throw e;
   }
   if (!isObject(meta)) throw new CheckpointError(`${metaPath}: expected a JSON object`);
   if (meta["format"] !== CHECKPOINT_FORMAT) {
@@ -366,6 +369,11 @@ export function loadCheckpoint(
   }
   const model = meta["model"] as ResolvedModel;
   const teacher = (meta["teacher"] as ResolvedModel | undefined) ?? null;
+  // Hand-edited or foreign: held to the rules `bdlc check` holds a .bdl model to.
+  for (const [role, m] of [["model", model], ["teacher", teacher]] as const) {
+    const invalid = m ? modelErrors(m, role === "model" ? teacher : null, metaPath)[0] : undefined;
+    if (invalid) throw new CheckpointError(`${metaPath}: ${role} '${m!.name}' is not valid: ${invalid.message}`);
+  }
   const checkpoint = meta as CheckpointMeta;
 
   if (expected) {

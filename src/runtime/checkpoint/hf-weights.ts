@@ -48,7 +48,7 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
     throw new WeightsError(`${label}: missing ${missing.length} tensor(s) model '${model.name}' needs: ${preview(missing)}`);
   }
   const unexpected = [...file.tensors.keys()].filter(
-    (k) => !used.has(k) && !NOT_PARAMETERS.test(k) && !(k in naming.tiedAliases) && !isTiedCopy(k, naming),
+    (k) => !used.has(k) && !NOT_PARAMETERS.test(k) && !isTiedCopy(k, naming),
   );
   if (unexpected.length > 0) {
     throw new WeightsError(`${label}: ${unexpected.length} tensor(s) that model '${model.name}' does not have: ${preview(unexpected)}`);
@@ -70,8 +70,9 @@ export function weightsToHf(weights: WeightMap, model: ResolvedModel): { entries
 }
 
 /** Some exporters also store the tied decoder under its own name; accept it when it is a tied alias's target name. */
+/** A tensor Hugging Face saves as a copy of another. Own keys only: `in` would take "constructor" for one. */
 function isTiedCopy(name: string, naming: HfNaming): boolean {
-  return Object.keys(naming.tiedAliases).some((alias) => alias === name);
+  return Object.hasOwn(naming.tiedAliases, name);
 }
 
 /** [rows, cols] row-major → [cols, rows] row-major. */

@@ -10,8 +10,9 @@
  * The reader is defensive: a truncated, corrupt or hostile file is always a `SafetensorsError`
  * whose message starts with the file's label and says what is wrong; it never crashes, hangs or
  * allocates more than the file itself (the header length is checked against the file size and
- * a 100 MB cap before anything is decoded). Like Hugging Face's reader, it requires the tensors
- * to tile the byte buffer exactly: no overlaps, no gaps, no trailing bytes.
+ * a 16 MiB cap, and its number of entries against a cap, before anything is decoded). Like
+ * Hugging Face's reader, it requires the tensors to tile the byte buffer exactly: no
+ * overlaps, no gaps, no trailing bytes.
  *
  * The writer reproduces Hugging Face's layout byte for byte: tensors ordered by descending dtype
  * alignment and then by name (for a single-dtype file that is simply name order), contiguous
@@ -20,6 +21,7 @@
 import * as fs from "node:fs";
 import { dirname } from "node:path";
 import { syncDirectory } from "./durable.js";
+import { FileReadError, openRegularFile } from "../read-file.js";
 import { constants as bufferConstants } from "node:buffer";
 
 export type DType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
@@ -45,8 +47,18 @@ export class SafetensorsError extends Error {
   }
 }
 
-/** The largest header accepted, as in Hugging Face's reader. */
-export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * The largest header accepted. Hugging Face's reader allows 100 MB, but parsing that much
+ * JSON of empty tensors costs gigabytes; a BERT-large header is about 40 KB, and a header of
+ * {@link MAX_TENSORS} tensors with long names fits easily.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The most tensors a header may list, counted on its bytes before it is parsed (bdl's
+ * largest models have a few hundred; the largest sharded checkpoints a few thousand per file).
+ */
+export const MAX_TENSORS = 65_536;
 
 const METADATA_KEY = "__metadata__";
 
@@ -112,6 +124,25 @@ function checkHeaderLength(n: bigint, fileSize: number, label: string): number {
   return len;
 }
 
+/**
+ * An upper bound on the entries of the JSON object in `header`, from its bytes alone: the
+ * commas directly inside the outermost braces, plus one. Stops counting past `limit`.
+ */
+function countTopLevelEntries(header: Uint8Array, limit: number): number {
+  let depth = 0;
+  let entries = 1;
+  for (let i = 0; i < header.length && entries <= limit; i++) {
+    const b = header[i]!;
+    if (b === 0x22 /* " */) {
+      // Skip the string, and any escaped character in it.
+      for (i++; i < header.length && header[i] !== 0x22; i++) if (header[i] === 0x5c /* \ */) i++;
+    } else if (b === 0x7b /* { */ || b === 0x5b /* [ */) depth++;
+    else if (b === 0x7d /* } */ || b === 0x5d /* ] */) depth--;
+    else if (b === 0x2c /* , */ && depth === 1) entries++;
+  }
+  return entries;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -175,6 +206,10 @@ export function parseSafetensors(bytes: Uint8Array, label: string): SafetensorsF
     fail(label, `header must be a JSON object but does not start with '{' (corrupt or not a safetensors file)`);
   }
 
+  // Bounded before parsing: JSON.parse of a header of a million empty tensors takes gigabytes.
+  if (countTopLevelEntries(headerBytes, MAX_TENSORS + 1) > MAX_TENSORS + 1) {
+    fail(label, `header lists more than ${MAX_TENSORS} tensors, more than bdl reads in one file (corrupt or not a checkpoint of a model)`);
+  }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(headerBytes);
@@ -285,26 +320,17 @@ export function parseSafetensors(bytes: Uint8Array, label: string): SafetensorsF
 /** Reads and parses a safetensors file; any problem (including I/O) is a `SafetensorsError`. */
 export function readSafetensors(path: string): SafetensorsFile {
   let fd: number;
+  let size: number;
   try {
-    fd = fs.openSync(path, "r");
+    // Only a regular file is opened for reading, and never blocks (a FIFO would).
+    ({ fd, size } = openRegularFile(path, bufferConstants.MAX_LENGTH));
   } catch (e) {
-    fail(path, `cannot open: ${errorMessage(e)}`, e);
+    if (e instanceof FileReadError) fail(path, e.reason, e);
+    throw e;
   }
   try {
-    let size: number;
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile()) fail(path, "not a regular file");
-      size = st.size;
-    } catch (e) {
-      if (e instanceof SafetensorsError) throw e;
-      fail(path, `cannot stat: ${errorMessage(e)}`, e);
-    }
     if (size < 8) {
       fail(path, `file is ${size} bytes, shorter than the 8-byte header length (truncated or not a safetensors file)`);
-    }
-    if (size > bufferConstants.MAX_LENGTH) {
-      fail(path, `file is ${size} bytes, larger than the ${bufferConstants.MAX_LENGTH} bytes that can be read into memory`);
     }
     // Check the header length before reading a (possibly huge) file that can't be valid.
     const prefix = new Uint8Array(8);

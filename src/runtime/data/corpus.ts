@@ -19,7 +19,7 @@
  */
 
 import { jsonObjects } from "./json-lines.js";
-import { readFileSync, statSync } from "node:fs";
+import { FileReadError, readTextFile as readStrictTextFile } from "../read-file.js";
 import type { Corpus, Document } from "./types.js";
 import { loadWordNet, type Synset } from "./wordnet.js";
 
@@ -34,36 +34,24 @@ export class CorpusError extends Error {
 /** Sentences per document when a plain-text file has no blank lines (one sentence per line). */
 export const LINES_PER_DOCUMENT = 8;
 
+/** The largest text file read whole: a JavaScript string holds at most 2^29 - 24 characters. */
+export const MAX_TEXT_FILE_BYTES = 512 * 1024 * 1024 - 64;
+
 /**
  * Reads a UTF-8 text file for a loader, turning the ways it can be unusable into `makeError`
- * errors whose message starts with the path: missing, a directory, unreadable, binary (a NUL
- * byte, or more than 1% of its characters undecodable as UTF-8). A leading BOM is removed and
- * CRLF/CR line ends become LF. Emptiness is left to the caller (each format decides what empty is).
+ * errors whose message starts with the path: missing, not a regular file, unreadable, too
+ * large, or not strict UTF-8 text (a NUL byte or an invalid sequence, with its line and
+ * column). A leading BOM is removed and CRLF/CR line ends become LF. Emptiness is left to
+ * the caller (each format decides what empty is).
  */
 export function readTextFile(path: string, makeError: (message: string) => Error): string {
-  let isFile: boolean;
+  let text: string;
   try {
-    isFile = statSync(path).isFile();
+    text = readStrictTextFile(path, MAX_TEXT_FILE_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") throw makeError(`${path}: no such file`);
-    throw makeError(`${path}: cannot read (${(e as Error).message})`);
+    if (e instanceof FileReadError) throw makeError(e.message);
+    throw e;
   }
-  if (!isFile) throw makeError(`${path}: is a directory, not a file`);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw makeError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  if (bytes.includes(0)) throw makeError(`${path}: looks like a binary file (it contains NUL bytes), not UTF-8 text`);
-  let text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
-  let bad = 0;
-  for (let i = text.indexOf("\uFFFD"); i >= 0; i = text.indexOf("\uFFFD", i + 1)) bad++;
-  if (bad > 0 && bad > text.length * 0.01) {
-    throw makeError(`${path}: looks like a binary file (${bad} of ${text.length} characters are not valid UTF-8), not UTF-8 text`);
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text.replace(/\r\n?/g, "\n");
 }
 

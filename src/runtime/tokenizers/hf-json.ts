@@ -22,7 +22,8 @@
  * it names them, `unk` from the model. Anything unsupported is a {@link TokenizerFormatError}
  * naming the field.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { FileReadError, readJsonFile } from "../read-file.js";
 import { dirname } from "node:path";
 import type { TokenizerKind } from "../../compiler/model.js";
 import { TokenizerFormatError } from "./errors.js";
@@ -450,18 +451,12 @@ export function saveTokenizer(t: Tokenizer, path: string): void {
 
 /** Reads a tokenizer.json file (ours or a Hugging Face checkpoint's). */
 export function loadTokenizer(path: string): HfTokenizer {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TokenizerFormatError(code === "ENOENT" ? `${path}: no such file` : `${path}: cannot read (${code ?? (e as Error).message})`);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = readJsonFile(path);
   } catch (e) {
-    throw new TokenizerFormatError(`${path}: not valid JSON (${(e as Error).message})`);
+    if (e instanceof FileReadError) throw new TokenizerFormatError(e.message);
+    throw e;
   }
   return tokenizerFromJson(json, path);
 }

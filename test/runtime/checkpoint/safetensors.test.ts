@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   fromFloat32,
+  MAX_HEADER_BYTES,
+  MAX_TENSORS,
   parseSafetensors,
   readSafetensors,
   SafetensorsError,
@@ -285,7 +287,9 @@ describe("parseSafetensors rejects corrupt and hostile files", () => {
 
   it("checks the header length against the file and the cap before decoding", () => {
     expect(parseError(craft(ok, 8, 1000n)).message).toMatch(/header length 1000 is larger than the \d+ bytes that follow/);
-    expect(parseError(craft(ok, 8, 100_000_001n)).message).toMatch(/header length 100000001 exceeds the 100000000-byte limit/);
+    expect(parseError(craft(ok, 8, BigInt(MAX_HEADER_BYTES + 1))).message).toMatch(
+      new RegExp(`header length ${MAX_HEADER_BYTES + 1} exceeds the ${MAX_HEADER_BYTES}-byte limit`),
+    );
     for (const n of [2n ** 63n, 2n ** 64n - 1n, 2n ** 53n + 1n]) {
       const before = process.memoryUsage().arrayBuffers;
       const t0 = performance.now();
@@ -295,6 +299,18 @@ describe("parseSafetensors rejects corrupt and hostile files", () => {
     }
     // Zero-length header.
     expect(parseError(craft("", 0)).message).toMatch(/JSON object/);
+  });
+
+  it("counts the tensors a header lists before parsing it: a million empty tensors once cost gigabytes", () => {
+    const entries = Array.from({ length: MAX_TENSORS + 1 }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`);
+    // Not valid JSON at the end: were it parsed first, that would be the error reported.
+    const tooMany = `{${entries.join(",")},"x":}`;
+    expect(parseError(craft(tooMany, 0)).message).toBe(
+      `${LABEL}: header lists more than ${MAX_TENSORS} tensors, more than bdl reads in one file (corrupt or not a checkpoint of a model)`,
+    );
+    // Commas inside names, shapes and nested objects are not entries.
+    const justEnough = `{${entries.slice(0, MAX_TENSORS).join(",")},"__metadata__":{"a,b":"c,d,{,[,\\",","e":"f"}}`;
+    expect(parseSafetensors(craft(justEnough, 0), LABEL).tensors.size).toBe(MAX_TENSORS);
   });
 
   it("rejects a header that is not UTF-8, not JSON, or not an object", () => {
@@ -609,7 +625,7 @@ describe("readSafetensors / writeSafetensors", () => {
   it("reports unreadable, short and oversized files as SafetensorsError", () => {
     const missing = path.join(dir, "nope.safetensors");
     expect(() => readSafetensors(missing)).toThrow(SafetensorsError);
-    expect(() => readSafetensors(missing)).toThrow(new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: cannot open`));
+    expect(() => readSafetensors(missing)).toThrow(new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: no such file`));
     expect(() => readSafetensors(dir)).toThrow(SafetensorsError);
 
     const short = path.join(dir, "short.safetensors");

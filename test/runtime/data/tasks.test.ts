@@ -123,7 +123,7 @@ describe("loadTask(CSV)", () => {
     expect(error(() => loadTask(file("q.csv", 'text,label\n"open,a\n'))).message).toMatch(/q\.csv:2: a quoted field is never closed$/);
     const missing = join(dir, "missing.csv");
     expect(error(() => loadTask(missing)).message).toBe(`${missing}: no such file`);
-    expect(error(() => loadTask(file("bin.csv", Buffer.from([1, 0, 2])))).message).toMatch(/looks like a binary file/);
+    expect(error(() => loadTask(file("bin.csv", Buffer.from([1, 0, 2])))).message).toMatch(/bin\.csv:1:2: contains a NUL byte: this is binary data/);
   });
 });
 
