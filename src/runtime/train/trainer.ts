@@ -27,7 +27,7 @@ import type { Progress } from "./progress.js";
 import { renderReport } from "./report.js";
 import { RunFolder } from "./run-folder.js";
 import { BatchOrder } from "./schedule-data.js";
-import { accumulate, applyGradients, computeGradients, type Gradients, type TrainState } from "./step.js";
+import { accumulate, applyGradients, computeGradients, trainableVariables, type Gradients, type TrainState } from "./step.js";
 
 export interface TrainerOptions {
   model: ResolvedModel;
@@ -132,7 +132,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   }
   const decay = new Map(table.map((p) => [p.name, p.decay]));
   const state: TrainState = {
-    variables: new Map([...weights].map(([name, w]) => [name, tf.variable(tf.tensor(w.values, w.shape), true)])),
+    variables: trainableVariables(weights),
     optimizer: createOptimizer({ ...model.train, kind: model.train.optimizer, lr: o.lr }, { noDecay: (n) => !decay.get(n) }),
     clipNorm: o.clipNorm,
   };
