@@ -22,7 +22,7 @@ import { initFromTeacher } from "../teacher-init.js";
 import { tf } from "../tf.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import { collate } from "./collate.js";
-import { evaluateMlm, type MlmEvaluation } from "./evaluate.js";
+import { evalBatchSize, evaluateMlm, type MlmEvaluation } from "./evaluate.js";
 import type { Progress } from "./progress.js";
 import { renderReport } from "./report.js";
 import { RunFolder } from "./run-folder.js";
@@ -147,7 +147,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   const save = (step: number) => folder.saveStep(step, model, o.teacher, currentWeights(), state.optimizer.state(), { seed: o.seed, corpus: o.corpus.name }, o.keep);
   const evaluate = (step: number): MlmEvaluation | null => {
     if (!graph.mlmLogits || evalExamples.length === 0) return null;
-    const result = evaluateMlm(graph, graph.bindParams((n) => state.variables.get(n)), evalExamples, model.masking, { seed: o.seed, batch: 32, padId, withSegments });
+    const result = evaluateMlm(graph, graph.bindParams((n) => state.variables.get(n)), evalExamples, model.masking, { seed: o.seed, batch: evalBatchSize(model.train.seq), padId, withSegments });
     folder.appendLog({ kind: "eval", step, ...result });
     return result;
   };
