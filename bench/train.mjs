@@ -76,7 +76,7 @@ export async function setUpBench(config, backend) {
   const { graph } = await loadGraph(model, null);
   const weights = rt.initialWeights(graph.parameters, 0, 0);
   const state = {
-    variables: new Map([...weights].map(([n, w]) => [n, tf.variable(tf.tensor(w.values, w.shape))])),
+    variables: rt.trainableVariables(weights),
     optimizer: rt.createOptimizer({ kind: "adamw", lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weight_decay: 0.01 }, { noDecay: () => false }),
     clipNorm: 1,
   };

@@ -5,6 +5,7 @@
  * Each command lives in src/compiler/commands/ and is loaded only when run, so that
  * `bdlc check` does not pay for the SVG renderer or the code emitter at start-up.
  */
+import { TensorMemoryError } from "../runtime/backend-error.js";
 import { UsageError, type Command, type Io } from "./commands/command.js";
 import { suggest } from "./suggest.js";
 import { diskErrorMessage, isAllocationFailure } from "../runtime/system-error.js";
@@ -89,7 +90,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     return await command.run(rest, io);
   } catch (e) {
-    if (e instanceof UsageError) {
+    // A model too big for the backend's memory is the user's to fix, not a bdl bug.
+    if (e instanceof UsageError || e instanceof TensorMemoryError) {
       io.err(`bdlc ${name}: ${e.message}`);
       return 1;
     }

@@ -12,7 +12,8 @@
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { BackendError } from "./backend-error.js";
+import { BackendError, TensorMemoryError } from "./backend-error.js";
+import { guardTensorMemory } from "./heap-guard.js";
 import { registerWasmGatherRows } from "./kernels/wasm-gather-rows.js";
 import { registerWasmUnsortedSegmentSum } from "./kernels/wasm-unsorted-segment-sum.js";
 import { alignTensorMemory, type EmscriptenAllocator } from "./native/aligned-heap.js";
@@ -25,9 +26,14 @@ import { nativeApiMayExist, registerWebgpu, webgpuAdapterKind } from "./webgpu.j
 export type BackendName = "auto" | "cpu" | "wasm" | "native" | "webgpu" | "tensorflow";
 export const BACKENDS: readonly BackendName[] = ["auto", "cpu", "wasm", "native", "webgpu", "tensorflow"];
 
-export { BackendError };
+export { BackendError, TensorMemoryError };
 
 const require = createRequire(import.meta.url);
+
+type WasmBackend = tf.KernelBackend & { wasm: EmscriptenAllocator & { HEAPU8: Uint8Array } };
+
+/** The wasm backend as tfjs-backend-wasm registers it, before bdl wraps it. */
+let plainWasmFactory: (() => Promise<tf.KernelBackend>) | null = null;
 
 async function registerWasm(): Promise<void> {
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
@@ -36,6 +42,17 @@ async function registerWasm(): Promise<void> {
   wasm.setWasmPaths(join(dist, "dist") + "/");
   registerWasmUnsortedSegmentSum();
   registerWasmGatherRows();
+  if (plainWasmFactory) return;
+  const factory = tf.findBackendFactory("wasm") as (() => Promise<tf.KernelBackend>) | null;
+  if (!factory) throw new BackendError("@tensorflow/tfjs-backend-wasm registered no wasm backend");
+  plainWasmFactory = factory;
+  // Re-registered so that its tensor memory is guarded (a full heap is an error, not corruption).
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", async () => {
+    const backend = (await factory()) as WasmBackend;
+    guardTensorMemory(backend.wasm, "wasm");
+    return backend;
+  });
 }
 
 /**
@@ -48,14 +65,15 @@ async function registerNative(): Promise<void> {
   if (tf.findBackendFactory("native")) return;
   const ort = loadOnnxRuntime();
   if (!ort) throw new BackendError("the native backend needs onnxruntime-node: npm install onnxruntime-node (with onnxruntime-node-install=skip in .npmrc)");
-  const wasmFactory = tf.findBackendFactory("wasm");
+  const wasmFactory = plainWasmFactory;
   if (!wasmFactory) throw new BackendError("the native backend needs @tensorflow/tfjs-backend-wasm");
   for (const kernel of tf.getKernelsForBackend("wasm")) tf.registerKernel({ ...kernel, backendName: "native" });
   registerNativeProducts(ort, "native", "wasm");
   registerNativeElementwise(ort, "native", "wasm");
   tf.registerBackend("native", async () => {
-    const backend = (await wasmFactory()) as tf.KernelBackend & { wasm: EmscriptenAllocator };
+    const backend = (await wasmFactory()) as WasmBackend;
     alignTensorMemory(backend.wasm);
+    guardTensorMemory(backend.wasm, "native");
     return backend;
   });
 }

@@ -24,6 +24,6 @@ export { trainStep, type StepResult, type TrainState } from "./train/step.js";
 export { createOptimizer, learningRate, type Optimizer, type OptimizerConfig } from "./optim/index.js";
 export { initialWeights } from "./init.js";
 export { initFromTeacher } from "./teacher-init.js";
-export { accumulate, applyGradients, computeGradients, type Gradients, type LossOf } from "./train/step.js";
+export { accumulate, applyGradients, computeGradients, trainableVariables, type Gradients, type LossOf } from "./train/step.js";
 export { BACKENDS, BackendError, useBackend, type BackendName } from "./backend.js";
 export { webgpuAdapter } from "./webgpu.js";

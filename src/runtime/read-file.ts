@@ -131,11 +131,7 @@ export function decodeUtf8(bytes: Uint8Array, path: string): string {
     column: before.length - lineStart + 1,
     offset: before.length,
   };
-  const reason =
-    bytes[bad] === 0
-      ? "contains a NUL byte: this is binary data, not UTF-8 text"
-      : `byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, "0")} is not valid UTF-8 (the file must be UTF-8 text)`;
-  throw new FileReadError(path, reason, position, new TextDecoder("utf-8").decode(bytes));
+  throw new FileReadError(path, badByteReason(bytes[bad]!), position, new TextDecoder("utf-8").decode(bytes));
 }
 
 /** A regular file of at most `maxBytes` bytes, as strict UTF-8 text without a byte order mark. */
@@ -156,6 +152,13 @@ export function readJsonFile(path: string, maxBytes: number = MAX_JSON_BYTES): u
   }
 }
 
+/** What is wrong with a text file whose first bad byte is `byte` (a NUL, or not UTF-8). */
+export function badByteReason(byte: number): string {
+  return byte === 0
+    ? "contains a NUL byte: this is binary data, not UTF-8 text"
+    : `byte 0x${byte.toString(16).toUpperCase().padStart(2, "0")} is not valid UTF-8 (the file must be UTF-8 text)`;
+}
+
 function hasBom(bytes: Uint8Array): boolean {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
@@ -167,7 +170,7 @@ function countNewlines(text: string): number {
 }
 
 /** Index of the first byte that does not start a valid UTF-8 sequence (or of a NUL byte). */
-function firstInvalidUtf8(bytes: Uint8Array): number {
+export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;

@@ -6,10 +6,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 // tfjs-core alone registers no gradients; the umbrella package would import this for us.
 import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
+import { installFrugalGradients } from "./frugal-gradients.js";
 
 // Production mode: tfjs then skips its console hints (e.g. to install tfjs-node, which the
 // backend selection of bdl reports itself) and debug-only checks.
 tf.env().set("PROD", true);
+
+// Backpropagation that frees each backward tensor once used (the same gradients, bit for bit).
+installFrugalGradients();
 
 export { tf };
 export type Tensor = tf.Tensor;

@@ -104,7 +104,7 @@ export const evalCommand: Command = {
       try {
         result = evaluate.evaluateMlm(graph, graph.bindParams((n) => tensors.get(n)), examples, model.masking, {
           seed,
-          batch: 32,
+          batch: evaluate.evalBatchSize(model.train.seq),
           padId: model.special["pad"] ?? 0,
           withSegments: model.embeddings.segments > 0,
         });

@@ -22,6 +22,7 @@ import type { Activation, ObjectiveName, OptimizerKind, Pooler, ResolvedModel, T
 import { parameterTable, type ParamSpec } from "../parameters.js";
 import { diskErrorMessage, diskProblem } from "../system-error.js";
 import { syncDirectory, writeFileDurably } from "./durable.js";
+import { nonFiniteProblem } from "./finite.js";
 import type { WeightMap } from "./hf-weights.js";
 import { fromFloat32, readSafetensors, SafetensorsError, toFloat32, writeSafetensors } from "./safetensors.js";
 
@@ -399,7 +400,10 @@ export function loadCheckpoint(
   for (const spec of table) {
     const entry = file.tensors.get(spec.name)!;
     if (entry.dtype !== "F32") throw new CheckpointError(`${weightsPath}: tensor '${spec.name}' is ${entry.dtype}; checkpoints hold F32`);
-    weights.set(spec.name, { shape: spec.shape.slice(), values: toFloat32(entry) });
+    const values = toFloat32(entry);
+    const nonFinite = nonFiniteProblem(values);
+    if (nonFinite) throw new CheckpointError(`${weightsPath}: tensor '${spec.name}' holds ${nonFinite}; weights must be finite (a diverged or damaged checkpoint: use an earlier one)`);
+    weights.set(spec.name, { shape: spec.shape.slice(), values });
   }
   return { dir, model, teacher, weights, meta: checkpoint };
 }

@@ -6,6 +6,7 @@
  */
 import type { ResolvedModel } from "../../compiler/model.js";
 import { parameterTable } from "../parameters.js";
+import { nonFiniteProblem } from "./finite.js";
 import { hfNaming, type HfNaming } from "./hf-names.js";
 import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
 
@@ -42,6 +43,8 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
       );
     }
     const values = toFloat32(entry);
+    const nonFinite = nonFiniteProblem(values);
+    if (nonFinite) throw new WeightsError(`${label}: tensor '${entry.name}' holds ${nonFinite}; weights must be finite`);
     weights.set(name, { shape: expected, values: transpose ? transpose2d(values, entry.shape[0]!, entry.shape[1]!) : values });
   }
   if (missing.length > 0) {

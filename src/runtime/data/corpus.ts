@@ -20,6 +20,7 @@
 
 import { jsonObjects } from "./json-lines.js";
 import { FileReadError, readTextFile as readStrictTextFile } from "../read-file.js";
+import { textLines } from "./text-lines.js";
 import type { Corpus, Document } from "./types.js";
 import { loadWordNet, type Synset } from "./wordnet.js";
 
@@ -102,10 +103,14 @@ function wordnetCorpus(): Corpus {
   return { name: "wordnet", documents };
 }
 
+/** The lines of a corpus file as it is read (never the whole file in memory). */
+function* lineTexts(path: string): Generator<string> {
+  for (const { text } of textLines(path, (m) => new CorpusError(m))) yield text;
+}
+
 function jsonlCorpus(path: string): Corpus {
-  const text = readTextFile(path, (m) => new CorpusError(m));
   const documents: Document[] = [];
-  for (const { value: obj, at, line } of jsonObjects(text, path, (m) => new CorpusError(m), 'a JSON object with a "text" string')) {
+  for (const { value: obj, at, line } of jsonObjects(lineTexts(path), path, (m) => new CorpusError(m), 'a JSON object with a "text" string')) {
     if (!("text" in obj)) throw new CorpusError(`${at}: the object has no "text" field (found: ${Object.keys(obj).join(", ") || "no fields"})`);
     if (typeof obj.text !== "string") throw new CorpusError(`${at}: "text" must be a string, got ${typeof obj.text}`);
     let id = String(line);
@@ -119,39 +124,40 @@ function jsonlCorpus(path: string): Corpus {
   return { name: path, documents };
 }
 
-function plainTextCorpus(path: string): Corpus {
-  const text = readTextFile(path, (m) => new CorpusError(m));
-  const lines = text.split("\n");
-  const isBlank = (l: string): boolean => l.trim() === "";
-  // A blank line that separates two non-blank lines; leading/trailing blank lines don't count.
-  const first = lines.findIndex((l) => !isBlank(l));
-  let last = lines.length - 1;
-  while (last >= 0 && isBlank(lines[last]!)) last--;
-  let hasBlankLines = false;
-  for (let i = first; i >= 0 && i <= last; i++) if (isBlank(lines[i]!)) hasBlankLines = true;
+const isBlank = (l: string): boolean => l.trim() === "";
 
+/** Whether a blank line separates two non-blank lines (leading and trailing blank lines don't count): a first pass over the file. */
+function hasSeparatingBlankLines(path: string): boolean {
+  let seenText = false;
+  let blankAfterText = false;
+  for (const line of lineTexts(path)) {
+    if (isBlank(line)) blankAfterText ||= seenText;
+    else if (blankAfterText) return true;
+    else seenText = true;
+  }
+  return false;
+}
+
+function plainTextCorpus(path: string): Corpus {
+  const hasBlankLines = hasSeparatingBlankLines(path);
   const documents: Document[] = [];
-  if (hasBlankLines) {
-    let current: Document | undefined;
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
+  let current: Document | undefined;
+  for (const { text: line, line: number } of textLines(path, (m) => new CorpusError(m))) {
+    if (hasBlankLines) {
       if (isBlank(line)) {
         current = undefined;
         continue;
       }
       if (!current) {
-        current = { id: String(i + 1), sentences: [] };
+        current = { id: String(number), sentences: [] };
         documents.push(current);
       }
       current.sentences.push(...splitSentences(line));
-    }
-  } else {
-    let current: Document | undefined;
-    for (let i = 0; i < lines.length; i++) {
-      const sentence = lines[i]!.trim();
+    } else {
+      const sentence = line.trim();
       if (!sentence) continue;
       if (!current || current.sentences.length >= LINES_PER_DOCUMENT) {
-        current = { id: String(i + 1), sentences: [] };
+        current = { id: String(number), sentences: [] };
         documents.push(current);
       }
       current.sentences.push(sentence);

@@ -8,11 +8,15 @@ export interface JsonLine {
   line: number;
 }
 
-/** The objects of `text`, in order. `shape` says what each line must be, for the error message. */
-export function* jsonObjects(text: string, path: string, fail: (message: string) => Error, shape: string): Generator<JsonLine> {
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
+/**
+ * The objects of `lines` (a whole text's lines, or a file's as it is read), in order.
+ * `shape` says what each line must be, for the error message.
+ */
+export function* jsonObjects(lines: Iterable<string>, path: string, fail: (message: string) => Error, shape: string): Generator<JsonLine> {
+  let i = -1;
+  for (const raw of lines) {
+    i++;
+    const line = raw.trim();
     if (!line) continue;
     const at = `${path}:${i + 1}`;
     let value: unknown;

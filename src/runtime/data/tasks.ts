@@ -156,7 +156,7 @@ function csvTask(path: string): Task {
 function jsonlTask(path: string): Task {
   const text = readTextFile(path, (m) => new TaskError(m));
   const examples: LabelledText[] = [];
-  for (const { value: obj, at } of jsonObjects(text, path, (m) => new TaskError(m), 'a JSON object with "text" and "label"')) {
+  for (const { value: obj, at } of jsonObjects(text.split("\n"), path, (m) => new TaskError(m), 'a JSON object with "text" and "label"')) {
     const missing = ["text", "label"].filter((k) => !Object.hasOwn(obj, k));
     if (missing.length > 0) {
       throw new TaskError(`${at}: missing ${missing.join(" and ")}; found: ${Object.keys(obj).join(", ") || "no fields"}`);

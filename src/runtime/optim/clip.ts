@@ -15,28 +15,43 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
+/** √(Σ over all tensors, all elements of g²), each tensor's squares freed before the next's. */
+export function globalNorm(grads: Map<string, tf.Tensor>): number {
+  if (grads.size === 0) return 0;
+  const normTensor = tf.tidy(() => {
+    // One tensor's squares at a time: a tidy over all of them would hold a second copy of every gradient.
+    const squares = [...grads.values()].map((g) => tf.tidy(() => tf.sum(tf.square(g))));
+    return tf.sqrt(tf.addN(squares));
+  });
+  const norm = normTensor.dataSync()[0]!;
+  normTensor.dispose();
+  return norm;
+}
+
+/** The factor clipping multiplies every gradient by: min(maxNorm / (norm + 1e-6), 1). */
+export function clipCoefficient(norm: number, maxNorm: number): number {
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) {
+    throw new Error(`clipByGlobalNorm: maxNorm must be a positive number, got ${maxNorm}`);
+  }
+  const coef = maxNorm / (norm + 1e-6);
+  return Math.min(coef, 1); // NaN stays NaN, as torch.clamp does
+}
+
 /**
  * Returns new tensors (scaled copies, or plain clones when no scaling is
  * needed) under the same names, and the global norm before clipping. The
- * input tensors are not disposed: the caller disposes them.
+ * input tensors are not disposed: the caller disposes them. (Training passes
+ * `clipCoefficient` to the optimizer instead, which scales as it updates.)
  */
 export function clipByGlobalNorm(
   grads: Map<string, tf.Tensor>,
   maxNorm: number,
 ): { grads: Map<string, tf.Tensor>; norm: number } {
-  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) {
-    throw new Error(`clipByGlobalNorm: maxNorm must be a positive number, got ${maxNorm}`);
-  }
+  clipCoefficient(0, maxNorm);
   const out = new Map<string, tf.Tensor>();
   if (grads.size === 0) return { grads: out, norm: 0 };
-  const normTensor = tf.tidy(() => {
-    const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-    return tf.sqrt(tf.addN(squares));
-  });
-  const norm = normTensor.dataSync()[0]!;
-  normTensor.dispose();
-  const coef = maxNorm / (norm + 1e-6);
-  const clamped = Math.min(coef, 1); // NaN stays NaN, as torch.clamp does
+  const norm = globalNorm(grads);
+  const clamped = clipCoefficient(norm, maxNorm);
   for (const [name, g] of grads) {
     out.set(name, clamped === 1 ? tf.clone(g) : tf.tidy(() => tf.mul(g, clamped)));
   }

@@ -41,12 +41,17 @@
  * tensorflow_addons' LAMB does when `exclude_from_layer_adaptation` is left at
  * its default (the weight-decay exclusion list).
  *
- * All tensor math runs inside `tf.tidy`; the moments are non-trainable
- * `tf.Variable`s created lazily the first time a parameter gets a gradient, so a
- * steady-state step allocates no tensors that outlive it.
+ * Memory: the moments are plain Float32Arrays in host memory, not tensors, and each
+ * parameter is updated by one fused loop over its elements. A backend's tensor memory then
+ * holds only the parameters and gradients: the wasm backends' heap cannot exceed 4 GiB, and
+ * BERT-base's two moments (880 MB) plus the dozen parameter-sized temporaries that an update
+ * written in tensor ops keeps alive (1.3 GB for the word embeddings alone) did not fit beside
+ * its activations. The loop rounds to float32 after every operation (`Math.fround`), the
+ * arithmetic that the same update written in float32 tensor ops performs, so results are
+ * the same on every backend.
  *
  * Scalar coefficients (bias corrections, lr·λ, …) are computed in float64 in
- * JS and enter the float32 graph once, the way torch computes them in Python.
+ * JS and enter the float32 arithmetic once, the way torch computes them in Python.
  */
 import * as tf from "@tensorflow/tfjs-core";
 
@@ -66,18 +71,18 @@ export interface OptimizerConfig {
   weight_decay: number;
 }
 
-/** One parameter's slots, as plain numbers (float32 values widened exactly to float64). */
+/** One parameter's slots. */
 export interface ParamState {
   /** How many updates this parameter has had (t of its last update). */
   step: number;
   shape: number[];
   /** First moment, row-major. */
-  m: number[];
+  m: Float32Array;
   /** Second moment, row-major. */
-  v: number[];
+  v: Float32Array;
 }
 
-/** An optimizer checkpoint: plain data, safe to `JSON.stringify` and back without loss. */
+/** An optimizer checkpoint. `state()` hands out the live moment arrays: save them before the next `step()`. */
 export interface OptimizerState {
   kind: OptimizerKind;
   /** Number of `step()` calls so far. */
@@ -86,26 +91,34 @@ export interface OptimizerState {
   params: Record<string, ParamState>;
 }
 
+/** What `load()` accepts: moments as any array of numbers (read back from a file or JSON). */
+export interface OptimizerStateInput {
+  kind: OptimizerKind;
+  step: number;
+  params: Record<string, { step: number; shape: number[]; m: ArrayLike<number>; v: ArrayLike<number> }>;
+}
+
 export interface Optimizer {
   /**
    * Apply one update. `grads` by parameter name; `lr` this step's learning rate
    * (from the schedule). Parameters whose name is in `noDecay` get no weight
    * decay (biases and LayerNorm weights, as in HF/BERT). Parameters without a
    * gradient in `grads` are left alone and their step count does not advance
-   * (as torch skips parameters whose `.grad` is None). The gradients are not
-   * disposed: they stay the caller's.
+   * (as torch skips parameters whose `.grad` is None). Every gradient is first
+   * multiplied by `gradScale` (gradient clipping's coefficient; 1 leaves it as
+   * is). The gradients are not disposed: they stay the caller's.
    */
-  step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void;
-  /** The optimizer's state (step count, first/second moments by parameter name) as plain float arrays for checkpoints, and back. */
+  step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, gradScale?: number): void;
+  /** The optimizer's state (step count, first/second moments by parameter name) for checkpoints, and back. */
   state(): OptimizerState;
-  load(state: OptimizerState): void;
+  load(state: OptimizerStateInput): void;
   dispose(): void;
 }
 
 interface Slot {
   step: number;
-  m: tf.Variable;
-  v: tf.Variable;
+  m: Float32Array;
+  v: Float32Array;
 }
 
 function checkConfig(c: OptimizerConfig): void {
@@ -126,19 +139,10 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/**
- * A non-trainable variable holding `init`'s data. `tf.variable` shares the
- * initial tensor's buffer rather than copying it, so the initial tensor's own
- * handle is disposed here (the buffer lives on, referenced by the variable).
- */
-function ownVariable(init: tf.Tensor): tf.Variable {
-  const v = tf.variable(init, false);
-  init.dispose();
-  return v;
-}
-
 class MomentOptimizer implements Optimizer {
   private readonly slots = new Map<string, Slot>();
+  /** Each slot's parameter shape, for `state()`. */
+  private readonly shapes = new Map<string, number[]>();
   private readonly decayExcluded = new Map<string, boolean>();
   private steps = 0;
 
@@ -161,17 +165,16 @@ class MomentOptimizer implements Optimizer {
   private slot(name: string, p: tf.Variable): Slot {
     let s = this.slots.get(name);
     if (s === undefined) {
-      // Unnamed variables: tfjs registers variable names globally, and two
-      // optimizers (or a reloaded one) must not collide.
-      s = { step: 0, m: ownVariable(tf.zeros(p.shape, "float32")), v: ownVariable(tf.zeros(p.shape, "float32")) };
+      s = { step: 0, m: new Float32Array(p.size), v: new Float32Array(p.size) };
       this.slots.set(name, s);
-    } else if (!sameShape(s.m.shape, p.shape)) {
-      throw new Error(`optimizer: parameter ${name} has shape [${p.shape}] but its moments have [${s.m.shape}]`);
+      this.shapes.set(name, [...p.shape]);
+    } else if (!sameShape(this.shapes.get(name)!, p.shape)) {
+      throw new Error(`optimizer: parameter ${name} has shape [${p.shape}] but its moments have [${this.shapes.get(name)}]`);
     }
     return s;
   }
 
-  step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
+  step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, gradScale = 1): void {
     if (!Number.isFinite(lr) || lr < 0) throw new Error(`optimizer: invalid learning rate ${lr}`);
     // Validate everything before touching any state, so a bad call changes nothing.
     for (const [name, g] of grads) {
@@ -184,116 +187,118 @@ class MomentOptimizer implements Optimizer {
         throw new Error(`optimizer: ${name} must be float32 (parameter ${p.dtype}, gradient ${g.dtype})`);
       }
     }
-    const { kind, beta1, beta2, eps } = this.config;
     for (const [name, g] of grads) {
       const p = params.get(name)!;
       const s = this.slot(name, p);
       const t = s.step + 1;
-      const excluded = this.excluded(name);
-      const wd = excluded ? 0 : this.config.weight_decay;
-      const bc1 = 1 - Math.pow(beta1, t);
-      const bc2 = 1 - Math.pow(beta2, t);
-      tf.tidy(() => {
-        let grad: tf.Tensor = g;
-        let param: tf.Tensor = p;
-        if (kind === "adam" && wd !== 0) {
-          // torch.optim.Adam: g ← g + λ·p (L2 penalty folded into the gradient).
-          grad = tf.add(grad, tf.mul(param, wd));
-        }
-        if (kind === "adamw" && wd !== 0) {
-          // torch.optim.AdamW: p ← p·(1 − lr·λ), before the Adam step.
-          param = tf.mul(param, 1 - lr * wd);
-        }
-        // m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
-        const m = tf.add(tf.mul(s.m, beta1), tf.mul(grad, 1 - beta1));
-        const v = tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(grad), 1 - beta2));
-        let next: tf.Tensor;
-        if (kind === "lamb") {
-          // u = m̂/(√v̂ + ε) + λ·p
-          const mHat = tf.div(m, bc1);
-          const vHat = tf.div(v, bc2);
-          let u: tf.Tensor = tf.div(mHat, tf.add(tf.sqrt(vHat), eps));
-          if (wd !== 0) u = tf.add(u, tf.mul(param, wd));
-          if (excluded) {
-            // Excluded from layer adaptation: r = 1.
-            next = tf.sub(param, tf.mul(u, lr));
-          } else {
-            // r = ‖p‖/‖u‖, or 1 when either norm is 0 (tf.where discards the
-            // 0/0 or x/0 of the branch it does not select).
-            const pNorm = tf.norm(param);
-            const uNorm = tf.norm(u);
-            const bothPositive = tf.logicalAnd(tf.greater(pNorm, 0), tf.greater(uNorm, 0));
-            const r = tf.where(bothPositive, tf.div(pNorm, uNorm), tf.onesLike(pNorm));
-            next = tf.sub(param, tf.mul(u, tf.mul(r, lr)));
-          }
-        } else {
-          // torch's form of p ← p − lr·m̂/(√v̂ + ε):
-          //   p ← p − (lr/(1−β1^t)) · m / (√v/√(1−β2^t) + ε)
-          const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
-          next = tf.sub(param, tf.mul(tf.div(m, denom), lr / bc1));
-        }
-        s.m.assign(m);
-        s.v.assign(v);
-        p.assign(next);
-      });
+      const next = this.update(p.dataSync() as Float32Array, g.dataSync() as Float32Array, s, t, lr, gradScale, this.excluded(name));
+      const value = tf.tensor(next, p.shape, "float32");
+      p.assign(value);
+      value.dispose();
       s.step = t;
     }
     this.steps += 1;
   }
 
+  /**
+   * One parameter's update: new moments written into `s`, the new parameter returned.
+   * Every operation is rounded to float32 (f = Math.fround), as float32 tensor ops would.
+   */
+  private update(param: Float32Array, grad: Float32Array, s: Slot, t: number, lr: number, gradScale: number, excluded: boolean): Float32Array {
+    const f = Math.fround;
+    const { kind, beta1, beta2, eps } = this.config;
+    const wd = excluded ? 0 : this.config.weight_decay;
+    const bc1 = 1 - Math.pow(beta1, t);
+    const bc2 = 1 - Math.pow(beta2, t);
+    const n = param.length;
+    const { m, v } = s;
+    const next = new Float32Array(n);
+    const scale = f(gradScale);
+    const b1 = f(beta1), oneMinusB1 = f(1 - beta1);
+    const b2 = f(beta2), oneMinusB2 = f(1 - beta2);
+    const eps32 = f(eps);
+    const wd32 = f(wd);
+    // torch.optim.Adam folds λ·p into the gradient; AdamW shrinks p by (1 − lr·λ) first.
+    const l2 = kind === "adam" && wd !== 0;
+    const shrink = kind === "adamw" && wd !== 0 ? f(1 - lr * wd) : 1;
+    /** The gradient of element i as the update uses it, moments updated on the way. */
+    const moments = (i: number, p: number): void => {
+      let g = scale === 1 ? grad[i]! : f(grad[i]! * scale);
+      if (l2) g = f(g + f(p * wd32));
+      // m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+      m[i] = f(f(m[i]! * b1) + f(g * oneMinusB1));
+      v[i] = f(f(v[i]! * b2) + f(f(g * g) * oneMinusB2));
+    };
+    if (kind !== "lamb") {
+      // torch's form of p ← p − lr·m̂/(√v̂ + ε):
+      //   p ← p − (lr/(1−β1^t)) · m / (√v/√(1−β2^t) + ε)
+      const sqrtBc2 = f(Math.sqrt(bc2));
+      const step = f(lr / bc1);
+      for (let i = 0; i < n; i++) {
+        const p = shrink === 1 ? param[i]! : f(param[i]! * shrink);
+        moments(i, p);
+        const denom = f(f(f(Math.sqrt(v[i]!)) / sqrtBc2) + eps32);
+        next[i] = f(p - f(f(m[i]! / denom) * step));
+      }
+      return next;
+    }
+    // LAMB: u = m̂/(√v̂ + ε) + λ·p, into `next` first; then p ← p − lr·r·u.
+    const bc1_32 = f(bc1), bc2_32 = f(bc2);
+    let pSquares = 0;
+    let uSquares = 0;
+    for (let i = 0; i < n; i++) {
+      const p = param[i]!;
+      moments(i, p);
+      let u = f(f(m[i]! / bc1_32) / f(f(Math.sqrt(f(v[i]! / bc2_32))) + eps32));
+      if (wd !== 0) u = f(u + f(p * wd32));
+      next[i] = u;
+      pSquares += p * p;
+      uSquares += u * u;
+    }
+    // r = ‖p‖/‖u‖ (norms over the whole tensor, summed in float64), or 1 when either is 0 or
+    // the parameter is excluded from layer adaptation.
+    const pNorm = f(Math.sqrt(pSquares));
+    const uNorm = f(Math.sqrt(uSquares));
+    const r = !excluded && pNorm > 0 && uNorm > 0 ? f(pNorm / uNorm) : 1;
+    const rate = f(r * f(lr));
+    for (let i = 0; i < n; i++) next[i] = f(param[i]! - f(next[i]! * rate));
+    return next;
+  }
+
   state(): OptimizerState {
     const params: Record<string, ParamState> = {};
-    for (const [name, s] of this.slots) {
-      params[name] = {
-        step: s.step,
-        shape: [...s.m.shape],
-        m: Array.from(s.m.dataSync()),
-        v: Array.from(s.v.dataSync()),
-      };
-    }
+    for (const [name, s] of this.slots) params[name] = { step: s.step, shape: [...this.shapes.get(name)!], m: s.m, v: s.v };
     return { kind: this.config.kind, step: this.steps, params };
   }
 
-  load(state: OptimizerState): void {
+  load(state: OptimizerStateInput): void {
     if (state.kind !== this.config.kind) {
       throw new Error(`optimizer: cannot load ${state.kind} state into a ${this.config.kind} optimizer`);
     }
     if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`optimizer: invalid step ${state.step}`);
     // Build (and validate) everything first; only then replace the current slots.
     const loaded = new Map<string, Slot>();
-    try {
-      for (const [name, ps] of Object.entries(state.params)) {
-        const size = ps.shape.reduce((a, b) => a * b, 1);
-        if (!Number.isInteger(ps.step) || ps.step < 0) {
-          throw new Error(`optimizer: invalid step ${ps.step} for ${name}`);
-        }
-        if (ps.m.length !== size || ps.v.length !== size) {
-          throw new Error(
-            `optimizer: ${name} has shape [${ps.shape}] (${size} values) but m has ${ps.m.length} and v ${ps.v.length}`,
-          );
-        }
-        const m = ownVariable(tf.tensor(ps.m, ps.shape, "float32"));
-        const v = ownVariable(tf.tensor(ps.v, ps.shape, "float32"));
-        loaded.set(name, { step: ps.step, m, v });
+    const shapes = new Map<string, number[]>();
+    for (const [name, ps] of Object.entries(state.params)) {
+      const size = ps.shape.reduce((a, b) => a * b, 1);
+      if (!Number.isInteger(ps.step) || ps.step < 0) {
+        throw new Error(`optimizer: invalid step ${ps.step} for ${name}`);
       }
-    } catch (e) {
-      for (const s of loaded.values()) {
-        s.m.dispose();
-        s.v.dispose();
+      if (ps.m.length !== size || ps.v.length !== size) {
+        throw new Error(`optimizer: ${name} has shape [${ps.shape}] (${size} values) but m has ${ps.m.length} and v ${ps.v.length}`);
       }
-      throw e;
+      loaded.set(name, { step: ps.step, m: Float32Array.from(ps.m), v: Float32Array.from(ps.v) });
+      shapes.set(name, [...ps.shape]);
     }
     this.disposeSlots();
     for (const [name, s] of loaded) this.slots.set(name, s);
+    for (const [name, shape] of shapes) this.shapes.set(name, shape);
     this.steps = state.step;
   }
 
   private disposeSlots(): void {
-    for (const s of this.slots.values()) {
-      s.m.dispose();
-      s.v.dispose();
-    }
     this.slots.clear();
+    this.shapes.clear();
   }
 
   dispose(): void {

@@ -22,6 +22,19 @@ export interface MlmEvaluation {
   examples: number;
 }
 
+/** Sequences per evaluation batch at `seq` tokens when the batch is not given: 32 at seq 128. */
+const EVAL_ATTENTION_BUDGET = 32 * 128 * 128;
+
+/**
+ * Sequences per evaluation batch: 32 at seq 128 and fewer for longer ones, keeping batch ×
+ * seq² (the size of every attention tensor, which the forward pass holds for each layer
+ * until the batch is done) at most 32 × 128². At 32 × 512 those tensors alone needed more
+ * than the wasm backends' 4 GiB; BERT-base evaluates 2 sequences of 512 at a time.
+ */
+export function evalBatchSize(seq: number): number {
+  return Math.max(1, Math.min(32, Math.floor(EVAL_ATTENTION_BUDGET / (seq * seq))));
+}
+
 export function evaluateMlm(
   graph: GraphModule,
   params: BoundParams,

