@@ -7,6 +7,7 @@
 import { clipByGlobalNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { tf, type Scalar, type Tensor } from "../tf.js";
+import { firstNonFinite, NonFiniteStep } from "./non-finite.js";
 
 export interface TrainState {
   /** Trainable parameters by name. */
@@ -65,7 +66,8 @@ export function accumulate(into: Gradients, more: Gradients): Gradients {
 
 /**
  * Clip and apply `g` (the sum over `microBatches` micro-batches, averaged here so the
- * update matches one batch of the combined size), then free the gradients.
+ * update matches one batch of the combined size), then free the gradients. A non-finite
+ * loss or gradient throws {@link NonFiniteStep} before the optimizer touches a weight.
  */
 export function applyGradients(state: TrainState, g: Gradients, lr: number, microBatches = 1): StepResult {
   let grads = g.grads;
@@ -73,12 +75,20 @@ export function applyGradients(state: TrainState, g: Gradients, lr: number, micr
     grads = new Map([...g.grads].map(([n, t]) => [n, tf.div(t, microBatches)]));
     for (const t of g.grads.values()) t.dispose();
   }
+  const loss = g.loss / microBatches;
+  const terms = Object.fromEntries(Object.entries(g.terms).map(([k, v]) => [k, v / microBatches]));
   const clipped = clipByGlobalNorm(grads, state.clipNorm);
+  // A NaN or infinite norm means some gradient is (or its squares overflowed: then all are finite).
+  const suspect = !Number.isFinite(loss) || !Number.isFinite(clipped.norm);
+  const gradient = suspect ? firstNonFinite(state.variables.keys(), grads) : null;
   for (const t of grads.values()) t.dispose();
+  if (!Number.isFinite(loss) || gradient !== null) {
+    for (const t of clipped.grads.values()) t.dispose();
+    throw new NonFiniteStep(loss, terms, gradient);
+  }
   state.optimizer.step(state.variables, clipped.grads, lr);
   for (const t of clipped.grads.values()) t.dispose();
-  const terms = Object.fromEntries(Object.entries(g.terms).map(([k, v]) => [k, v / microBatches]));
-  return { loss: g.loss / microBatches, terms, gradNorm: clipped.norm };
+  return { loss, terms, gradNorm: clipped.norm };
 }
 
 export function trainStep(state: TrainState, lr: number, lossOf: LossOf): StepResult {

@@ -1,0 +1,50 @@
+/**
+ * Ctrl-C for the long-running commands (train, finetune, eval), in two stages:
+ *
+ *   first   the command is asked to stop at its next safe point: `train` after the current
+ *           step, with a checkpoint; `finetune` and `eval` without writing half results.
+ *           The command then exits 130 (128 + SIGINT, what a shell reports for Ctrl-C).
+ *   second  exit 130 at once. Checkpoints and other outputs are written atomically, so the
+ *           last complete one stays whole.
+ *
+ * The handler is JavaScript, so it runs only when the event loop gets control: the step
+ * loops yield between steps (see runtime/train/yield.ts) for it to run.
+ */
+
+/** The exit code of a command stopped by Ctrl-C. */
+export const INTERRUPTED = 130;
+
+export interface Interrupt {
+  /** True once Ctrl-C was pressed. */
+  readonly requested: boolean;
+  /** Removes the handler, once the command's work is done. */
+  dispose(): void;
+}
+
+/**
+ * Installs the two-stage SIGINT handler. `onFirst` tells the user what happens now (and that
+ * a second Ctrl-C quits at once); `exit` is process.exit, replaceable for tests.
+ */
+export function onInterrupt(onFirst: () => void, exit: (code: number) => void = (code) => process.exit(code)): Interrupt {
+  let requested = false;
+  const handler = () => {
+    if (requested) {
+      exit(INTERRUPTED);
+      return;
+    }
+    requested = true;
+    onFirst();
+  };
+  process.on("SIGINT", handler);
+  return {
+    get requested() {
+      return requested;
+    },
+    dispose: () => process.off("SIGINT", handler),
+  };
+}
+
+/** `args` as one line a POSIX shell reads back as the same words (for a command to copy). */
+export function shellLine(args: readonly string[]): string {
+  return args.map((a) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(" ");
+}
