@@ -3,7 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadGraph } from "../graph-loader.js";
 import { BACKEND_FLAG_HELP, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, type Command } from "./command.js";
-import { INTERRUPTED, onInterrupt } from "./interrupt.js";
+import { INTERRUPTED, interruptHandler } from "./interrupt.js";
 
 const help = `Usage: bdlc eval CKPT [options]
 
@@ -71,7 +71,7 @@ export const evalCommand: Command = {
       import("../../runtime/train/evaluate.js"),
       import("../../runtime/backend.js"),
     ]);
-    const interrupt = onInterrupt(() => io.err("interrupted: stopping after this batch, printing nothing (Ctrl-C again to quit at once)…"));
+    const interrupt = interruptHandler(() => io.err("interrupted: stopping after this batch, printing nothing (Ctrl-C again to quit at once)…"));
     try {
       const loaded = checkpoint.loadCheckpoint(ckpt);
       await startBackend(backends, values.backend);
@@ -102,7 +102,9 @@ export const evalCommand: Command = {
       if (examples.length === 0) throw new UsageError(`corpus '${corpus.name}' has no held-out sequences to evaluate on`);
       const { tf } = await import("../../runtime/tf.js");
       const tensors = new Map([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));
+      io.err(`evaluating ${examples.length} held-out sequences of corpus '${corpus.name}'…`);
       let result;
+      interrupt.arm();
       try {
         result = await evaluate.evaluateMlm(graph, graph.bindParams((n) => tensors.get(n)), examples, model.masking, {
           seed,

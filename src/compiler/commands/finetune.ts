@@ -5,7 +5,7 @@ import { loadGraph } from "../graph-loader.js";
 import {
   BACKEND_FLAG_HELP, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, writeAtomically, type Command,
 } from "./command.js";
-import { INTERRUPTED, onInterrupt } from "./interrupt.js";
+import { INTERRUPTED, interruptHandler } from "./interrupt.js";
 import { findTokenizer } from "./eval.js";
 
 export const DEFAULTS = { epochs: 1, batch: 32, lr: 5e-4, seed: 0, maxExamples: 10000, maxTest: 2000, seq: 64 } as const;
@@ -103,7 +103,7 @@ export const finetuneCommand: Command = {
       import("../../runtime/backend.js"),
     ]);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
-    const interrupt = onInterrupt(() => progress.message("interrupted: stopping after this step, writing nothing (Ctrl-C again to quit at once)…"));
+    const interrupt = interruptHandler(() => progress.message("interrupted: stopping after this step, writing nothing (Ctrl-C again to quit at once)…"));
     try {
       // Cheap checks first: the task file and the checkpoint, before compiling anything.
       const task = tasks.loadTask(values.task);
@@ -119,6 +119,7 @@ export const finetuneCommand: Command = {
       const { graph } = await loadGraph(model, null);
       const weights = fromScratch ? init.initialWeights(parameters.parameterTable(model), seed, model.special["pad"] ?? 0) : loaded.weights;
       progress.message(`${fromScratch ? "from scratch" : `from ${loaded.dir}`}: model ${model.name}, task ${task.name}, backend ${backend}`);
+      interrupt.arm();
       const r = await ft.finetune({
         model,
         graph,

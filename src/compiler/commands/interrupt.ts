@@ -1,5 +1,6 @@
 /**
- * Ctrl-C for the long-running commands (train, finetune, eval), in two stages:
+ * Ctrl-C for the long-running commands (train, finetune, eval), in two stages, once the
+ * command's step loop has begun (`arm`):
  *
  *   first   the command is asked to stop at its next safe point: `train` after the current
  *           step, with a checkpoint; `finetune` and `eval` without writing half results.
@@ -8,25 +9,30 @@
  *           last complete one stays whole.
  *
  * The handler is JavaScript, so it runs only when the event loop gets control: the step
- * loops yield between steps (see runtime/train/yield.ts) for it to run.
+ * loops yield between steps (runtime/train/yield.ts). Before the loop (loading, training a
+ * tokenizer: long synchronous work with nothing to finish) no handler is installed, so
+ * Ctrl-C ends the process at once, as it does any program.
  */
 
 /** The exit code of a command stopped by Ctrl-C. */
 export const INTERRUPTED = 130;
 
 export interface Interrupt {
-  /** True once Ctrl-C was pressed. */
+  /** Installs the handler: called when the step loop begins. */
+  arm(): void;
+  /** True once Ctrl-C was pressed (after `arm`). */
   readonly requested: boolean;
   /** Removes the handler, once the command's work is done. */
   dispose(): void;
 }
 
 /**
- * Installs the two-stage SIGINT handler. `onFirst` tells the user what happens now (and that
- * a second Ctrl-C quits at once); `exit` is process.exit, replaceable for tests.
+ * The two-stage SIGINT handler, not yet installed. `onFirst` tells the user what happens now
+ * (and that a second Ctrl-C quits at once); `exit` is process.exit, replaceable for tests.
  */
-export function onInterrupt(onFirst: () => void, exit: (code: number) => void = (code) => process.exit(code)): Interrupt {
+export function interruptHandler(onFirst: () => void, exit: (code: number) => void = (code) => process.exit(code)): Interrupt {
   let requested = false;
+  let armed = false;
   const handler = () => {
     if (requested) {
       exit(INTERRUPTED);
@@ -35,12 +41,18 @@ export function onInterrupt(onFirst: () => void, exit: (code: number) => void = 
     requested = true;
     onFirst();
   };
-  process.on("SIGINT", handler);
   return {
+    arm() {
+      if (!armed) process.on("SIGINT", handler);
+      armed = true;
+    },
     get requested() {
       return requested;
     },
-    dispose: () => process.off("SIGINT", handler),
+    dispose() {
+      if (armed) process.off("SIGINT", handler);
+      armed = false;
+    },
   };
 }
 

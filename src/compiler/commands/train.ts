@@ -8,7 +8,7 @@ import {
   BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError,
   type Command,
 } from "./command.js";
-import { INTERRUPTED, onInterrupt, shellLine } from "./interrupt.js";
+import { INTERRUPTED, interruptHandler, shellLine } from "./interrupt.js";
 
 const help = `Usage: bdlc train MODEL [options]
 
@@ -92,7 +92,7 @@ export const train: Command = {
     const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
     progress.message(`backend: ${backend}${values.backend === undefined || values.backend === "auto" ? " (auto: the fastest present)" : ""}`);
-    const interrupt = onInterrupt(() => progress.message("interrupted: finishing this step, then saving a checkpoint (Ctrl-C again to quit at once)…"));
+    const interrupt = interruptHandler(() => progress.message("interrupted: finishing this step, then saving a checkpoint (Ctrl-C again to quit at once)…"));
     try {
       const corpus = data.loadCorpus(corpusSpec);
       const summary = await runTraining({
@@ -120,6 +120,7 @@ export const train: Command = {
         clipNorm: 1,
         resume: values.resume ?? false,
         progress,
+        onStepLoop: () => interrupt.arm(),
         shouldStop: () => interrupt.requested,
         architectureSvg: renderGraphSvg(model, { teacher, params: countParams(model, teacher) }),
       });

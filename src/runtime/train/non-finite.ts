@@ -71,7 +71,7 @@ export function describeNonFinite(e: NonFiniteStep, c: NonFiniteContext): string
   else if (c.firstUpdate) cause = `this is the first step from ${c.startedFrom}, before any update, so the learning rate is not the cause: the starting weights or this step's batch are`;
   else {
     const before = c.previousLoss !== null ? ` and the loss at step ${c.step - 1} was ${c.previousLoss.toFixed(4)}` : "";
-    cause = `the weights were finite${before}: the last update (learning rate ${c.previousLr}) or this step's batch made it so; if it is the update, a lower --lr or a longer warmup helps`;
+    cause = `the weights were finite${before}: the last update (learning rate ${c.previousLr === null ? "?" : Number(c.previousLr.toPrecision(4))}) or this step's batch made it so; if it is the update, a lower --lr or a longer warmup helps`;
   }
   return `${c.run} stopped at step ${c.step}: ${what}. ${cause[0]!.toUpperCase()}${cause.slice(1)}. This step's update was not applied; ${c.kept}.`;
 }

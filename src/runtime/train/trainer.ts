@@ -58,6 +58,8 @@ export interface TrainerOptions {
   /** Held-out examples to evaluate on (at most). */
   evalExamples: number;
   progress: Progress;
+  /** Called as the step loop begins, after the setup (tokenizer, examples): from then on a stop can be clean. */
+  onStepLoop?: () => void;
   /** Checked between steps (the loop yields to the event loop first, so a SIGINT handler can set it); true after Ctrl-C. */
   shouldStop: () => boolean;
   architectureSvg: string;
@@ -174,6 +176,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   let step = start;
   let stoppedEarly = false;
   let lr = 0;
+  o.onStepLoop?.();
   try {
     for (; step < o.steps; step++) {
       await yieldToEventLoop();
