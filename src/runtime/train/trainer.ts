@@ -6,6 +6,7 @@
  * an uninterrupted run would have — bit for bit.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { ResolvedModel } from "../../compiler/model.js";
 import { objective } from "../../compiler/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
@@ -158,7 +159,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   };
   const newestCheckpoint = () => {
     const newest = folder.savedSteps().at(-1);
-    return newest === undefined ? null : `${folder.checkpoints}/step-${newest}`;
+    return newest === undefined ? null : path.join(folder.checkpoints, `step-${newest}`);
   };
   /** Null without an MLM head or held-out data, or when stopped by Ctrl-C (nothing is logged then). */
   const evaluate = async (step: number): Promise<MlmEvaluation | null> => {
