@@ -102,9 +102,9 @@ export const evalCommand: Command = {
       if (examples.length === 0) throw new UsageError(`corpus '${corpus.name}' has no held-out sequences to evaluate on`);
       const { tf } = await import("../../runtime/tf.js");
       const tensors = new Map([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));
-      io.err(`evaluating ${examples.length} held-out sequences of corpus '${corpus.name}'…`);
       let result;
       interrupt.arm();
+      io.err(`evaluating ${examples.length} held-out sequences of corpus '${corpus.name}'…`);
       try {
         result = await evaluate.evaluateMlm(graph, graph.bindParams((n) => tensors.get(n)), examples, model.masking, {
           seed,

@@ -5,11 +5,12 @@
  *   first   the command is asked to stop at its next safe point: `train` after the current
  *           step, with a checkpoint; `finetune` and `eval` without writing half results.
  *           The command then exits 130 (128 + SIGINT, what a shell reports for Ctrl-C).
- *   second  exit 130 at once. Checkpoints and other outputs are written atomically, so the
- *           last complete one stays whole.
+ *   second  exit 130 at once, without saving the step under way. Checkpoints and other
+ *           outputs are written atomically, so the last complete one stays whole.
  *
  * The handler is JavaScript, so it runs only when the event loop gets control: the step
- * loops yield between steps (runtime/train/yield.ts). Before the loop (loading, training a
+ * loops yield between steps (runtime/train/yield.ts), and a press during a step (whose
+ * kernels cannot be cut short) is seen when that step's tensor work returns. Before the loop (loading, training a
  * tokenizer: long synchronous work with nothing to finish) no handler is installed, so
  * Ctrl-C ends the process at once, as it does any program.
  */
