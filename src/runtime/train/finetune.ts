@@ -258,6 +258,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let lastLoss: number | null = null;
   let step = 0;
   let stoppedEarly = false;
+  let weightsChanged = false;
   const logEvery = Math.max(1, o.logEvery ?? 10);
   let windowTokens = 0;
   let windowLoss = 0;
@@ -295,7 +296,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
           const context = {
             run: "fine-tuning",
             step: step + 1,
-            firstUpdate: step === 0,
+            weightsUnchanged: !weightsChanged,
             startedFrom: "the starting weights",
             previousLoss: lastLoss,
             previousLr,
@@ -304,6 +305,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
           };
           throw new FinetuneError(describeNonFinite(e, context));
         }
+        if (lr > 0) weightsChanged = true;
         firstLoss ??= result.loss;
         lastLoss = result.loss;
         windowTokens += data.tokens;

@@ -46,8 +46,11 @@ export interface NonFiniteContext {
   run: string;
   /** The step that failed, counting from 1. */
   step: number;
-  /** Whether this was the first step from the starting weights (initialised or loaded), before any update. */
-  firstUpdate: boolean;
+  /**
+   * Whether the weights are still the starting ones (initialised or loaded): the first step of
+   * the run, or every update before it had learning rate 0 (the first warmup step).
+   */
+  weightsUnchanged: boolean;
   /** What the starting weights were: "the initial weights", "the checkpoint of step 10", … */
   startedFrom: string;
   /** The loss of the step before, when there was one in this run. */
@@ -68,7 +71,7 @@ export function describeNonFinite(e: NonFiniteStep, c: NonFiniteContext): string
     : `the loss is ${e.loss}${terms}; ${e.gradient ? `the first non-finite gradient is that of '${e.gradient}'` : "every gradient is finite"}`;
   let cause: string;
   if (c.brokenWeight) cause = `the weight '${c.brokenWeight}' was already not finite before this step`;
-  else if (c.firstUpdate) cause = `this is the first step from ${c.startedFrom}, before any update, so the learning rate is not the cause: the starting weights or this step's batch are`;
+  else if (c.weightsUnchanged) cause = `no update has changed ${c.startedFrom} yet, so the learning rate is not the cause: the starting weights or this step's batch are`;
   else {
     const before = c.previousLoss !== null ? ` and the loss at step ${c.step - 1} was ${c.previousLoss.toFixed(4)}` : "";
     cause = `the weights were finite${before}: the last update (learning rate ${c.previousLr === null ? "?" : Number(c.previousLr.toPrecision(4))}) or this step's batch made it so; if it is the update, a lower --lr or a longer warmup helps`;

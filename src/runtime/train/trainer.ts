@@ -177,6 +177,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   let step = start;
   let stoppedEarly = false;
   let lr = 0;
+  let weightsChanged = false;
   o.onStepLoop?.();
   try {
     for (; step < o.steps; step++) {
@@ -214,8 +215,8 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
           describeNonFinite(e, {
             run: "training",
             step: step + 1,
-            firstUpdate: step === start,
-            startedFrom: o.resume ? `the checkpoint of step ${start}` : "the initial weights",
+            weightsUnchanged: !weightsChanged,
+            startedFrom: o.resume ? `the weights of the checkpoint of step ${start}` : "the initial weights",
             previousLoss: step > start ? lastLoss : null,
             previousLr,
             brokenWeight: firstNonFinite(state.variables.keys(), state.variables),
@@ -223,6 +224,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
           }),
         );
       }
+      if (lr > 0) weightsChanged = true;
       firstLoss ??= result.loss;
       lastLoss = result.loss;
       const done = step + 1;

@@ -84,7 +84,7 @@ describe("describeNonFinite", () => {
   const base: NonFiniteContext = {
     run: "training",
     step: 7,
-    firstUpdate: false,
+    weightsUnchanged: false,
     startedFrom: "the initial weights",
     previousLoss: 2.5,
     previousLr: 0.001,
@@ -103,8 +103,8 @@ describe("describeNonFinite", () => {
     [
       "the first step from a checkpoint: not the learning rate",
       nan,
-      { firstUpdate: true, startedFrom: "the checkpoint of step 6", previousLoss: null, previousLr: null },
-      ["step 7", "first step from the checkpoint of step 6", "the learning rate is not the cause", "starting weights or this step's batch"],
+      { weightsUnchanged: true, startedFrom: "the weights of the checkpoint of step 6", previousLoss: null, previousLr: null },
+      ["step 7", "No update has changed the weights of the checkpoint of step 6 yet", "the learning rate is not the cause", "starting weights or this step's batch"],
       ["--lr"],
     ],
     ["a weight already broken is named", nan, { brokenWeight: "embeddings.word" }, ["'embeddings.word' was already not finite"], ["--lr"]],
@@ -155,7 +155,7 @@ describe("bdlc train with a loss that becomes NaN", () => {
     const again = bdlc([...args, "--resume"]);
     expect(again.status, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/training stopped at step 3: the loss is NaN/);
-    expect(again.stderr).toContain("first step from the checkpoint of step 2, before any update, so the learning rate is not the cause");
+    expect(again.stderr).toContain("No update has changed the weights of the checkpoint of step 2 yet, so the learning rate is not the cause");
     expect(snapshot(out)).toEqual(before);
   }, 240_000);
 });
