@@ -3,6 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadGraph } from "../graph-loader.js";
 import { BACKEND_FLAG_HELP, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, type Command } from "./command.js";
+import { INTERRUPTED, interruptHandler } from "./interrupt.js";
 
 const help = `Usage: bdlc eval CKPT [options]
 
@@ -10,7 +11,7 @@ Evaluate a checkpoint (a checkpoint folder, or a \`bdlc train --out\` run folder
 latest checkpoint) on the held-out split of its corpus, as training does: the same 1% of
 documents, packed into sequences of the model's train seq, masked with the model's masking
 at its starting rate, the masks drawn from the checkpoint's seed. Prints the masked-LM loss,
-accuracy and perplexity.
+accuracy and perplexity. Ctrl-C stops it without printing a partial result (exit 130).
 
 Options:
   --corpus PATH       wordnet (built in), a text file or a .jsonl file
@@ -70,6 +71,7 @@ export const evalCommand: Command = {
       import("../../runtime/train/evaluate.js"),
       import("../../runtime/backend.js"),
     ]);
+    const interrupt = interruptHandler(() => io.err("interrupted: stopping after this batch, printing nothing (Ctrl-C again to quit at once)…"));
     try {
       const loaded = checkpoint.loadCheckpoint(ckpt);
       await startBackend(backends, values.backend);
@@ -101,15 +103,22 @@ export const evalCommand: Command = {
       const { tf } = await import("../../runtime/tf.js");
       const tensors = new Map([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));
       let result;
+      interrupt.arm();
+      io.err(`evaluating ${examples.length} held-out sequences of corpus '${corpus.name}'…`);
       try {
-        result = evaluate.evaluateMlm(graph, graph.bindParams((n) => tensors.get(n)), examples, model.masking, {
+        result = await evaluate.evaluateMlm(graph, graph.bindParams((n) => tensors.get(n)), examples, model.masking, {
           seed,
           batch: evaluate.evalBatchSize(model.train.seq),
           padId: model.special["pad"] ?? 0,
           withSegments: model.embeddings.segments > 0,
+          shouldStop: () => interrupt.requested,
         });
       } finally {
         for (const t of tensors.values()) t.dispose();
+      }
+      if (result === null) {
+        io.err(`interrupted before the last of ${examples.length} held-out sequences; no result printed`);
+        return INTERRUPTED;
       }
       if (values.json) {
         io.out(
@@ -137,6 +146,8 @@ export const evalCommand: Command = {
       const userErrors = [checkpoint.CheckpointError, data.CorpusError, tokenizers.TokenizerFormatError];
       if (userErrors.some((kind) => e instanceof kind)) throw new UsageError((e as Error).message);
       throw e;
+    } finally {
+      interrupt.dispose();
     }
   },
 };

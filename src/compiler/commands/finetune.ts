@@ -5,6 +5,7 @@ import { loadGraph } from "../graph-loader.js";
 import {
   BACKEND_FLAG_HELP, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, writeAtomically, type Command,
 } from "./command.js";
+import { INTERRUPTED, interruptHandler } from "./interrupt.js";
 import { findTokenizer } from "./eval.js";
 
 export const DEFAULTS = { epochs: 1, batch: 32, lr: 5e-4, seed: 0, maxExamples: 10000, maxTest: 2000, seq: 64 } as const;
@@ -101,14 +102,8 @@ export const finetuneCommand: Command = {
       import("../../runtime/train/progress.js"),
       import("../../runtime/backend.js"),
     ]);
-    let stop = false;
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
-    const onSignal = () => {
-      if (stop) process.exit(130);
-      stop = true;
-      progress.message("interrupted: stopping (Ctrl-C again to quit at once)…");
-    };
-    process.on("SIGINT", onSignal);
+    const interrupt = interruptHandler(() => progress.message("interrupted: stopping after this step, writing nothing (Ctrl-C again to quit at once)…"));
     try {
       // Cheap checks first: the task file and the checkpoint, before compiling anything.
       const task = tasks.loadTask(values.task);
@@ -124,7 +119,8 @@ export const finetuneCommand: Command = {
       const { graph } = await loadGraph(model, null);
       const weights = fromScratch ? init.initialWeights(parameters.parameterTable(model), seed, model.special["pad"] ?? 0) : loaded.weights;
       progress.message(`${fromScratch ? "from scratch" : `from ${loaded.dir}`}: model ${model.name}, task ${task.name}, backend ${backend}`);
-      const r = ft.finetune({
+      interrupt.arm();
+      const r = await ft.finetune({
         model,
         graph,
         weights,
@@ -139,11 +135,11 @@ export const finetuneCommand: Command = {
         seq,
         ...(pooling !== undefined ? { pooling } : {}),
         progress,
-        shouldStop: () => stop,
+        shouldStop: () => interrupt.requested,
       });
       if (r.stopped_early) {
-        io.err(`stopped after ${r.steps} steps; nothing written`);
-        return 130;
+        io.err(`interrupted after ${r.steps} steps; nothing written`);
+        return INTERRUPTED;
       }
       const record = {
         task: r.task,
@@ -194,7 +190,7 @@ export const finetuneCommand: Command = {
       if (userErrors.some((kind) => e instanceof kind)) throw new UsageError((e as Error).message);
       throw e;
     } finally {
-      process.off("SIGINT", onSignal);
+      interrupt.dispose();
     }
   },
 };

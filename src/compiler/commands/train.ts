@@ -10,12 +10,14 @@ import {
   BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError,
   type Command,
 } from "./command.js";
+import { INTERRUPTED, interruptHandler, shellLine } from "./interrupt.js";
 
 const help = `Usage: bdlc train MODEL [options]
 
 Pretrain MODEL (FILE.bdl or FILE.bdl:NAME) with its objectives and masking on a corpus,
-writing a run folder: checkpoints, a JSONL log and report.html. Ctrl-C saves a checkpoint
-before exiting; --resume continues from the latest one with the same batches and masks.
+writing a run folder: checkpoints, a JSONL log and report.html. Ctrl-C finishes the step,
+saves a checkpoint and prints the command that resumes (exit 130); a second Ctrl-C quits at
+once. --resume continues from the latest checkpoint with the same batches and masks.
 
 Options:
   --corpus PATH       wordnet (built in, the default), a text file, or a .jsonl file
@@ -95,13 +97,7 @@ export const train: Command = {
     const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
     progress.message(`backend: ${backend}${values.backend === undefined || values.backend === "auto" ? " (auto: the fastest present)" : ""}`);
-    let stop = false;
-    const onSignal = () => {
-      if (stop) process.exit(130);
-      stop = true;
-      progress.message("interrupted: saving a checkpoint (Ctrl-C again to quit at once)…");
-    };
-    process.on("SIGINT", onSignal);
+    const interrupt = interruptHandler(() => progress.message("interrupted: finishing this step, then saving a checkpoint (Ctrl-C again to quit at once)…"));
     let lock: { release(): void } | null = null;
     try {
       lock = runLock.acquireRunLock(out);
@@ -140,9 +136,14 @@ export const train: Command = {
         clipNorm: 1,
         resume: plan ? { from: plan.from, damaged: plan.damaged } : null,
         progress,
-        shouldStop: () => stop,
+        onStepLoop: () => interrupt.arm(),
+        shouldStop: () => interrupt.requested,
         architectureSvg: renderGraphSvg(model, { teacher, params: countParams(model, teacher) }),
       });
+      if (summary.stoppedEarly) {
+        io.err(interruptedMessage(summary, args));
+        if (summary.firstLoss === null) return INTERRUPTED;
+      }
       const e = summary.evaluation;
       io.out(
         [
@@ -151,7 +152,7 @@ export const train: Command = {
           `run folder: ${summary.out} (report.html, log.jsonl, checkpoints/)`,
         ].join("\n"),
       );
-      return summary.stoppedEarly ? 130 : 0;
+      return summary.stoppedEarly ? INTERRUPTED : 0;
     } catch (e) {
       const userErrors = [TrainingError, data.CorpusError, tokenizers.TokenizerTrainingError, tokenizers.TokenizerFormatError, checkpoint.CheckpointError, runLock.RunLockError, resume.ResumeError];
       if (userErrors.some((kind) => e instanceof kind)) throw new UsageError((e as Error).message);
@@ -164,7 +165,7 @@ export const train: Command = {
       throw e;
     } finally {
       lock?.release();
-      process.off("SIGINT", onSignal);
+      interrupt.dispose();
     }
   },
 };
@@ -191,6 +192,27 @@ function givenSettings(values: Record<string, string | boolean | undefined>): Gi
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Where a run stopped by Ctrl-C stands, and the command that continues it: these arguments plus --resume. */
+function interruptedMessage(s: { from: number; steps: number; checkpoint: string | null }, args: readonly string[]): string {
+  const again = ["bdlc", "train", ...withoutResumeFlags(args)];
+  if (s.checkpoint === null) return `interrupted before the first step: no checkpoint was saved; start again with:\n  ${shellLine(again)}`;
+  return `interrupted at step ${s.from + s.steps}: the checkpoint is in ${s.checkpoint}; resume with:\n  ${shellLine([...again, "--resume"])}`;
+}
+
+/** `args` less --resume and --resume-from (with its value, in either spelling). */
+function withoutResumeFlags(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--resume" || args[i]!.startsWith("--resume-from=")) continue;
+    if (args[i] === "--resume-from") {
+      i++;
+      continue;
+    }
+    kept.push(args[i]!);
+  }
+  return kept;
 }
 
 /** Copies the tokenizer of the teacher's run (the checkpoint's run folder, or the folder itself) into `out`, unless it has one. */

@@ -2,6 +2,7 @@
  * Held-out masked-LM evaluation: mean cross-entropy over the predicted positions, its
  * perplexity, and accuracy (the argmax is the original token). Masks are fixed — drawn
  * from (seed, epoch 0, index) — so evaluations at different steps compare like with like.
+ * Between batches it yields to the event loop, so that Ctrl-C can stop it (`shouldStop`).
  */
 import type { MaskingConfig } from "../../compiler/model.js";
 import { maskExample } from "../data/masking.js";
@@ -13,6 +14,7 @@ import { IGNORE } from "../objectives/cross-entropy.js";
 import { selectRows } from "../objectives/select.js";
 import { tf } from "../tf.js";
 import { collate } from "./collate.js";
+import { yieldToEventLoop } from "./yield.js";
 
 export interface MlmEvaluation {
   mlm_loss: number;
@@ -35,13 +37,14 @@ export function evalBatchSize(seq: number): number {
   return Math.max(1, Math.min(32, Math.floor(EVAL_ATTENTION_BUDGET / (seq * seq))));
 }
 
-export function evaluateMlm(
+/** The evaluation, or null when `shouldStop` turned true before the last batch (no partial result). */
+export async function evaluateMlm(
   graph: GraphModule,
   params: BoundParams,
   examples: readonly Example[],
   masking: MaskingConfig,
-  opts: { seed: number; batch: number; padId: number; withSegments: boolean },
-): MlmEvaluation {
+  opts: { seed: number; batch: number; padId: number; withSegments: boolean; shouldStop?: () => boolean },
+): Promise<MlmEvaluation | null> {
   if (!graph.mlmLogits) throw new Error(`model '${graph.config.name}' has no MLM head to evaluate`);
   // Evaluate at the schedule's starting rate with the model's 80/10/10: the same task at every step.
   const fixed: MaskingConfig = { ...masking, rate: typeof masking.rate === "number" ? masking.rate : masking.rate.from, schedule: { kind: "dynamic" } };
@@ -49,6 +52,8 @@ export function evaluateMlm(
   let correct = 0;
   let predicted = 0;
   for (let start = 0; start < examples.length; start += opts.batch) {
+    await yieldToEventLoop();
+    if (opts.shouldStop?.()) return null;
     const chunk = examples.slice(start, start + opts.batch).map((ex, i) =>
       maskExample(ex, fixed, { seed: opts.seed, epoch: 0, index: start + i, step: 0, vocab: graph.config.vocab, special: graph.config.special }),
     );

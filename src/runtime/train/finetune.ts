@@ -28,7 +28,9 @@ import { createOptimizer, learningRate } from "../optim/index.js";
 import { tf, type Tensor, type Tensor1D, type Tensor2D } from "../tf.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import type { Progress } from "./progress.js";
+import { describeNonFinite, firstNonFinite, NonFiniteStep } from "./non-finite.js";
 import { applyGradients, computeGradients, type TrainState } from "./step.js";
+import { yieldToEventLoop } from "./yield.js";
 
 /** Names of the classification head's parameters, beside the model's own in one variable map. */
 export const HEAD_KERNEL = "classifier.kernel";
@@ -142,7 +144,7 @@ export interface FinetuneOptions {
   clipNorm?: number;
   logEvery?: number;
   progress?: Progress;
-  /** Checked between steps; true after Ctrl-C. */
+  /** Checked between steps and test batches (the loop yields to the event loop first); true after Ctrl-C. */
   shouldStop?: () => boolean;
 }
 
@@ -166,6 +168,7 @@ export interface FinetuneResult {
   seconds: number;
   /** Throughput of classifying the test set (batches of 64, no dropout): what distillation speeds up. */
   inference_tokens_per_s: number;
+  /** Stopped by `shouldStop`: training or the test predictions are incomplete (the metrics are then 0). */
   stopped_early: boolean;
 }
 
@@ -199,7 +202,7 @@ export function epochBatches(rows: readonly { ids: readonly number[] }[], batch:
   return shuffle(batches, rng);
 }
 
-export function finetune(o: FinetuneOptions): FinetuneResult {
+export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const started = Date.now();
   const { model, graph, task } = o;
   const numLabels = task.labels.length;
@@ -255,6 +258,7 @@ export function finetune(o: FinetuneOptions): FinetuneResult {
   let lastLoss: number | null = null;
   let step = 0;
   let stoppedEarly = false;
+  let weightsChanged = false;
   const logEvery = Math.max(1, o.logEvery ?? 10);
   let windowTokens = 0;
   let windowLoss = 0;
@@ -264,6 +268,7 @@ export function finetune(o: FinetuneOptions): FinetuneResult {
     training: for (let epoch = 0; epoch < o.epochs; epoch++) {
       const batches = epochBatches(train, batch, seedFrom(o.seed, "finetune-order", epoch));
       for (const indices of batches) {
+        await yieldToEventLoop();
         if (o.shouldStop?.()) {
           stoppedEarly = true;
           break training;
@@ -281,9 +286,26 @@ export function finetune(o: FinetuneOptions): FinetuneResult {
         } finally {
           data.dispose();
         }
+        const previousLr = step > 0 ? learningRate(step - 1, { lr: o.lr, warmup, decay: "linear", steps }) : null;
         const lr = learningRate(step, { lr: o.lr, warmup, decay: "linear", steps });
-        const result = applyGradients(state, g, lr);
-        if (!Number.isFinite(result.loss)) throw new FinetuneError(`the loss became ${result.loss} at step ${step + 1}; try a lower --lr`);
+        let result;
+        try {
+          result = applyGradients(state, g, lr);
+        } catch (e) {
+          if (!(e instanceof NonFiniteStep)) throw e;
+          const context = {
+            run: "fine-tuning",
+            step: step + 1,
+            weightsUnchanged: !weightsChanged,
+            startedFrom: "the starting weights",
+            previousLoss: lastLoss,
+            previousLr,
+            brokenWeight: firstNonFinite(state.variables.keys(), state.variables),
+            kept: "nothing was written",
+          };
+          throw new FinetuneError(describeNonFinite(e, context));
+        }
+        if (lr > 0) weightsChanged = true;
         firstLoss ??= result.loss;
         lastLoss = result.loss;
         windowTokens += data.tokens;
@@ -308,10 +330,12 @@ export function finetune(o: FinetuneOptions): FinetuneResult {
     }
     o.progress?.done();
     // One warm-up batch first, so the timing leaves out one-off kernel and session setup.
-    predict(graph, state.variables, test.slice(0, 64), pooling, padId, withSegments, 64);
+    const shouldStop = o.shouldStop ?? (() => false);
+    const warm = stoppedEarly ? null : await predict(graph, state.variables, test.slice(0, 64), pooling, padId, withSegments, 64, shouldStop);
     const inferStart = performance.now();
-    const predicted = predict(graph, state.variables, test, pooling, padId, withSegments, 64);
+    const predicted = warm === null ? null : await predict(graph, state.variables, test, pooling, padId, withSegments, 64, shouldStop);
     const inferSeconds = (performance.now() - inferStart) / 1000;
+    if (predicted === null) stoppedEarly = true;
     const testTokens = test.reduce((n, r) => n + r.ids.length, 0);
     const gold = test.map((r) => r.label);
     return {
@@ -328,8 +352,8 @@ export function finetune(o: FinetuneOptions): FinetuneResult {
       steps: step,
       first_loss: firstLoss,
       last_loss: lastLoss,
-      accuracy: accuracy(gold, predicted),
-      macro_f1: macroF1(gold, predicted, numLabels),
+      accuracy: predicted ? accuracy(gold, predicted) : 0,
+      macro_f1: predicted ? macroF1(gold, predicted, numLabels) : 0,
       seconds: (Date.now() - started) / 1000,
       inference_tokens_per_s: testTokens / Math.max(inferSeconds, 1e-9),
       stopped_early: stoppedEarly,
@@ -340,12 +364,23 @@ export function finetune(o: FinetuneOptions): FinetuneResult {
   }
 }
 
-/** Predicted class ids (argmax, no dropout), in order. */
-function predict(graph: GraphModule, variables: Map<string, tf.Variable>, rows: readonly Encoded[], pooling: Pooling, padId: number, withSegments: boolean, batch: number): number[] {
+/** Predicted class ids (argmax, no dropout), in order; null when `shouldStop` turned true first. */
+async function predict(
+  graph: GraphModule,
+  variables: Map<string, tf.Variable>,
+  rows: readonly Encoded[],
+  pooling: Pooling,
+  padId: number,
+  withSegments: boolean,
+  batch: number,
+  shouldStop: () => boolean,
+): Promise<number[] | null> {
   const lookup = (name: string) => variables.get(name);
   const head = { kernel: lookup(HEAD_KERNEL) as Tensor2D, bias: lookup(HEAD_BIAS) as Tensor1D };
   const out: number[] = [];
   for (let start = 0; start < rows.length; start += batch) {
+    await yieldToEventLoop();
+    if (shouldStop()) return null;
     const data = collateClassifier(rows.slice(start, start + batch), padId, withSegments);
     try {
       const ids = tf.tidy(() => tf.argMax(classifierLogits(graph, graph.bindParams(lookup), head, data.x, pooling, EVAL), 1).dataSync());

@@ -8,6 +8,7 @@ import { clipCoefficient, globalNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { tf, type Scalar, type Tensor } from "../tf.js";
+import { firstNonFinite, NonFiniteStep } from "./non-finite.js";
 
 export interface TrainState {
   /** Trainable parameters by name. */
@@ -81,7 +82,8 @@ export function accumulate(into: Gradients, more: Gradients): Gradients {
 
 /**
  * Clip and apply `g` (the sum over `microBatches` micro-batches, averaged here so the
- * update matches one batch of the combined size), then free the gradients.
+ * update matches one batch of the combined size), then free the gradients. A non-finite
+ * loss or gradient throws {@link NonFiniteStep} before the optimizer touches a weight.
  */
 export function applyGradients(state: TrainState, g: Gradients, lr: number, microBatches = 1): StepResult {
   let grads = g.grads;
@@ -89,15 +91,20 @@ export function applyGradients(state: TrainState, g: Gradients, lr: number, micr
     grads = new Map([...g.grads].map(([n, t]) => [n, tf.div(t, microBatches)]));
     for (const t of g.grads.values()) t.dispose();
   }
-  // Clipping is a factor the optimizer applies as it reads each gradient: no scaled copy of them all.
+  const loss = g.loss / microBatches;
+  const terms = Object.fromEntries(Object.entries(g.terms).map(([k, v]) => [k, v / microBatches]));
   const norm = globalNorm(grads);
   try {
+    // A NaN or infinite norm means some gradient is (or its squares overflowed: then all are finite).
+    const suspect = !Number.isFinite(loss) || !Number.isFinite(norm);
+    const gradient = suspect ? firstNonFinite(state.variables.keys(), grads) : null;
+    if (!Number.isFinite(loss) || gradient !== null) throw new NonFiniteStep(loss, terms, gradient);
+    // Clipping is a factor the optimizer applies as it reads each gradient: no scaled copy of them all.
     state.optimizer.step(state.variables, grads, lr, clipCoefficient(norm, state.clipNorm));
   } finally {
     for (const t of grads.values()) t.dispose();
   }
-  const terms = Object.fromEntries(Object.entries(g.terms).map(([k, v]) => [k, v / microBatches]));
-  return { loss: g.loss / microBatches, terms, gradNorm: norm };
+  return { loss, terms, gradNorm: norm };
 }
 
 export function trainStep(state: TrainState, lr: number, lossOf: LossOf): StepResult {

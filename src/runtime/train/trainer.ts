@@ -6,6 +6,7 @@
  * an uninterrupted run would have — bit for bit.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { ResolvedModel } from "../../compiler/model.js";
 import { objective } from "../../compiler/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
@@ -23,11 +24,13 @@ import { tf } from "../tf.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import { collate } from "./collate.js";
 import { evalBatchSize, evaluateMlm, type MlmEvaluation } from "./evaluate.js";
+import { describeNonFinite, firstNonFinite, NonFiniteStep } from "./non-finite.js";
 import type { Progress } from "./progress.js";
 import { renderReport } from "./report.js";
 import { RunFolder, type LoadedStep } from "./run-folder.js";
 import { BatchOrder } from "./schedule-data.js";
 import { accumulate, applyGradients, computeGradients, trainableVariables, type Gradients, type TrainState } from "./step.js";
+import { yieldToEventLoop } from "./yield.js";
 
 export interface TrainerOptions {
   model: ResolvedModel;
@@ -57,7 +60,9 @@ export interface TrainerOptions {
   /** Held-out examples to evaluate on (at most). */
   evalExamples: number;
   progress: Progress;
-  /** Checked between steps; true after Ctrl-C. */
+  /** Called as the step loop begins, after the setup (tokenizer, examples): from then on a stop can be clean. */
+  onStepLoop?: () => void;
+  /** Checked between steps (the loop yields to the event loop first, so a SIGINT handler can set it); true after Ctrl-C. */
   shouldStop: () => boolean;
   architectureSvg: string;
 }
@@ -67,7 +72,10 @@ export interface TrainSummary {
   from: number;
   /** Steps this invocation ran. */
   steps: number;
+  /** Stopped by `shouldStop` before the last step or during the final evaluation. */
   stoppedEarly: boolean;
+  /** The newest complete checkpoint's folder (null when none was saved: stopped before the first step). */
+  checkpoint: string | null;
   seconds: number;
   firstLoss: number | null;
   lastLoss: number | null;
@@ -146,11 +154,21 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   const order = new BatchOrder(examples.length, o.batch, o.seed);
   const micro = Math.max(1, o.accumulate);
   const currentWeights = (): WeightMap => new Map([...state.variables].map(([n, v]) => [n, { shape: v.shape, values: v.dataSync() as Float32Array }]));
-  const save = (step: number) => folder.saveStep(step, model, o.teacher, currentWeights(), state.optimizer.state(), { seed: o.seed, corpus: o.corpus.name }, o.keep);
-  const evaluate = (step: number): MlmEvaluation | null => {
+  let lastSaved = o.resume ? start : -1;
+  const save = (step: number) => {
+    folder.saveStep(step, model, o.teacher, currentWeights(), state.optimizer.state(), { seed: o.seed, corpus: o.corpus.name }, o.keep);
+    lastSaved = step;
+  };
+  const newestCheckpoint = () => {
+    const newest = folder.savedSteps().at(-1);
+    return newest === undefined ? null : path.join(folder.checkpoints, `step-${newest}`);
+  };
+  /** Null without an MLM head or held-out data, or when stopped by Ctrl-C (nothing is logged then). */
+  const evaluate = async (step: number): Promise<MlmEvaluation | null> => {
     if (!graph.mlmLogits || evalExamples.length === 0) return null;
-    const result = evaluateMlm(graph, graph.bindParams((n) => state.variables.get(n)), evalExamples, model.masking, { seed: o.seed, batch: evalBatchSize(model.train.seq), padId, withSegments });
-    folder.appendLog({ kind: "eval", step, ...result });
+    const opts = { seed: o.seed, batch: evalBatchSize(model.train.seq), padId, withSegments, shouldStop: o.shouldStop };
+    const result = await evaluateMlm(graph, graph.bindParams((n) => state.variables.get(n)), evalExamples, model.masking, opts);
+    if (result) folder.appendLog({ kind: "eval", step, ...result });
     return result;
   };
 
@@ -160,8 +178,12 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   let windowStart = Date.now();
   let step = start;
   let stoppedEarly = false;
+  let lr = 0;
+  let weightsChanged = false;
+  o.onStepLoop?.();
   try {
     for (; step < o.steps; step++) {
+      await yieldToEventLoop();
       if (o.shouldStop()) {
         stoppedEarly = true;
         break;
@@ -184,9 +206,27 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
         if (teacherOut) tf.dispose(teacherOut);
         sum = sum ? accumulate(sum, g) : g;
       }
-      const lr = learningRate(step, { lr: o.lr, warmup: model.train.warmup, decay: model.train.decay, steps: o.steps });
-      const result = applyGradients(state, sum!, lr, micro);
-      if (!Number.isFinite(result.loss)) throw new TrainingError(`the loss became ${result.loss} at step ${step + 1}; try a lower --lr`);
+      const previousLr = step > start ? lr : null;
+      lr = learningRate(step, { lr: o.lr, warmup: model.train.warmup, decay: model.train.decay, steps: o.steps });
+      let result;
+      try {
+        result = applyGradients(state, sum!, lr, micro);
+      } catch (e) {
+        if (!(e instanceof NonFiniteStep)) throw e;
+        throw new TrainingError(
+          describeNonFinite(e, {
+            run: "training",
+            step: step + 1,
+            weightsUnchanged: !weightsChanged,
+            startedFrom: o.resume ? `the weights of the checkpoint of step ${start}` : "the initial weights",
+            previousLoss: step > start ? lastLoss : null,
+            previousLr,
+            brokenWeight: firstNonFinite(state.variables.keys(), state.variables),
+            kept: keptCheckpoint(newestCheckpoint()),
+          }),
+        );
+      }
+      if (lr > 0) weightsChanged = true;
       firstLoss ??= result.loss;
       lastLoss = result.loss;
       const done = step + 1;
@@ -199,12 +239,14 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
         windowStart = Date.now();
       }
       if (done % o.saveEvery === 0 && done < o.steps) save(done);
-      if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps) evaluate(done);
+      if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps) await evaluate(done);
     }
-    save(step);
-    const evaluation = stoppedEarly ? null : evaluate(step);
+    // Stopped before any step of this invocation: the newest checkpoint (if any) is already this state.
+    if (step > start && lastSaved !== step) save(step);
+    const evaluation = stoppedEarly ? null : await evaluate(step);
+    if (o.shouldStop()) stoppedEarly = true; // Ctrl-C during the final evaluation: its result is not logged
     o.progress.done();
-    const summary: TrainSummary = { from: start, steps: step - start, stoppedEarly, seconds: (Date.now() - started) / 1000, firstLoss, lastLoss, evaluation, out: o.out };
+    const summary: TrainSummary = { from: start, steps: step - start, stoppedEarly, checkpoint: newestCheckpoint(), seconds: (Date.now() - started) / 1000, firstLoss, lastLoss, evaluation, out: o.out };
     writeReport(o, folder, summary);
     return summary;
   } finally {
@@ -212,6 +254,10 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
     for (const v of state.variables.values()) v.dispose();
     if (teacherTensors) for (const t of teacherTensors.values()) t.dispose();
   }
+}
+
+function keptCheckpoint(dir: string | null): string {
+  return dir === null ? "no checkpoint was saved yet" : `the last complete checkpoint, ${dir}, is kept as it was`;
 }
 
 function writeReport(o: TrainerOptions, folder: RunFolder, s: TrainSummary): void {

@@ -137,7 +137,7 @@ describe("the classification head", () => {
       });
     const task: Task = { name: "toy", labels: ["a", "b"], train: examples(96, 0), test: examples(24, 1) };
     const before = tf.memory().numTensors;
-    const r = finetune({
+    const r = await finetune({
       model,
       graph,
       weights: initialWeights(parameterTable(model), 0, 0),
@@ -160,8 +160,8 @@ describe("the classification head", () => {
     expect(r.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(r.macro_f1).toBeGreaterThanOrEqual(0.9);
     // The same seed gives the same run.
-    const again = finetune({ model, graph, weights: initialWeights(parameterTable(model), 0, 0), tokenizer: letters, task, epochs: 1, batch: 16, lr: 5e-3, seed: 0, maxExamples: 1000, maxTest: 1000, seq: 16 });
-    const twice = finetune({ model, graph, weights: initialWeights(parameterTable(model), 0, 0), tokenizer: letters, task, epochs: 1, batch: 16, lr: 5e-3, seed: 0, maxExamples: 1000, maxTest: 1000, seq: 16 });
+    const again = await finetune({ model, graph, weights: initialWeights(parameterTable(model), 0, 0), tokenizer: letters, task, epochs: 1, batch: 16, lr: 5e-3, seed: 0, maxExamples: 1000, maxTest: 1000, seq: 16 });
+    const twice = await finetune({ model, graph, weights: initialWeights(parameterTable(model), 0, 0), tokenizer: letters, task, epochs: 1, batch: 16, lr: 5e-3, seed: 0, maxExamples: 1000, maxTest: 1000, seq: 16 });
     expect(twice.last_loss).toBe(again.last_loss);
   }, 60_000);
 });
