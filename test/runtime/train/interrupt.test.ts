@@ -62,13 +62,16 @@ describe("Ctrl-C in bdlc train", () => {
   }, 300_000);
 
   it("second Ctrl-C: quits without saving the step under way; the last complete checkpoint stays as it was and resumes", async () => {
-    // On cpu a step of the tiny model takes about a second: both presses land in one step.
-    const args = (out: string) => [...trainArgs(out).slice(0, -1), "cpu", "--steps", "12", "--save-every", "5"];
+    // On cpu a step of 64 sequences takes seconds: both presses land inside the step under way
+    // (the signal is seen only between steps, so a press during the pause between steps would
+    // end the run before the second one arrives).
+    const args = (out: string) => [...trainArgs(out).slice(0, -1), "cpu", "--steps", "12", "--save-every", "5", "--batch", "64"];
     const out = join(dir, "second");
     const run = startBdlc(args(out));
     await waitFor(run, () => checkpointSteps(out).includes(5) && loggedSteps(out).some((s) => s >= 6), "step 6");
     const before = checkpointFiles(out, 5);
     const last = loggedSteps(out).at(-1)!;
+    await new Promise((resolve) => setTimeout(resolve, 200)); // into the next step
     run.process.kill("SIGINT");
     // Apart, so that the system delivers two signals rather than one pending twice.
     await new Promise((resolve) => setTimeout(resolve, 50));
