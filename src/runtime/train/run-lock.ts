@@ -59,7 +59,8 @@ export function acquireRunLock(dir: string): RunLock {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new RunLockError(`cannot create the run folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RunLockError(code === "EEXIST" || code === "ENOTDIR" ? `${dir} exists and is not a folder: give --out a folder` : `cannot create the run folder ${dir}: ${diskProblem(e) ?? code ?? (e as Error).message}`);
   }
   const file = path.join(dir, LOCK_FILE);
   const removeIfMadeAndEmpty = () => {
