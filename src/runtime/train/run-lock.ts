@@ -92,7 +92,7 @@ export function acquireRunLock(dir: string): RunLock {
       removeIfMadeAndEmpty();
       throw new RunLockError(
         owner
-          ? `${dir} is in use by another training (PID ${owner.pid} on ${owner.host}, see ${file}); wait for it to finish or use another --out`
+          ? `${dir} is in use by another training (PID ${owner.pid} on ${owner.host}, see ${file}); wait for it to finish or use another --out (if that process is not a training, remove ${file})`
           : `${dir} is being locked by another training (${file}); wait for it or use another --out`,
       );
     }
