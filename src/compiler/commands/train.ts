@@ -147,7 +147,7 @@ export const train: Command = {
       const e = summary.evaluation;
       io.out(
         [
-          `${summary.stoppedEarly ? "stopped" : "trained"} ${model.name}: ${summary.steps} steps${summary.from > 0 ? ` (step ${summary.from} → ${summary.from + summary.steps})` : ""} in ${Math.round(summary.seconds)} s, loss ${summary.firstLoss?.toFixed(3)} → ${summary.lastLoss?.toFixed(3)} (ln vocab = ${Math.log(model.vocab).toFixed(3)})`,
+          `${summary.stoppedEarly ? "stopped" : "trained"} ${model.name}: ${summary.steps} steps${summary.from > 0 ? ` (step ${summary.from} → ${summary.from + summary.steps})` : ""} in ${Math.round(summary.seconds)} s${summary.firstLoss === null || summary.lastLoss === null ? "" : `, loss ${summary.firstLoss.toFixed(3)} → ${summary.lastLoss.toFixed(3)} (ln vocab = ${Math.log(model.vocab).toFixed(3)})`}`,
           ...(e ? [`held-out MLM loss ${e.mlm_loss.toFixed(3)}, accuracy ${(100 * e.mlm_accuracy).toFixed(1)}%, perplexity ${e.perplexity.toFixed(1)}`] : []),
           `run folder: ${summary.out} (report.html, log.jsonl, checkpoints/)`,
         ].join("\n"),

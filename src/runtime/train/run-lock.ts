@@ -59,7 +59,8 @@ export function acquireRunLock(dir: string): RunLock {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new RunLockError(`cannot create the run folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RunLockError(code === "EEXIST" || code === "ENOTDIR" ? `${dir} exists and is not a folder: give --out a folder` : `cannot create the run folder ${dir}: ${diskProblem(e) ?? code ?? (e as Error).message}`);
   }
   const file = path.join(dir, LOCK_FILE);
   const removeIfMadeAndEmpty = () => {
@@ -91,7 +92,7 @@ export function acquireRunLock(dir: string): RunLock {
       removeIfMadeAndEmpty();
       throw new RunLockError(
         owner
-          ? `${dir} is in use by another training (PID ${owner.pid} on ${owner.host}, see ${file}); wait for it to finish or use another --out`
+          ? `${dir} is in use by another training (PID ${owner.pid} on ${owner.host}, see ${file}); wait for it to finish or use another --out (if that process is not a training, remove ${file})`
           : `${dir} is being locked by another training (${file}); wait for it or use another --out`,
       );
     }

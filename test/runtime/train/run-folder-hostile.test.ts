@@ -168,6 +168,8 @@ const refused: RefusedCase[] = [
     args: resume(),
     words: () => ["in use", "elsewhere.example"],
   },
+  { what: "--out that is a file", args: (out) => [...TRAIN, "--corpus", corpus, "--out", join(out, "run.json")], words: (out) => [join(out, "run.json"), "not a folder"] },
+  { what: "--out inside a file", args: (out) => [...TRAIN, "--corpus", corpus, "--out", join(out, "run.json", "sub")], words: (out) => [join(out, "run.json", "sub"), "not a folder"] },
   { what: "--resume with no checkpoint", setup: (out) => rmSync(join(out, "checkpoints"), { recursive: true }), args: resume(), words: () => ["nothing to resume"] },
 ];
 
