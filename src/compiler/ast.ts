@@ -116,11 +116,15 @@ export interface ObjectivesDecl {
   readonly span: Span;
 }
 
-/** `init layers [0, 2]` (layers set) or `init embeddings` (layers null). */
+/**
+ * `init layers [0, 2]` (layers set), `init embeddings` (layers null), or either with `off`
+ * (`init layers off`, `init embeddings off`: do not copy what a base model's teacher link copies).
+ */
 export interface TeacherInit {
   readonly kind: "Init";
   readonly target: Name;
   readonly layers: LayerSet | null;
+  readonly off: boolean;
   readonly span: Span;
 }
 

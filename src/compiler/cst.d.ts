@@ -211,6 +211,7 @@ export type TeacherInitCstChildren = {
   Init: IToken[];
   Layers?: IToken[];
   layerSet?: LayerSetCstNode[];
+  Off?: (IToken)[];
   part?: IToken[];
 };
 

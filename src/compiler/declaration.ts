@@ -36,8 +36,10 @@ export type ObjectiveInfo =
 export interface TeacherInfo {
   model: A.Name;
   checkpoint: string | null;
-  initLayers: { layers: number[]; span: Span } | null;
-  initEmbeddings: Span | null;
+  /** `layers` null: `init layers off`. */
+  initLayers: { layers: number[] | null; span: Span } | null;
+  /** `off`: `init embeddings off`. */
+  initEmbeddings: { off: boolean; span: Span } | null;
   span: Span;
 }
 
@@ -241,14 +243,16 @@ class DeclarationReader {
 
   private teacher(t: A.TeacherDecl): void {
     let initLayers: TeacherInfo["initLayers"] = null;
-    let initEmbeddings: Span | null = null;
+    let initEmbeddings: TeacherInfo["initEmbeddings"] = null;
     for (const init of t.inits) {
       const target = init.target.text;
-      if (init.layers) {
+      if (target === "layers" && init.off) {
+        initLayers = { layers: null, span: init.span };
+      } else if (init.layers) {
         const layers = this.layerSet(init.layers, "init layers");
         if (layers) initLayers = { layers, span: init.layers.span };
       } else if (target === "embeddings") {
-        initEmbeddings = init.span;
+        initEmbeddings = { off: init.off, span: init.span };
       } else {
         const hint = suggest(target, TEACHER_INITS);
         this.report(

@@ -101,6 +101,7 @@ function groupText(g: A.GroupDecl): string {
 }
 
 function initText(i: A.TeacherInit): string {
+  if (i.off) return `init ${i.target.text} off`;
   return i.layers ? `init ${i.target.text} ${valueText(i.layers)}` : `init ${i.target.text}`;
 }
 

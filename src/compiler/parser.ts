@@ -253,17 +253,22 @@ export class BdlParser extends CstParser {
     });
   });
 
-  /** teacherInit := 'init' ('layers' layerSet | Identifier) */
+  /** teacherInit := 'init' ('layers' (layerSet | 'off') | Identifier 'off'?) */
   public teacherInit = this.RULE("teacherInit", () => {
     this.CONSUME(Init);
     this.OR([
       {
         ALT: () => {
           this.CONSUME(Layers);
-          this.SUBRULE(this.layerSet);
+          this.OR2([{ ALT: () => this.SUBRULE(this.layerSet) }, { ALT: () => this.CONSUME(Off) }]);
         },
       },
-      { ALT: () => this.CONSUME(Identifier, { LABEL: "part" }) },
+      {
+        ALT: () => {
+          this.CONSUME(Identifier, { LABEL: "part" });
+          this.OPTION(() => this.CONSUME2(Off));
+        },
+      },
     ]);
   });
 

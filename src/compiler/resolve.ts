@@ -240,15 +240,16 @@ function extend(base: Merged | null, info: DeclarationInfo): Merged {
   if (info.teacher) {
     const t = info.teacher;
     const teacher = m.teacher;
+    // What the link copies is inherited unless this declaration says otherwise (`off` included).
     m.teacher = {
       model: t.model.text,
       checkpoint: t.checkpoint ?? teacher?.checkpoint ?? null,
-      initLayers: t.initLayers?.layers ?? teacher?.initLayers ?? null,
-      initEmbeddings: t.initEmbeddings !== null || (teacher?.initEmbeddings ?? false),
+      initLayers: t.initLayers ? t.initLayers.layers : (teacher?.initLayers ?? null),
+      initEmbeddings: t.initEmbeddings ? !t.initEmbeddings.off : (teacher?.initEmbeddings ?? false),
     };
     setOrigin("teacher", t.model.span);
     if (t.initLayers) setOrigin("teacher.initLayers", t.initLayers.span);
-    if (t.initEmbeddings) setOrigin("teacher.initEmbeddings", t.initEmbeddings);
+    if (t.initEmbeddings) setOrigin("teacher.initEmbeddings", t.initEmbeddings.span);
   }
   if (info.tokenizer) {
     m.tokenizer = { kind: info.tokenizer.kind, lowercase: info.tokenizer.lowercase };

@@ -260,13 +260,13 @@ class AstBuilder {
   teacherInit(node: C.TeacherInitCstNode): A.TeacherInit {
     const c = node.children;
     const kw = this.span(this.token(c.Init));
+    const target = this.name(this.token(c.Layers ?? c.part));
+    if (c.Off) return { kind: "Init", target, layers: null, off: true, span: this.join(kw, this.span(this.token(c.Off))) };
     if (c.Layers) {
-      const target = this.name(this.token(c.Layers));
       const layers = this.layerSet(c.layerSet?.[0]);
-      return { kind: "Init", target, layers, span: this.join(kw, layers.span) };
+      return { kind: "Init", target, layers, off: false, span: this.join(kw, layers.span) };
     }
-    const target = this.name(this.token(c.part));
-    return { kind: "Init", target, layers: null, span: this.join(kw, target.span) };
+    return { kind: "Init", target, layers: null, off: false, span: this.join(kw, target.span) };
   }
 
   expectDecl(node: C.ExpectDeclCstNode): A.ExpectDecl {

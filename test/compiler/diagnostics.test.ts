@@ -659,6 +659,42 @@ describe("messages and spans of rules about several properties", () => {
     expect(found.filter((d) => d.code === "BDL030")).toHaveLength(2);
   });
 
+  // A student of another width extending distilbert inherits `init layers` and `init
+  // embeddings`, which cannot copy from bert: once reported inside models/distilbert.bdl,
+  // with no way to switch them off.
+  const STUDENT = ['import "distilbert.bdl"', "model student extends distilbert {", "  hidden 384", "  heads 6", "  intermediate 1536"];
+  const DISTILBERT = path.relative(process.cwd(), path.join(BUILTIN_MODELS_DIR, "distilbert.bdl"));
+
+  it("a copy the student's width makes impossible is reported at the student's line, pointing at the inherited init", () => {
+    const found = check({ [MAIN]: lines(...STUDENT, "}") });
+    const copies = found.filter((d) => d.code === "BDL073");
+    expect(copies.map((d) => [where(d).file, where(d).line, where(d).span])).toEqual([
+      [MAIN, 3, "hidden 384"],
+      [MAIN, 3, "hidden 384"],
+    ]);
+    expect(copies.map((d) => d.message)).toEqual([
+      "Cannot copy layers from teacher 'bert': teacher vs student hidden 768 vs 384, intermediate 3072 vs 1536.",
+      "Cannot copy embeddings from teacher 'bert': teacher vs student embedding width 768 vs 384.",
+    ]);
+    const related = copies.map((d) => d.related?.map((r) => [r.span.source.path, r.message]));
+    expect(related).toEqual([
+      [[DISTILBERT, "copied because of this line; write 'teacher bert { init layers off }' not to copy layers"]],
+      [[DISTILBERT, "copied because of this line; write 'teacher bert { init embeddings off }' not to copy embeddings"]],
+    ]);
+    expect(found.filter((d) => d.severity === "error" && d.code !== "BDL073")).toEqual([]);
+  });
+
+  it("init layers off and init embeddings off let that student extend distilbert", () => {
+    const text = lines(...STUDENT, "  teacher bert {", "    init layers off", "    init embeddings off", "  }", "}");
+    const checked = checkProgram(loadProgram(MAIN, new ParseCache(memoryHost({ [MAIN]: text }))));
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(checked.resolutions.get("student")!.model.teacher).toEqual({ model: "bert", checkpoint: null, initLayers: null, initEmbeddings: false });
+    // Only what it switches off changes: the other copy is still inherited.
+    const half = lines('import "distilbert.bdl"', "model s extends distilbert {", "  teacher bert { init embeddings off }", "}");
+    const teacher = checkProgram(loadProgram(MAIN, new ParseCache(memoryHost({ [MAIN]: half })))).resolutions.get("s")!.model.teacher;
+    expect(teacher).toEqual({ model: "bert", checkpoint: null, initLayers: [0, 2, 4, 7, 9, 11], initEmbeddings: false });
+  });
+
   it("a masking sum broken by a derived model points at the derived model's line", () => {
     const found = check({ [MAIN]: lines('import "bert.bdl"', "model x extends bert {", "  masking { keep 0.2 }", "}") });
     const d = found.find((x) => x.code === "BDL060")!;

@@ -182,6 +182,24 @@ describe("formatSource", () => {
     }
   });
 
+  it("keeps `init layers off` and `init embeddings off`", () => {
+    const expected = [
+      'import "distilbert.bdl"',
+      "",
+      "model s extends distilbert {",
+      "  hidden 384",
+      "  heads 6",
+      "  teacher bert {",
+      "    init layers off",
+      "    init embeddings off",
+      "  }",
+      "}",
+      "",
+    ].join("\n");
+    expect(fmt(expected)).toBe(expected);
+    expect(fmt(expected.replace("init embeddings off", "init   embeddings\toff"))).toBe(expected);
+  });
+
   it("formats the kitchen sink as expected", () => {
     expect(fmt(read("test/fixtures/format/kitchen-sink.bdl"))).toBe(KITCHEN_SINK_FORMATTED);
   });

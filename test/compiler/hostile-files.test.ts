@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromFloat32, readSafetensors, writeSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
@@ -53,6 +53,8 @@ function bertWith(name: string, line: string): string {
   return file;
 }
 
+const HF_FIFO = join(dir, "hf-fifo");
+const CKPT_FIFO = join(dir, "ckpt-fifo");
 let hfConstructor = "";
 let hfProto = "";
 let bertConfig: Record<string, unknown> = {};
@@ -109,6 +111,13 @@ beforeAll(() => {
   hfConstructor = hfWithExtraTensor(hf, "constructor");
   hfProto = hfWithExtraTensor(hf, "__proto__");
   bertConfig = JSON.parse(readFileSync(join(hf, "config.json"), "utf8")) as Record<string, unknown>;
+  // Weights and a checkpoint's bdl.json that are FIFOs: opening one to read once waited forever.
+  mkdirSync(HF_FIFO);
+  cpSync(join(hf, "config.json"), join(HF_FIFO, "config.json"));
+  expect(spawnSync("mkfifo", [join(HF_FIFO, "model.safetensors")]).status).toBe(0);
+  cpSync(join(RUN, "checkpoints", "step-2"), CKPT_FIFO, { recursive: true });
+  rmSync(join(CKPT_FIFO, "bdl.json"));
+  expect(spawnSync("mkfifo", [join(CKPT_FIFO, "bdl.json")]).status).toBe(0);
 }, 120_000);
 
 interface Case {
@@ -136,6 +145,8 @@ const CASES: Case[] = [
   { what: "finetune --task FIFO.csv", args: () => ["finetune", RUN, "--task", FIFO_CSV], words: () => [FIFO_CSV, "named pipe"] },
   { what: "run --inputs /dev/urandom", args: () => ["run", TINY_MODEL, "--weights", RUN, "--inputs", "/dev/urandom"], words: () => ["/dev/urandom", "character device"] },
   { what: "run --inputs FIFO", args: () => ["run", TINY_MODEL, "--weights", RUN, "--inputs", FIFO], words: () => [FIFO, "named pipe"] },
+  { what: "import-hf of a FIFO model.safetensors", args: () => ["import-hf", HF_FIFO, "--model", TINY_MODEL, "--out", NEVER], words: () => [join(HF_FIFO, "model.safetensors"), "named pipe"] },
+  { what: "eval of a checkpoint whose bdl.json is a FIFO", args: () => ["eval", CKPT_FIFO, "--corpus", join(dir, "corpus.txt")], words: () => [join(CKPT_FIFO, "bdl.json"), "named pipe"] },
   { what: "run --inputs with a bad byte", args: () => ["run", TINY_MODEL, "--weights", RUN, "--inputs", BAD_JSON], words: () => [`${BAD_JSON}:1:34`, "0xFF", "not valid UTF-8"] },
 
   // Names that every JavaScript object inherits must not pass for known ones.
