@@ -239,7 +239,8 @@ describe("bdlc train goes ahead where it safely can", () => {
     try {
       await new Promise<void>((resolve, reject) => {
         const poll = setInterval(() => {
-          if (existsSync(join(out, "run.lock"))) {
+          // Written, not just created: the owner is what the refusal names.
+          if (existsSync(join(out, "run.lock")) && statSync(join(out, "run.lock")).size > 0) {
             clearInterval(poll);
             resolve();
           } else if (first.exitCode !== null) {
