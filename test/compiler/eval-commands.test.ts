@@ -4,11 +4,10 @@
  * masks), from a run folder or one of its checkpoints, as text or JSON; mask-preview prints
  * masked training examples as text; bad input exits 1 with one clear line.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bdlc, ROOT, TINY_MODEL, writeGlossCorpus } from "../helpers/training.js";
+import { bdlc, ROOT, TINY_MODEL, trainingFolder } from "../helpers/training.js";
 
 const MODEL = TINY_MODEL;
 
@@ -17,10 +16,7 @@ let corpus: string;
 let run: string;
 
 beforeAll(() => {
-  expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
-  dir = mkdtempSync(join(tmpdir(), "bdl-eval-"));
-  corpus = join(dir, "corpus.txt");
-  writeGlossCorpus(corpus);
+  ({ dir, corpus } = trainingFolder("bdl-eval-"));
   run = join(dir, "run");
   const r = bdlc(["train", MODEL, "--corpus", corpus, "--out", run, "--save-every", "10", "--seed", "5"]);
   expect(r.status, r.stderr).toBe(0);

@@ -1,8 +1,10 @@
 /** What the end-to-end training tests share: the built CLI, and a small WordNet corpus. */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "vitest";
 
 export const ROOT = process.cwd();
 export const BIN = join(ROOT, "bin", "bdlc.js");
@@ -33,4 +35,16 @@ export function writeGlossCorpus(path: string, lines: string[] = wordnetNounLine
   const blocks: string[] = [];
   for (let i = 0; i < glosses.length; i += 4) blocks.push(glosses.slice(i, i + 4).join("\n"));
   writeFileSync(path, blocks.join("\n\n") + "\n");
+}
+
+/**
+ * A fresh temporary folder holding `corpus.txt` (writeGlossCorpus), for a test file's
+ * trainings; checks first that the CLI was built, which these tests run.
+ */
+export function trainingFolder(prefix: string): { dir: string; corpus: string } {
+  expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const corpus = join(dir, "corpus.txt");
+  writeGlossCorpus(corpus);
+  return { dir, corpus };
 }

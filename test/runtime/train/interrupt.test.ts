@@ -6,13 +6,12 @@
  * without writing or printing half results. All exit 130. Before the step loop there is
  * nothing to finish, and Ctrl-C ends the process at once.
  */
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { shellLine } from "../../../src/compiler/commands/interrupt.js";
 import { checkpointFiles, checkpointSteps, differingTensors, loggedSteps, startBdlc, waitFor } from "../../helpers/runs.js";
-import { bdlc, ROOT, TINY_MODEL, writeGlossCorpus } from "../../helpers/training.js";
+import { bdlc, TINY_MODEL, trainingFolder } from "../../helpers/training.js";
 
 let dir: string;
 let corpus: string;
@@ -25,10 +24,7 @@ function trainArgs(out: string): string[] {
 }
 
 beforeAll(() => {
-  expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
-  dir = mkdtempSync(join(tmpdir(), "bdl-interrupt-"));
-  corpus = join(dir, "corpus.txt");
-  writeGlossCorpus(corpus);
+  ({ dir, corpus } = trainingFolder("bdl-interrupt-"));
   reference = join(dir, "reference");
   const r = bdlc(trainArgs(reference));
   expect(r.status, r.stderr).toBe(0);

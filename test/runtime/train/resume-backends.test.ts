@@ -5,21 +5,16 @@
  * and must be there; native and webgpu are optional dependencies: where one cannot start,
  * its error must name what to install (never a silent skip).
  */
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkpointSteps, differingTensors, loggedSteps, startBdlc, waitFor } from "../../helpers/runs.js";
-import { bdlc, ROOT, TINY_MODEL, writeGlossCorpus } from "../../helpers/training.js";
+import { bdlc, TINY_MODEL, trainingFolder } from "../../helpers/training.js";
 
 let dir: string;
 let corpus: string;
 
 beforeAll(() => {
-  expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
-  dir = mkdtempSync(join(tmpdir(), "bdl-resume-"));
-  corpus = join(dir, "corpus.txt");
-  writeGlossCorpus(corpus);
+  ({ dir, corpus } = trainingFolder("bdl-resume-"));
 });
 
 /** What a backend that cannot start must say: the packages (or system libraries) to install. */

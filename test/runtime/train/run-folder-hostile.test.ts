@@ -9,11 +9,11 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, bdlc, ROOT, TINY_MODEL, writeGlossCorpus } from "../../helpers/training.js";
+import { BIN, bdlc, ROOT, TINY_MODEL, trainingFolder } from "../../helpers/training.js";
 
 let dir: string;
 let corpus: string;
@@ -64,10 +64,7 @@ function deadPid(): number {
 }
 
 beforeAll(() => {
-  expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
-  dir = mkdtempSync(join(tmpdir(), "bdl-hostile-run-"));
-  corpus = join(dir, "corpus.txt");
-  writeGlossCorpus(corpus);
+  ({ dir, corpus } = trainingFolder("bdl-hostile-run-"));
   base = join(dir, "base");
   const r = bdlc([...TRAIN, "--corpus", corpus, "--out", base, ...RUN_FLAGS]);
   expect(r.status, r.stderr).toBe(0);

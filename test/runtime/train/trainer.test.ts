@@ -4,11 +4,10 @@
  * resumed ends with weights bit-identical to an uninterrupted run; bad input is refused.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BIN, bdlc, ROOT, TINY_MODEL, writeGlossCorpus } from "../../helpers/training.js";
+import { BIN, bdlc, ROOT, TINY_MODEL, trainingFolder } from "../../helpers/training.js";
 
 const MODEL = TINY_MODEL;
 
@@ -21,10 +20,7 @@ function finalWeights(run: string): Buffer {
 }
 
 beforeAll(() => {
-  expect(existsSync(join(ROOT, "dist", "bundle", "cli.js")), "build first: npm run build").toBe(true);
-  dir = mkdtempSync(join(tmpdir(), "bdl-train-"));
-  corpus = join(dir, "corpus.txt");
-  writeGlossCorpus(corpus);
+  ({ dir, corpus } = trainingFolder("bdl-train-"));
 });
 
 describe("bdlc train", () => {
