@@ -4,8 +4,8 @@
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { checkFile } from "../dist/compiler/check.js";
-import { ParseCache } from "../dist/compiler/program.js";
+import { checkFile } from "../dist/compiler/semantics/check.js";
+import { ParseCache } from "../dist/compiler/semantics/program.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = fileURLToPath(new URL("../bin/bdlc.js", import.meta.url));

@@ -13,7 +13,7 @@ import { build } from "esbuild";
 rmSync("dist/bundle", { recursive: true, force: true });
 
 await build({
-  entryPoints: { cli: "dist/compiler/cli.js", api: "dist/compiler/api.js", runtime: "dist/runtime/index.js" },
+  entryPoints: { cli: "dist/cli/cli.js", api: "dist/app/api.js", runtime: "dist/runtime/index.js" },
   bundle: true,
   splitting: true,
   format: "esm",

@@ -3,9 +3,9 @@
  * their parameter counts. Properties are compared as the `.bdl` text `flattenModel` gives,
  * so the output reads like the source a user would edit.
  */
-import { flattenModel } from "./flatten.js";
-import type { ResolvedModel } from "./model.js";
-import { countParams, formatCount, type ParamCount } from "./params.js";
+import { flattenModel } from "./unparse/flatten.js";
+import type { ResolvedModel } from "../model/model.js";
+import { countParams, formatCount, type ParamCount } from "../model/counts.js";
 
 export interface PropertyChange {
   path: string;

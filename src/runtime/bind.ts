@@ -1,4 +1,4 @@
-import { tf, type Tensor1D, type Tensor2D } from "./tf.js";
+import { tf, type Tensor1D, type Tensor2D } from "./backends/tf.js";
 
 /** Typed access to a graph's parameters by name, checking each tensor's rank as it binds. */
 export interface TensorGetter<Name extends string> {

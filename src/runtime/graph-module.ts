@@ -3,10 +3,10 @@
  * (`bdlc run`, training). Each graph's own exports are more precisely typed; this is the
  * common shape, with the parts a model may lack marked optional.
  */
-import type { ResolvedModel } from "../compiler/model.js";
+import type { ResolvedModel } from "../model/model.js";
 import type { Randomness } from "./layers/dropout.js";
-import type { ParamSpec } from "./parameters.js";
-import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from "./tf.js";
+import type { ParamSpec } from "../model/parameters.js";
+import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from "./backends/tf.js";
 import type { StepResult, TrainState } from "./train/step.js";
 
 export interface GraphInputs {

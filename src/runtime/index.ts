@@ -3,10 +3,10 @@
  * BERT-family encoder, its heads and its objectives. Generated code reaches the runtime
  * only through this module (`bdl/runtime`).
  */
-export { tf } from "./tf.js";
-export type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from "./tf.js";
-export type { ResolvedModel as ModelConfig } from "../compiler/model.js";
-export type { ParamSpec } from "./parameters.js";
+export { tf } from "./backends/tf.js";
+export type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from "./backends/tf.js";
+export type { ResolvedModel as ModelConfig } from "../model/model.js";
+export type { ParamSpec } from "../model/parameters.js";
 
 export { dense, type DenseParams } from "./layers/dense.js";
 export { layerNorm, type LayerNormParams } from "./layers/layer-norm.js";
@@ -25,5 +25,5 @@ export { createOptimizer, learningRate, type Optimizer, type OptimizerConfig } f
 export { initialWeights } from "./init.js";
 export { initFromTeacher } from "./teacher-init.js";
 export { accumulate, applyGradients, computeGradients, trainableVariables, type Gradients, type LossOf } from "./train/step.js";
-export { BACKENDS, BackendError, useBackend, type BackendName } from "./backend.js";
-export { webgpuAdapter } from "./webgpu.js";
+export { BACKENDS, BackendError, useBackend, type BackendName } from "./backends/backend.js";
+export { webgpuAdapter } from "./backends/webgpu.js";

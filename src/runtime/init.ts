@@ -5,8 +5,8 @@
  * adding a parameter does not change the others.
  */
 import type { WeightMap } from "./checkpoint/hf-weights.js";
-import type { ParamSpec } from "./parameters.js";
-import { tf } from "./tf.js";
+import type { ParamSpec } from "../model/parameters.js";
+import { tf } from "./backends/tf.js";
 
 export const INITIALIZER_RANGE = 0.02;
 

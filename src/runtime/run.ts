@@ -4,12 +4,12 @@
  * Inputs and outputs use Hugging Face's names; gradient norms are keyed by Hugging Face
  * parameter names.
  */
-import { hfNaming } from "./checkpoint/hf-names.js";
+import { hfNaming } from "../model/hf/names.js";
 import type { WeightMap } from "./checkpoint/hf-weights.js";
 import type { GraphInputs, GraphLabels, GraphModule } from "./graph-module.js";
 import { EVAL } from "./layers/dropout.js";
 import { flattenPositions } from "./layers/heads.js";
-import { tf, type Tensor } from "./tf.js";
+import { tf, type Tensor } from "./backends/tf.js";
 
 export interface RunInputs {
   input_ids: number[][];

@@ -5,9 +5,9 @@
  * embeddings (the rows the student has) and their LayerNorm. Everything else keeps its
  * own initial value — including the cosine projection a student of another width gets.
  */
-import type { ResolvedModel } from "../compiler/model.js";
+import type { ResolvedModel } from "../model/model.js";
 import type { WeightMap } from "./checkpoint/hf-weights.js";
-import { ownerOf } from "./parameters.js";
+import { ownerOf } from "../model/parameters.js";
 
 const SUBLAYER_TENSORS = {
   attention: ["query.kernel", "query.bias", "key.kernel", "key.bias", "value.kernel", "value.bias", "output.kernel", "output.bias", "norm.weight", "norm.bias"],

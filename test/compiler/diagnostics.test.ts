@@ -9,10 +9,10 @@
  */
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkProgram } from "../../src/compiler/check.js";
-import { main } from "../../src/compiler/cli.js";
+import { checkProgram } from "../../src/compiler/semantics/check.js";
+import { main } from "../../src/cli/cli.js";
 import { Diag, type Diagnostic } from "../../src/compiler/diagnostics.js";
-import { BUILTIN_MODELS_DIR, loadProgram, nodeHost, ParseCache, type CompilerHost } from "../../src/compiler/program.js";
+import { BUILTIN_MODELS_DIR, loadProgram, nodeHost, ParseCache, type CompilerHost } from "../../src/compiler/semantics/program.js";
 import { lineCol } from "../../src/compiler/source.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");

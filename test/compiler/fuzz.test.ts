@@ -17,12 +17,12 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkProgram } from "../../src/compiler/check.js";
+import { checkProgram } from "../../src/compiler/semantics/check.js";
 import type { Diagnostic } from "../../src/compiler/diagnostics.js";
-import { parseSource } from "../../src/compiler/parse.js";
-import { BUILTIN_MODELS_DIR, loadProgram, nodeHost, ParseCache, type CompilerHost } from "../../src/compiler/program.js";
-import { EXPECT_KEYS, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, TOKENIZERS } from "../../src/compiler/schema.js";
-import { KEYWORDS } from "../../src/compiler/tokens.js";
+import { parseSource } from "../../src/compiler/syntax/parse.js";
+import { BUILTIN_MODELS_DIR, loadProgram, nodeHost, ParseCache, type CompilerHost } from "../../src/compiler/semantics/program.js";
+import { EXPECT_KEYS, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, TOKENIZERS } from "../../src/compiler/semantics/schema.js";
+import { KEYWORDS } from "../../src/compiler/syntax/tokens.js";
 import { mulberry32 } from "../../src/runtime/data/random.js";
 import { astShape } from "../helpers/ast-shape.js";
 

@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/compiler/cli.js";
-import { MAX_FILE_BYTES } from "../../src/compiler/program.js";
+import { main } from "../../src/cli/cli.js";
+import { MAX_FILE_BYTES } from "../../src/compiler/semantics/program.js";
 import { mulberry32 } from "../../src/runtime/data/random.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -4,9 +4,9 @@
 import { readFileSync } from "node:fs";
 import type { TokenType } from "chevrotain";
 import { describe, expect, it } from "vitest";
-import { parser } from "../../src/compiler/parser.js";
-import * as schema from "../../src/compiler/schema.js";
-import * as tokens from "../../src/compiler/tokens.js";
+import { parser } from "../../src/compiler/syntax/parser.js";
+import * as schema from "../../src/compiler/semantics/schema.js";
+import * as tokens from "../../src/compiler/syntax/tokens.js";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
@@ -124,7 +124,7 @@ const ebnf = ebnfProductions(ebnfText);
 const syntactic = [...ebnf.keys()].filter((n) => /^[a-z]/.test(n));
 const lexical = [...ebnf.keys()].filter((n) => /^[A-Z]/.test(n));
 const ruleNames = Object.keys(parser.getGAstProductions());
-const docs = parserDocProductions(read("src/compiler/parser.ts"));
+const docs = parserDocProductions(read("src/compiler/syntax/parser.ts"));
 const gast = new Map((parser.getSerializedGastProductions() as Gast[]).map((r) => [r.name!, r]));
 
 describe("grammar/bdl.ebnf", () => {

@@ -1,5 +1,5 @@
 /** A parse's AST without positions, for comparing what two texts mean (e.g. before and after fmt). */
-import { parseSource } from "../../src/compiler/parse.js";
+import { parseSource } from "../../src/compiler/syntax/parse.js";
 import type { Diagnostic } from "../../src/compiler/diagnostics.js";
 
 /** Spans and sources dropped; comments as their text without trailing blanks, which fmt drops. */

@@ -3,7 +3,7 @@
  * graph, print), so those tests do not depend on the parser. Integration tests read the
  * real `models/*.bdl` instead.
  */
-import type { ResolvedModel } from "../../src/compiler/model.js";
+import type { ResolvedModel } from "../../src/model/model.js";
 
 export function bertBase(): ResolvedModel {
   return {

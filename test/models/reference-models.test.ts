@@ -4,9 +4,9 @@
  */
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkFile } from "../../src/compiler/check.js";
+import { checkFile } from "../../src/compiler/semantics/check.js";
 import { renderLine } from "../../src/compiler/diagnostics.js";
-import { countParams } from "../../src/compiler/params.js";
+import { countParams } from "../../src/model/counts.js";
 
 function resolved(file: string, name: string) {
   const checked = checkFile(file);

@@ -7,13 +7,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkFile } from "../../src/compiler/check.js";
-import { loadGraph } from "../../src/compiler/graph-loader.js";
-import { hfNaming } from "../../src/runtime/checkpoint/hf-names.js";
+import { checkFile } from "../../src/compiler/semantics/check.js";
+import { loadGraph } from "../../src/app/graph-loader.js";
+import { hfNaming } from "../../src/model/hf/names.js";
 import { initialWeights } from "../../src/runtime/init.js";
-import { parameterTable } from "../../src/runtime/parameters.js";
+import { parameterTable } from "../../src/model/parameters.js";
 import { runOnce } from "../../src/runtime/run.js";
-import { tf } from "../../src/runtime/tf.js";
+import { tf } from "../../src/runtime/backends/tf.js";
 
 const BASE = `
 model base {

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { tfjsOwnGradients } from "../../src/runtime/frugal-gradients.js";
-import { tf } from "../../src/runtime/tf.js";
+import { tf } from "../../src/runtime/backends/tf.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

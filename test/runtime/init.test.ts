@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { initialWeights } from "../../src/runtime/init.js";
-import type { ParamSpec } from "../../src/runtime/parameters.js";
-import { tf } from "../../src/runtime/tf.js";
+import type { ParamSpec } from "../../src/model/parameters.js";
+import { tf } from "../../src/runtime/backends/tf.js";
 
 describe("initialWeights", () => {
   it("draws a tensor of more than 2^24 values (a full-size word embedding), padding row zeroed, leaking no tensor", () => {

@@ -6,16 +6,16 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkFile } from "../../src/compiler/check.js";
-import { loadGraph } from "../../src/compiler/graph-loader.js";
+import { checkFile } from "../../src/compiler/semantics/check.js";
+import { loadGraph } from "../../src/app/graph-loader.js";
 import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
 import { weightsFromHf } from "../../src/runtime/checkpoint/hf-weights.js";
 import { runOnce, type RunInputs } from "../../src/runtime/run.js";
-import { useBackend, type BackendName } from "../../src/runtime/backend.js";
-import { nativeCounters, nativeLimits } from "../../src/runtime/native/limits.js";
-import { loadOnnxRuntime } from "../../src/runtime/native/onnxruntime.js";
-import { tf } from "../../src/runtime/tf.js";
-import { registerWebgpu } from "../../src/runtime/webgpu.js";
+import { useBackend, type BackendName } from "../../src/runtime/backends/backend.js";
+import { nativeCounters, nativeLimits } from "../../src/runtime/backends/native/limits.js";
+import { loadOnnxRuntime } from "../../src/runtime/backends/native/onnxruntime.js";
+import { tf } from "../../src/runtime/backends/tf.js";
+import { registerWebgpu } from "../../src/runtime/backends/webgpu.js";
 
 const GOLDENS = "test/fixtures/goldens";
 const defaultLimits = { ...nativeLimits };

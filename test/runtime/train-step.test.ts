@@ -1,13 +1,13 @@
 /** The emitted trainStep: the loss falls on a fixed batch, and no tensor outlives its step. */
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkFile } from "../../src/compiler/check.js";
-import { loadGraph } from "../../src/compiler/graph-loader.js";
+import { checkFile } from "../../src/compiler/semantics/check.js";
+import { loadGraph } from "../../src/app/graph-loader.js";
 import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
 import { weightsFromHf } from "../../src/runtime/checkpoint/hf-weights.js";
 import { EVAL } from "../../src/runtime/layers/dropout.js";
 import { createOptimizer } from "../../src/runtime/optim/index.js";
-import { tf } from "../../src/runtime/tf.js";
+import { tf } from "../../src/runtime/backends/tf.js";
 import type { TrainState } from "../../src/runtime/train/step.js";
 
 beforeAll(async () => {

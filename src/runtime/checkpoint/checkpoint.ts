@@ -15,11 +15,10 @@
  * checkpoints live in `checkpoints/step-N/` (the highest N is taken).
  */
 import * as fs from "node:fs";
-import { FileReadError, readJsonFile } from "../read-file.js";
-import { modelErrors } from "../../compiler/check.js";
+import { FileReadError, readJsonFile } from "../../io/read-file.js";
 import * as path from "node:path";
-import type { Activation, ObjectiveName, OptimizerKind, Pooler, ResolvedModel, TokenizerKind } from "../../compiler/model.js";
-import { parameterTable, type ParamSpec } from "../parameters.js";
+import type { Activation, ObjectiveName, OptimizerKind, Pooler, ResolvedModel, TokenizerKind } from "../../model/model.js";
+import { parameterTable, type ParamSpec } from "../../model/parameters.js";
 import { diskErrorMessage, diskProblem } from "../system-error.js";
 import { syncDirectory, writeFileDurably } from "./durable.js";
 import { nonFiniteProblem } from "./finite.js";
@@ -336,6 +335,12 @@ export function checkpointMismatch(
 }
 
 /**
+ * The first rule `model` breaks (with `teacher` its teacher, `label` the file it came from),
+ * or null. The compiler owns the rules; the runtime only asks.
+ */
+export type ModelValidator = (model: ResolvedModel, teacher: ResolvedModel | null, label: string) => string | null;
+
+/**
  * Reads a checkpoint folder, or a run folder's latest checkpoint. With `expected`, the
  * checkpoint must be of a model with the same parameter table (and the same settings that
  * change the computation); otherwise the error names the first difference.
@@ -343,6 +348,7 @@ export function checkpointMismatch(
 export function loadCheckpoint(
   p: string,
   expected?: { model: ResolvedModel; teacher?: ResolvedModel | null },
+  validate?: ModelValidator,
 ): LoadedCheckpoint {
   const dir = resolveCheckpointDir(p);
   const metaPath = path.join(dir, META_FILE);
@@ -372,8 +378,8 @@ export function loadCheckpoint(
   const teacher = (meta["teacher"] as ResolvedModel | undefined) ?? null;
   // Hand-edited or foreign: held to the rules `bdlc check` holds a .bdl model to.
   for (const [role, m] of [["model", model], ["teacher", teacher]] as const) {
-    const invalid = m ? modelErrors(m, role === "model" ? teacher : null, metaPath)[0] : undefined;
-    if (invalid) throw new CheckpointError(`${metaPath}: ${role} '${m!.name}' is not valid: ${invalid.message}`);
+    const invalid = m && validate ? validate(m, role === "model" ? teacher : null, metaPath) : null;
+    if (invalid) throw new CheckpointError(`${metaPath}: ${role} '${m!.name}' is not valid: ${invalid}`);
   }
   const checkpoint = meta as CheckpointMeta;
 

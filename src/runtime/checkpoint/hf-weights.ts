@@ -4,10 +4,10 @@
  * without its prefix), with the right shapes; tied tensors are stored once, as Hugging
  * Face saves them.
  */
-import type { ResolvedModel } from "../../compiler/model.js";
-import { parameterTable } from "../parameters.js";
+import type { ResolvedModel } from "../../model/model.js";
+import { parameterTable } from "../../model/parameters.js";
 import { nonFiniteProblem } from "./finite.js";
-import { hfNaming, type HfNaming } from "./hf-names.js";
+import { hfNaming, type HfNaming } from "../../model/hf/names.js";
 import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
 
 /** Parameter values by our names, as float32 arrays in our layout (kernels [in, out]). */

@@ -21,7 +21,7 @@
 import * as fs from "node:fs";
 import { dirname } from "node:path";
 import { syncDirectory } from "./durable.js";
-import { FileReadError, openRegularFile } from "../read-file.js";
+import { FileReadError, openRegularFile } from "../../io/read-file.js";
 import { constants as bufferConstants } from "node:buffer";
 
 export type DType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";

@@ -19,7 +19,7 @@
  */
 
 import { jsonObjects } from "./json-lines.js";
-import { FileReadError, readTextFile as readStrictTextFile } from "../read-file.js";
+import { FileReadError, readTextFile as readStrictTextFile } from "../../io/read-file.js";
 import { textLines } from "./text-lines.js";
 import type { Corpus, Document } from "./types.js";
 import { loadWordNet, type Synset } from "./wordnet.js";

@@ -25,7 +25,7 @@
  * function of (documents, encode, options) alone, randomness drawn per document from
  * (seed, document index).
  */
-import type { ResolvedModel } from "../../compiler/model.js";
+import type { ResolvedModel } from "../../model/model.js";
 import { createRng, seedFrom, type Rng } from "./random.js";
 import type { Document, Encoding, Example } from "./types.js";
 

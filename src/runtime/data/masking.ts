@@ -20,7 +20,7 @@
  * id in [0, vocab) with probability `random`, and stays itself with probability `keep`;
  * its label is the original id (-100 elsewhere).
  */
-import type { MaskingConfig, Schedule } from "../../compiler/model.js";
+import type { MaskingConfig, Schedule } from "../../model/model.js";
 import { createRng, seedFrom, shuffle, type Rng } from "./random.js";
 import type { Example, MaskedExample } from "./types.js";
 

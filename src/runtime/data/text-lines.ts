@@ -6,7 +6,7 @@
  * leading BOM is dropped; CRLF and lone CR end lines as LF does.
  */
 import { closeSync, readSync } from "node:fs";
-import { badByteReason, FileReadError, firstInvalidUtf8, openRegularFile } from "../read-file.js";
+import { badByteReason, FileReadError, firstInvalidUtf8, openRegularFile } from "../../io/read-file.js";
 
 const CHUNK_BYTES = 1 << 20;
 /** Longer lines are refused: a file without line ends would otherwise become one huge string. */

@@ -1,5 +1,5 @@
-import type { Activation } from "../../compiler/model.js";
-import { tf, type Tensor } from "../tf.js";
+import type { Activation } from "../../model/model.js";
+import { tf, type Tensor } from "../backends/tf.js";
 
 /**
  * `gelu`: the exact form, x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (BERT, RoBERTa, DistilBERT), with

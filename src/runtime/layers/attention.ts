@@ -1,5 +1,5 @@
 /** Multi-head self-attention with its output projection, residual and LayerNorm (post-LN). */
-import { tf, type Tensor3D, type Tensor4D } from "../tf.js";
+import { tf, type Tensor3D, type Tensor4D } from "../backends/tf.js";
 import { dense, type DenseParams } from "./dense.js";
 import { dropout, type Randomness } from "./dropout.js";
 import { layerNorm, type LayerNormParams } from "./layer-norm.js";

@@ -1,4 +1,4 @@
-import { tf, type Tensor, type Tensor1D, type Tensor2D } from "../tf.js";
+import { tf, type Tensor, type Tensor1D, type Tensor2D } from "../backends/tf.js";
 import { matMul, transposesAreSlow } from "./matmul.js";
 
 /** A linear layer. `kernel` is [in, out] (Hugging Face stores the transpose, [out, in]). */

@@ -1,4 +1,4 @@
-import { tf, type Tensor } from "../tf.js";
+import { tf, type Tensor } from "../backends/tf.js";
 
 /** Where randomness comes from in one forward pass: a step seed and a counter, so a replayed step draws the same masks. */
 export interface Randomness {

@@ -1,4 +1,4 @@
-import { tf, type Tensor2D, type Tensor3D } from "../tf.js";
+import { tf, type Tensor2D, type Tensor3D } from "../backends/tf.js";
 
 /**
  * Rows of `table` for `ids` ([B, S] int32 → [B, S, E]). Its gradient is the scatter-add

@@ -1,5 +1,5 @@
 /** Token + position (+ segment) embeddings, LayerNorm, dropout, and ALBERT's E→H projection. */
-import { tf, type Tensor2D, type Tensor3D } from "../tf.js";
+import { tf, type Tensor2D, type Tensor3D } from "../backends/tf.js";
 import { dense, type DenseParams } from "./dense.js";
 import { dropout, type Randomness } from "./dropout.js";
 import { embeddingLookup } from "./embedding-lookup.js";

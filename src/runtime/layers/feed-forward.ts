@@ -1,6 +1,6 @@
 /** The position-wise feed-forward sublayer with residual and LayerNorm (post-LN). */
-import type { Activation } from "../../compiler/model.js";
-import { tf, type Tensor3D } from "../tf.js";
+import type { Activation } from "../../model/model.js";
+import { tf, type Tensor3D } from "../backends/tf.js";
 import { activation } from "./activations.js";
 import { dense, type DenseParams } from "./dense.js";
 import { dropout, type Randomness } from "./dropout.js";

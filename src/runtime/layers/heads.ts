@@ -1,6 +1,6 @@
 /** Pretraining heads: the pooler, the MLM head (decoder tied to the word embeddings), and sentence-pair classifiers. */
-import type { Activation } from "../../compiler/model.js";
-import { tf, type Tensor1D, type Tensor2D, type Tensor3D } from "../tf.js";
+import type { Activation } from "../../model/model.js";
+import { tf, type Tensor1D, type Tensor2D, type Tensor3D } from "../backends/tf.js";
 import { activation } from "./activations.js";
 import { dense, type DenseParams } from "./dense.js";
 import { layerNorm, type LayerNormParams } from "./layer-norm.js";

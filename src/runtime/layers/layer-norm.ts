@@ -1,4 +1,4 @@
-import { tf, type Tensor, type Tensor1D } from "../tf.js";
+import { tf, type Tensor, type Tensor1D } from "../backends/tf.js";
 
 export interface LayerNormParams {
   weight: Tensor1D;

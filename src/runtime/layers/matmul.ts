@@ -5,7 +5,7 @@
  * pass over a matrix and keeps every product on the fast path. Other backends (`native`'s
  * MLAS, webgpu, tensorflow) take the transposes for free, so they get tfjs's own products.
  */
-import { tf, type Tensor } from "../tf.js";
+import { tf, type Tensor } from "../backends/tf.js";
 
 /** Swap the last two axes. */
 function swapLast<T extends Tensor>(x: T): T {

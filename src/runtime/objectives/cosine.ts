@@ -1,4 +1,4 @@
-import { tf, type Scalar, type Tensor2D } from "../tf.js";
+import { tf, type Scalar, type Tensor2D } from "../backends/tf.js";
 
 /** torch's CosineEmbeddingLoss with target 1, mean reduction: mean(1 − cos(s, t)) over rows [N, H]. */
 export function cosineLoss(student: Tensor2D, teacher: Tensor2D): Scalar {

@@ -1,4 +1,4 @@
-import { tf, type Scalar, type Tensor2D } from "../tf.js";
+import { tf, type Scalar, type Tensor2D } from "../backends/tf.js";
 
 /** Label value that marks a position as not predicted (Hugging Face's ignore_index). */
 export const IGNORE = -100;

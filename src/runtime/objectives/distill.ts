@@ -1,4 +1,4 @@
-import { tf, type Scalar, type Tensor2D } from "../tf.js";
+import { tf, type Scalar, type Tensor2D } from "../backends/tf.js";
 
 /**
  * DistilBERT's soft-target loss: KL(softmax(t/T) ‖ softmax(s/T)), summed over the

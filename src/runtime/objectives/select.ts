@@ -1,4 +1,4 @@
-import { tf } from "../tf.js";
+import { tf } from "../backends/tf.js";
 
 /**
  * Rows of `x` [N, …] where `keep` [N] is true or nonzero: the positions an objective looks

@@ -23,9 +23,9 @@
  * naming the field.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { FileReadError, readJsonFile } from "../read-file.js";
+import { FileReadError, readJsonFile } from "../../io/read-file.js";
 import { dirname } from "node:path";
-import type { TokenizerKind } from "../../compiler/model.js";
+import type { TokenizerKind } from "../../model/model.js";
 import { TokenizerFormatError } from "./errors.js";
 import { HfTokenizer } from "./hf-tokenizer.js";
 import type { AddedTokenJson } from "./pipeline.js";

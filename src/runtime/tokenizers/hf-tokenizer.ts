@@ -9,7 +9,7 @@
  * and its model one pre-tokenized word at a time, which gives the same ids as the library's
  * `encode` (the tests check this on held-out text).
  */
-import type { TokenizerKind } from "../../compiler/model.js";
+import type { TokenizerKind } from "../../model/model.js";
 import type { Encoding } from "../data/types.js";
 import { HfLibTokenizer, type LibModel, type LibTokenizer } from "./hf-lib.js";
 import { makeNormalizer, makePreTokenizer, metaspaceSplit, Pipeline, type AddedTokenJson } from "./pipeline.js";

@@ -9,7 +9,7 @@
  *   gives them ids different from `bos`/`eos`, in which case they are `<cls>`/`<sep>`.
  * - any other role `r`: `[R]` (wordpiece, sentencepiece) or `<r>` (bpe).
  */
-import type { TokenizerKind } from "../../compiler/model.js";
+import type { TokenizerKind } from "../../model/model.js";
 import { TokenizerTrainingError } from "./errors.js";
 
 /** One special token: its id, surface form, and the roles it plays. */

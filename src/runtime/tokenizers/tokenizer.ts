@@ -1,5 +1,5 @@
 /** What every tokenizer (trained here or loaded from a Hugging Face tokenizer.json) offers. */
-import type { TokenizerKind } from "../../compiler/model.js";
+import type { TokenizerKind } from "../../model/model.js";
 import type { Encoding } from "../data/types.js";
 
 export interface Tokenizer {

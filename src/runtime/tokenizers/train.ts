@@ -18,7 +18,7 @@
  * sentencepiece: by score, best first). Training is deterministic: the same texts and options
  * give the same tokenizer.json (ties are broken by the rules documented in the trainers).
  */
-import type { TokenizerKind } from "../../compiler/model.js";
+import type { TokenizerKind } from "../../model/model.js";
 import { TokenizerTrainingError } from "./errors.js";
 import { addedTokensJson, buildTokenizerJson, familyComponents, MAX_INPUT_CHARS_PER_WORD, WORDPIECE_PREFIX } from "./hf-json.js";
 import { HfTokenizer } from "./hf-tokenizer.js";

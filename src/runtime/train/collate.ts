@@ -2,7 +2,7 @@
 import type { MaskedExample } from "../data/types.js";
 import type { GraphInputs, GraphLabels } from "../graph-module.js";
 import { IGNORE } from "../objectives/cross-entropy.js";
-import { tf } from "../tf.js";
+import { tf } from "../backends/tf.js";
 
 export interface Batch {
   x: GraphInputs;

@@ -4,7 +4,7 @@
  * from (seed, epoch 0, index) — so evaluations at different steps compare like with like.
  * Between batches it yields to the event loop, so that Ctrl-C can stop it (`shouldStop`).
  */
-import type { MaskingConfig } from "../../compiler/model.js";
+import type { MaskingConfig } from "../../model/model.js";
 import { maskExample } from "../data/masking.js";
 import type { Example } from "../data/types.js";
 import type { BoundParams, GraphModule } from "../graph-module.js";
@@ -12,7 +12,7 @@ import { EVAL } from "../layers/dropout.js";
 import { flattenPositions } from "../layers/heads.js";
 import { IGNORE } from "../objectives/cross-entropy.js";
 import { selectRows } from "../objectives/select.js";
-import { tf } from "../tf.js";
+import { tf } from "../backends/tf.js";
 import { collate } from "./collate.js";
 import { yieldToEventLoop } from "./yield.js";
 

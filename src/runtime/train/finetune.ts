@@ -14,7 +14,7 @@
  * dropout, head init) is a function of the seed. Evaluation reports accuracy and macro-F1
  * on the task's test split.
  */
-import type { ResolvedModel } from "../../compiler/model.js";
+import type { ResolvedModel } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { accuracy, macroF1 } from "../data/metrics.js";
 import { createRng, seedFrom, shuffle } from "../data/random.js";
@@ -25,7 +25,7 @@ import { dense } from "../layers/dense.js";
 import { dropout, EVAL, stepRandomness, type Randomness } from "../layers/dropout.js";
 import { crossEntropy } from "../objectives/cross-entropy.js";
 import { createOptimizer, learningRate } from "../optim/index.js";
-import { tf, type Tensor, type Tensor1D, type Tensor2D } from "../tf.js";
+import { tf, type Tensor, type Tensor1D, type Tensor2D } from "../backends/tf.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import type { Progress } from "./progress.js";
 import { describeNonFinite, firstNonFinite, NonFiniteStep } from "./non-finite.js";

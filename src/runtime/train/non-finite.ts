@@ -6,7 +6,7 @@
  * learning rate is one cause among others (a term that is NaN on its own batch, weights that
  * were already broken), so the message states facts instead of guessing.
  */
-import { tf, type Tensor } from "../tf.js";
+import { tf, type Tensor } from "../backends/tf.js";
 
 export class NonFiniteStep extends Error {
   constructor(

@@ -6,11 +6,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { OptimizerKind } from "../../compiler/model.js";
+import type { OptimizerKind } from "../../model/model.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
 import { readSafetensors, SafetensorsError, toFloat32 } from "../checkpoint/safetensors.js";
 import type { OptimizerState } from "../optim/optimizer.js";
-import type { ParamSpec } from "../parameters.js";
+import type { ParamSpec } from "../../model/parameters.js";
 
 export const OPTIMIZER_WEIGHTS = "optimizer.safetensors";
 export const OPTIMIZER_META = "optimizer.json";

@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ResolvedModel } from "../../compiler/model.js";
+import type { ResolvedModel } from "../../model/model.js";
 import { CheckpointError } from "../checkpoint/checkpoint.js";
 import { RunFolder, type LoadedStep } from "./run-folder.js";
 import { processIsAlive } from "./run-lock.js";

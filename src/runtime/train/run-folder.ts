@@ -13,13 +13,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ResolvedModel } from "../../compiler/model.js";
+import type { ResolvedModel } from "../../model/model.js";
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
 import { replaceFile } from "../checkpoint/durable.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { fromFloat32, serializeSafetensors } from "../checkpoint/safetensors.js";
 import type { OptimizerState } from "../optim/optimizer.js";
-import { parameterTable } from "../parameters.js";
+import { parameterTable } from "../../model/parameters.js";
 import { OPTIMIZER_META, OPTIMIZER_WEIGHTS, readOptimizerState } from "./optimizer-files.js";
 
 export { OPTIMIZER_META, OPTIMIZER_WEIGHTS };

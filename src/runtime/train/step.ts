@@ -7,7 +7,7 @@
 import { clipCoefficient, globalNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
-import { tf, type Scalar, type Tensor } from "../tf.js";
+import { tf, type Scalar, type Tensor } from "../backends/tf.js";
 import { firstNonFinite, NonFiniteStep } from "./non-finite.js";
 
 export interface TrainState {

@@ -2,14 +2,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { checkFile } from "../../../src/compiler/check.js";
-import type { ResolvedModel } from "../../../src/compiler/model.js";
+import { checkFile } from "../../../src/compiler/semantics/check.js";
+import type { ResolvedModel } from "../../../src/model/model.js";
 import {
   CheckpointError, loadCheckpoint, saveCheckpoint, writeFolderAtomically,
 } from "../../../src/runtime/checkpoint/checkpoint.js";
 import type { WeightMap } from "../../../src/runtime/checkpoint/hf-weights.js";
 import { readSafetensors } from "../../../src/runtime/checkpoint/safetensors.js";
-import { parameterTable } from "../../../src/runtime/parameters.js";
+import { parameterTable } from "../../../src/model/parameters.js";
 
 const GOLDENS = "test/fixtures/goldens";
 

@@ -7,10 +7,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../../src/compiler/cli.js";
+import { main } from "../../../src/cli/cli.js";
 import { nonFiniteProblem } from "../../../src/runtime/checkpoint/finite.js";
 import { readSafetensors, writeSafetensors, type TensorEntry } from "../../../src/runtime/checkpoint/safetensors.js";
-import { tf } from "../../../src/runtime/tf.js";
+import { tf } from "../../../src/runtime/backends/tf.js";
 
 const GOLDENS = "test/fixtures/goldens";
 

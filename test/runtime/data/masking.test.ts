@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { MaskingConfig } from "../../../src/compiler/model.js";
+import type { MaskingConfig } from "../../../src/model/model.js";
 import { buildExamples } from "../../../src/runtime/data/examples.js";
 import {
   describeMasked,

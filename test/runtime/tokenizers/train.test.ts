@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer as HfLibTokenizer } from "@huggingface/tokenizers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TokenizerKind } from "../../../src/compiler/model.js";
+import type { TokenizerKind } from "../../../src/model/model.js";
 import {
   loadTokenizer,
   saveTokenizer,

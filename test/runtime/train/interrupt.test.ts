@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { shellLine } from "../../../src/compiler/commands/interrupt.js";
+import { shellLine } from "../../../src/cli/commands/interrupt.js";
 import { checkpointFiles, checkpointSteps, differingTensors, loggedSteps, startBdlc, waitFor } from "../../helpers/runs.js";
 import { bdlc, TINY_MODEL, trainingFolder } from "../../helpers/training.js";
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createOptimizer } from "../../../src/runtime/optim/index.js";
-import { tf, type Scalar, type Tensor } from "../../../src/runtime/tf.js";
+import { tf, type Scalar, type Tensor } from "../../../src/runtime/backends/tf.js";
 import { describeNonFinite, NonFiniteStep, type NonFiniteContext } from "../../../src/runtime/train/non-finite.js";
 import { applyGradients, computeGradients, type TrainState } from "../../../src/runtime/train/step.js";
 import { checkpointFiles, checkpointSteps } from "../../helpers/runs.js";

@@ -1,0 +1,59 @@
+/** `bdlc compile [FILE…] [--out DIR]`: one typed TypeScript training graph per model. */
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { emitGraph } from "../../compiler/emit/emit.js";
+import type { ResolvedModel } from "../../model/model.js";
+import { ParseCache } from "../../compiler/semantics/program.js";
+import { loadChecked, parseFlags, selectModels, teacherOf, writeAtomically, UsageError, type Command } from "./command.js";
+
+const help = `Usage: bdlc compile [FILE…] [--out DIR]
+
+Emit one typed TypeScript module per model: its resolved config, parameter table, typed
+inputs and outputs, forward pass, objectives, loss and trainStep. A model's teacher is
+compiled too. Without FILE, compiles every model under models/.
+
+Options:
+  --out DIR   where to write the modules (default: build)`;
+
+export const compile: Command = {
+  help,
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, { out: { type: "string" } }, help);
+    const files = positionals.length > 0 ? positionals : defaultModelFiles();
+    const out = values.out ?? "build";
+    const cache = new ParseCache();
+    // Models by name, teachers included, so every emitted import has its module.
+    const toEmit = new Map<string, { model: ResolvedModel; teacher: ResolvedModel | null }>();
+    for (const file of files) {
+      const checked = loadChecked(file, io, cache);
+      if (!checked) return 1;
+      for (const r of selectModels(checked, file, undefined)) {
+        const teacher = teacherOf(checked, r);
+        toEmit.set(r.model.name, { model: r.model, teacher: teacher?.model ?? null });
+        if (teacher) toEmit.set(teacher.model.name, { model: teacher.model, teacher: teacherOf(checked, teacher)?.model ?? null });
+      }
+    }
+    try {
+      mkdirSync(out, { recursive: true });
+    } catch (e) {
+      throw new UsageError(`cannot create '${out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    for (const { model, teacher } of [...toEmit.values()].sort((a, b) => a.model.name.localeCompare(b.model.name))) {
+      const emitted = await emitGraph(model, teacher);
+      writeAtomically(join(out, emitted.fileName), emitted.text);
+      io.err(`wrote ${join(out, emitted.fileName)}`);
+    }
+    return 0;
+  },
+};
+
+function defaultModelFiles(): string[] {
+  try {
+    return readdirSync("models")
+      .filter((f) => f.endsWith(".bdl"))
+      .sort()
+      .map((f) => join("models", f));
+  } catch {
+    throw new UsageError("no FILE given and no models/ folder here.\n\n" + help);
+  }
+}

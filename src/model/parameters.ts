@@ -1,0 +1,80 @@
+/**
+ * The parameter table of a model: every tensor it owns, with its shape, initialiser,
+ * the sharing group that owns it (if any) and whether weight decay applies. Derived from
+ * the resolved model alone; the emitter writes it into each compiled graph, and the
+ * checkpoint code maps it to Hugging Face names.
+ *
+ * Dense kernels are stored [in, out] (x · W); Hugging Face stores Linear weights
+ * [out, in], so they are transposed on import and export.
+ */
+import { groupOwning, objective, type ResolvedModel, type SharedPart } from "./model.js";
+
+export type Init = "normal" | "zeros" | "ones";
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: Init;
+  /** Sharing group whose layers all use this tensor; null when one layer (or no layer) owns it. */
+  group: string | null;
+  /** Biases and LayerNorm parameters get no weight decay (BERT's and Hugging Face's convention). */
+  decay: boolean;
+  /** The tensor's name in a Hugging Face checkpoint of the model's family (compiled graphs list it). */
+  hf?: string;
+}
+
+/** Who owns a layer's sublayer: the layer itself (`layers.3`) or its sharing group (`groups.a`). */
+export function ownerOf(model: ResolvedModel, layer: number, part: SharedPart): string {
+  const group = groupOwning(model, layer, part);
+  return group ? `groups.${group.name}` : `layers.${layer}`;
+}
+
+export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | null = null): ParamSpec[] {
+  const H = model.hidden;
+  const E = model.embeddings.factorize ?? H;
+  const table: ParamSpec[] = [];
+  const add = (name: string, shape: number[], init: Init, group: string | null = null) =>
+    table.push({ name, shape, init, group, decay: init === "normal" });
+  const denseLayer = (prefix: string, n: number, m: number, group: string | null = null) => {
+    add(`${prefix}.kernel`, [n, m], "normal", group);
+    add(`${prefix}.bias`, [m], "zeros", group);
+  };
+  const norm = (prefix: string, width: number, group: string | null = null) => {
+    add(`${prefix}.weight`, [width], "ones", group);
+    add(`${prefix}.bias`, [width], "zeros", group);
+  };
+
+  add("embeddings.word", [model.vocab, E], "normal");
+  add("embeddings.position", [model.embeddings.positions + model.embeddings.offset, E], "normal");
+  if (model.embeddings.segments > 0) add("embeddings.segment", [model.embeddings.segments, E], "normal");
+  norm("embeddings.norm", E);
+  if (E !== H) denseLayer("embeddings.projection", E, H);
+
+  const seen = new Set<string>();
+  for (let layer = 0; layer < model.layers; layer++) {
+    for (const part of ["attention", "ffn"] as const) {
+      const owner = ownerOf(model, layer, part);
+      if (seen.has(`${owner}.${part}`)) continue;
+      seen.add(`${owner}.${part}`);
+      const group = owner.startsWith("groups.") ? owner.slice("groups.".length) : null;
+      if (part === "attention") {
+        for (const d of ["query", "key", "value", "output"]) denseLayer(`${owner}.attention.${d}`, H, H, group);
+        norm(`${owner}.attention.norm`, H, group);
+      } else {
+        denseLayer(`${owner}.ffn.intermediate`, H, model.intermediate, group);
+        denseLayer(`${owner}.ffn.output`, model.intermediate, H, group);
+        norm(`${owner}.ffn.norm`, H, group);
+      }
+    }
+  }
+
+  if (model.pooler === "tanh") denseLayer("pooler", H, H);
+  if (objective(model, "mlm")) {
+    denseLayer("heads.mlm.transform", H, E);
+    norm("heads.mlm.norm", E);
+    add("heads.mlm.bias", [model.vocab], "zeros");
+  }
+  for (const name of ["nsp", "sop"] as const) if (objective(model, name)) denseLayer(`heads.${name}`, H, 2);
+  if (teacher && objective(model, "cosine") && teacher.hidden !== H) denseLayer("heads.cosine.projection", H, teacher.hidden);
+  return table;
+}

@@ -1,0 +1,142 @@
+/**
+ * The emitter: golden files for the emitted graphs (regenerate with UPDATE_BASELINES=1
+ * and review the diff), determinism, the parameter table and sharing as loaded, size
+ * independent of the layer count, and `tsc --strict` over every reference model's graph.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { checkFile } from "../../../src/compiler/semantics/check.js";
+import { emitGraph } from "../../../src/compiler/emit/emit.js";
+import { loadGraph } from "../../../src/app/graph-loader.js";
+import { hfNaming } from "../../../src/model/hf/names.js";
+import { parameterTable } from "../../../src/model/parameters.js";
+import { tf } from "../../../src/runtime/backends/tf.js";
+import { tempFiles } from "../../helpers/temp-files.js";
+import type { ResolvedModel } from "../../../src/model/model.js";
+
+const MODEL_FILES = readdirSync("models").filter((f) => f.endsWith(".bdl")).sort();
+
+function modelsOf(file: string): { model: ResolvedModel; teacher: ResolvedModel | null }[] {
+  const checked = checkFile(`models/${file}`);
+  expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  const name = file.replace(/\.bdl$/, "");
+  const model = checked.resolutions.get(name)!.model;
+  const teacher = model.teacher ? checked.resolutions.get(model.teacher.model)!.model : null;
+  return [{ model, teacher }];
+}
+
+const ALL = MODEL_FILES.flatMap(modelsOf);
+const temp = tempFiles("bdl-emit-");
+
+describe("emitted graphs", () => {
+  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini"])("%s matches its golden file", async (name) => {
+    const { model, teacher } = ALL.find((m) => m.model.name === name)!;
+    const { text } = await emitGraph(model, teacher);
+    const baseline = `test/fixtures/emit/${name}.ts.baseline`;
+    if (process.env["UPDATE_BASELINES"]) writeFileSync(baseline, text);
+    expect(text).toBe(readFileSync(baseline, "utf8"));
+  });
+
+  it("is deterministic: two emissions of every model are byte-identical", async () => {
+    for (const { model, teacher } of ALL) {
+      const [a, b] = [await emitGraph(model, teacher), await emitGraph(model, teacher)];
+      expect(a.text, model.name).toBe(b.text);
+    }
+  });
+
+  it("emits no code for features a model does not use", async () => {
+    const find = (n: string) => ALL.find((m) => m.model.name === n)!;
+    const bert = (await emitGraph(find("bert-mini").model)).text;
+    expect(bert).not.toMatch(/projectEmbeddings|sopLogits|teacherOutputs|distillLoss|cosineLoss/);
+    const distil = find("distilbert-mini");
+    const student = (await emitGraph(distil.model, distil.teacher)).text;
+    expect(student).not.toMatch(/nspLogits|rt\.pooler|tokenTypeIds|segment: t2/);
+    expect(student).toMatch(/teacherOutputs/);
+    const albert = (await emitGraph(find("albert-mini").model)).text;
+    expect(albert).toMatch(/projectEmbeddings/);
+    expect(bert).not.toMatch(/bindOnce|attentionOwner/);
+  });
+
+  it("lists the parameter table the compiler derives, and binds a sharing group's layers to the same objects", async () => {
+    for (const { model, teacher } of ALL.filter((m) => m.model.name.endsWith("-mini"))) {
+      const { graph } = await loadGraph(model, teacher);
+      const hf = new Map(hfNaming(model).names.map((n) => [n.name, n.hf]));
+      const expected = parameterTable(model, teacher).map((p) => ({ ...p, ...(hf.has(p.name) ? { hf: hf.get(p.name) } : {}) }));
+      expect(graph.parameters, model.name).toEqual(expected);
+    }
+    const albert = ALL.find((m) => m.model.name === "albert-mini")!.model;
+    const { graph } = await loadGraph(albert);
+    const lookup = (name: string) => tf.zeros(graph.parameters.find((p) => p.name === name)!.shape);
+    const { layers } = graph.bindParams(lookup) as unknown as { layers: { attention: unknown; ffn: unknown }[] };
+    expect(layers).toHaveLength(4);
+    expect(layers.every((l) => l.attention === layers[0]!.attention && l.ffn === layers[0]!.ffn)).toBe(true);
+  });
+
+  it("grows by no more than a loop with the layer count", async () => {
+    const emitted = async (source: string) => {
+      const checked = checkFile(temp.file("m.bdl", source));
+      expect(checked.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
+      const model = checked.resolutions.get("m")!.model;
+      return { model, lines: (await emitGraph(model)).text.split("\n").length };
+    };
+    const base = (layers: number, extra = "") => `model m {
+  vocab 60 hidden 16 layers ${layers} heads 2 intermediate 24
+  embeddings { positions 16 }
+  special { pad 0 unk 1 cls 2 sep 3 mask 4 }
+  train { seq 16 }
+  ${extra}
+}
+`;
+    const [small, large] = [await emitted(base(4)), await emitted(base(2000))];
+    expect(large.lines).toBe(small.lines);
+    // `sharing all` lists its layers in the config, a few to a line: nothing else grows.
+    const [shared4, shared2000] = [await emitted(base(4, "sharing all")), await emitted(base(2000, "sharing all"))];
+    expect(shared2000.lines - shared4.lines).toBeLessThan(200);
+    // The 2000-layer module loads and lists every tensor; so does one with attention shared by half its layers.
+    const { graph } = await loadGraph(large.model);
+    expect(graph.parameters.map((p) => p.name)).toEqual(parameterTable(large.model).map((p) => p.name));
+    const partial = await emitted(base(2000, "sharing { group half layers 1000..1999 share attention }"));
+    expect(partial.lines - small.lines).toBeLessThan(200);
+    const loaded = (await loadGraph(partial.model)).graph;
+    expect(loaded.parameters.map((p) => [p.name, p.group])).toEqual(parameterTable(partial.model).map((p) => [p.name, p.group]));
+    // One tensor per rank is enough to bind: the getter checks ranks, and identity is what is asserted.
+    const byRank = [tf.zeros([1]), tf.zeros([1, 1])];
+    const shapes = new Map(loaded.parameters.map((p) => [p.name, p.shape]));
+    const { layers } = loaded.bindParams((name) => byRank[shapes.get(name)!.length - 1]) as unknown as { layers: { attention: unknown; ffn: unknown }[] };
+    expect(layers[1000]!.attention).toBe(layers[1999]!.attention);
+    expect(layers[0]!.attention).not.toBe(layers[1]!.attention);
+    expect(layers[1000]!.ffn).not.toBe(layers[1999]!.ffn);
+  });
+
+  it("passes tsc --strict --noEmit for every reference model and mini", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bdl-emit-"));
+    const files: string[] = [];
+    for (const { model, teacher } of ALL) {
+      const { fileName, text } = await emitGraph(model, teacher);
+      writeFileSync(join(dir, fileName), text);
+      files.push(join(dir, fileName));
+    }
+    const program = ts.createProgram(files, {
+      strict: true,
+      noEmit: true,
+      noUncheckedIndexedAccess: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      skipLibCheck: true,
+      types: ["node"],
+      typeRoots: [resolve("node_modules/@types")],
+      baseUrl: dir,
+      paths: { "bdl/runtime": [resolve("src/runtime/index.ts")] },
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.formatDiagnostic(d, {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => dir,
+      getNewLine: () => "\n",
+    }));
+    expect(errors).toEqual([]);
+  }, 120_000);
+});

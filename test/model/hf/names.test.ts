@@ -1,0 +1,87 @@
+/**
+ * The Hugging Face mapping beyond the three goldens: RoBERTa's position offset and names,
+ * ALBERT's several layer groups, DistilBERT's names, and layouts no family can hold.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { hfFamily, hfNaming } from "../../../src/model/hf/names.js";
+import { positionIds } from "../../../src/runtime/layers/embeddings.js";
+import { tf } from "../../../src/runtime/backends/tf.js";
+import { albertBase, bertBase, distilbertBase, robertaBase } from "../../helpers/resolved-fixtures.js";
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+describe("position ids", () => {
+  it("count from 0 for BERT", () => {
+    const ids = tf.tensor2d([[5, 6, 7, 0]], undefined, "int32");
+    expect(positionIds(ids, 0, 0).arraySync()).toEqual([[0, 1, 2, 3]]);
+  });
+
+  it("follow create_position_ids_from_input_ids for RoBERTa (pad 1, offset 2)", () => {
+    // cumsum(input_ids != pad) * (input_ids != pad) + pad: padding gets the pad row.
+    const ids = tf.tensor2d([[0, 31, 2, 1, 1], [0, 2, 1, 1, 1]], undefined, "int32");
+    const positions = positionIds(ids, 2, 1);
+    expect(positions.arraySync()).toEqual([[2, 3, 4, 1, 1], [2, 3, 1, 1, 1]]);
+    // Ids, not values: an embedding lookup needs int32.
+    expect(positions.dtype).toBe("int32");
+  });
+});
+
+describe("Hugging Face names", () => {
+  it("picks the family from the architecture", () => {
+    expect([bertBase(), robertaBase(), albertBase(), distilbertBase()].map(hfFamily)).toEqual(["bert", "roberta", "albert", "distilbert"]);
+  });
+
+  it("RoBERTa: roberta.* encoder, lm_head with its layer_norm, the decoder tied", () => {
+    const naming = hfNaming(robertaBase());
+    const hf = new Map(naming.names.map((n) => [n.name, n.hf]));
+    expect(hf.get("embeddings.position")).toBe("roberta.embeddings.position_embeddings.weight");
+    expect(hf.get("layers.11.attention.query.kernel")).toBe("roberta.encoder.layer.11.attention.self.query.weight");
+    expect(hf.get("heads.mlm.norm.weight")).toBe("lm_head.layer_norm.weight");
+    expect(hf.get("heads.mlm.bias")).toBe("lm_head.bias");
+    expect(naming.tiedAliases).toEqual({
+      "lm_head.decoder.weight": "roberta.embeddings.word_embeddings.weight",
+      "lm_head.decoder.bias": "lm_head.bias",
+    });
+    expect(naming.unrepresentable).toBeNull();
+  });
+
+  it("ALBERT with two groups of six layers: albert_layer_groups.0 and .1", () => {
+    const model = albertBase();
+    model.sharing = [
+      { name: "a", layers: [0, 1, 2, 3, 4, 5], share: ["attention", "ffn"] },
+      { name: "b", layers: [6, 7, 8, 9, 10, 11], share: ["attention", "ffn"] },
+    ];
+    const naming = hfNaming(model);
+    const hf = new Map(naming.names.map((n) => [n.name, n.hf]));
+    expect(hf.get("groups.a.ffn.intermediate.kernel")).toBe("albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight");
+    expect(hf.get("groups.b.ffn.norm.bias")).toBe("albert.encoder.albert_layer_groups.1.albert_layers.0.full_layer_layer_norm.bias");
+    expect(naming.unrepresentable).toBeNull();
+  });
+
+  it("refuses layouts ALBERT's layer groups cannot hold", () => {
+    const attentionOnly = albertBase();
+    attentionOnly.sharing = [{ name: "a", layers: [...Array(12).keys()], share: ["attention"] }];
+    expect(hfNaming(attentionOnly).unrepresentable).toMatch(/shares only attention/);
+    const uneven = albertBase();
+    uneven.sharing = [
+      { name: "a", layers: [0, 1, 2], share: ["attention", "ffn"] },
+      { name: "b", layers: [3, 4, 5, 6, 7, 8, 9, 10, 11], share: ["attention", "ffn"] },
+    ];
+    expect(hfNaming(uneven).unrepresentable).toMatch(/contiguous and of equal size/);
+  });
+
+  it("DistilBERT: transformer.layer.N with q_lin … output_layer_norm, vocab_projector tied", () => {
+    const naming = hfNaming(distilbertBase());
+    const hf = new Map(naming.names.map((n) => [n.name, n.hf]));
+    expect(hf.get("layers.5.attention.output.kernel")).toBe("distilbert.transformer.layer.5.attention.out_lin.weight");
+    expect(hf.get("layers.0.ffn.norm.weight")).toBe("distilbert.transformer.layer.0.output_layer_norm.weight");
+    expect(hf.has("embeddings.segment")).toBe(false);
+    expect(naming.tiedAliases).toEqual({ "vocab_projector.weight": "distilbert.embeddings.word_embeddings.weight" });
+  });
+
+  it("kernels are transposed, everything else is not", () => {
+    for (const n of hfNaming(bertBase()).names) expect(n.transpose, n.name).toBe(n.name.endsWith(".kernel"));
+  });
+});
