@@ -3,7 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadGraph } from "../../app/graph-loader.js";
 import { BACKEND_FLAG_HELP, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, type Command } from "./command.js";
-import { INTERRUPTED, interruptHandler } from "./interrupt.js";
+import { interruptHandler, stopNotice } from "./interrupt.js";
 
 const help = `Usage: bdlc eval CKPT [options]
 
@@ -71,7 +71,7 @@ export const evalCommand: Command = {
       import("../../runtime/train/evaluate.js"),
       import("../../runtime/backends/backend.js"),
     ]);
-    const interrupt = interruptHandler(() => io.err("interrupted: stopping after this batch, printing nothing (Ctrl-C again to quit at once)…"));
+    const interrupt = interruptHandler((signal) => io.err(stopNotice(signal, "stopping after this batch, printing nothing")));
     try {
       const loaded = checkpoint.loadValidCheckpoint(ckpt);
       await startBackend(backends, values.backend);
@@ -118,7 +118,7 @@ export const evalCommand: Command = {
       }
       if (result === null) {
         io.err(`interrupted before the last of ${examples.length} held-out sequences; no result printed`);
-        return INTERRUPTED;
+        return interrupt.exitCode;
       }
       if (values.json) {
         io.out(

@@ -5,7 +5,7 @@ import { loadGraph } from "../../app/graph-loader.js";
 import {
   BACKEND_FLAG_HELP, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, writeAtomically, type Command,
 } from "./command.js";
-import { INTERRUPTED, interruptHandler } from "./interrupt.js";
+import { interruptHandler, stopNotice } from "./interrupt.js";
 import { findTokenizer } from "./eval.js";
 
 export const DEFAULTS = { epochs: 1, batch: 32, lr: 5e-4, seed: 0, maxExamples: 10000, maxTest: 2000, seq: 64 } as const;
@@ -103,7 +103,7 @@ export const finetuneCommand: Command = {
       import("../../runtime/backends/backend.js"),
     ]);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
-    const interrupt = interruptHandler(() => progress.message("interrupted: stopping after this step, writing nothing (Ctrl-C again to quit at once)…"));
+    const interrupt = interruptHandler((signal) => progress.message(stopNotice(signal, "stopping after this step, writing nothing")));
     try {
       // Cheap checks first: the task file and the checkpoint, before compiling anything.
       const task = tasks.loadTask(values.task);
@@ -139,7 +139,7 @@ export const finetuneCommand: Command = {
       });
       if (r.stopped_early) {
         io.err(`interrupted after ${r.steps} steps; nothing written`);
-        return INTERRUPTED;
+        return interrupt.exitCode;
       }
       const record = {
         task: r.task,

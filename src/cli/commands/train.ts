@@ -10,7 +10,7 @@ import {
   BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError,
   type Command,
 } from "./command.js";
-import { INTERRUPTED, interruptHandler, shellLine } from "./interrupt.js";
+import { interruptHandler, stopNotice, shellLine } from "./interrupt.js";
 
 const help = `Usage: bdlc train MODEL [options]
 
@@ -97,7 +97,7 @@ export const train: Command = {
     const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
     progress.message(`backend: ${backend}${values.backend === undefined || values.backend === "auto" ? " (auto: the fastest present)" : ""}`);
-    const interrupt = interruptHandler(() => progress.message("interrupted: finishing this step, then saving a checkpoint (Ctrl-C again to quit at once)…"));
+    const interrupt = interruptHandler((signal) => progress.message(stopNotice(signal, "finishing this step, then saving a checkpoint")));
     let lock: { release(): void } | null = null;
     try {
       lock = runLock.acquireRunLock(out);
@@ -141,8 +141,8 @@ export const train: Command = {
         architectureSvg: renderGraphSvg(model, { teacher, params: countParams(model, teacher) }),
       });
       if (summary.stoppedEarly) {
-        io.err(interruptedMessage(summary, args));
-        if (summary.firstLoss === null) return INTERRUPTED;
+        io.err(interruptedMessage(summary, settings.steps, args));
+        if (summary.firstLoss === null) return interrupt.exitCode;
       }
       const e = summary.evaluation;
       io.out(
@@ -152,7 +152,7 @@ export const train: Command = {
           `run folder: ${summary.out} (report.html, log.jsonl, checkpoints/)`,
         ].join("\n"),
       );
-      return summary.stoppedEarly ? INTERRUPTED : 0;
+      return summary.stoppedEarly ? interrupt.exitCode : 0;
     } catch (e) {
       const userErrors = [TrainingError, data.CorpusError, tokenizers.TokenizerTrainingError, tokenizers.TokenizerFormatError, checkpoint.CheckpointError, runLock.RunLockError, resume.ResumeError];
       if (userErrors.some((kind) => e instanceof kind)) throw new UsageError((e as Error).message);
@@ -195,10 +195,13 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 }
 
 /** Where a run stopped by Ctrl-C stands, and the command that continues it: these arguments plus --resume. */
-function interruptedMessage(s: { from: number; steps: number; checkpoint: string | null }, args: readonly string[]): string {
+export function interruptedMessage(s: { from: number; steps: number; checkpoint: string | null }, totalSteps: number, args: readonly string[]): string {
   const again = ["bdlc", "train", ...withoutResumeFlags(args)];
   if (s.checkpoint === null) return `interrupted before the first step: no checkpoint was saved; start again with:\n  ${shellLine(again)}`;
-  return `interrupted at step ${s.from + s.steps}: the checkpoint is in ${s.checkpoint}; resume with:\n  ${shellLine([...again, "--resume"])}`;
+  const at = s.from + s.steps;
+  // Stopped in the final evaluation: training is complete, so there is nothing to resume.
+  if (at >= totalSteps) return `interrupted during the final evaluation: all ${totalSteps} steps are trained and saved in ${s.checkpoint}; evaluate it with:\n  ${shellLine(["bdlc", "eval", s.checkpoint])}`;
+  return `interrupted at step ${at}: the checkpoint is in ${s.checkpoint}; resume with:\n  ${shellLine([...again, "--resume"])}`;
 }
 
 /** `args` less --resume and --resume-from (with its value, in either spelling). */

@@ -3,7 +3,7 @@
  * stops `train` after the current step with a checkpoint and the command that resumes it,
  * and the resumed run ends bit for bit where an uninterrupted one does; a second one quits
  * at once and leaves the last complete checkpoint as it was; `finetune` and `eval` stop
- * without writing or printing half results. All exit 130. Before the step loop there is
+ * without writing or printing half results. All exit 130; SIGTERM does the same and exits 143. Before the step loop there is
  * nothing to finish, and Ctrl-C ends the process at once.
  */
 import { existsSync } from "node:fs";
@@ -54,6 +54,22 @@ describe("Ctrl-C in bdlc train", () => {
     const resumed = bdlc(m![3]!.split(" ").slice(1));
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`resuming from step ${step}`);
+    expect(differingTensors(out, reference)).toEqual([]);
+  }, 300_000);
+
+  it("SIGTERM (kill, a job scheduler): the same first stage, exit 143; resuming ends bit-identical", async () => {
+    const out = join(dir, "terminated");
+    const run = startBdlc(trainArgs(out));
+    await waitFor(run, () => loggedSteps(out).some((s) => s >= 3), "step 3");
+    run.process.kill("SIGTERM");
+    const { code } = await run.exited;
+    expect(code, run.stderr()).toBe(143);
+    expect(run.stderr()).toContain("terminated (SIGTERM): finishing this step, then saving a checkpoint (a second signal to quit at once)");
+    const m = /interrupted at step (\d+): the checkpoint is in (\S+); resume with:\n {2}(.+)\n/.exec(run.stderr());
+    expect(m, run.stderr()).not.toBeNull();
+    expect(checkpointSteps(out).at(-1)).toBe(Number(m![1]));
+    const resumed = bdlc(m![3]!.split(" ").slice(1));
+    expect(resumed.status, resumed.stderr).toBe(0);
     expect(differingTensors(out, reference)).toEqual([]);
   }, 300_000);
 
@@ -114,6 +130,16 @@ describe("Ctrl-C in bdlc finetune and eval", () => {
     expect(run.stderr()).toMatch(/interrupted after \d+ steps; nothing written/);
     expect(run.stdout()).toBe("");
     expect(existsSync(out)).toBe(false);
+  }, 300_000);
+
+  it("eval stops between batches on SIGTERM too, and exits 143", async () => {
+    const run = startBdlc(["eval", reference, "--corpus", "wordnet", "--examples", "100000", "--backend", "wasm"]);
+    await waitFor(run, () => /evaluating \d+ held-out sequences/.test(run.stderr()), "the evaluation's start");
+    run.process.kill("SIGTERM");
+    const { code } = await run.exited;
+    expect(code, run.stderr()).toBe(143);
+    expect(run.stderr()).toMatch(/terminated \(SIGTERM\): stopping after this batch, printing nothing/);
+    expect(run.stdout()).toBe("");
   }, 300_000);
 
   it("eval stops between batches, prints no result and exits 130", async () => {
