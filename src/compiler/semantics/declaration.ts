@@ -10,7 +10,7 @@ import { Diag, diagnostic, didYouMean, type Diagnostic } from "../diagnostics.js
 import type { Expectation, ObjectiveName, SharedPart, TokenizerKind } from "../../model/model.js";
 import {
   EXPECT_KEYS, MEMBER_NAMES, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, SHARING_MODES,
-  ownEntry, TEACHER_INITS, TOKENIZERS, type Problem, type PropertyType,
+  ownEntry, TEACHER_INITS, TOKENIZERS, type Problem, type Property, type PropertyType,
 } from "./schema.js";
 import type { Span } from "../source.js";
 import { suggest } from "../suggest.js";
@@ -103,7 +103,7 @@ class DeclarationReader {
       this.report(diagnostic(Diag.WrongValueType, s.value.span, [key, "a block { … }", describeShort(s.value)]));
       return;
     }
-    const type = ownEntry(MODEL_PROPERTIES as Record<string, PropertyType>, key);
+    const type = ownEntry<Property>(MODEL_PROPERTIES, key)?.type;
     if (!type) {
       const hint = suggest(key, MEMBER_NAMES);
       this.report(diagnostic(Diag.UnknownProperty, s.key.span, [key, `model '${this.info.decl.name.text}'`, didYouMean(hint)], hint ? { suggestion: hint } : {}));
@@ -114,7 +114,7 @@ class DeclarationReader {
 
   private record(r: A.RecordBlock): void {
     const name = r.name.text;
-    const schema = ownEntry(RECORDS as Record<string, Record<string, PropertyType>>, name);
+    const schema = ownEntry<Readonly<Record<string, Property>>>(RECORDS, name);
     if (!schema) {
       if (Object.hasOwn(MODEL_PROPERTIES, name)) {
         this.report(diagnostic(Diag.WrongValueType, r.name.span, [name, "a value", "a block"]));
@@ -126,7 +126,7 @@ class DeclarationReader {
     }
     const seen = new Map<string, SetValue>();
     for (const s of r.settings) {
-      const type = ownEntry(schema, s.key.text);
+      const type = ownEntry(schema, s.key.text)?.type;
       if (!type) {
         const hint = suggest(s.key.text, Object.keys(schema));
         this.report(
@@ -213,7 +213,7 @@ class DeclarationReader {
   private objectives(o: A.ObjectivesDecl): void {
     for (const obj of o.objectives) {
       const name = obj.name.text;
-      const schema = ownEntry(OBJECTIVES as Record<string, Record<string, PropertyType>>, name);
+      const schema = ownEntry<Readonly<Record<string, Property>>>(OBJECTIVES, name);
       if (!schema) {
         const hint = suggest(name, Object.keys(OBJECTIVES));
         this.report(diagnostic(Diag.UnknownObjective, obj.name.span, [name, didYouMean(hint)], hint ? { suggestion: hint } : {}));
@@ -227,7 +227,7 @@ class DeclarationReader {
       }
       const options = new Map<string, SetValue>();
       for (const opt of obj.options) {
-        const type = ownEntry(schema, opt.key.text);
+        const type = ownEntry(schema, opt.key.text)?.type;
         if (!type) {
           const hint = suggest(opt.key.text, Object.keys(schema));
           this.report(
