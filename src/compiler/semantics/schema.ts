@@ -5,7 +5,8 @@
  */
 import type { Value } from "../syntax/ast.js";
 import {
-  ACTIVATIONS, DECAY_KINDS, EXPECT_KEYS, MASK_SCHEDULE_KINDS, MASK_UNIT_KINDS, OPTIMIZER_KINDS, POOLERS, SHARED_PARTS, TOKENIZER_KINDS, type ObjectiveName, type SpecialRole, type TokenizerConfig,
+  ACTIVATIONS, DECAY_KINDS, EXPECT_KEYS, MASK_SCHEDULE_KINDS, MASK_UNIT_KINDS, OPTIMIZER_KINDS, POOLERS, SHARED_PARTS, TOKENIZER_KINDS,
+  type ObjectiveName, type SpecialRole, type TokenizerConfig,
 } from "../../model/model.js";
 
 export type Read<T> = { ok: true; value: T } | { ok: false; problem: Problem };
@@ -90,6 +91,11 @@ export function real(min: number, max: number, opts: { exclusiveMin?: boolean; e
   };
 }
 
+/** Whether `word` is one of `words`, narrowing it to their type. */
+export function isOneOf<W extends string>(word: string, words: readonly W[]): word is W {
+  return (words as readonly string[]).includes(word);
+}
+
 /** One of a fixed set of words; `withArgument` names the words that take an integer (`ngram 3`). */
 export function oneOf<W extends string>(
   what: string,
@@ -101,8 +107,8 @@ export function oneOf<W extends string>(
     describe,
     read(v) {
       if (v.kind !== "Word") return { ok: false, problem: { kind: "type", expected: `one of ${describe}`, got: describeValue(v) } };
-      const word = v.name.text as W;
-      if (!words.includes(word)) return { ok: false, problem: { kind: "unknown", what, options: words, got: v.name.text } };
+      const word = v.name.text;
+      if (!isOneOf(word, words)) return { ok: false, problem: { kind: "unknown", what, options: words, got: word } };
       const argType = withArgument[word];
       if (argType) {
         if (!v.argument) return { ok: false, problem: { kind: "type", expected: `'${word}' followed by ${argType.describe}`, got: `'${word}' alone` } };
@@ -281,7 +287,9 @@ export type ValueAt<P extends PropertyPath> = ValueOf<PropertyAt<P>>;
 /** Every property by its path, model properties first, then each record's in schema order. */
 export const PROPERTIES: ReadonlyMap<string, Property> = new Map<string, Property>([
   ...Object.entries(MODEL_PROPERTIES),
-  ...Object.entries(RECORDS).flatMap(([name, record]) => Object.entries(record).map(([key, p]): [string, Property] => [`${name}.${key}`, p])),
+  ...Object.entries(RECORDS).flatMap(([name, record]) =>
+    Object.entries(record).map(([key, p]): [string, Property] => [`${name}.${key}`, p]),
+  ),
 ]);
 
 /** Every word that may start a member of a model body, for "did you mean". */
