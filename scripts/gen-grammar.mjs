@@ -82,7 +82,7 @@ function table(rows, indent = " *   ") {
  */
 export function renderPropertiesSection(schema) {
   const { MODEL_PROPERTIES, RECORDS, OBJECTIVES, TOKENIZERS, SHARED_PARTS, SHARING_MODES, EXPECT_KEYS, TEACHER_INITS } = schema;
-  const props = (record) => table(Object.entries(record).map(([k, t]) => [k, t.describe]));
+  const props = (record) => table(Object.entries(record).map(([k, t]) => [k, t.type.describe]));
   const parts = [
     BEGIN_MARKER,
     "/*",
@@ -99,7 +99,7 @@ export function renderPropertiesSection(schema) {
   parts.push(
     " *",
     " * objectives { … } (objective; `NAME off`, or NAME followed by objectiveOption*):",
-    table(Object.entries(OBJECTIVES).map(([name, options]) => [name, Object.entries(options).map(([o, t]) => `${o}: ${t.describe}`).join("; ")])),
+    table(Object.entries(OBJECTIVES).map(([name, options]) => [name, Object.entries(options).map(([o, t]) => `${o}: ${t.type.describe}`).join("; ")])),
     " *",
     " * other words the schema checks:",
     table(

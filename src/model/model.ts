@@ -4,13 +4,34 @@
  * (check rules, params, diff, graph, print, emit); none of them look at syntax.
  */
 
-export type Activation = "gelu" | "gelu_new" | "relu";
-export type Pooler = "tanh" | "none";
-export type SharedPart = "attention" | "ffn";
-export type ObjectiveName = "mlm" | "nsp" | "sop" | "distill" | "cosine";
-export type TokenizerKind = "wordpiece" | "bpe" | "sentencepiece";
-export type OptimizerKind = "adamw" | "lamb" | "adam";
-export type DecayKind = "linear" | "cosine" | "constant";
+// Each vocabulary is a list, written once, and its type is derived from it: the schema offers
+// these words (in this order, which is the order messages list them in), the runtime checks
+// against them, and a word added here reaches both.
+export const ACTIVATIONS = ["gelu", "gelu_new", "relu"] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+export const POOLERS = ["tanh", "none"] as const;
+export type Pooler = (typeof POOLERS)[number];
+export const SHARED_PARTS = ["attention", "ffn"] as const;
+export type SharedPart = (typeof SHARED_PARTS)[number];
+/** Objectives in canonical order: `ResolvedModel.objectives` keeps this order. */
+export const OBJECTIVE_ORDER = ["mlm", "nsp", "sop", "distill", "cosine"] as const;
+export type ObjectiveName = (typeof OBJECTIVE_ORDER)[number];
+export const TOKENIZER_KINDS = ["wordpiece", "bpe", "sentencepiece"] as const;
+export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
+export const OPTIMIZER_KINDS = ["adamw", "lamb", "adam"] as const;
+export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
+export const DECAY_KINDS = ["linear", "cosine", "constant"] as const;
+export type DecayKind = (typeof DECAY_KINDS)[number];
+export const MASK_UNIT_KINDS = ["token", "word", "ngram"] as const;
+export type MaskUnitKind = (typeof MASK_UNIT_KINDS)[number];
+export const MASK_SCHEDULE_KINDS = ["static", "dynamic"] as const;
+export type MaskScheduleKind = (typeof MASK_SCHEDULE_KINDS)[number];
+/** Roles a special token id may have. */
+export const SPECIAL_ROLES = ["pad", "unk", "cls", "sep", "mask", "bos", "eos"] as const;
+export type SpecialRole = (typeof SPECIAL_ROLES)[number];
+/** What an `expect` line may check. */
+export const EXPECT_KEYS = ["params", "encoder_params"] as const;
+export type ExpectKey = (typeof EXPECT_KEYS)[number];
 
 export interface EmbeddingsConfig {
   /** Learned absolute positions a sequence may use. */
@@ -41,8 +62,10 @@ export interface Objective {
 /** A value that is either fixed or moves linearly from `from` to `to` over `steps` steps. */
 export type Schedule = { from: number; to: number; steps: number } | number;
 
-export type MaskUnit = { kind: "token" } | { kind: "word" } | { kind: "ngram"; n: number };
-export type MaskSchedule = { kind: "static"; duplicates: number } | { kind: "dynamic" };
+export type MaskUnit = { kind: Exclude<MaskUnitKind, "ngram"> } | { kind: "ngram"; n: number };
+export type MaskSchedule =
+  | { kind: Extract<MaskScheduleKind, "static">; duplicates: number }
+  | { kind: Exclude<MaskScheduleKind, "static"> };
 
 export interface MaskingConfig {
   rate: Schedule;
@@ -86,7 +109,7 @@ export interface TrainConfig {
 
 /** `expect params 19M`: the count must round to `value * scale` at the written precision. */
 export interface Expectation {
-  key: "params" | "encoder_params";
+  key: ExpectKey;
   /** As written, e.g. "19M" or "110106428". */
   text: string;
   value: number;
@@ -126,8 +149,6 @@ export interface ResolvedModel {
   /** Not inherited: an expectation is about the model that states it. */
   expect: Expectation[];
 }
-
-export const OBJECTIVE_ORDER: readonly ObjectiveName[] = ["mlm", "nsp", "sop", "distill", "cosine"];
 
 export function objective(model: ResolvedModel, name: ObjectiveName): Objective | undefined {
   return model.objectives.find((o) => o.name === name);

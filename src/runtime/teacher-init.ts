@@ -5,7 +5,7 @@
  * embeddings (the rows the student has) and their LayerNorm. Everything else keeps its
  * own initial value — including the cosine projection a student of another width gets.
  */
-import type { ResolvedModel } from "../model/model.js";
+import { SHARED_PARTS, type ResolvedModel } from "../model/model.js";
 import type { WeightMap } from "./checkpoint/hf-weights.js";
 import { ownerOf } from "../model/parameters.js";
 
@@ -39,7 +39,7 @@ export function initFromTeacher(
   };
   if (link.initLayers) {
     link.initLayers.forEach((teacherLayer, studentLayer) => {
-      for (const part of ["attention", "ffn"] as const) {
+      for (const part of SHARED_PARTS) {
         const from = ownerOf(teacher, teacherLayer, part);
         const to = ownerOf(student, studentLayer, part);
         for (const t of SUBLAYER_TENSORS[part]) copy(`${from}.${part}.${t}`, `${to}.${part}.${t}`);

@@ -16,6 +16,7 @@ import {
   type ResolvedModel,
   type SharedPart,
   type SharingGroup,
+  SHARED_PARTS,
 } from "../model/model.js";
 
 export interface GraphOptions {
@@ -581,7 +582,7 @@ function layoutStack(
     if (item.kind === "ellipsis") drawEllipsis(scene, item, r);
     if (item.kind === "repeat") drawRepeat(scene, frame, model, item, r, cols, params);
   });
-  for (const part of ["attention", "ffn"] as const) drawPartColumn(scene, model, stack, itemRects, cols[part], part);
+  for (const part of SHARED_PARTS) drawPartColumn(scene, model, stack, itemRects, cols[part], part);
   return { rect, itemRects };
 }
 
@@ -696,7 +697,7 @@ function drawRepeat(
   ];
   drawText(scene, { x: cols.label.x, y: cellTop, w: cols.label.w, h: cellH }, labelLines);
   const cellStyle: BoxStyle = { fill: "#ffffff", stroke: color.stroke, strokeWidth: 1.5 };
-  for (const part of ["attention", "ffn"] as const) {
+  for (const part of SHARED_PARTS) {
     drawBox(scene, { x: cols[part].x, y: cellTop, w: cols[part].w, h: cellH }, cellStyle, partLines(model, part));
   }
   addText(scene, midX(rect), rect.y + rect.h - 12, `ONE set of weights, applied ${n} times in a row (×${n})`, {

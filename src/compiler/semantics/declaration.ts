@@ -7,10 +7,10 @@
  */
 import type * as A from "../syntax/ast.js";
 import { Diag, diagnostic, didYouMean, type Diagnostic } from "../diagnostics.js";
-import type { Expectation, ObjectiveName, SharedPart, TokenizerKind } from "../../model/model.js";
+import { OBJECTIVE_ORDER, type Expectation, type ObjectiveName, type SharedPart, type TokenizerKind } from "../../model/model.js";
 import {
-  EXPECT_KEYS, MEMBER_NAMES, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, SHARING_MODES,
-  ownEntry, TEACHER_INITS, TOKENIZERS, type Problem, type PropertyType,
+  EXPECT_KEYS, isOneOf, MEMBER_NAMES, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, SHARING_MODES,
+  ownEntry, TEACHER_INITS, TOKENIZERS, type Problem, type Property, type PropertyType,
 } from "./schema.js";
 import type { Span } from "../source.js";
 import { suggest } from "../suggest.js";
@@ -27,7 +27,9 @@ export interface GroupInfo {
   decl: A.GroupDecl;
 }
 
-export type SharingInfo = { mode: "all" | "none"; span: Span } | { mode: "groups"; groups: GroupInfo[]; span: Span };
+export type SharingMode = (typeof SHARING_MODES)[number];
+
+export type SharingInfo = { mode: SharingMode; span: Span } | { mode: "groups"; groups: GroupInfo[]; span: Span };
 
 export type ObjectiveInfo =
   | { name: ObjectiveName; off: true; span: Span }
@@ -103,7 +105,7 @@ class DeclarationReader {
       this.report(diagnostic(Diag.WrongValueType, s.value.span, [key, "a block { … }", describeShort(s.value)]));
       return;
     }
-    const type = ownEntry(MODEL_PROPERTIES as Record<string, PropertyType>, key);
+    const type = ownEntry<Property>(MODEL_PROPERTIES, key)?.type;
     if (!type) {
       const hint = suggest(key, MEMBER_NAMES);
       this.report(diagnostic(Diag.UnknownProperty, s.key.span, [key, `model '${this.info.decl.name.text}'`, didYouMean(hint)], hint ? { suggestion: hint } : {}));
@@ -114,7 +116,7 @@ class DeclarationReader {
 
   private record(r: A.RecordBlock): void {
     const name = r.name.text;
-    const schema = ownEntry(RECORDS as Record<string, Record<string, PropertyType>>, name);
+    const schema = ownEntry<Readonly<Record<string, Property>>>(RECORDS, name);
     if (!schema) {
       if (Object.hasOwn(MODEL_PROPERTIES, name)) {
         this.report(diagnostic(Diag.WrongValueType, r.name.span, [name, "a value", "a block"]));
@@ -126,7 +128,7 @@ class DeclarationReader {
     }
     const seen = new Map<string, SetValue>();
     for (const s of r.settings) {
-      const type = ownEntry(schema, s.key.text);
+      const type = ownEntry(schema, s.key.text)?.type;
       if (!type) {
         const hint = suggest(s.key.text, Object.keys(schema));
         this.report(
@@ -158,20 +160,21 @@ class DeclarationReader {
   private sharing(s: A.SharingDecl): void {
     if (s.mode) {
       const mode = s.mode.text;
-      if (!(SHARING_MODES as readonly string[]).includes(mode)) {
+      if (!isOneOf(mode, SHARING_MODES)) {
         const hint = suggest(mode, SHARING_MODES);
         this.report(diagnostic(Diag.BadSharingMode, s.mode.span, [mode, didYouMean(hint)], hint ? { suggestion: hint } : {}));
         return;
       }
-      this.info.sharing = { mode: mode as "all" | "none", span: s.span };
+      this.info.sharing = { mode, span: s.span };
       return;
     }
     const groups: GroupInfo[] = [];
     for (const g of s.groups) {
       const share: SharedPart[] = [];
       for (const part of g.share) {
-        if ((SHARED_PARTS as readonly string[]).includes(part.text)) {
-          if (!share.includes(part.text as SharedPart)) share.push(part.text as SharedPart);
+        const word = part.text;
+        if (isOneOf(word, SHARED_PARTS)) {
+          if (!share.includes(word)) share.push(word);
         } else {
           const hint = suggest(part.text, SHARED_PARTS);
           this.report(diagnostic(Diag.UnknownSharedPart, part.span, [part.text, didYouMean(hint)], hint ? { suggestion: hint } : {}));
@@ -213,21 +216,21 @@ class DeclarationReader {
   private objectives(o: A.ObjectivesDecl): void {
     for (const obj of o.objectives) {
       const name = obj.name.text;
-      const schema = ownEntry(OBJECTIVES as Record<string, Record<string, PropertyType>>, name);
-      if (!schema) {
+      if (!isOneOf(name, OBJECTIVE_ORDER)) {
         const hint = suggest(name, Object.keys(OBJECTIVES));
         this.report(diagnostic(Diag.UnknownObjective, obj.name.span, [name, didYouMean(hint)], hint ? { suggestion: hint } : {}));
         continue;
       }
+      const schema: Readonly<Record<string, Property>> = OBJECTIVES[name];
       // A later mention of the same objective in the same declaration replaces the earlier one.
       this.info.objectives = this.info.objectives.filter((x) => x.name !== name);
       if (obj.off) {
-        this.info.objectives.push({ name: name as ObjectiveName, off: true, span: obj.span });
+        this.info.objectives.push({ name, off: true, span: obj.span });
         continue;
       }
       const options = new Map<string, SetValue>();
       for (const opt of obj.options) {
-        const type = ownEntry(schema, opt.key.text);
+        const type = ownEntry(schema, opt.key.text)?.type;
         if (!type) {
           const hint = suggest(opt.key.text, Object.keys(schema));
           this.report(
@@ -237,7 +240,7 @@ class DeclarationReader {
         }
         this.store(opt.key.text, `${name} ${opt.key.text}`, type, opt, options);
       }
-      this.info.objectives.push({ name: name as ObjectiveName, off: false, options, span: obj.span });
+      this.info.objectives.push({ name, off: false, options, span: obj.span });
     }
   }
 
@@ -265,7 +268,7 @@ class DeclarationReader {
 
   private expectation(e: A.ExpectDecl): void {
     const key = e.key.text;
-    if (!(EXPECT_KEYS as readonly string[]).includes(key)) {
+    if (!isOneOf(key, EXPECT_KEYS)) {
       const hint = suggest(key, EXPECT_KEYS);
       this.report(diagnostic(Diag.UnknownExpectKey, e.key.span, [key, didYouMean(hint)], hint ? { suggestion: hint } : {}));
       return;
@@ -273,8 +276,8 @@ class DeclarationReader {
     const v = e.value;
     const expectation: Expectation =
       v.kind === "Quantity"
-        ? { key: key as Expectation["key"], text: v.text, value: v.value, scale: v.scale, decimals: v.decimals }
-        : { key: key as Expectation["key"], text: v.text, value: v.value, scale: 1, decimals: 0 };
+        ? { key, text: v.text, value: v.value, scale: v.scale, decimals: v.decimals }
+        : { key, text: v.text, value: v.value, scale: 1, decimals: 0 };
     if (v.kind === "Number" && (!Number.isInteger(v.value) || v.value < 0)) {
       this.report(diagnostic(Diag.ValueOutOfRange, v.span, [`expect ${key}`, "a whole count such as 19M or 18969020", v.text]));
       return;
@@ -284,12 +287,12 @@ class DeclarationReader {
 
   private tokenizer(t: A.TokenizerDecl): void {
     const kind = t.tokenizer.text;
-    if (!(TOKENIZERS as readonly string[]).includes(kind)) {
+    if (!isOneOf(kind, TOKENIZERS)) {
       const hint = suggest(kind, TOKENIZERS);
-      this.report(diagnostic(Diag.UnknownValue, t.tokenizer.span, [kind, "tokenizer (wordpiece | bpe | sentencepiece)", didYouMean(hint)], hint ? { suggestion: hint } : {}));
+      this.report(diagnostic(Diag.UnknownValue, t.tokenizer.span, [kind, `tokenizer (${TOKENIZERS.join(" | ")})`, didYouMean(hint)], hint ? { suggestion: hint } : {}));
       return;
     }
-    this.info.tokenizer = { kind: kind as TokenizerKind, lowercase: t.lowercase, span: t.span };
+    this.info.tokenizer = { kind, lowercase: t.lowercase, span: t.span };
   }
 }
 

@@ -12,47 +12,16 @@
 import { readDeclaration, type DeclarationInfo } from "./declaration.js";
 import { Diag, diagnostic, didYouMean, type Diagnostic } from "../diagnostics.js";
 import {
-  OBJECTIVE_ORDER, type Activation, type DecayKind, type MaskingConfig, type Objective, type ObjectiveName,
-  type OptimizerKind, type Pooler, type ResolvedModel, type SharingGroup, type TeacherLink, type TrainConfig,
+  OBJECTIVE_ORDER, SHARED_PARTS, type MaskingConfig, type Objective, type ObjectiveName, type ResolvedModel, type SharingGroup,
+  type TeacherLink, type TrainConfig,
 } from "../../model/model.js";
 import type { ModelEntry, Program } from "./program.js";
-import { REQUIRED_PROPERTIES } from "./schema.js";
+import { DEFAULT_TOKENIZER, OBJECTIVES, PROPERTIES, RECORDS, REQUIRED_PROPERTIES, type PropertyPath, type ValueAt } from "./schema.js";
 import type { Span } from "../source.js";
 import { suggest } from "../suggest.js";
 
-/** Values a model gets when no declaration in its chain sets them (BERT-base's, where it has one). */
-const DEFAULTS: Record<string, unknown> = {
-  activation: "gelu",
-  norm_eps: 1e-12,
-  dropout: 0.1,
-  attention_dropout: 0.1,
-  pooler: "tanh",
-  "embeddings.positions": 512,
-  "embeddings.offset": 0,
-  "embeddings.segments": 2,
-  "embeddings.factorize": null,
-  "masking.rate": 0.15,
-  "masking.mask": 0.8,
-  "masking.random": 0.1,
-  "masking.keep": 0.1,
-  "masking.unit": { word: "token", argument: null },
-  "masking.schedule": "dynamic",
-  "masking.duplicates": 10,
-  "train.optimizer": "adamw",
-  "train.lr": 1e-4,
-  "train.beta1": 0.9,
-  "train.beta2": 0.999,
-  "train.eps": 1e-6,
-  "train.weight_decay": 0.01,
-  "train.warmup": 10000,
-  "train.decay": "linear",
-  "train.batch": 256,
-  "train.seq": 128,
-  "train.steps": 1000000,
-};
-/** Special ids for a model that declares none: a layout that fits any vocabulary of 5 or more. */
-const DEFAULT_SPECIAL: Record<string, number> = { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 };
-const DEFAULT_OBJECTIVE_OPTIONS: Record<string, number> = { weight: 1, temperature: 2 };
+/** A merged setting, or its schema default where the chain never sets it. */
+type Get = <P extends PropertyPath>(path: P) => ValueAt<P>;
 
 export interface Resolution {
   model: ResolvedModel;
@@ -209,7 +178,7 @@ function extend(base: Merged | null, info: DeclarationInfo): Merged {
     sharing: base?.sharing ?? null,
     objectives: new Map([...(base?.objectives ?? [])].map(([name, options]) => [name, new Map(options)])),
     teacher: base?.teacher ?? null,
-    tokenizer: base?.tokenizer ?? { kind: "wordpiece", lowercase: true },
+    tokenizer: base?.tokenizer ?? { ...DEFAULT_TOKENIZER },
     lineage: base ? { name: base.name, next: base.lineage } : null,
   };
   const setOrigin = (path: string, span: Span): void => {
@@ -265,8 +234,11 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
   for (const p of missing) diagnostics.push(diagnostic(Diag.MissingProperty, leaf.decl.name.span, [leaf.decl.name.text, p]));
   if (missing.length > 0) return null;
 
-  const get = <T>(path: string): T => (settings.has(path) ? settings.get(path) : DEFAULTS[path]) as T;
-  const layers = get<number>("layers");
+  const get: Get = (path) =>
+    // `readDeclaration` stored under each path the value that path's schema entry read, and
+    // the required properties (the ones without a default) are set: the value has its entry's type.
+    (settings.has(path) ? settings.get(path) : PROPERTIES.get(path)?.default) as ValueAt<typeof path>;
+  const layers = get("layers");
   const { objectives } = merged;
 
   const model: ResolvedModel = {
@@ -278,11 +250,11 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
     layers,
     heads: get("heads"),
     intermediate: get("intermediate"),
-    activation: get<Activation>("activation"),
+    activation: get("activation"),
     norm_eps: get("norm_eps"),
     dropout: get("dropout"),
     attention_dropout: get("attention_dropout"),
-    pooler: get<Pooler>("pooler"),
+    pooler: get("pooler"),
     embeddings: {
       positions: get("embeddings.positions"),
       offset: get("embeddings.offset"),
@@ -294,7 +266,7 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
     masking: resolveMasking(get),
     teacher: merged.teacher,
     tokenizer: merged.tokenizer,
-    special: resolveSpecial(settings, (role) =>
+    special: resolveSpecial(settings, get, (role) =>
       diagnostics.push(diagnostic(Diag.MissingProperty, leaf.decl.name.span, [leaf.decl.name.text, `special ${role}`])),
     ),
     train: resolveTrain(get),
@@ -334,20 +306,20 @@ function resolveSharing(sharing: DeclarationInfo["sharing"], layers: number): Sh
   if (sharing.mode !== "groups") {
     if (sharing.mode === "none") return [];
     // `sharing all` means every layer of the resolved model, however many a later `extends` sets.
-    return [{ name: "all", layers: [...Array(layers).keys()], share: ["attention", "ffn"] }];
+    return [{ name: "all", layers: [...Array(layers).keys()], share: [...SHARED_PARTS] }];
   }
   return sharing.groups.map((g) => ({ name: g.name, layers: [...new Set(g.layers)].sort((a, b) => a - b), share: g.share }));
 }
 
 function resolveObjective(name: ObjectiveName, options: Map<string, number>): Objective {
-  const objective: Objective = { name, weight: options.get("weight") ?? DEFAULT_OBJECTIVE_OPTIONS["weight"]! };
-  if (name === "distill") objective.temperature = options.get("temperature") ?? DEFAULT_OBJECTIVE_OPTIONS["temperature"]!;
+  const objective: Objective = { name, weight: options.get("weight") ?? OBJECTIVES[name].weight.default };
+  if (name === "distill") objective.temperature = options.get("temperature") ?? OBJECTIVES.distill.temperature.default;
   return objective;
 }
 
-function resolveMasking(get: <T>(path: string) => T): MaskingConfig {
-  const unit = get<{ word: "token" | "word" | "ngram"; argument: number | null }>("masking.unit");
-  const schedule = get<"static" | "dynamic">("masking.schedule");
+function resolveMasking(get: Get): MaskingConfig {
+  const unit = get("masking.unit");
+  const schedule = get("masking.schedule");
   return {
     rate: get("masking.rate"),
     mask: get("masking.mask"),
@@ -362,26 +334,33 @@ function resolveMasking(get: <T>(path: string) => T): MaskingConfig {
  * Declared ids, or the default layout when none are declared. A partial declaration is
  * not topped up with defaults: a default id could silently collide with a declared one.
  */
-function resolveSpecial(settings: Map<string, unknown>, reportMissing: (role: string) => void): Record<string, number> {
+function resolveSpecial(settings: Map<string, unknown>, get: Get, reportMissing: (role: string) => void): Record<string, number> {
   const special: Record<string, number> = {};
-  for (const [path, value] of settings) {
-    if (path.startsWith("special.")) special[path.slice("special.".length)] = value as number;
+  // In the order the chain set them, which is the order they are printed and saved in.
+  for (const path of settings.keys()) {
+    const role = path.startsWith("special.") ? path.slice("special.".length) : "";
+    if (isSpecialRole(role)) special[role] = get(`special.${role}`);
   }
-  if (Object.keys(special).length === 0) return { ...DEFAULT_SPECIAL };
-  for (const role of Object.keys(DEFAULT_SPECIAL)) if (!(role in special)) reportMissing(role);
+  const defaulted = Object.entries(RECORDS.special).flatMap(([role, p]) => (p.default === undefined ? [] : [[role, p.default] as const]));
+  if (Object.keys(special).length === 0) return Object.fromEntries(defaulted);
+  for (const [role] of defaulted) if (!(role in special)) reportMissing(role);
   return special;
 }
 
-function resolveTrain(get: <T>(path: string) => T): TrainConfig {
+function isSpecialRole(role: string): role is keyof typeof RECORDS.special {
+  return Object.hasOwn(RECORDS.special, role);
+}
+
+function resolveTrain(get: Get): TrainConfig {
   return {
-    optimizer: get<OptimizerKind>("train.optimizer"),
+    optimizer: get("train.optimizer"),
     lr: get("train.lr"),
     beta1: get("train.beta1"),
     beta2: get("train.beta2"),
     eps: get("train.eps"),
     weight_decay: get("train.weight_decay"),
     warmup: get("train.warmup"),
-    decay: get<DecayKind>("train.decay"),
+    decay: get("train.decay"),
     batch: get("train.batch"),
     seq: get("train.seq"),
     steps: get("train.steps"),

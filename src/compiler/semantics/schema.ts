@@ -1,9 +1,13 @@
 /**
- * What each property of the language accepts, as data. The grammar only knows that a
- * property is `key value`; this table gives keys their meaning, so adding a property is
- * one line here (plus its use in `resolve`), and a misspelt key gets "did you mean".
+ * What each property of the language accepts, and its default, as data. The grammar only
+ * knows that a property is `key value`; this table gives keys their meaning, so adding a
+ * property is one line here (plus its field in `resolve`), and a misspelt key gets "did you mean".
  */
 import type { Value } from "../syntax/ast.js";
+import {
+  ACTIVATIONS, DECAY_KINDS, EXPECT_KEYS, MASK_SCHEDULE_KINDS, MASK_UNIT_KINDS, OPTIMIZER_KINDS, POOLERS, SHARED_PARTS, TOKENIZER_KINDS,
+  type ObjectiveName, type SpecialRole, type TokenizerConfig,
+} from "../../model/model.js";
 
 export type Read<T> = { ok: true; value: T } | { ok: false; problem: Problem };
 
@@ -87,6 +91,11 @@ export function real(min: number, max: number, opts: { exclusiveMin?: boolean; e
   };
 }
 
+/** Whether `word` is one of `words`, narrowing it to their type. */
+export function isOneOf<W extends string>(word: string, words: readonly W[]): word is W {
+  return (words as readonly string[]).includes(word);
+}
+
 /** One of a fixed set of words; `withArgument` names the words that take an integer (`ngram 3`). */
 export function oneOf<W extends string>(
   what: string,
@@ -98,8 +107,8 @@ export function oneOf<W extends string>(
     describe,
     read(v) {
       if (v.kind !== "Word") return { ok: false, problem: { kind: "type", expected: `one of ${describe}`, got: describeValue(v) } };
-      const word = v.name.text as W;
-      if (!words.includes(word)) return { ok: false, problem: { kind: "unknown", what, options: words, got: v.name.text } };
+      const word = v.name.text;
+      if (!isOneOf(word, words)) return { ok: false, problem: { kind: "unknown", what, options: words, got: word } };
       const argType = withArgument[word];
       if (argType) {
         if (!v.argument) return { ok: false, problem: { kind: "type", expected: `'${word}' followed by ${argType.describe}`, got: `'${word}' alone` } };
@@ -156,82 +165,132 @@ const dropoutType = real(0, 1, { exclusiveMax: true });
 const positive = real(0, Infinity, { exclusiveMin: true });
 const nonNegative = real(0, Infinity);
 
-/** Properties written directly in a model body. */
+/**
+ * One property: what it accepts and, where it has one, the value a model gets when no
+ * declaration in its chain sets it (BERT-base's, where BERT-base has one).
+ */
+export interface Property<T = unknown> {
+  readonly type: PropertyType<T>;
+  /** Absent for the sizes every model must set and for special ids a model may leave out. */
+  readonly default?: T;
+}
+
+function property<T>(type: PropertyType<T>, fallback: NoInfer<T>): Property<T> & { readonly default: T } {
+  return { type, default: fallback };
+}
+
+/** A property with no default: a model must set it (model sizes), or may leave it out (`special bos`). */
+function noDefault<T>(type: PropertyType<T>): Property<T> {
+  return { type };
+}
+
+/** The value a property takes, read off its schema entry. */
+export type ValueOf<P> = P extends Property<infer T> ? T : never;
+
 /** Upper bounds on sizes: orders of magnitude above the largest BERT-family models. */
 const MAX_VOCAB = 10_000_000;
 const MAX_WIDTH = 1_048_576;
 const MAX_LAYERS = 10_000;
 
+/** Properties written directly in a model body. */
 export const MODEL_PROPERTIES = {
-  vocab: integer(1, MAX_VOCAB),
-  hidden: integer(1, MAX_WIDTH),
-  layers: integer(1, MAX_LAYERS),
-  heads: integer(1, MAX_WIDTH),
-  intermediate: integer(1, MAX_WIDTH),
-  activation: enumType("activation", ["gelu", "gelu_new", "relu"] as const),
-  norm_eps: positive,
-  dropout: dropoutType,
-  attention_dropout: dropoutType,
-  pooler: enumType("pooler", ["tanh", "none"] as const),
-} as const;
+  vocab: noDefault(integer(1, MAX_VOCAB)),
+  hidden: noDefault(integer(1, MAX_WIDTH)),
+  layers: noDefault(integer(1, MAX_LAYERS)),
+  heads: noDefault(integer(1, MAX_WIDTH)),
+  intermediate: noDefault(integer(1, MAX_WIDTH)),
+  activation: property(enumType("activation", ACTIVATIONS), "gelu"),
+  norm_eps: property(positive, 1e-12),
+  dropout: property(dropoutType, 0.1),
+  attention_dropout: property(dropoutType, 0.1),
+  pooler: property(enumType("pooler", POOLERS), "tanh"),
+} as const satisfies Record<string, Property>;
 
 /** Record blocks: they merge key by key under `extends`. */
 export const RECORDS = {
   embeddings: {
-    positions: integer(1, MAX_WIDTH),
-    offset: integer(0, MAX_WIDTH),
-    segments: integer(0, MAX_VOCAB),
-    factorize: optionalWidth,
+    positions: property(integer(1, MAX_WIDTH), 512),
+    offset: property(integer(0, MAX_WIDTH), 0),
+    segments: property(integer(0, MAX_VOCAB), 2),
+    factorize: property(optionalWidth, null),
   },
   masking: {
-    rate: rateType,
-    mask: fraction01,
-    random: fraction01,
-    keep: fraction01,
-    unit: oneOf("masking unit", ["token", "word", "ngram"] as const, { ngram: integer(1) }),
-    schedule: enumType("masking schedule", ["static", "dynamic"] as const),
-    duplicates: integer(1),
+    rate: property(rateType, 0.15),
+    mask: property(fraction01, 0.8),
+    random: property(fraction01, 0.1),
+    keep: property(fraction01, 0.1),
+    unit: property(oneOf("masking unit", MASK_UNIT_KINDS, { ngram: integer(1) }), { word: "token", argument: null }),
+    schedule: property(enumType("masking schedule", MASK_SCHEDULE_KINDS), "dynamic"),
+    duplicates: property(integer(1), 10),
   },
+  // Special ids for a model that declares none: a layout that fits any vocabulary of 5 or
+  // more. It applies as a whole: a declaration that sets some ids must set every role that
+  // has a default, since a default id could silently collide with a declared one.
   special: {
-    pad: integer(0),
-    unk: integer(0),
-    cls: integer(0),
-    sep: integer(0),
-    mask: integer(0),
-    bos: integer(0),
-    eos: integer(0),
-  },
+    pad: property(integer(0), 0),
+    unk: property(integer(0), 1),
+    cls: property(integer(0), 2),
+    sep: property(integer(0), 3),
+    mask: property(integer(0), 4),
+    bos: noDefault(integer(0)),
+    eos: noDefault(integer(0)),
+  } satisfies Record<SpecialRole, Property<number>>,
   train: {
-    optimizer: enumType("optimizer", ["adamw", "lamb", "adam"] as const),
-    lr: positive,
-    beta1: real(0, 1, { exclusiveMax: true }),
-    beta2: real(0, 1, { exclusiveMax: true }),
-    eps: positive,
-    weight_decay: nonNegative,
-    warmup: integer(0),
-    decay: enumType("decay", ["linear", "cosine", "constant"] as const),
-    batch: integer(1),
-    seq: integer(1),
-    steps: integer(1),
+    optimizer: property(enumType("optimizer", OPTIMIZER_KINDS), "adamw"),
+    lr: property(positive, 1e-4),
+    beta1: property(real(0, 1, { exclusiveMax: true }), 0.9),
+    beta2: property(real(0, 1, { exclusiveMax: true }), 0.999),
+    eps: property(positive, 1e-6),
+    weight_decay: property(nonNegative, 0.01),
+    warmup: property(integer(0), 10000),
+    decay: property(enumType("decay", DECAY_KINDS), "linear"),
+    batch: property(integer(1), 256),
+    seq: property(integer(1), 128),
+    steps: property(integer(1), 1000000),
   },
-} as const satisfies Record<string, Record<string, PropertyType>>;
+} as const satisfies Record<string, Record<string, Property>>;
 
 export type RecordName = keyof typeof RECORDS;
 
+const weight = property(nonNegative, 1);
+
 /** Objectives and the options each accepts (every objective has a weight). */
 export const OBJECTIVES = {
-  mlm: { weight: nonNegative },
-  nsp: { weight: nonNegative },
-  sop: { weight: nonNegative },
-  distill: { weight: nonNegative, temperature: positive },
-  cosine: { weight: nonNegative },
-} as const satisfies Record<string, Record<string, PropertyType<number>>>;
+  mlm: { weight },
+  nsp: { weight },
+  sop: { weight },
+  distill: { weight, temperature: property(positive, 2) },
+  cosine: { weight },
+} as const satisfies Record<ObjectiveName, Record<string, Property<number>>>;
 
-export const TOKENIZERS = ["wordpiece", "bpe", "sentencepiece"] as const;
-export const SHARED_PARTS = ["attention", "ffn"] as const;
+/** Words the language accepts after `tokenizer`, `share` and `expect`: the model's vocabularies. */
+export { TOKENIZER_KINDS as TOKENIZERS, SHARED_PARTS, EXPECT_KEYS };
+/** The tokenizer of a model whose chain declares none. */
+export const DEFAULT_TOKENIZER: Readonly<TokenizerConfig> = { kind: "wordpiece", lowercase: true };
 export const SHARING_MODES = ["all", "none"] as const;
-export const EXPECT_KEYS = ["params", "encoder_params"] as const;
 export const TEACHER_INITS = ["layers", "embeddings"] as const;
+
+type ModelKey = keyof typeof MODEL_PROPERTIES;
+type RecordPath = { [R in RecordName]: `${R}.${keyof (typeof RECORDS)[R] & string}` }[RecordName];
+/** "activation", "embeddings.factorize", "train.lr", …: the paths a resolved setting is stored under. */
+export type PropertyPath = ModelKey | RecordPath;
+type PropertyAt<P extends PropertyPath> = P extends ModelKey
+  ? (typeof MODEL_PROPERTIES)[P]
+  : P extends `${infer R extends RecordName}.${infer K}`
+    ? K extends keyof (typeof RECORDS)[R]
+      ? (typeof RECORDS)[R][K]
+      : never
+    : never;
+/** The value stored under a path, as its schema entry reads it. */
+export type ValueAt<P extends PropertyPath> = ValueOf<PropertyAt<P>>;
+
+/** Every property by its path, model properties first, then each record's in schema order. */
+export const PROPERTIES: ReadonlyMap<string, Property> = new Map<string, Property>([
+  ...Object.entries(MODEL_PROPERTIES),
+  ...Object.entries(RECORDS).flatMap(([name, record]) =>
+    Object.entries(record).map(([key, p]): [string, Property] => [`${name}.${key}`, p]),
+  ),
+]);
 
 /** Every word that may start a member of a model body, for "did you mean". */
 export const MEMBER_NAMES: readonly string[] = [
@@ -244,8 +303,10 @@ export const MEMBER_NAMES: readonly string[] = [
   "tokenizer",
 ];
 
-/** Sizes every model must reach, itself or through `extends`. */
-export const REQUIRED_PROPERTIES = ["vocab", "hidden", "layers", "heads", "intermediate"] as const;
+/** Sizes every model must reach, itself or through `extends`: the model properties with no default. */
+export const REQUIRED_PROPERTIES: readonly string[] = Object.entries(MODEL_PROPERTIES)
+  .filter(([, p]) => !("default" in p))
+  .map(([key]) => key);
 
 /**
  * `table[key]`, only when `key` is the table's own key: a name from a user's file

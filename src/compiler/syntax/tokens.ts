@@ -17,9 +17,17 @@ export const Key = createToken({ name: "Key", pattern: Lexer.NA });
 
 // Identifiers may contain inner hyphens (`bert-mini`); a hyphen must be followed by a
 // letter or digit so that `x->y` still lexes the arrow.
+const IDENTIFIER_CHAR = "[A-Za-z0-9_]";
+const IDENTIFIER_SOURCE = `[A-Za-z_]${IDENTIFIER_CHAR}*(?:-${IDENTIFIER_CHAR}+)*`;
+/** What continues an identifier: a word ends only where neither follows. */
+const IDENTIFIER_GOES_ON = `${IDENTIFIER_CHAR}|-${IDENTIFIER_CHAR}`;
+
+/** A whole text that lexes as one identifier: a model name or property key written bare. */
+export const IDENTIFIER = new RegExp(`^${IDENTIFIER_SOURCE}$`);
+
 export const Identifier = createToken({
   name: "Identifier",
-  pattern: /[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*/,
+  pattern: new RegExp(IDENTIFIER_SOURCE),
   categories: [Word, Key],
 });
 
@@ -27,7 +35,7 @@ function keyword(word: string, extraCategories: TokenType[] = []): TokenType {
   return createToken({
     name: word[0]!.toUpperCase() + word.slice(1),
     label: `'${word}'`,
-    pattern: new RegExp(`${word}(?![A-Za-z0-9_]|-[A-Za-z0-9_])`),
+    pattern: new RegExp(`${word}(?!${IDENTIFIER_GOES_ON})`),
     longer_alt: Identifier,
     categories: [Word, ...extraCategories],
   });
@@ -59,7 +67,7 @@ export const KEYWORDS = [
 export const Quantity = createToken({
   name: "Quantity",
   label: "count such as 19M",
-  pattern: /\d+(?:\.\d+)?[KMB](?![A-Za-z0-9_])/,
+  pattern: new RegExp(`\\d+(?:\\.\\d+)?[KMB](?!${IDENTIFIER_CHAR})`),
 });
 // `0..11` must lex as 0, `..`, 11: the fraction part needs a digit after the dot.
 export const NumberLiteral = createToken({

@@ -17,7 +17,7 @@
 import * as fs from "node:fs";
 import { FileReadError, readJsonFile } from "../../io/read-file.js";
 import * as path from "node:path";
-import type { Activation, ObjectiveName, OptimizerKind, Pooler, ResolvedModel, TokenizerKind } from "../../model/model.js";
+import { ACTIVATIONS, OBJECTIVE_ORDER, OPTIMIZER_KINDS, POOLERS, TOKENIZER_KINDS, type ResolvedModel } from "../../model/model.js";
 import { parameterTable, type ParamSpec } from "../../model/parameters.js";
 import { diskErrorMessage, diskProblem } from "../system-error.js";
 import { syncDirectory, writeFileDurably } from "./durable.js";
@@ -230,15 +230,8 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
-// The names the runtime implements; `satisfies` makes the compiler list every one.
-const ACTIVATIONS = { gelu: true, gelu_new: true, relu: true } satisfies Record<Activation, true>;
-const POOLERS = { tanh: true, none: true } satisfies Record<Pooler, true>;
-const OBJECTIVES = { mlm: true, nsp: true, sop: true, distill: true, cosine: true } satisfies Record<ObjectiveName, true>;
-const TOKENIZERS = { wordpiece: true, bpe: true, sentencepiece: true } satisfies Record<TokenizerKind, true>;
-const OPTIMIZERS = { adamw: true, lamb: true, adam: true } satisfies Record<OptimizerKind, true>;
-
-function isOneOf(x: unknown, names: Record<string, true>): boolean {
-  return typeof x === "string" && Object.hasOwn(names, x);
+function isOneOf(x: unknown, names: readonly string[]): boolean {
+  return typeof x === "string" && names.includes(x);
 }
 
 /** Enough of a ResolvedModel's shape for the parameter table and naming not to trip over garbage. */
@@ -249,8 +242,8 @@ function modelProblem(x: unknown): string | null {
     if (!Number.isSafeInteger(x[k]) || (x[k] as number) < 1) return `'${k}' is not a positive integer`;
   }
   for (const k of ["norm_eps", "dropout", "attention_dropout"]) if (typeof x[k] !== "number") return `'${k}' is not a number`;
-  if (!isOneOf(x["activation"], ACTIVATIONS)) return `'activation' is ${JSON.stringify(x["activation"])}, not one of ${Object.keys(ACTIVATIONS).join(", ")}`;
-  if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${Object.keys(POOLERS).join(", ")}`;
+  if (!isOneOf(x["activation"], ACTIVATIONS)) return `'activation' is ${JSON.stringify(x["activation"])}, not one of ${ACTIVATIONS.join(", ")}`;
+  if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${POOLERS.join(", ")}`;
   const e = x["embeddings"];
   if (!isObject(e)) return "'embeddings' is not an object";
   for (const k of ["positions", "offset", "segments"]) if (!Number.isSafeInteger(e[k]) || (e[k] as number) < 0) return `'embeddings.${k}' is not an integer`;
@@ -263,13 +256,13 @@ function modelProblem(x: unknown): string | null {
     }
   }
   const objectives = x["objectives"];
-  if (!Array.isArray(objectives) || !objectives.every((o) => isObject(o) && isOneOf(o["name"], OBJECTIVES) && typeof o["weight"] === "number")) {
-    return `'objectives' is not a list of objectives (each named one of ${Object.keys(OBJECTIVES).join(", ")}, with a weight)`;
+  if (!Array.isArray(objectives) || !objectives.every((o) => isObject(o) && isOneOf(o["name"], OBJECTIVE_ORDER) && typeof o["weight"] === "number")) {
+    return `'objectives' is not a list of objectives (each named one of ${OBJECTIVE_ORDER.join(", ")}, with a weight)`;
   }
   if (!isObject(x["special"])) return "'special' is not an object";
   if (!isObject(x["train"]) || !isObject(x["masking"]) || !isObject(x["tokenizer"])) return "'train', 'masking' or 'tokenizer' is missing";
-  if (!isOneOf(x["tokenizer"]["kind"], TOKENIZERS)) return `'tokenizer.kind' is ${JSON.stringify(x["tokenizer"]["kind"])}, not one of ${Object.keys(TOKENIZERS).join(", ")}`;
-  if (!isOneOf(x["train"]["optimizer"], OPTIMIZERS)) return `'train.optimizer' is ${JSON.stringify(x["train"]["optimizer"])}, not one of ${Object.keys(OPTIMIZERS).join(", ")}`;
+  if (!isOneOf(x["tokenizer"]["kind"], TOKENIZER_KINDS)) return `'tokenizer.kind' is ${JSON.stringify(x["tokenizer"]["kind"])}, not one of ${TOKENIZER_KINDS.join(", ")}`;
+  if (!isOneOf(x["train"]["optimizer"], OPTIMIZER_KINDS)) return `'train.optimizer' is ${JSON.stringify(x["train"]["optimizer"])}, not one of ${OPTIMIZER_KINDS.join(", ")}`;
   return null;
 }
 

@@ -25,11 +25,12 @@
  * function of (documents, encode, options) alone, randomness drawn per document from
  * (seed, document index).
  */
-import type { ResolvedModel } from "../../model/model.js";
+import type { ObjectiveName, ResolvedModel } from "../../model/model.js";
 import { createRng, seedFrom, type Rng } from "./random.js";
 import type { Document, Encoding, Example } from "./types.js";
 
-export type SentencePairs = "nsp" | "sop" | null;
+/** The sentence-pair objective a model trains, if any. */
+export type SentencePairs = Extract<ObjectiveName, "nsp" | "sop"> | null;
 
 export interface ExampleOptions {
   /** Maximum example length, special tokens included (`train.seq`). */

@@ -1,5 +1,5 @@
 export { createOptimizer } from "./optimizer.js";
-export type { Optimizer, OptimizerConfig, OptimizerKind, OptimizerState, OptimizerStateInput, ParamState } from "./optimizer.js";
+export type { Optimizer, OptimizerConfig, OptimizerState, OptimizerStateInput, ParamState } from "./optimizer.js";
 export { learningRate } from "./schedule.js";
-export type { Decay, ScheduleConfig } from "./schedule.js";
+export type { ScheduleConfig } from "./schedule.js";
 export { clipByGlobalNorm, clipCoefficient, globalNorm } from "./clip.js";

@@ -54,8 +54,7 @@
  * JS and enter the float32 arithmetic once, the way torch computes them in Python.
  */
 import * as tf from "@tensorflow/tfjs-core";
-
-export type OptimizerKind = "adamw" | "lamb" | "adam";
+import { OPTIMIZER_KINDS, type OptimizerKind } from "../../model/model.js";
 
 export interface OptimizerConfig {
   kind: OptimizerKind;
@@ -122,7 +121,7 @@ interface Slot {
 }
 
 function checkConfig(c: OptimizerConfig): void {
-  if (c.kind !== "adam" && c.kind !== "adamw" && c.kind !== "lamb") {
+  if (!(OPTIMIZER_KINDS as readonly string[]).includes(c.kind)) {
     throw new Error(`unknown optimizer kind ${JSON.stringify(c.kind)}`);
   }
   const inRange = (name: string, x: number, ok: boolean) => {

@@ -17,14 +17,14 @@
  * stays at 0, but the cosine one rises again (cos(π·progress) for progress in
  * (1, 2]) — a training loop should stop at `steps`.
  */
-export type Decay = "linear" | "cosine" | "constant";
+import type { DecayKind } from "../../model/model.js";
 
 export interface ScheduleConfig {
   /** Peak learning rate, reached at the end of warmup. */
   lr: number;
   /** Warmup steps (0 for none). */
   warmup: number;
-  decay: Decay;
+  decay: DecayKind;
   /** Total training steps. */
   steps: number;
 }

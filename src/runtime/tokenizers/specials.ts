@@ -9,7 +9,7 @@
  *   gives them ids different from `bos`/`eos`, in which case they are `<cls>`/`<sep>`.
  * - any other role `r`: `[R]` (wordpiece, sentencepiece) or `<r>` (bpe).
  */
-import type { TokenizerKind } from "../../model/model.js";
+import type { SpecialRole, TokenizerKind } from "../../model/model.js";
 import { TokenizerTrainingError } from "./errors.js";
 
 /** One special token: its id, surface form, and the roles it plays. */
@@ -47,10 +47,10 @@ export function specialSurface(kind: TokenizerKind, role: string, special: Recor
 }
 
 /** Roles listed first are named first in messages and keep a stable order. */
-const ROLE_ORDER = ["cls", "sep", "bos", "eos", "pad", "unk", "mask"];
+const ROLE_ORDER: readonly SpecialRole[] = ["cls", "sep", "bos", "eos", "pad", "unk", "mask"];
 
 function roleRank(role: string): number {
-  const i = ROLE_ORDER.indexOf(role);
+  const i = ROLE_ORDER.findIndex((r) => r === role);
   return i < 0 ? ROLE_ORDER.length : i;
 }
 

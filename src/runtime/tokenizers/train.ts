@@ -18,7 +18,7 @@
  * sentencepiece: by score, best first). Training is deterministic: the same texts and options
  * give the same tokenizer.json (ties are broken by the rules documented in the trainers).
  */
-import type { TokenizerKind } from "../../model/model.js";
+import { TOKENIZER_KINDS, type TokenizerKind } from "../../model/model.js";
 import { TokenizerTrainingError } from "./errors.js";
 import { addedTokensJson, buildTokenizerJson, familyComponents, MAX_INPUT_CHARS_PER_WORD, WORDPIECE_PREFIX } from "./hf-json.js";
 import { HfTokenizer } from "./hf-tokenizer.js";
@@ -37,7 +37,6 @@ export interface TrainTokenizerOptions {
   special: Record<string, number>;
 }
 
-const KINDS: readonly TokenizerKind[] = ["wordpiece", "bpe", "sentencepiece"];
 
 /** GPT-2's byte-to-symbol map: printable bytes stand for themselves, the rest map to U+0100 and up. */
 export function byteLevelAlphabet(): string[] {
@@ -55,7 +54,7 @@ export function byteLevelAlphabet(): string[] {
  */
 export function trainTokenizer(kind: TokenizerKind, texts: Iterable<string>, options: TrainTokenizerOptions): HfTokenizer {
   const { vocabSize, lowercase, special } = options;
-  if (!KINDS.includes(kind)) throw new TokenizerTrainingError(`unknown tokenizer kind '${kind}' (expected ${KINDS.join(", ")})`);
+  if (!TOKENIZER_KINDS.includes(kind)) throw new TokenizerTrainingError(`unknown tokenizer kind '${kind}' (expected ${TOKENIZER_KINDS.join(", ")})`);
   if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new TokenizerTrainingError(`vocab must be a positive integer, not ${vocabSize}`);
   const specials = specialTokenLayout(kind, special, vocabSize);
   if (kind !== "bpe" && special.unk === undefined) {

@@ -1,12 +1,8 @@
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  createOptimizer,
-  type Optimizer,
-  type OptimizerConfig,
-  type OptimizerKind,
-} from "../../../src/runtime/optim/index.js";
+import type { OptimizerKind } from "../../../src/model/model.js";
+import { createOptimizer, type Optimizer, type OptimizerConfig } from "../../../src/runtime/optim/index.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
