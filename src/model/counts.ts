@@ -5,7 +5,7 @@
  * Parameter object there and one table entry here (the MLM decoder's weight is the word
  * embeddings' entry; a sharing group's tensors are listed once), so it is counted once.
  */
-import { type Expectation, type ResolvedModel } from "./model.js";
+import type { Expectation, ResolvedModel } from "./model.js";
 import { parameterTable, type ParamSpec } from "./parameters.js";
 
 export interface ParamCount {
