@@ -1,16 +1,12 @@
 /**
- * Parameter counts, computed from a resolved model's sizes exactly as Hugging Face
- * `transformers` counts them (`sum(p.numel() for p in model.parameters())`): a tensor that
- * is tied or shared is one Parameter object there, so it is counted once here too.
+ * Parameter counts, summed over the parameter table (`parameters.ts`, the one definition of
+ * every tensor) exactly as Hugging Face `transformers` counts them
+ * (`sum(p.numel() for p in model.parameters())`): a tensor that is tied or shared is one
+ * Parameter object there and one table entry here (the MLM decoder's weight is the word
+ * embeddings' entry; a sharing group's tensors are listed once), so it is counted once.
  */
-import {
-  embeddingWidth,
-  groupOwning,
-  objective,
-  type Expectation,
-  type ResolvedModel,
-  type SharedPart,
-} from "./model.js";
+import type { Expectation, ResolvedModel } from "./model.js";
+import { parameterTable, type ParamSpec } from "./parameters.js";
 
 export interface ParamCount {
   /** Embeddings (+ factorized projection) + layers + pooler. */
@@ -21,77 +17,56 @@ export interface ParamCount {
   breakdown: Record<string, number>;
 }
 
-/** A dense layer: weight + bias. */
-function dense(inputs: number, outputs: number): number {
-  return inputs * outputs + outputs;
-}
+/** The breakdown key of each head's table prefix (`heads.NAME`). */
+const HEAD_KEYS: Record<string, string> = {
+  mlm: "head.mlm",
+  nsp: "head.nsp",
+  sop: "head.sop",
+  cosine: "head.cosine_projection",
+};
 
-/** A LayerNorm: weight + bias. */
-function layerNorm(width: number): number {
-  return 2 * width;
+/**
+ * Where a tensor is counted: its breakdown key, and the place of that key in the breakdown.
+ * Places keep the table's order except within the layers: a sharing group is listed where
+ * its first layer is, before the tensors that layer owns itself.
+ */
+function placeOf(model: ResolvedModel, spec: ParamSpec): { key: string; place: number } {
+  const [owner, second] = spec.name.split(".");
+  const afterLayers = 2 * model.layers;
+  if (spec.group !== null) {
+    const group = model.sharing.find((g) => g.name === spec.group);
+    if (!group) throw new Error(`parameter '${spec.name}' names an undeclared sharing group '${spec.group}'`);
+    const first = Math.min(...group.layers);
+    return { key: `group.${spec.group}`, place: 2 * first };
+  }
+  if (owner === "layers") return { key: `layer.${second}`, place: 2 * Number(second) + 1 };
+  if (owner === "embeddings") return { key: second === "projection" ? "embedding_projection" : "embeddings", place: -1 };
+  if (owner === "heads") {
+    const key = HEAD_KEYS[second!];
+    if (key === undefined) throw new Error(`parameter '${spec.name}' belongs to no counted head`);
+    return { key, place: afterLayers };
+  }
+  if (owner === "pooler") return { key: "pooler", place: afterLayers };
+  throw new Error(`parameter '${spec.name}' belongs to no part of the breakdown`);
 }
-
-/** One layer's sublayer, each with the LayerNorm that follows it. */
-function sublayer(model: ResolvedModel, part: SharedPart): number {
-  const H = model.hidden;
-  if (part === "attention") return 4 * dense(H, H) + layerNorm(H); // query, key, value, output
-  return dense(H, model.intermediate) + dense(model.intermediate, H) + layerNorm(H);
-}
-
-const PARTS: readonly SharedPart[] = ["attention", "ffn"];
 
 export function countParams(model: ResolvedModel, teacher?: ResolvedModel | null): ParamCount {
-  const H = model.hidden;
-  const E = embeddingWidth(model);
-  const V = model.vocab;
-  const { positions, offset, segments } = model.embeddings;
+  const places = parameterTable(model, teacher ?? null).map((spec) => ({
+    ...placeOf(model, spec),
+    size: spec.shape.reduce((a, b) => a * b, 1),
+  }));
+  // Array.prototype.sort is stable: entries of equal place keep the table's order.
+  places.sort((a, b) => a.place - b.place);
   const breakdown: Record<string, number> = {};
-
-  // The position table has `offset` extra rows below the first usable id (RoBERTa's padding).
-  breakdown["embeddings"] = V * E + (positions + offset) * E + (segments > 0 ? segments * E : 0) + layerNorm(E);
-  if (model.embeddings.factorize !== null) breakdown["embedding_projection"] = dense(E, H);
-
-  // A sharing group holds one copy of each part it shares, however many layers use it; it is
-  // listed where its first layer is. Whatever a layer does not take from a group is its own.
-  const counted = new Set<string>(); // "group.NAME/part" already added
-  for (let layer = 0; layer < model.layers; layer++) {
-    let own = 0;
-    for (const part of PARTS) {
-      const group = groupOwning(model, layer, part);
-      if (!group) {
-        own += sublayer(model, part);
-        continue;
-      }
-      const key = `group.${group.name}`;
-      if (counted.has(`${key}/${part}`)) continue;
-      counted.add(`${key}/${part}`);
-      breakdown[key] = (breakdown[key] ?? 0) + sublayer(model, part);
-    }
-    if (own > 0) breakdown[`layer.${layer}`] = own;
-  }
-
-  if (model.pooler === "tanh") breakdown["pooler"] = dense(H, H);
-
-  const encoder = sum(breakdown);
-
-  if (objective(model, "mlm")) {
-    // Transform H -> E, its LayerNorm, and the decoder's bias. The decoder's weight is the
-    // word-embedding table itself (tied), so it is already counted under "embeddings".
-    breakdown["head.mlm"] = dense(H, E) + layerNorm(E) + V;
-  }
-  if (objective(model, "nsp")) breakdown["head.nsp"] = dense(H, 2);
-  if (objective(model, "sop")) breakdown["head.sop"] = dense(H, 2);
-  // `distill` compares logits the MLM head already produces: no weights of its own.
-  // `cosine` needs a projection only when the hidden states to compare differ in width.
-  if (objective(model, "cosine") && teacher && teacher.hidden !== H) {
-    breakdown["head.cosine_projection"] = dense(H, teacher.hidden);
-  }
-
+  for (const { key, size } of places) breakdown[key] = (breakdown[key] ?? 0) + size;
+  const encoder = sum(breakdown, (key) => !key.startsWith("head."));
   return { encoder, total: sum(breakdown), breakdown };
 }
 
-function sum(breakdown: Record<string, number>): number {
-  return Object.values(breakdown).reduce((a, b) => a + b, 0);
+function sum(breakdown: Record<string, number>, keep: (key: string) => boolean = () => true): number {
+  return Object.entries(breakdown)
+    .filter(([key]) => keep(key))
+    .reduce((a, [, n]) => a + n, 0);
 }
 
 const SUFFIX: Record<number, string> = { 1: "", 1e3: "K", 1e6: "M", 1e9: "B" };
