@@ -7,15 +7,9 @@
  */
 import { objective, type ResolvedModel } from "../model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
+import { hfFamily, type HfFamily } from "./family.js";
 
-export type HfFamily = "bert" | "roberta" | "albert" | "distilbert";
-
-export function hfFamily(model: ResolvedModel): HfFamily {
-  if (model.embeddings.factorize !== null || model.sharing.length > 0) return "albert";
-  if (model.embeddings.segments === 0) return "distilbert";
-  if (model.embeddings.offset > 0) return "roberta";
-  return "bert";
-}
+export { hfFamily, type HfFamily } from "./family.js";
 
 export interface HfName {
   /** Our parameter name (see parameters.ts). */
