@@ -51,11 +51,8 @@ export const exportHf: Command = {
     if (problem) refuse(problem);
 
     const config = hfConfig(model, naming.family, architecture);
-    const prefix = `${naming.family}.`;
-    // Base-model classes (BertModel, …) store their tensors without the family prefix.
-    const entries = userErrors(() => weightsToHf(ckpt.weights, model)).entries.map((e) =>
-      base && e.name.startsWith(prefix) ? { ...e, name: e.name.slice(prefix.length) } : e,
-    );
+    // Base-model classes (BertModel, …) store their tensors without the class prefix.
+    const { entries } = userErrors(() => weightsToHf(ckpt.weights, model, { withoutHeads: base }));
     userErrors(() =>
       writeFolderAtomically(
         out,
