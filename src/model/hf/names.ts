@@ -191,6 +191,11 @@ export function baseModelName(family: HfFamily, hf: string): string | null {
   return hf.startsWith(prefix) ? hf.slice(prefix.length) : null;
 }
 
+/** Whether a stored tensor is a buffer transformers may save (position and token-type ids), not a parameter. */
+export function isHfBuffer(hf: string): boolean {
+  return /(^|\.)(position_ids|token_type_ids)$/.test(hf);
+}
+
 /** `layers.3.attention.query.kernel` → ["layers.3", "attention.query", "weight"]; LayerNorm/bias leaves keep their names. */
 function splitLayerName(name: string): [owner: string, sublayer: string, leaf: string] | null {
   const m = /^((?:layers|groups)\.[^.]+)\.((?:attention|ffn)\.[a-z]+)\.(kernel|bias|weight)$/.exec(name);

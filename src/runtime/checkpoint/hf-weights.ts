@@ -7,16 +7,13 @@
 import type { ResolvedModel } from "../../model/model.js";
 import { parameterTable } from "../../model/parameters.js";
 import { nonFiniteProblem } from "./finite.js";
-import { baseModelName, hfNaming, type HfNaming } from "../../model/hf/names.js";
+import { baseModelName, hfNaming, isHfBuffer, type HfNaming } from "../../model/hf/names.js";
 import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
 
 /** Parameter values by our names, as float32 arrays in our layout (kernels [in, out]). */
 export type WeightMap = Map<string, { shape: number[]; values: Float32Array }>;
 
 export class WeightsError extends Error {}
-
-/** Buffers Hugging Face may save that are not parameters. */
-const NOT_PARAMETERS = /(^|\.)(position_ids|token_type_ids)$/;
 
 export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label: string): WeightMap {
   const naming = hfNaming(model);
@@ -52,7 +49,7 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
     throw new WeightsError(`${label}: missing ${missing.length} tensor(s) model '${model.name}' needs: ${preview(missing)}`);
   }
   const unexpected = [...file.tensors.keys()].filter(
-    (k) => !used.has(k) && !NOT_PARAMETERS.test(k) && !isTiedCopy(k, naming),
+    (k) => !used.has(k) && !isHfBuffer(k) && !isTiedCopy(k, naming),
   );
   if (unexpected.length > 0) {
     throw new WeightsError(`${label}: ${unexpected.length} tensor(s) that model '${model.name}' does not have: ${preview(unexpected)}`);

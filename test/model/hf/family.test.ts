@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { familyOfModelType, hfArchitecture } from "../../../src/model/hf/family.js";
-import { baseModelName } from "../../../src/model/hf/names.js";
+import { baseModelName, isHfBuffer } from "../../../src/model/hf/names.js";
 import { bertBase } from "../../helpers/resolved-fixtures.js";
 
 describe("Hugging Face families", () => {
@@ -20,5 +20,14 @@ describe("Hugging Face families", () => {
     expect(baseModelName("bert", "bert.encoder.layer.0.output.dense.weight")).toBe("encoder.layer.0.output.dense.weight");
     expect(baseModelName("bert", "cls.predictions.bias")).toBeNull();
     expect(baseModelName("distilbert", "distilbert.embeddings.word_embeddings.weight")).toBe("embeddings.word_embeddings.weight");
+  });
+});
+
+describe("isHfBuffer", () => {
+  it("knows the id buffers transformers saves, under any prefix, and no parameter", () => {
+    expect(isHfBuffer("bert.embeddings.position_ids")).toBe(true);
+    expect(isHfBuffer("embeddings.token_type_ids")).toBe(true);
+    expect(isHfBuffer("bert.embeddings.position_embeddings.weight")).toBe(false);
+    expect(isHfBuffer("my_position_ids")).toBe(false);
   });
 });
