@@ -14,7 +14,8 @@ import { CheckpointError, saveCheckpoint } from "../../runtime/checkpoint/checkp
 import { weightsFromHf, WeightsError, type WeightMap } from "../../runtime/checkpoint/hf-weights.js";
 import { readSafetensors, SafetensorsError } from "../../runtime/checkpoint/safetensors.js";
 import { parameterTable } from "../../model/parameters.js";
-import { configMismatches, HfConfigError, readHfConfig } from "../../compiler/unparse/from-hf.js";
+import { configMismatches } from "../../compiler/unparse/from-hf.js";
+import { HfConfigError, readHfConfig } from "../../model/hf/config.js";
 import type { ResolvedModel } from "../../model/model.js";
 import { loadModelRef, parseFlags, requirePositionals, UsageError, type Command } from "./command.js";
 

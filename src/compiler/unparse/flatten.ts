@@ -17,23 +17,15 @@ import {
   type SharingGroup,
   type TeacherLink,
 } from "../../model/model.js";
+import { formatNumber } from "../../model/numbers.js";
+import { sharesAllLayers } from "../../model/sharing.js";
+import { specialRoles } from "../../model/specials.js";
+import { layersText } from "./layers-text.js";
 
 export interface FlatProperty {
   path: string;
   text: string;
 }
-
-/**
- * `String(n)`, except that numbers below 1e-3 use exponent form (`1e-12`, `5e-4`), as
- * people write epsilons; `String` would give `1e-12` but `0.0005`.
- */
-export function formatNumber(n: number): string {
-  if (n !== 0 && Math.abs(n) < 1e-3) return n.toExponential();
-  return String(n);
-}
-
-/** Roles in the order the reference models write them; any other role follows, sorted. */
-const SPECIAL_ORDER = ["pad", "unk", "cls", "sep", "mask", "bos", "eos"];
 
 export function flattenModel(model: ResolvedModel): FlatProperty[] {
   const n = formatNumber;
@@ -92,32 +84,17 @@ export function flattenModel(model: ResolvedModel): FlatProperty[] {
   return out;
 }
 
+/** A layout that shares every layer reads `all` whatever its group's name, so `diff` shows no change between such models. */
 function sharingText(model: ResolvedModel): string {
   const groups = model.sharing;
   if (groups.length === 0) return "none";
-  const only = groups[0];
-  if (groups.length === 1 && only && isAll(only, model.layers)) return "all";
+  if (sharesAllLayers(model)) return "all";
   return `{ ${groups.map(groupText).join("; ")} }`;
-}
-
-/** What `sharing all` means: one group over every layer sharing attention and ffn. */
-function isAll(g: SharingGroup, layers: number): boolean {
-  const covers = g.layers.length === layers && g.layers.every((l, i) => l === i);
-  return covers && g.share.includes("attention") && g.share.includes("ffn");
 }
 
 function groupText(g: SharingGroup): string {
   const share = (["attention", "ffn"] as const).filter((p) => g.share.includes(p));
   return `group ${g.name} layers ${layersText(g.layers)} share ${share.join(" ")}`;
-}
-
-/** A run of two or more consecutive layers as a range `a..b`, anything else as a list. */
-function layersText(layers: number[]): string {
-  const first = layers[0];
-  const last = layers[layers.length - 1];
-  const consecutive = layers.every((l, i) => i === 0 || l === (layers[i - 1] ?? NaN) + 1);
-  if (first !== undefined && last !== undefined && layers.length > 1 && consecutive) return `${first}..${last}`;
-  return `[${layers.join(", ")}]`;
 }
 
 function objectiveText(o: Objective): string {
@@ -146,12 +123,7 @@ function teacherText(t: TeacherLink): string {
   return parts.join(" ");
 }
 
-function specialText(special: Record<string, number>): string {
-  const rank = (role: string): number => {
-    const i = SPECIAL_ORDER.indexOf(role);
-    return i < 0 ? SPECIAL_ORDER.length : i;
-  };
-  const byRole = (a: string, b: string): number => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
-  const entries = Object.entries(special).sort(([a], [b]) => byRole(a, b));
-  return entries.map(([role, id]) => `${role} ${id}`).join(" ");
+/** The roles in their one fixed order (ids written with `String`, as they are integers). */
+export function specialText(special: Record<string, number>): string {
+  return specialRoles(special).map((role) => `${role} ${special[role]}`).join(" ");
 }

@@ -7,11 +7,12 @@
  * The text is built line by line here and then run through the formatter, so it is
  * canonical by construction: `bdlc fmt` leaves it unchanged.
  */
-import { flattenModel, formatNumber } from "./flatten.js";
+import { specialText } from "./flatten.js";
 import { formatSource, quoteString } from "./format.js";
-import {
-  objective, type MaskSchedule, type MaskUnit, type Objective, type ResolvedModel, type Schedule, type SharingGroup,
-} from "../../model/model.js";
+import { layersText } from "./layers-text.js";
+import { objective, type MaskSchedule, type MaskUnit, type Objective, type ResolvedModel, type Schedule } from "../../model/model.js";
+import { formatNumber } from "../../model/numbers.js";
+import { isSharingAll } from "../../model/sharing.js";
 
 const n = formatNumber;
 
@@ -80,8 +81,7 @@ export function printResolved(model: ResolvedModel, teacher: ResolvedModel | nul
 
   out.blank();
   out.line(`tokenizer ${model.tokenizer.kind}${model.tokenizer.lowercase ? " lowercase" : ""}`);
-  // flatten owns the one fixed order of special-token roles.
-  const special = flattenModel(model).find((p) => p.path === "special")!.text;
+  const special = specialText(model.special);
   out.line(special === "" ? "special {}" : `special { ${special} }`);
 
   out.blank();
@@ -128,39 +128,14 @@ function printSharing(out: LineBuilder, model: ResolvedModel): void {
     out.line("sharing none");
     return;
   }
-  const only = groups[0]!;
-  if (groups.length === 1 && isSharingAll(only, model.layers)) {
+  // Only exactly what `sharing all` resolves to prints as it, so the text reads back to the same groups.
+  if (isSharingAll(model)) {
     out.line("sharing all");
     return;
   }
   out.open("sharing");
   for (const g of groups) out.line(`group ${g.name} layers ${layersText(g.layers)} share ${g.share.join(" ")}`);
   out.close();
-}
-
-/**
- * Exactly what `sharing all` resolves to: one group named `all` over every layer, sharing
- * attention then ffn. Anything else (another name, say) prints as a block, so that reading
- * the printed model back gives the same groups.
- */
-function isSharingAll(g: SharingGroup, layers: number): boolean {
-  return (
-    g.name === "all" &&
-    g.layers.length === layers &&
-    g.layers.every((l, i) => l === i) &&
-    g.share.length === 2 &&
-    g.share[0] === "attention" &&
-    g.share[1] === "ffn"
-  );
-}
-
-/** Two or more consecutive layers as a range `a..b`, anything else as a list. */
-function layersText(layers: readonly number[]): string {
-  const first = layers[0];
-  const last = layers.at(-1);
-  const consecutive = layers.every((l, i) => i === 0 || l === layers[i - 1]! + 1);
-  if (first !== undefined && last !== undefined && layers.length > 1 && consecutive) return `${first}..${last}`;
-  return `[${layers.join(", ")}]`;
 }
 
 function objectiveText(o: Objective): string {

@@ -1,21 +1,18 @@
 /**
  * Hugging Face names for a model's parameters. Which family's names apply follows from
- * the architecture: factorized embeddings or layer sharing → ALBERT; no segment
- * embeddings → DistilBERT; a position offset → RoBERTa; otherwise BERT. Names are those of
- * the pretraining classes (BertForPreTraining, RobertaForMaskedLM, AlbertForPreTraining,
- * DistilBertForMaskedLM); `withoutHeads` drops the prefix for base-model checkpoints.
+ * the architecture (see `hfFamily`). Names are those of the pretraining classes
+ * (BertForPreTraining, RobertaForMaskedLM, AlbertForPreTraining, DistilBertForMaskedLM),
+ * where the base model's tensors carry the class prefix (`bert.`); `withoutHeads` drops
+ * that prefix, as base-model checkpoints (BertModel, …) store them.
+ *
+ * Each family's names are a table (`FAMILY_NAMES`): where its layers live, the name of each
+ * sublayer inside a layer, how every other parameter is renamed, and which tensors are tied.
  */
 import { objective, type ResolvedModel } from "../model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
+import { hfFamily, type HfFamily } from "./family.js";
 
-export type HfFamily = "bert" | "roberta" | "albert" | "distilbert";
-
-export function hfFamily(model: ResolvedModel): HfFamily {
-  if (model.embeddings.factorize !== null || model.sharing.length > 0) return "albert";
-  if (model.embeddings.segments === 0) return "distilbert";
-  if (model.embeddings.offset > 0) return "roberta";
-  return "bert";
-}
+export { hfFamily, type HfFamily } from "./family.js";
 
 export interface HfName {
   /** Our parameter name (see parameters.ts). */
@@ -34,7 +31,43 @@ export interface HfNaming {
   unrepresentable: string | null;
 }
 
-type Rename = (local: string) => string | null;
+/** A Hugging Face name; `base`: a tensor of the base model, under the class prefix in a pretraining checkpoint. */
+interface HfPlace {
+  hf: string;
+  base: boolean;
+}
+
+/** Our name (exact, or a prefix ending in `.`) → its Hugging Face name (the rest follows, a `kernel` leaf as `weight`). */
+interface Rename extends HfPlace {
+  ours: string;
+}
+
+interface FamilyNames {
+  /** Layer (or ALBERT layer group) `i` lives under `${layers}${i}${inLayer}`. */
+  layers: string;
+  inLayer: string;
+  /** Each sublayer of a layer (see parameters.ts), by its name inside the layer. */
+  sublayers: Record<string, string>;
+  renames: Rename[];
+  /** Tensors transformers ties and stores once: the dropped name and the stored one it equals. */
+  tied: { dropped: HfPlace; equals: HfPlace }[];
+  /** Why the model's heads or layout have no place in the family's classes, if they have none. */
+  problem(model: ResolvedModel): string | null;
+}
+
+const inBase = (ours: string, hf: string): Rename => ({ ours, hf, base: true });
+const inHeads = (ours: string, hf: string): Rename => ({ ours, hf, base: false });
+
+function embeddings(withSegments: boolean): Rename[] {
+  return [
+    inBase("embeddings.word", "embeddings.word_embeddings.weight"),
+    inBase("embeddings.position", "embeddings.position_embeddings.weight"),
+    ...(withSegments ? [inBase("embeddings.segment", "embeddings.token_type_embeddings.weight")] : []),
+    inBase("embeddings.norm.", "embeddings.LayerNorm."),
+  ];
+}
+
+const WORD_EMBEDDINGS: HfPlace = { hf: "embeddings.word_embeddings.weight", base: true };
 
 const BERT_LAYER: Record<string, string> = {
   "attention.query": "attention.self.query",
@@ -46,26 +79,122 @@ const BERT_LAYER: Record<string, string> = {
   "ffn.output": "output.dense",
   "ffn.norm": "output.LayerNorm",
 };
-const ALBERT_LAYER: Record<string, string> = {
-  "attention.query": "attention.query",
-  "attention.key": "attention.key",
-  "attention.value": "attention.value",
-  "attention.output": "attention.dense",
-  "attention.norm": "attention.LayerNorm",
-  "ffn.intermediate": "ffn",
-  "ffn.output": "ffn_output",
-  "ffn.norm": "full_layer_layer_norm",
+
+const FAMILY_NAMES: Record<HfFamily, FamilyNames> = {
+  bert: {
+    layers: "encoder.layer.",
+    inLayer: "",
+    sublayers: BERT_LAYER,
+    renames: [
+      ...embeddings(true),
+      inBase("pooler.", "pooler.dense."),
+      inHeads("heads.mlm.transform.", "cls.predictions.transform.dense."),
+      inHeads("heads.mlm.norm.", "cls.predictions.transform.LayerNorm."),
+      inHeads("heads.mlm.bias", "cls.predictions.bias"),
+      inHeads("heads.nsp.", "cls.seq_relationship."),
+    ],
+    tied: [
+      { dropped: { hf: "cls.predictions.decoder.weight", base: false }, equals: WORD_EMBEDDINGS },
+      { dropped: { hf: "cls.predictions.decoder.bias", base: false }, equals: { hf: "cls.predictions.bias", base: false } },
+    ],
+    problem: () => null,
+  },
+  roberta: {
+    layers: "encoder.layer.",
+    inLayer: "",
+    sublayers: BERT_LAYER,
+    renames: [
+      ...embeddings(true),
+      inBase("pooler.", "pooler.dense."),
+      inHeads("heads.mlm.transform.", "lm_head.dense."),
+      inHeads("heads.mlm.norm.", "lm_head.layer_norm."),
+      inHeads("heads.mlm.bias", "lm_head.bias"),
+    ],
+    tied: [
+      { dropped: { hf: "lm_head.decoder.weight", base: false }, equals: WORD_EMBEDDINGS },
+      { dropped: { hf: "lm_head.decoder.bias", base: false }, equals: { hf: "lm_head.bias", base: false } },
+    ],
+    problem: (model) => {
+      if (objective(model, "nsp") || objective(model, "sop")) return "RobertaForMaskedLM has no sentence-pair head";
+      if (model.pooler === "tanh") return "RobertaForMaskedLM has no pooler";
+      return null;
+    },
+  },
+  albert: {
+    layers: "encoder.albert_layer_groups.",
+    // bdl's ALBERT groups hold one layer each (inner_group_num 1).
+    inLayer: ".albert_layers.0",
+    sublayers: {
+      "attention.query": "attention.query",
+      "attention.key": "attention.key",
+      "attention.value": "attention.value",
+      "attention.output": "attention.dense",
+      "attention.norm": "attention.LayerNorm",
+      "ffn.intermediate": "ffn",
+      "ffn.output": "ffn_output",
+      "ffn.norm": "full_layer_layer_norm",
+    },
+    renames: [
+      ...embeddings(true),
+      inBase("embeddings.projection.", "encoder.embedding_hidden_mapping_in."),
+      inBase("pooler.", "pooler."),
+      inHeads("heads.mlm.transform.", "predictions.dense."),
+      inHeads("heads.mlm.norm.", "predictions.LayerNorm."),
+      inHeads("heads.mlm.bias", "predictions.bias"),
+      inHeads("heads.sop.", "sop_classifier.classifier."),
+    ],
+    tied: [
+      { dropped: { hf: "predictions.decoder.weight", base: false }, equals: WORD_EMBEDDINGS },
+      { dropped: { hf: "predictions.decoder.bias", base: false }, equals: { hf: "predictions.bias", base: false } },
+    ],
+    problem: (model) => {
+      if (objective(model, "nsp")) return "AlbertForPreTraining has no NSP head";
+      const groups = albertGroups(model);
+      return typeof groups === "string" ? groups : null;
+    },
+  },
+  distilbert: {
+    layers: "transformer.layer.",
+    inLayer: "",
+    sublayers: {
+      "attention.query": "attention.q_lin",
+      "attention.key": "attention.k_lin",
+      "attention.value": "attention.v_lin",
+      "attention.output": "attention.out_lin",
+      "attention.norm": "sa_layer_norm",
+      "ffn.intermediate": "ffn.lin1",
+      "ffn.output": "ffn.lin2",
+      "ffn.norm": "output_layer_norm",
+    },
+    renames: [
+      ...embeddings(false),
+      inHeads("heads.mlm.transform.", "vocab_transform."),
+      inHeads("heads.mlm.norm.", "vocab_layer_norm."),
+      inHeads("heads.mlm.bias", "vocab_projector.bias"),
+    ],
+    tied: [{ dropped: { hf: "vocab_projector.weight", base: false }, equals: WORD_EMBEDDINGS }],
+    problem: (model) => (model.pooler === "tanh" ? "DistilBERT has no pooler" : null),
+  },
 };
-const DISTIL_LAYER: Record<string, string> = {
-  "attention.query": "attention.q_lin",
-  "attention.key": "attention.k_lin",
-  "attention.value": "attention.v_lin",
-  "attention.output": "attention.out_lin",
-  "attention.norm": "sa_layer_norm",
-  "ffn.intermediate": "ffn.lin1",
-  "ffn.output": "ffn.lin2",
-  "ffn.norm": "output_layer_norm",
-};
+
+/** The prefix of base-model tensors in the family's pretraining class. */
+function classPrefix(family: HfFamily): string {
+  return `${family}.`;
+}
+
+/**
+ * The name a base-model checkpoint (BertModel, …) stores a pretraining-class tensor under,
+ * or null when the tensor is not the base model's (a head's).
+ */
+export function baseModelName(family: HfFamily, hf: string): string | null {
+  const prefix = classPrefix(family);
+  return hf.startsWith(prefix) ? hf.slice(prefix.length) : null;
+}
+
+/** Whether a stored tensor is a buffer transformers may save (position and token-type ids), not a parameter. */
+export function isHfBuffer(hf: string): boolean {
+  return /(^|\.)(position_ids|token_type_ids)$/.test(hf);
+}
 
 /** `layers.3.attention.query.kernel` → ["layers.3", "attention.query", "weight"]; LayerNorm/bias leaves keep their names. */
 function splitLayerName(name: string): [owner: string, sublayer: string, leaf: string] | null {
@@ -76,17 +205,6 @@ function splitLayerName(name: string): [owner: string, sublayer: string, leaf: s
 /** `transform.kernel` → `transform.weight`, `kernel` → `weight`. */
 function leafName(name: string): string {
   return name.replace(/(^|\.)kernel$/, "$1weight");
-}
-
-function embeddingsRename(prefix: string, withSegments: boolean): Rename {
-  return (n) =>
-    ({
-      "embeddings.word": `${prefix}embeddings.word_embeddings.weight`,
-      "embeddings.position": `${prefix}embeddings.position_embeddings.weight`,
-      ...(withSegments ? { "embeddings.segment": `${prefix}embeddings.token_type_embeddings.weight` } : {}),
-      "embeddings.norm.weight": `${prefix}embeddings.LayerNorm.weight`,
-      "embeddings.norm.bias": `${prefix}embeddings.LayerNorm.bias`,
-    })[n] ?? null;
 }
 
 /**
@@ -101,100 +219,40 @@ export interface HfLayerPrefix {
 
 export function hfLayerPrefix(model: ResolvedModel, options: { withoutHeads?: boolean } = {}): HfLayerPrefix {
   const family = hfFamily(model);
-  const base = options.withoutHeads ? "" : `${family}.`;
-  let ownLayer: (index: string) => string;
-  let group: (owner: string) => string = (owner) => owner;
-  switch (family) {
-    case "bert":
-    case "roberta":
-      ownLayer = (index) => `${base}encoder.layer.${index}`;
-      break;
-    case "distilbert":
-      ownLayer = (index) => `${base}transformer.layer.${index}`;
-      break;
-    case "albert": {
-      const groupIndex = albertGroups(model);
-      // A layer that owns its sublayers fits ALBERT only as a group of its own: then the layer's index is the group's.
-      const layerGroup = typeof groupIndex === "string" ? (index: string) => `layers.${index}` : (index: string) => index;
-      ownLayer = (index) => `${base}encoder.albert_layer_groups.${layerGroup(index)}.albert_layers.0`;
-      group = (owner) => `${base}encoder.albert_layer_groups.${typeof groupIndex === "string" ? owner : groupIndex.get(owner)}.albert_layers.0`;
-      break;
-    }
+  const { layers, inLayer } = FAMILY_NAMES[family];
+  const at = (index: string): string => `${options.withoutHeads ? "" : classPrefix(family)}${layers}${index}${inLayer}`;
+  const ownerIndex = (owner: string): string => /^layers\.(.+)$/.exec(owner)?.[1] ?? owner;
+  if (family !== "albert") {
+    // Only ALBERT has layer groups (`hfFamily`), so every owner here is a layer.
+    return { ownLayer: at, owner: (owner) => at(ownerIndex(owner)) };
   }
-  return { ownLayer, owner: (owner) => (owner.startsWith("layers.") ? ownLayer(owner.slice("layers.".length)) : group(owner)) };
+  const groups = albertGroups(model);
+  if (typeof groups === "string") {
+    // No ALBERT layout fits (`problem` says why); each owner still gets a distinct name.
+    return { ownLayer: (index) => at(`layers.${index}`), owner: at };
+  }
+  // In a layout that fits, a layer that owns its sublayers is a group of its own, whose index is the layer's.
+  return { ownLayer: at, owner: (owner) => at(String(groups.get(owner) ?? ownerIndex(owner))) };
 }
 
 export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean } = {}): HfNaming {
   const family = hfFamily(model);
-  const base = options.withoutHeads ? "" : `${family}.`;
-  const layerPrefix = hfLayerPrefix(model, options).owner;
-  const table = parameterTable(model);
-  let unrepresentable: string | null = null;
-  let rename: Rename;
-  let tiedAliases: Record<string, string> = {};
+  const table = FAMILY_NAMES[family];
+  const place = (p: HfPlace): string => (p.base && !options.withoutHeads ? classPrefix(family) : "") + p.hf;
+  const owner = hfLayerPrefix(model, options).owner;
+  const rename = (ours: string): string | null => {
+    const layer = splitLayerName(ours);
+    if (layer) return `${owner(layer[0])}.${table.sublayers[layer[1]]}.${layer[2]}`;
+    for (const r of table.renames) {
+      if (ours === r.ours) return place(r);
+      if (r.ours.endsWith(".") && ours.startsWith(r.ours)) return place(r) + leafName(ours.slice(r.ours.length));
+    }
+    return null;
+  };
 
-  switch (family) {
-    case "bert":
-    case "roberta": {
-      const embed = embeddingsRename(base, true);
-      const head = family === "bert" ? "cls.predictions" : "lm_head";
-      rename = (n) => {
-        const layer = splitLayerName(n);
-        if (layer) return `${layerPrefix(layer[0])}.${BERT_LAYER[layer[1]]}.${layer[2]}`;
-        if (n.startsWith("pooler.")) return `${base}pooler.dense.${leafName(n.slice("pooler.".length))}`;
-        if (family === "bert") {
-          if (n.startsWith("heads.mlm.transform.")) return `cls.predictions.transform.dense.${leafName(n.slice(20))}`;
-          if (n.startsWith("heads.mlm.norm.")) return `cls.predictions.transform.LayerNorm.${n.slice(15)}`;
-          if (n.startsWith("heads.nsp.")) return `cls.seq_relationship.${leafName(n.slice(10))}`;
-        } else {
-          if (n.startsWith("heads.mlm.transform.")) return `lm_head.dense.${leafName(n.slice(20))}`;
-          if (n.startsWith("heads.mlm.norm.")) return `lm_head.layer_norm.${n.slice(15)}`;
-        }
-        if (n === "heads.mlm.bias") return `${head}.bias`;
-        return embed(n);
-      };
-      tiedAliases = { [`${head}.decoder.weight`]: `${base}embeddings.word_embeddings.weight`, [`${head}.decoder.bias`]: `${head}.bias` };
-      if (family === "roberta" && model.pooler === "tanh") unrepresentable = "RobertaForMaskedLM has no pooler";
-      if (family === "roberta" && (objective(model, "nsp") || objective(model, "sop"))) unrepresentable = "RobertaForMaskedLM has no sentence-pair head";
-      break;
-    }
-    case "albert": {
-      const embed = embeddingsRename(base, true);
-      const groupIndex = albertGroups(model);
-      if (typeof groupIndex === "string") unrepresentable = groupIndex;
-      rename = (n) => {
-        const layer = splitLayerName(n);
-        if (layer) return `${layerPrefix(layer[0])}.${ALBERT_LAYER[layer[1]]}.${layer[2]}`;
-        if (n.startsWith("embeddings.projection.")) return `${base}encoder.embedding_hidden_mapping_in.${leafName(n.slice(22))}`;
-        if (n.startsWith("pooler.")) return `${base}pooler.${leafName(n.slice(7))}`;
-        if (n.startsWith("heads.mlm.transform.")) return `predictions.dense.${leafName(n.slice(20))}`;
-        if (n.startsWith("heads.mlm.norm.")) return `predictions.LayerNorm.${n.slice(15)}`;
-        if (n === "heads.mlm.bias") return "predictions.bias";
-        if (n.startsWith("heads.sop.")) return `sop_classifier.classifier.${leafName(n.slice(10))}`;
-        return embed(n);
-      };
-      tiedAliases = { "predictions.decoder.weight": `${base}embeddings.word_embeddings.weight`, "predictions.decoder.bias": "predictions.bias" };
-      if (objective(model, "nsp")) unrepresentable = "AlbertForPreTraining has no NSP head";
-      break;
-    }
-    case "distilbert": {
-      const embed = embeddingsRename(base, false);
-      rename = (n) => {
-        const layer = splitLayerName(n);
-        if (layer) return `${layerPrefix(layer[0])}.${DISTIL_LAYER[layer[1]]}.${layer[2]}`;
-        if (n.startsWith("heads.mlm.transform.")) return `vocab_transform.${leafName(n.slice(20))}`;
-        if (n.startsWith("heads.mlm.norm.")) return `vocab_layer_norm.${n.slice(15)}`;
-        if (n === "heads.mlm.bias") return "vocab_projector.bias";
-        return embed(n);
-      };
-      tiedAliases = { "vocab_projector.weight": `${base}embeddings.word_embeddings.weight` };
-      if (model.pooler === "tanh") unrepresentable = "DistilBERT has no pooler";
-      break;
-    }
-  }
-
+  let unrepresentable = table.problem(model);
   const names: HfName[] = [];
-  for (const spec of table) {
+  for (const spec of parameterTable(model)) {
     const hf = rename(spec.name);
     if (hf === null) {
       unrepresentable ??= `no Hugging Face ${family} name for ${spec.name}`;
@@ -202,6 +260,7 @@ export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean
     }
     names.push({ name: spec.name, hf, transpose: isKernel(spec) });
   }
+  const tiedAliases = Object.fromEntries(table.tied.map((t) => [place(t.dropped), place(t.equals)]));
   return { family, names, tiedAliases, unrepresentable };
 }
 

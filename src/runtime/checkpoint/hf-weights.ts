@@ -7,7 +7,7 @@
 import type { ResolvedModel } from "../../model/model.js";
 import { parameterTable } from "../../model/parameters.js";
 import { nonFiniteProblem } from "./finite.js";
-import { hfNaming, type HfNaming } from "../../model/hf/names.js";
+import { baseModelName, hfNaming, isHfBuffer, type HfNaming } from "../../model/hf/names.js";
 import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
 
 /** Parameter values by our names, as float32 arrays in our layout (kernels [in, out]). */
@@ -15,15 +15,13 @@ export type WeightMap = Map<string, { shape: number[]; values: Float32Array }>;
 
 export class WeightsError extends Error {}
 
-/** Buffers Hugging Face may save that are not parameters. */
-const NOT_PARAMETERS = /(^|\.)(position_ids|token_type_ids)$/;
-
 export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label: string): WeightMap {
   const naming = hfNaming(model);
-  const prefix = `${naming.family}.`;
-  // Base-model checkpoints (BertModel, …) store encoder tensors without the class prefix.
-  const stored = (hf: string): TensorEntry | undefined =>
-    file.tensors.get(hf) ?? (hf.startsWith(prefix) ? file.tensors.get(hf.slice(prefix.length)) : undefined);
+  // A base-model checkpoint (BertModel, …) stores the base model's tensors under their base-model names.
+  const stored = (hf: string): TensorEntry | undefined => {
+    const base = baseModelName(naming.family, hf);
+    return file.tensors.get(hf) ?? (base === null ? undefined : file.tensors.get(base));
+  };
   const shapes = new Map(parameterTable(model).map((p) => [p.name, p.shape]));
   const weights: WeightMap = new Map();
   const missing: string[] = [];
@@ -51,7 +49,7 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
     throw new WeightsError(`${label}: missing ${missing.length} tensor(s) model '${model.name}' needs: ${preview(missing)}`);
   }
   const unexpected = [...file.tensors.keys()].filter(
-    (k) => !used.has(k) && !NOT_PARAMETERS.test(k) && !isTiedCopy(k, naming),
+    (k) => !used.has(k) && !isHfBuffer(k) && !isTiedCopy(k, naming),
   );
   if (unexpected.length > 0) {
     throw new WeightsError(`${label}: ${unexpected.length} tensor(s) that model '${model.name}' does not have: ${preview(unexpected)}`);
@@ -59,9 +57,12 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
   return weights;
 }
 
-/** Tensors in Hugging Face layout and names, tied tensors once, sorted as `save_pretrained` writes them. */
-export function weightsToHf(weights: WeightMap, model: ResolvedModel): { entries: TensorEntry[]; naming: HfNaming } {
-  const naming = hfNaming(model);
+/**
+ * Tensors in Hugging Face layout and names, tied tensors once, sorted as `save_pretrained`
+ * writes them; `withoutHeads`: under a base-model class's names (see `hfNaming`).
+ */
+export function weightsToHf(weights: WeightMap, model: ResolvedModel, options: { withoutHeads?: boolean } = {}): { entries: TensorEntry[]; naming: HfNaming } {
+  const naming = hfNaming(model, options);
   const entries = naming.names.map(({ name, hf, transpose }) => {
     const w = weights.get(name);
     if (!w) throw new WeightsError(`no value for parameter '${name}'`);
@@ -72,7 +73,6 @@ export function weightsToHf(weights: WeightMap, model: ResolvedModel): { entries
   return { entries, naming };
 }
 
-/** Some exporters also store the tied decoder under its own name; accept it when it is a tied alias's target name. */
 /** A tensor Hugging Face saves as a copy of another. Own keys only: `in` would take "constructor" for one. */
 function isTiedCopy(name: string, naming: HfNaming): boolean {
   return Object.hasOwn(naming.tiedAliases, name);
