@@ -517,10 +517,11 @@ class GraphWriter {
 
     // Without a teacher there is nothing for distill and cosine to compare with (the checker reports it).
     const terms = m.objectives.filter((o) => this.teacher !== null || (o.name !== "distill" && o.name !== "cosine"));
-    this.file.addInterface({
+    // A type, not an interface: one is a `Record<string, Scalar>`, as code driving any model reads the terms.
+    this.file.addTypeAlias({
       isExported: true,
       name: "LossTerms",
-      properties: terms.map((o) => ({ name: o.name, type: "Scalar" })),
+      type: `{ ${terms.map((o) => `${o.name}: Scalar;`).join(" ")} }`,
       leadingTrivia: "\n/** Each objective's unweighted term. */\n",
     });
     const needsTeacher = this.has.distill || this.has.cosine;
@@ -541,13 +542,22 @@ class GraphWriter {
       leadingTrivia: `\n/** The pretraining loss: ${formula || "no objectives"}. */\n`,
       statements: (w) => this.writeLossBody(w, terms.map((o) => o.name)),
     });
+    const batchArgs = `x, y, random${needsTeacher ? ", teacher" : ""}`;
+    this.file.addFunction({
+      isExported: true,
+      name: "gradients",
+      parameters: [{ name: "variables", type: 'rt.TrainState["variables"]' }, ...batch],
+      returnType: "rt.Gradients",
+      leadingTrivia: "\n/** Gradients of the loss on a batch with respect to every variable it uses, by parameter name (the caller disposes them). */\n",
+      statements: [`return rt.computeGradients(variables, (lookup) => loss(bindParams(lookup), ${batchArgs}));`],
+    });
     this.file.addFunction({
       isExported: true,
       name: "trainStep",
       parameters: [{ name: "state", type: "rt.TrainState" }, { name: "lr", type: "number" }, ...batch],
       returnType: "rt.StepResult",
-      leadingTrivia: "\n/** One optimisation step on a batch: gradients of the loss, clipping, and the optimizer's update. */\n",
-      statements: [`return rt.trainStep(state, lr, (lookup) => loss(bindParams(lookup), x, y, random${needsTeacher ? ", teacher" : ""}));`],
+      leadingTrivia: "\n/** One optimisation step on a batch: its gradients, clipping, and the optimizer's update. */\n",
+      statements: [`return rt.applyGradients(state, gradients(state.variables, ${batchArgs}), lr);`],
     });
   }
 

@@ -106,7 +106,3 @@ export function applyGradients(state: TrainState, g: Gradients, lr: number, micr
   }
   return { loss, terms, gradNorm: norm };
 }
-
-export function trainStep(state: TrainState, lr: number, lossOf: LossOf): StepResult {
-  return applyGradients(state, computeGradients(state.variables, lossOf), lr);
-}

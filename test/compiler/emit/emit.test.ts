@@ -118,6 +118,18 @@ describe("emitted graphs", () => {
       const { fileName, text } = await emitGraph(model, teacher);
       writeFileSync(join(dir, fileName), text);
       files.push(join(dir, fileName));
+      // The module's own types survive where it is used: it is a GraphModule of its Params, Inputs, Labels (and teacher's).
+      const name = JSON.stringify(`./${model.name}.js`);
+      const typeArguments = teacher && /export function teacherOutputs/.test(text) ? "g.Params, g.Inputs, g.Labels, g.TeacherOutputs, t.Params" : "g.Params, g.Inputs, g.Labels";
+      const use = [
+        `import type { GraphModule } from "bdl/runtime";`,
+        `import * as g from ${name};`,
+        ...(teacher ? [`import type * as t from ${JSON.stringify(`./${teacher.name}.js`)};`] : []),
+        `export const typed: GraphModule<${typeArguments}> = g;`,
+        "",
+      ].join("\n");
+      writeFileSync(join(dir, `${model.name}.use.ts`), use);
+      files.push(join(dir, `${model.name}.use.ts`));
     }
     const program = ts.createProgram(files, {
       strict: true,
