@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { compileFunction } from "node:vm";
 import { emitGraph, RUNTIME_MODULE, teacherModuleSpecifier } from "../compiler/emit/emit.js";
 import type { ResolvedModel } from "../model/model.js";
-import type { GraphModule } from "../runtime/graph-module.js";
+import type { AnyGraphModule } from "../runtime/graph-module.js";
 
 /**
  * The runtime the graph must share with this process (one TensorFlow.js engine): the
@@ -37,7 +37,7 @@ async function transpile(text: string): Promise<string> {
 }
 
 /** Evaluates a transpiled graph module; `imports` are the modules it may import, by specifier. */
-function evaluate(name: string, js: string, imports: Map<string, unknown>): GraphModule {
+function evaluate(name: string, js: string, imports: Map<string, unknown>): AnyGraphModule {
   const exports: Record<string, unknown> = {};
   const require = (specifier: string): unknown => {
     if (!imports.has(specifier)) throw new Error(`internal error: the graph of '${name}' imports ${JSON.stringify(specifier)}`);
@@ -45,12 +45,13 @@ function evaluate(name: string, js: string, imports: Map<string, unknown>): Grap
   };
   // The file name only labels stack traces; it is never opened.
   compileFunction(js, ["exports", "require"], { filename: `bdl-graph:${encodeURIComponent(name)}.js` })(exports, require);
-  return exports as unknown as GraphModule;
+  // What the emitted module exports is checked where it is emitted (`tsc --strict` against `GraphModule`); here it is only JavaScript.
+  return exports as unknown as AnyGraphModule;
 }
 
 export interface LoadedGraphs {
-  graph: GraphModule;
-  teacher: GraphModule | null;
+  graph: AnyGraphModule;
+  teacher: AnyGraphModule | null;
 }
 
 export async function loadGraph(model: ResolvedModel, teacher: ResolvedModel | null = null): Promise<LoadedGraphs> {

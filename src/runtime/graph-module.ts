@@ -1,13 +1,15 @@
 /**
- * What every compiled training graph exports, seen from code that drives any model
- * (`bdlc run`, training). Each graph's own exports are more precisely typed; this is the
- * common shape, with the parts a model may lack marked optional.
+ * What every compiled training graph exports. `GraphModule<P, X, Y, T>` is a graph's own
+ * shape, typed by its parameters, inputs, labels and (for a student) what its teacher says
+ * about a batch and the teacher's params; an emitted module is assignable to it with its own `Params`, `Inputs`,
+ * `Labels` and `TeacherOutputs`. `AnyGraphModule` is the shape seen from code that drives
+ * any model (`bdlc run`, training): the parts a model may lack are optional there.
  */
 import type { ResolvedModel } from "../model/model.js";
 import type { Randomness } from "./layers/dropout.js";
 import type { ParamSpec } from "../model/parameters.js";
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from "./backends/tf.js";
-import type { StepResult, TrainState } from "./train/step.js";
+import type { Gradients, StepResult, TrainState } from "./train/step.js";
 
 export interface GraphInputs {
   inputIds: Tensor2D;
@@ -27,24 +29,41 @@ export interface GraphEncoderOutputs {
   poolerOutput?: Tensor2D;
 }
 
-/** Params of a graph: opaque outside the graph that binds them. */
+/** What a teacher says about a batch, for whichever of distill and cosine its student has. */
+export type GraphTeacherOutputs = {
+  logits?: Tensor2D;
+  hidden?: Tensor2D;
+};
+
+/** Params of a graph whose type the caller does not know: opaque outside the graph that binds them. */
 export type BoundParams = { readonly __bound?: never };
 
-export interface GraphModule {
+/**
+ * The teacher argument of `loss`, `gradients` and `trainStep`: none for a graph without a
+ * teacher (`T = never`), optional where `T` admits `undefined` (a graph that may lack one).
+ */
+export type TeacherArgument<T> = [T] extends [never] ? [] : undefined extends T ? [teacher?: T] : [teacher: T];
+
+/** `TP`: the teacher graph's params, which `teacherOutputs` runs the teacher with. */
+export interface GraphModule<P, X extends GraphInputs = GraphInputs, Y extends GraphLabels = GraphLabels, T = never, TP = BoundParams> {
   config: ResolvedModel;
   parameters: readonly ParamSpec[];
-  bindParams(lookup: (name: string) => Tensor | undefined): BoundParams;
-  encode(p: BoundParams, x: GraphInputs, random: Randomness): GraphEncoderOutputs;
-  mlmLogits?(p: BoundParams, h: Tensor2D): Tensor2D;
-  nspLogits?(p: BoundParams, pooled: Tensor2D): Tensor2D;
-  sopLogits?(p: BoundParams, pooled: Tensor2D): Tensor2D;
-  teacherOutputs?(tp: BoundParams, x: GraphInputs): unknown;
-  loss(
-    p: BoundParams,
-    x: GraphInputs,
-    y: GraphLabels,
-    random: Randomness,
-    teacher?: unknown,
-  ): { loss: Scalar; terms: Record<string, Scalar>; outputs: GraphEncoderOutputs };
-  trainStep(state: TrainState, lr: number, x: GraphInputs, y: GraphLabels, random: Randomness, teacher?: unknown): StepResult;
+  bindParams(lookup: (name: string) => Tensor | undefined): P;
+  encode(p: P, x: X, random: Randomness): GraphEncoderOutputs;
+  mlmLogits?(p: P, h: Tensor2D): Tensor2D;
+  nspLogits?(p: P, pooled: Tensor2D): Tensor2D;
+  sopLogits?(p: P, pooled: Tensor2D): Tensor2D;
+  /** The frozen teacher's outputs on a batch, from the teacher graph's bound params. */
+  teacherOutputs?(tp: TP, x: X): T;
+  loss(p: P, x: X, y: Y, random: Randomness, ...teacher: TeacherArgument<T>): { loss: Scalar; terms: Record<string, Scalar>; outputs: GraphEncoderOutputs };
+  /** Gradients of one batch's loss with respect to `variables`, by parameter name (the caller disposes them). */
+  gradients(variables: TrainState["variables"], x: X, y: Y, random: Randomness, ...teacher: TeacherArgument<T>): Gradients;
+  /** One optimisation step on a batch: `gradients`, then clipping and the optimizer's update. */
+  trainStep(state: TrainState, lr: number, x: X, y: Y, random: Randomness, ...teacher: TeacherArgument<T>): StepResult;
 }
+
+/**
+ * Any model's graph: params opaque, inputs and labels with every field a model may take,
+ * and teacher outputs that are absent for a model without a teacher (whose `loss` ignores them).
+ */
+export type AnyGraphModule = GraphModule<BoundParams, GraphInputs, GraphLabels, GraphTeacherOutputs | undefined>;

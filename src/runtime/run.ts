@@ -6,7 +6,7 @@
  */
 import { hfNaming } from "../model/hf/names.js";
 import type { WeightMap } from "./checkpoint/hf-weights.js";
-import type { GraphInputs, GraphLabels, GraphModule } from "./graph-module.js";
+import type { AnyGraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "./graph-module.js";
 import { EVAL } from "./layers/dropout.js";
 import { flattenPositions } from "./layers/heads.js";
 import { tf, type Tensor } from "./backends/tf.js";
@@ -24,7 +24,7 @@ export interface RunInputs {
 export class RunInputError extends Error {}
 
 export interface Model {
-  graph: GraphModule;
+  graph: AnyGraphModule;
   weights: WeightMap;
 }
 
@@ -116,7 +116,7 @@ function lossAndGradients(
   const { graph } = student;
   const teacherVars = new Map<string, Tensor>();
   try {
-    let teacherOut: unknown;
+    let teacherOut: GraphTeacherOutputs | undefined;
     if (graph.teacherOutputs) {
       if (!teacher) throw new RunInputError(`model '${graph.config.name}' learns from a teacher: give its weights with --teacher-weights`);
       for (const [name, w] of teacher.weights) teacherVars.set(name, tf.tensor(w.values, w.shape));

@@ -408,6 +408,7 @@ class GraphWriter {
     const m = this.model;
     const positionPad = m.embeddings.offset > 0 ? m.embeddings.offset - 1 : null;
     const consts: [string, string, string, string][] = [
+      ["POSITIONS", "rt.PositionOptions", `{ offset: ${m.embeddings.offset}, padId: ${m.special["pad"] ?? 0} }`, ""],
       [
         "EMBEDDINGS",
         "rt.EmbeddingOptions",
@@ -417,9 +418,14 @@ class GraphWriter {
       ["ATTENTION", "rt.AttentionOptions", `{ heads: ${m.heads}, normEps: ${m.norm_eps}, dropout: ${m.dropout}, attentionDropout: ${m.attention_dropout} }`, ""],
       ["FEED_FORWARD", "rt.FeedForwardOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps}, dropout: ${m.dropout} }`, ""],
     ];
+    if (this.has.mlm) consts.push(["MLM_HEAD", "rt.MlmHeadOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps} }`, ""]);
+    if (this.has.distill) {
+      const temperature = m.objectives.find((o) => o.name === "distill")!.temperature ?? 2;
+      consts.push(["DISTILL", "rt.DistillOptions", `{ temperature: ${temperature} }`, ""]);
+    }
     for (const [name, type, init, comment] of consts) {
       this.file.addVariableStatement({
-      declarationKind: VariableDeclarationKind.Const,
+        declarationKind: VariableDeclarationKind.Const,
         declarations: [{ name, type, initializer: init }],
         leadingTrivia: comment ? `\n${comment}\n` : "\n",
       });
@@ -452,7 +458,7 @@ class GraphWriter {
       returnType: "EncoderOutputs",
       leadingTrivia: "\n/** The encoder: embeddings, then the post-LN layers (attention, then feed-forward, each with residual + LayerNorm). */\n",
       statements: (w) => {
-        w.writeLine(`const positions = rt.positionIds(x.inputIds, ${m.embeddings.offset}, ${m.special["pad"] ?? 0});`);
+        w.writeLine("const positions = rt.positionIds(x.inputIds, POSITIONS);");
         const types = this.has.segments ? "x.tokenTypeIds ?? null" : "null";
         if (this.has.projection) {
           w.writeLine(`// [B, S] → [B, S, ${embeddingWidth(m)}] → [B, S, ${m.hidden}]`);
@@ -487,7 +493,7 @@ class GraphWriter {
         ],
         returnType: "Tensor2D",
         leadingTrivia: `\n/** [N, ${m.hidden}] → [N, ${m.vocab}]. The decoder is the word-embedding table itself (weight tying), plus its own bias. */\n`,
-        statements: [`return rt.mlmLogits(h, p.mlm, p.embeddings.word, ${literal(m.activation)}, ${m.norm_eps});`],
+        statements: ["return rt.mlmLogits(h, p.mlm, p.embeddings.word, MLM_HEAD);"],
       });
     }
     for (const name of ["nsp", "sop"] as const) {
@@ -517,10 +523,11 @@ class GraphWriter {
 
     // Without a teacher there is nothing for distill and cosine to compare with (the checker reports it).
     const terms = m.objectives.filter((o) => this.teacher !== null || (o.name !== "distill" && o.name !== "cosine"));
-    this.file.addInterface({
+    // A type, not an interface: one is a `Record<string, Scalar>`, as code driving any model reads the terms.
+    this.file.addTypeAlias({
       isExported: true,
       name: "LossTerms",
-      properties: terms.map((o) => ({ name: o.name, type: "Scalar" })),
+      type: `{ ${terms.map((o) => `${o.name}: Scalar;`).join(" ")} }`,
       leadingTrivia: "\n/** Each objective's unweighted term. */\n",
     });
     const needsTeacher = this.has.distill || this.has.cosine;
@@ -541,13 +548,22 @@ class GraphWriter {
       leadingTrivia: `\n/** The pretraining loss: ${formula || "no objectives"}. */\n`,
       statements: (w) => this.writeLossBody(w, terms.map((o) => o.name)),
     });
+    const batchArgs = `x, y, random${needsTeacher ? ", teacher" : ""}`;
+    this.file.addFunction({
+      isExported: true,
+      name: "gradients",
+      parameters: [{ name: "variables", type: 'rt.TrainState["variables"]' }, ...batch],
+      returnType: "rt.Gradients",
+      leadingTrivia: "\n/** Gradients of the loss on a batch with respect to every variable it uses, by parameter name (the caller disposes them). */\n",
+      statements: [`return rt.computeGradients(variables, (lookup) => loss(bindParams(lookup), ${batchArgs}));`],
+    });
     this.file.addFunction({
       isExported: true,
       name: "trainStep",
       parameters: [{ name: "state", type: "rt.TrainState" }, { name: "lr", type: "number" }, ...batch],
       returnType: "rt.StepResult",
-      leadingTrivia: "\n/** One optimisation step on a batch: gradients of the loss, clipping, and the optimizer's update. */\n",
-      statements: [`return rt.trainStep(state, lr, (lookup) => loss(bindParams(lookup), x, y, random${needsTeacher ? ", teacher" : ""}));`],
+      leadingTrivia: "\n/** One optimisation step on a batch: its gradients, clipping, and the optimizer's update. */\n",
+      statements: [`return rt.applyGradients(state, gradients(state.variables, ${batchArgs}), lr);`],
     });
   }
 
@@ -605,17 +621,17 @@ class GraphWriter {
     if (this.has.nsp) w.writeLine("const nsp = rt.crossEntropy(nspLogits(p, outputs.poolerOutput), y.nextSentenceLabel);");
     if (this.has.sop) w.writeLine("const sop = rt.crossEntropy(sopLogits(p, outputs.poolerOutput), y.sentenceOrderLabel);");
     if (this.has.distill) {
-      const t = weights.get("distill")!.temperature ?? 2;
       const logits = this.has.mlm ? "logits" : "mlmLogits(p, hidden)";
-      w.writeLine(`const distill = rt.distillLoss(${logits}, teacher.logits, ${t});`);
+      w.writeLine(`const distill = rt.distillLoss(${logits}, teacher.logits, DISTILL);`);
     }
     if (this.has.cosine) {
       const student = this.has.cosineProjection ? "rt.dense(hidden, p.cosineProjection)" : "hidden";
       w.writeLine(`const cosine = rt.cosineLoss(${student}, teacher.hidden);`);
     }
-    const sum = terms.map((n) => `rt.tf.mul(${n}, ${weights.get(n as never)!.weight})`);
-    const total = sum.length === 0 ? "rt.tf.scalar(0)" : sum.length === 1 ? sum[0] : `rt.tf.addN([${sum.join(", ")}])`;
-    w.writeLine(`const loss = ${total} as Scalar;`);
+    // A weight of 1 is the term itself: multiplying by 1 changes neither the value nor the gradient.
+    const sum = terms.map((n) => (weights.get(n as never)!.weight === 1 ? n : `rt.tf.mul(${n}, ${weights.get(n as never)!.weight})`));
+    const total = sum.length === 0 ? "rt.tf.scalar(0)" : sum.length === 1 ? sum[0]! : `rt.tf.addN([${sum.join(", ")}])`;
+    w.writeLine(`const loss = ${total === terms[0] ? total : `${total} as Scalar`};`);
     w.writeLine(`return { loss, terms: { ${terms.join(", ")} }, outputs };`);
   }
 }

@@ -22,12 +22,19 @@ export interface EmbeddingOptions {
   positionPadId: number | null;
 }
 
+export interface PositionOptions {
+  /** The first real token's position: 0 for BERT, padding_idx + 1 for RoBERTa. */
+  offset: number;
+  /** The token id of padding, which counts no position when there is an offset. */
+  padId: number;
+}
+
 /**
  * Position ids. With offset 0 (BERT): 0, 1, 2, … With an offset (RoBERTa: padding_idx + 1 = 2),
  * real tokens count up from the offset and padding tokens get offset − 1, as Hugging Face's
  * `create_position_ids_from_input_ids` does.
  */
-export function positionIds(inputIds: tf.Tensor2D, offset: number, padId: number): tf.Tensor2D {
+export function positionIds(inputIds: tf.Tensor2D, { offset, padId }: PositionOptions): tf.Tensor2D {
   const [batch, seq] = inputIds.shape;
   if (offset === 0) return tf.tile(tf.expandDims(tf.range(0, seq, 1, "int32"), 0), [batch, 1]) as tf.Tensor2D;
   const real = tf.cast(tf.notEqual(inputIds, padId), "int32");

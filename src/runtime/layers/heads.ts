@@ -25,8 +25,14 @@ export interface MlmHeadParams {
  * embeddings. Tying the decoder to the embeddings means one [V, E] tensor gets gradient
  * from both the lookup and the output.
  */
-export function mlmLogits(h: Tensor2D, p: MlmHeadParams, wordEmbeddings: Tensor2D, act: Activation, normEps: number): Tensor2D {
-  const t = layerNorm(activation<Tensor2D>(act)(dense(h, p.transform)), p.norm, normEps);
+export interface MlmHeadOptions {
+  /** The transform's activation (the model's). */
+  activation: Activation;
+  normEps: number;
+}
+
+export function mlmLogits(h: Tensor2D, p: MlmHeadParams, wordEmbeddings: Tensor2D, o: MlmHeadOptions): Tensor2D {
+  const t = layerNorm(activation<Tensor2D>(o.activation)(dense(h, p.transform)), p.norm, o.normEps);
   return tf.add(matMulTransposed(t, wordEmbeddings), p.bias);
 }
 

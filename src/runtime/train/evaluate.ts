@@ -7,7 +7,7 @@
 import type { MaskingConfig } from "../../model/model.js";
 import { maskExample } from "../data/masking.js";
 import type { Example } from "../data/types.js";
-import type { BoundParams, GraphModule } from "../graph-module.js";
+import type { AnyGraphModule, BoundParams } from "../graph-module.js";
 import { EVAL } from "../layers/dropout.js";
 import { flattenPositions } from "../layers/heads.js";
 import { IGNORE } from "../objectives/cross-entropy.js";
@@ -39,7 +39,7 @@ export function evalBatchSize(seq: number): number {
 
 /** The evaluation, or null when `shouldStop` turned true before the last batch (no partial result). */
 export async function evaluateMlm(
-  graph: GraphModule,
+  graph: AnyGraphModule,
   params: BoundParams,
   examples: readonly Example[],
   masking: MaskingConfig,

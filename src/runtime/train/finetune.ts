@@ -19,7 +19,7 @@ import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { accuracy, macroF1 } from "../data/metrics.js";
 import { createRng, seedFrom, shuffle } from "../data/random.js";
 import type { LabelledText, Task } from "../data/types.js";
-import type { BoundParams, GraphEncoderOutputs, GraphInputs, GraphModule } from "../graph-module.js";
+import type { AnyGraphModule, BoundParams, GraphEncoderOutputs, GraphInputs } from "../graph-module.js";
 import { INITIALIZER_RANGE, tensorSeed } from "../init.js";
 import { dense } from "../layers/dense.js";
 import { dropout, EVAL, stepRandomness, type Randomness } from "../layers/dropout.js";
@@ -74,7 +74,7 @@ export function headWeights(hidden: number, numLabels: number, seed: number): We
 
 /** Logits [B, numLabels] of the classifier: encode, pool, dropout, dense. */
 export function classifierLogits(
-  graph: GraphModule,
+  graph: AnyGraphModule,
   params: BoundParams,
   head: { kernel: Tensor2D; bias: Tensor1D },
   x: GraphInputs,
@@ -123,7 +123,7 @@ function collateClassifier(rows: readonly Encoded[], padId: number, withSegments
 
 export interface FinetuneOptions {
   model: ResolvedModel;
-  graph: GraphModule;
+  graph: AnyGraphModule;
   /** The encoder's starting weights (a checkpoint's, or a random initialisation); at least the graph's parameters. */
   weights: WeightMap;
   tokenizer: Pick<Tokenizer, "encode">;
@@ -366,7 +366,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
 /** Predicted class ids (argmax, no dropout), in order; null when `shouldStop` turned true first. */
 async function predict(
-  graph: GraphModule,
+  graph: AnyGraphModule,
   variables: Map<string, tf.Variable>,
   rows: readonly Encoded[],
   pooling: Pooling,

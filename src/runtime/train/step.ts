@@ -25,7 +25,7 @@ export interface StepResult {
   gradNorm: number;
 }
 
-export type LossOf = (lookup: (name: string) => Tensor | undefined) => { loss: Scalar; terms: object };
+export type LossOf = (lookup: (name: string) => Tensor | undefined) => { loss: Scalar; terms: Record<string, Scalar> };
 
 export interface Gradients {
   loss: number;
@@ -55,7 +55,7 @@ export function computeGradients(variables: Map<string, tf.Variable>, lossOf: Lo
   const terms: Record<string, number> = {};
   const { value, grads } = tf.variableGrads(() => {
     const r = lossOf((name) => variables.get(name));
-    for (const [k, v] of Object.entries(r.terms as Record<string, Scalar>)) terms[k] = v.dataSync()[0]!;
+    for (const [k, v] of Object.entries(r.terms)) terms[k] = v.dataSync()[0]!;
     return r.loss;
   }, [...variables.values()]);
   const byName = new Map<string, Tensor>();
@@ -105,8 +105,4 @@ export function applyGradients(state: TrainState, g: Gradients, lr: number, micr
     for (const t of grads.values()) t.dispose();
   }
   return { loss, terms, gradNorm: norm };
-}
-
-export function trainStep(state: TrainState, lr: number, lossOf: LossOf): StepResult {
-  return applyGradients(state, computeGradients(state.variables, lossOf), lr);
 }

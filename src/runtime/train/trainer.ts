@@ -14,9 +14,9 @@ import { splitHeldOut } from "../data/corpus.js";
 import { buildExamples } from "../data/examples.js";
 import { maskExample } from "../data/masking.js";
 import type { Corpus, Example } from "../data/types.js";
-import type { GraphModule } from "../graph-module.js";
+import type { AnyGraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "../graph-module.js";
 import { initialWeights } from "../init.js";
-import { stepRandomness } from "../layers/dropout.js";
+import { stepRandomness, type Randomness } from "../layers/dropout.js";
 import { createOptimizer, learningRate } from "../optim/index.js";
 import { parameterTable } from "../../model/parameters.js";
 import { initFromTeacher } from "../teacher-init.js";
@@ -29,14 +29,14 @@ import type { Progress } from "./progress.js";
 import { renderReport } from "../../tools/report.js";
 import { RunFolder, type LoadedStep } from "./run-folder.js";
 import { BatchOrder } from "./schedule-data.js";
-import { accumulate, applyGradients, computeGradients, trainableVariables, type Gradients, type TrainState } from "./step.js";
+import { accumulate, applyGradients, trainableVariables, type Gradients, type TrainState } from "./step.js";
 import { yieldToEventLoop } from "./yield.js";
 
 export interface TrainerOptions {
   model: ResolvedModel;
   teacher: ResolvedModel | null;
-  graph: GraphModule;
-  teacherGraph: GraphModule | null;
+  graph: AnyGraphModule;
+  teacherGraph: AnyGraphModule | null;
   /** The teacher's weights, for distillation objectives and `init layers` / `init embeddings`. */
   teacherWeights: WeightMap | null;
   corpus: Corpus;
@@ -190,27 +190,36 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
       }
       const slots = order.slots(step);
       const per = Math.ceil(slots.length / micro);
-      let sum: Gradients | null = null;
-      for (let m = 0; m < micro; m++) {
-        const part = slots.slice(m * per, (m + 1) * per);
-        if (part.length === 0) continue;
-        const masked = part.map((s) =>
+      const previousLr = step > start ? lr : null;
+      lr = learningRate(step, { lr: o.lr, warmup: model.train.warmup, decay: model.train.decay, steps: o.steps });
+      /** Micro-batch `m` of this step as the graph takes it, for `use`; its tensors are freed after. */
+      const onMicroBatch = <R>(m: number, use: (x: GraphInputs, y: GraphLabels, random: Randomness, teacher: GraphTeacherOutputs | undefined) => R): R => {
+        const masked = slots.slice(m * per, (m + 1) * per).map((s) =>
           maskExample(examples[s.index]!, model.masking, { seed: o.seed, epoch: s.epoch, index: s.index, step, vocab: model.vocab, special: model.special }),
         );
         const batch = collate(masked, padId, pairs, withSegments);
-        const teacherOut = teacherParams && graph.teacherOutputs ? tf.tidy(() => graph.teacherOutputs!(teacherParams, batch.x) as tf.TensorContainer) : undefined;
-        const random = stepRandomness(o.seed, step * micro + m);
-        const g = computeGradients(state.variables, (lookup) => graph.loss(graph.bindParams(lookup), batch.x, batch.y, random, teacherOut));
-        windowTokens += batch.tokens;
-        batch.dispose();
-        if (teacherOut) tf.dispose(teacherOut);
-        sum = sum ? accumulate(sum, g) : g;
-      }
-      const previousLr = step > start ? lr : null;
-      lr = learningRate(step, { lr: o.lr, warmup: model.train.warmup, decay: model.train.decay, steps: o.steps });
+        const teacherOut = teacherParams && graph.teacherOutputs ? tf.tidy(() => graph.teacherOutputs!(teacherParams, batch.x)) : undefined;
+        try {
+          return use(batch.x, batch.y, stepRandomness(o.seed, step * micro + m), teacherOut);
+        } finally {
+          windowTokens += batch.tokens;
+          batch.dispose();
+          if (teacherOut) tf.dispose(teacherOut);
+        }
+      };
       let result;
       try {
-        result = applyGradients(state, sum!, lr, micro);
+        if (micro === 1) result = onMicroBatch(0, (x, y, random, teacher) => graph.trainStep(state, lr, x, y, random, teacher));
+        else {
+          // Accumulation: each micro-batch's gradients from the graph, summed, then one update averaged over `micro`.
+          let sum: Gradients | null = null;
+          for (let m = 0; m < micro; m++) {
+            if (m * per >= slots.length) continue;
+            const g = onMicroBatch(m, (x, y, random, teacher) => graph.gradients(state.variables, x, y, random, teacher));
+            sum = sum ? accumulate(sum, g) : g;
+          }
+          result = applyGradients(state, sum!, lr, micro);
+        }
       } catch (e) {
         if (!(e instanceof NonFiniteStep)) throw e;
         throw new TrainingError(

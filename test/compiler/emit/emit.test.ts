@@ -60,6 +60,19 @@ describe("emitted graphs", () => {
     expect(bert).not.toMatch(/bindOnce|attentionOwner/);
   });
 
+  it("passes layer settings as named options, and weights only the terms whose weight is not 1", async () => {
+    for (const { model, teacher } of ALL) {
+      const { text } = await emitGraph(model, teacher);
+      expect(text, model.name).not.toMatch(/rt\.tf\.mul\(\w+, 1\)/);
+      expect(text, model.name).toMatch(/rt\.positionIds\(x\.inputIds, POSITIONS\)/);
+      for (const o of model.objectives.filter((o) => o.weight !== 1 && (teacher || (o.name !== "distill" && o.name !== "cosine")))) {
+        expect(text, `${model.name} ${o.name}`).toContain(`rt.tf.mul(${o.name}, ${o.weight})`);
+      }
+    }
+    const distil = ALL.find((m) => m.model.name === "distilbert-mini")!;
+    expect((await emitGraph(distil.model, distil.teacher)).text).toContain("const DISTILL: rt.DistillOptions = { temperature: 2 };");
+  });
+
   it("lists the parameter table the compiler derives, and binds a sharing group's layers to the same objects", async () => {
     for (const { model, teacher } of ALL.filter((m) => m.model.name.endsWith("-mini"))) {
       const { graph } = await loadGraph(model, teacher);
@@ -118,6 +131,18 @@ describe("emitted graphs", () => {
       const { fileName, text } = await emitGraph(model, teacher);
       writeFileSync(join(dir, fileName), text);
       files.push(join(dir, fileName));
+      // The module's own types survive where it is used: it is a GraphModule of its Params, Inputs, Labels (and teacher's).
+      const name = JSON.stringify(`./${model.name}.js`);
+      const typeArguments = teacher && /export function teacherOutputs/.test(text) ? "g.Params, g.Inputs, g.Labels, g.TeacherOutputs, t.Params" : "g.Params, g.Inputs, g.Labels";
+      const use = [
+        `import type { GraphModule } from "bdl/runtime";`,
+        `import * as g from ${name};`,
+        ...(teacher ? [`import type * as t from ${JSON.stringify(`./${teacher.name}.js`)};`] : []),
+        `export const typed: GraphModule<${typeArguments}> = g;`,
+        "",
+      ].join("\n");
+      writeFileSync(join(dir, `${model.name}.use.ts`), use);
+      files.push(join(dir, `${model.name}.use.ts`));
     }
     const program = ts.createProgram(files, {
       strict: true,

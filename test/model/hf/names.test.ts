@@ -15,13 +15,13 @@ beforeAll(async () => {
 describe("position ids", () => {
   it("count from 0 for BERT", () => {
     const ids = tf.tensor2d([[5, 6, 7, 0]], undefined, "int32");
-    expect(positionIds(ids, 0, 0).arraySync()).toEqual([[0, 1, 2, 3]]);
+    expect(positionIds(ids, { offset: 0, padId: 0 }).arraySync()).toEqual([[0, 1, 2, 3]]);
   });
 
   it("follow create_position_ids_from_input_ids for RoBERTa (pad 1, offset 2)", () => {
     // cumsum(input_ids != pad) * (input_ids != pad) + pad: padding gets the pad row.
     const ids = tf.tensor2d([[0, 31, 2, 1, 1], [0, 2, 1, 1, 1]], undefined, "int32");
-    const positions = positionIds(ids, 2, 1);
+    const positions = positionIds(ids, { offset: 2, padId: 1 });
     expect(positions.arraySync()).toEqual([[2, 3, 4, 1, 1], [2, 3, 1, 1, 1]]);
     // Ids, not values: an embedding lookup needs int32.
     expect(positions.dtype).toBe("int32");
