@@ -43,7 +43,7 @@ describe("gradients of layer embeddings", () => {
       undefined,
       "int32",
     );
-    const positions = positionIds(ids, 0, pad);
+    const positions = positionIds(ids, { offset: 0, padId: pad });
     const project = projection(21, [2, 5, E]);
     const at = {
       word: uniform(1, [V, E]),
@@ -92,7 +92,7 @@ describe("gradients of layer embeddings", () => {
       undefined,
       "int32",
     );
-    const positions = positionIds(ids, offset, pad);
+    const positions = positionIds(ids, { offset, padId: pad });
     expect(positions.arraySync()).toEqual([
       [2, 3, 4, 5, 1],
       [2, 3, 4, 1, 1],
@@ -141,7 +141,7 @@ describe("gradients of layer embeddings", () => {
       undefined,
       "int32",
     );
-    const positions = positionIds(ids, 0, 0);
+    const positions = positionIds(ids, { offset: 0, padId: 0 });
     const project = projection(23, [2, 3, H]);
     const at = {
       word: uniform(11, [V, E]),

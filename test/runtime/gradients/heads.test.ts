@@ -36,7 +36,7 @@ function mlm(p: Record<string, tf.Tensor>, act: "gelu" | "gelu_new"): tf.Tensor2
     norm: { weight: t1(p["norm.weight"]!), bias: t1(p["norm.bias"]!) },
     bias: t1(p["bias"]!),
   };
-  return mlmLogits(t2(p["h"]!), params, t2(p["word"]!), act, 1e-12);
+  return mlmLogits(t2(p["h"]!), params, t2(p["word"]!), { activation: act, normEps: 1e-12 });
 }
 
 describe("gradients of the heads", () => {

@@ -59,7 +59,7 @@ describe("gradients of the objectives", () => {
         norm: { weight: t1(p["norm.weight"]!), bias: t1(p["norm.bias"]!) },
         bias: t1(p["bias"]!),
       };
-      const logits = mlmLogits(selectRows(t2(p["h"]!), predicted), params, t2(p["word"]!), "gelu", 1e-12);
+      const logits = mlmLogits(selectRows(t2(p["h"]!), predicted), params, t2(p["word"]!), { activation: "gelu", normEps: 1e-12 });
       return crossEntropy(logits, selectRows(flatLabels, predicted));
     }, at);
     expectGradientsMatch("mlm objective", c, 2e-3);
@@ -92,7 +92,7 @@ describe("gradients of the objectives", () => {
 
   it.each([1, 2])("distill objective at temperature %i: student and teacher logits", (temperature) => {
     const at = { student: uniform(94, [4, V], 2), teacher: uniform(95, [4, V], 2) };
-    const c = compareGradients((p) => distillLoss(t2(p["student"]!), t2(p["teacher"]!), temperature), at);
+    const c = compareGradients((p) => distillLoss(t2(p["student"]!), t2(p["teacher"]!), { temperature }), at);
     expectGradientsMatch(`distill (T=${temperature})`, c, 2e-3);
   });
 
