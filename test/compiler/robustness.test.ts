@@ -229,20 +229,35 @@ describe("inputs that once broke the contract", () => {
   // The same recovery rescanned forward for a resync token after every error, so parse time
   // was quadratic in the number of errors: random tokens of the language took ~0.5 s for
   // 128 KB, ~4.7 s for 512 KB, ~14 s for 1 MB, and 2 MB overflowed the stack after ~57 s.
-  it("512 KB of junk tokens checks in under 1.5 s", async () => {
+  // Asserted as a ratio, not a time, so it holds on a slow or loaded machine: four times the
+  // junk must cost well under the sixteen times a quadratic parse would.
+  it("junk tokens check in time linear in their size (512 KB costs < 8x 128 KB)", async () => {
     const words = ["model", "x", "{", "}", "1", "[", "]", "vocab", "..", '"s"', "extends", ",", "->", "over", "sharing", "group", "layers", "share", "0.5", "\n"];
-    const rand = mulberry32(7);
-    const parts: string[] = [];
-    for (let size = 0; size < 512_000; ) {
-      const w = words[Math.floor(rand() * words.length)]!;
-      parts.push(w);
-      size += w.length + 1;
-    }
-    const text = parts.join(" ");
-    const r = await check("512 KB token junk", write("junk.bdl", text), text.length);
-    expectClean(r, 1);
-    expect(r.ms).toBeLessThan(1500);
-  }, 60_000);
+    const junk = (bytes: number) => {
+      const rand = mulberry32(7);
+      const parts: string[] = [];
+      for (let size = 0; size < bytes; ) {
+        const w = words[Math.floor(rand() * words.length)]!;
+        parts.push(w);
+        size += w.length + 1;
+      }
+      return parts.join(" ");
+    };
+    const fastest = async (name: string, bytes: number) => {
+      const text = junk(bytes);
+      const file = write(`${name}.bdl`, text);
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const r = await check(`${bytes / 1000} KB token junk`, file, text.length);
+        expectClean(r, 1);
+        best = Math.min(best, r.ms);
+      }
+      return best;
+    };
+    const small = await fastest("junk128", 128_000);
+    const large = await fastest("junk512", 512_000);
+    expect(large / small, `128 KB: ${small.toFixed(0)} ms, 512 KB: ${large.toFixed(0)} ms`).toBeLessThan(8);
+  }, 120_000);
 
   // Lexical errors (BDL001) were not capped like syntax errors: 1 MB of random bytes printed
   // ~10 MB of diagnostics, and 10 MB of random printable lines ~107 MB (in ~25 s).

@@ -1,7 +1,7 @@
 /**
- * One training at a time per run folder. `run.lock` is created exclusively (O_EXCL) and holds
- * the owner's PID and host; a second `bdlc train` into the same folder is refused instead of
- * interleaving the log and replacing the other's checkpoints. A lock left by a process that
+ * One training at a time per run folder. `run.lock` appears atomically (written aside, then
+ * hard-linked into place) and holds the owner's PID and host; a second `bdlc train` into the
+ * same folder is refused instead of interleaving the log and replacing the other's checkpoints. A lock left by a process that
  * died (kill -9, power loss) names a PID that no longer runs on this host: it is stale and is
  * taken over. A lock from another host cannot be checked, so it is respected.
  */
@@ -72,12 +72,13 @@ export function acquireRunLock(dir: string): RunLock {
     }
   };
   const me: LockOwner = { pid: process.pid, host: os.hostname() };
-  // Two tries: the second after removing a stale lock. If another process took the stale lock
-  // over in between, the second exclusive create fails and that live process is named.
+  const content = JSON.stringify({ ...me, started: new Date().toISOString() }) + "\n";
+  // Two tries: the second after moving a stale lock aside. If another process took the stale
+  // lock over in between, the second link fails and that live process is named.
   for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
     try {
-      fd = fs.openSync(file, "wx");
+      publishLock(file, content);
+      break;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== "EEXIST") {
@@ -85,10 +86,7 @@ export function acquireRunLock(dir: string): RunLock {
         throw new RunLockError(`cannot lock the run folder ${dir}: creating ${file} failed: ${diskProblem(e) ?? code ?? (e as Error).message}`);
       }
       const owner = readOwner(file);
-      if (attempt === 0 && isStale(file, owner, me.host)) {
-        fs.rmSync(file, { force: true });
-        continue;
-      }
+      if (attempt === 0 && isStale(file, owner, me.host) && removeStaleLock(file, owner)) continue;
       removeIfMadeAndEmpty();
       throw new RunLockError(
         owner
@@ -96,17 +94,8 @@ export function acquireRunLock(dir: string): RunLock {
           : `${dir} is being locked by another training (${file}); wait for it or use another --out`,
       );
     }
-    try {
-      fs.writeFileSync(fd, JSON.stringify({ ...me, started: new Date().toISOString() }) + "\n");
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(file, { force: true });
-      removeIfMadeAndEmpty();
-      throw new RunLockError(`cannot lock the run folder ${dir}: writing ${file} failed: ${diskProblem(e) ?? (e as Error).message}`);
-    }
-    fs.closeSync(fd);
-    break;
   }
+  removeDeadHelpers(dir);
   let released = false;
   const release = () => {
     if (released) return;
@@ -119,6 +108,70 @@ export function acquireRunLock(dir: string): RunLock {
   // process.exit (a second Ctrl-C) skips `finally` blocks but runs 'exit' listeners.
   process.on("exit", release);
   return { release };
+}
+
+/**
+ * Creates `file` holding `content`, or throws EEXIST when it exists. The content is written to
+ * a private temporary file first and hard-linked into place, so the lock appears whole in
+ * one step: no other process ever reads it empty or cut short. Where the file system has no
+ * hard links, an exclusive create is the fallback.
+ */
+function publishLock(file: string, content: string): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  // Exclusive: a link planted under this name is not followed. One left by an earlier
+  // process with this PID (it died between write and link) is removed first.
+  fs.rmSync(temporary, { force: true });
+  fs.writeFileSync(temporary, content, { flag: "wx", mode: 0o644 });
+  try {
+    fs.linkSync(temporary, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
+    const fd = fs.openSync(file, "wx"); // EEXIST propagates, as from the link
+    try {
+      fs.writeFileSync(fd, content);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
+}
+
+/**
+ * Removes a stale lock without ever removing a live one: the lock is first renamed aside (one
+ * atomic step, so two processes cannot both take it), then what was renamed is compared with
+ * the stale owner that was judged. If a live process replaced the lock in between, its lock is
+ * linked back and false is returned.
+ */
+export function removeStaleLock(file: string, judged: LockOwner | null): boolean {
+  const aside = `${file}.stale-${process.pid}`;
+  try {
+    fs.renameSync(file, aside);
+  } catch {
+    return true; // gone already: someone else removed it; the next link decides who wins
+  }
+  const taken = readOwner(aside);
+  const same = judged === null ? taken === null : taken !== null && taken.pid === judged.pid && taken.host === judged.host;
+  if (!same) {
+    try {
+      fs.linkSync(aside, file); // give the live lock back
+    } catch {
+      // a third process locked in between: it holds the folder now, and is named next
+    }
+    fs.rmSync(aside, { force: true });
+    return false;
+  }
+  fs.rmSync(aside, { force: true });
+  return true;
+}
+
+/** Removes `run.lock.tmp-PID` and `run.lock.stale-PID` files whose process died before it removed them. */
+function removeDeadHelpers(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const m = /^run\.lock\.(?:tmp|stale)-(\d+)$/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !processIsAlive(Number(m[1]))) fs.rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 /** A lock is stale when its PID is dead on this host, or when it is unreadable and older than a minute (its writer died mid-write). */
