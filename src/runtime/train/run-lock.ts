@@ -46,7 +46,7 @@ function readOwner(file: string): LockOwner | null {
 }
 
 export interface RunLock {
-  /** Removes the lock (and the folder, if the lock made it and nothing else was written there). */
+  /** Removes the lock (and the folder, if the lock made it and no file was written there). */
   release(): void;
 }
 
@@ -64,12 +64,7 @@ export function acquireRunLock(dir: string): RunLock {
   }
   const file = path.join(dir, LOCK_FILE);
   const removeIfMadeAndEmpty = () => {
-    if (!madeFolder) return;
-    try {
-      fs.rmdirSync(dir); // only when empty: a refused command leaves nothing behind
-    } catch {
-      // something was written there: keep it
-    }
+    if (madeFolder) removeEmptyFolders(dir); // a refused command leaves nothing behind
   };
   const me: LockOwner = { pid: process.pid, host: os.hostname() };
   const content = JSON.stringify({ ...me, started: new Date().toISOString() }) + "\n";
@@ -164,6 +159,25 @@ export function removeStaleLock(file: string, judged: LockOwner | null): boolean
   }
   fs.rmSync(aside, { force: true });
   return true;
+}
+
+/**
+ * Removes `dir` if it holds nothing but empty folders (such as the `checkpoints/` a run
+ * makes before its first step): a file anywhere keeps it and the folders above that file.
+ */
+function removeEmptyFolders(dir: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return; // gone, or not ours to read
+  }
+  for (const e of entries) if (e.isDirectory()) removeEmptyFolders(path.join(dir, e.name));
+  try {
+    fs.rmdirSync(dir); // only when empty
+  } catch {
+    // something was written there: keep it
+  }
 }
 
 /** Removes `run.lock.tmp-PID` and `run.lock.stale-PID` files whose process died before it removed them. */

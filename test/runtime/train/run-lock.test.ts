@@ -4,7 +4,7 @@
  * and the helper files of dead processes are cleared.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -74,5 +74,29 @@ describe("run lock", () => {
     const lock = acquireRunLock(dir);
     expect(readdirSync(dir).sort()).toEqual([LOCK_FILE, `${LOCK_FILE}.tmp-${process.ppid}`]);
     lock.release();
+  });
+
+  it("a folder it made is removed on release when only empty folders are in it; a file keeps it", () => {
+    const parent = folder();
+    const empty = join(parent, "empty");
+    acquireRunLock(empty).release();
+    expect(existsSync(empty)).toBe(false);
+    const withFolders = join(parent, "folders");
+    const lock = acquireRunLock(withFolders);
+    mkdirSync(join(withFolders, "checkpoints", "step-1"), { recursive: true });
+    lock.release();
+    expect(existsSync(withFolders)).toBe(false);
+    const withFile = join(parent, "file");
+    const second = acquireRunLock(withFile);
+    mkdirSync(join(withFile, "checkpoints"));
+    writeFileSync(join(withFile, "tokenizer.json"), "{}");
+    second.release();
+    expect(readdirSync(withFile)).toEqual(["tokenizer.json"]);
+  });
+
+  it("a folder that existed before is never removed", () => {
+    const dir = folder();
+    acquireRunLock(dir).release();
+    expect(existsSync(dir)).toBe(true);
   });
 });
