@@ -62,15 +62,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe.each(FAMILIES)("$kind", (family) => {
   const { kind, lowercase, special } = family;
   let tok: HfTokenizer;
-  let trainSeconds = 0;
   beforeAll(() => {
-    const start = performance.now();
     tok = trainTokenizer(kind, trainingGlosses(), { vocabSize: VOCAB, lowercase, special });
-    trainSeconds = (performance.now() - start) / 1000;
-  });
-
-  it("trains in a few seconds", () => {
-    expect(trainSeconds).toBeLessThan(20);
   });
 
   it("puts the special tokens at the declared ids and fills every other id once", () => {
