@@ -9,6 +9,7 @@
 import {
   OBJECTIVE_ORDER,
   objective,
+  SHARED_PARTS,
   type MaskSchedule,
   type MaskUnit,
   type Objective,
@@ -93,7 +94,7 @@ function sharingText(model: ResolvedModel): string {
 }
 
 function groupText(g: SharingGroup): string {
-  const share = (["attention", "ffn"] as const).filter((p) => g.share.includes(p));
+  const share = SHARED_PARTS.filter((p) => g.share.includes(p));
   return `group ${g.name} layers ${layersText(g.layers)} share ${share.join(" ")}`;
 }
 

@@ -10,7 +10,8 @@ import { isSharingAll } from "../../model/sharing.js";
 import { specialRoles } from "../../model/specials.js";
 import { BASE_CLASS } from "../../model/hf/family.js";
 import { readHfConfig, type Compared, type HfModelSpec } from "../../model/hf/config.js";
-import type { ResolvedModel, SharingGroup } from "../../model/model.js";
+import { SHARED_PARTS, type ResolvedModel, type SharedPart, type SharingGroup } from "../../model/model.js";
+import { IDENTIFIER, IDENTIFIER_CHAR } from "../syntax/tokens.js";
 
 // ---------------------------------------------------------------------------------------------
 // Writing a .bdl model
@@ -90,25 +91,29 @@ export function modelFromHfConfig(config: unknown, name: string, label: string):
   return renderHfModel(readHfConfig(config, label), name, label);
 }
 
-/** A folder name (or any text) as a model name: runs of other characters become one hyphen. */
+/**
+ * A folder name (or any text) as a model name: its runs of identifier characters joined by
+ * single hyphens, with `hf-` in front when that does not start an identifier.
+ */
 export function sanitizeModelName(text: string): string {
-  const s = text.replace(/[^A-Za-z0-9_]+/g, "-").replace(/^-+|-+$/g, "");
+  const s = (text.match(new RegExp(`${IDENTIFIER_CHAR}+`, "g")) ?? []).join("-");
   if (s === "") return "hf-model";
-  return /^[A-Za-z_]/.test(s) ? s : `hf-${s}`;
+  return IDENTIFIER.test(s) ? s : `hf-${s}`;
 }
 
-export const MODEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*$/;
+/** What `--name` must be: a model name is an identifier. */
+export const MODEL_NAME = IDENTIFIER;
 
 // ---------------------------------------------------------------------------------------------
 // Comparing a config with a model
 
 /** Per layer: which layers share its attention and its FFN (a sorted list), or "own". */
 function sharingLayout(groups: readonly SharingGroup[], layers: number): string {
-  const owner = (layer: number, part: "attention" | "ffn"): string => {
+  const owner = (layer: number, part: SharedPart): string => {
     const g = groups.find((x) => x.share.includes(part) && x.layers.includes(layer));
     return g ? [...g.layers].sort((a, b) => a - b).join(",") : "own";
   };
-  return Array.from({ length: layers }, (_, l) => `${owner(l, "attention")}/${owner(l, "ffn")}`).join(" ");
+  return Array.from({ length: layers }, (_, l) => SHARED_PARTS.map((part) => owner(l, part)).join("/")).join(" ");
 }
 
 function modelSharingText(model: ResolvedModel): string {
