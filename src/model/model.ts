@@ -16,6 +16,12 @@ export type SharedPart = (typeof SHARED_PARTS)[number];
 /** Objectives in canonical order: `ResolvedModel.objectives` keeps this order. */
 export const OBJECTIVE_ORDER = ["mlm", "nsp", "sop", "distill", "cosine"] as const;
 export type ObjectiveName = (typeof OBJECTIVE_ORDER)[number];
+/** The objectives that train on sentence pairs, which need the pooler; a model trains at most one of them. */
+export const SENTENCE_PAIR_OBJECTIVES = ["nsp", "sop"] as const satisfies readonly ObjectiveName[];
+export type SentencePairObjective = (typeof SENTENCE_PAIR_OBJECTIVES)[number];
+/** The objectives that learn from a teacher's outputs. */
+export const TEACHER_OBJECTIVES = ["distill", "cosine"] as const satisfies readonly ObjectiveName[];
+export type TeacherObjective = (typeof TEACHER_OBJECTIVES)[number];
 export const TOKENIZER_KINDS = ["wordpiece", "bpe", "sentencepiece"] as const;
 export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
 export const OPTIMIZER_KINDS = ["adamw", "lamb", "adam"] as const;
@@ -52,12 +58,21 @@ export interface SharingGroup {
   share: SharedPart[];
 }
 
-export interface Objective {
-  name: ObjectiveName;
+/** An objective other than `distill`: it has a weight only. */
+export interface WeightedObjective {
+  name: Exclude<ObjectiveName, "distill">;
   weight: number;
-  /** Only `distill` has a temperature. */
-  temperature?: number;
+  temperature?: undefined;
 }
+
+/** `distill` also has a temperature, which resolution always fills (from the schema's default when unwritten). */
+export interface DistillObjective {
+  name: "distill";
+  weight: number;
+  temperature: number;
+}
+
+export type Objective = WeightedObjective | DistillObjective;
 
 /** A value that is either fixed or moves linearly from `from` to `to` over `steps` steps. */
 export type Schedule = { from: number; to: number; steps: number } | number;
@@ -150,8 +165,14 @@ export interface ResolvedModel {
   expect: Expectation[];
 }
 
+export function objective(model: ResolvedModel, name: "distill"): DistillObjective | undefined;
+export function objective(model: ResolvedModel, name: ObjectiveName): Objective | undefined;
 export function objective(model: ResolvedModel, name: ObjectiveName): Objective | undefined {
   return model.objectives.find((o) => o.name === name);
+}
+
+export function isTeacherObjective(name: ObjectiveName): name is TeacherObjective {
+  return (TEACHER_OBJECTIVES as readonly ObjectiveName[]).includes(name);
 }
 
 /** Embedding width E: `factorize` when set, otherwise `hidden`. */

@@ -7,7 +7,7 @@
  * Dense kernels are stored [in, out] (x · W); Hugging Face stores Linear weights
  * [out, in], so they are transposed on import and export.
  */
-import { groupOwning, objective, type ResolvedModel, type SharedPart } from "./model.js";
+import { groupOwning, objective, SENTENCE_PAIR_OBJECTIVES, SHARED_PARTS, type ResolvedModel, type SharedPart } from "./model.js";
 
 export type Init = "normal" | "zeros" | "ones";
 
@@ -52,7 +52,7 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
 
   const seen = new Set<string>();
   for (let layer = 0; layer < model.layers; layer++) {
-    for (const part of ["attention", "ffn"] as const) {
+    for (const part of SHARED_PARTS) {
       const owner = ownerOf(model, layer, part);
       if (seen.has(`${owner}.${part}`)) continue;
       seen.add(`${owner}.${part}`);
@@ -74,7 +74,7 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
     norm("heads.mlm.norm", E);
     add("heads.mlm.bias", [model.vocab], "zeros");
   }
-  for (const name of ["nsp", "sop"] as const) if (objective(model, name)) denseLayer(`heads.${name}`, H, 2);
+  for (const name of SENTENCE_PAIR_OBJECTIVES) if (objective(model, name)) denseLayer(`heads.${name}`, H, 2);
   if (teacher && objective(model, "cosine") && teacher.hidden !== H) denseLayer("heads.cosine.projection", H, teacher.hidden);
   return table;
 }

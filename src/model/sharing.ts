@@ -1,13 +1,13 @@
 /**
  * Facts about a model's layer sharing that more than one consumer needs, decided once here.
  */
-import type { ResolvedModel, SharingGroup } from "./model.js";
+import { SHARED_PARTS, type ResolvedModel, type SharingGroup } from "./model.js";
 
 type Layout = Pick<ResolvedModel, "sharing" | "layers">;
 
-/** The one group `sharing all` resolves to: every layer, sharing attention then ffn. */
+/** The one group `sharing all` resolves to: every layer, sharing every part in the model's order (attention, ffn). */
 export function sharingAllGroup(layers: number): SharingGroup {
-  return { name: "all", layers: Array.from({ length: layers }, (_, i) => i), share: ["attention", "ffn"] };
+  return { name: "all", layers: Array.from({ length: layers }, (_, i) => i), share: [...SHARED_PARTS] };
 }
 
 /**
@@ -19,7 +19,7 @@ export function sharesAllLayers(model: Layout): boolean {
   const only = model.sharing[0];
   if (model.sharing.length !== 1 || only === undefined) return false;
   const covers = only.layers.length === model.layers && only.layers.every((l, i) => l === i);
-  return covers && only.share.includes("attention") && only.share.includes("ffn");
+  return covers && SHARED_PARTS.every((part) => only.share.includes(part));
 }
 
 /**

@@ -1,7 +1,9 @@
 /** The fixed order of special-token roles, so that every text listing them lists them alike. */
 
-/** Roles in the order the reference models write them; any other role follows, sorted. */
-export const SPECIAL_ORDER: readonly string[] = ["pad", "unk", "cls", "sep", "mask", "bos", "eos"];
+import { SPECIAL_ROLES } from "./model.js";
+
+/** Roles in the order the reference models write them (the model's list of roles); any other role follows, sorted. */
+export const SPECIAL_ORDER: readonly string[] = SPECIAL_ROLES;
 
 /** The roles of `special` in `SPECIAL_ORDER`, other roles after them in code-unit order. */
 export function specialRoles(special: Record<string, number>): string[] {

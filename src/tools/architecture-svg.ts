@@ -373,7 +373,7 @@ function planHeads(
             { text: "Distillation", bold: true },
             { text: "KL(student/T ‖ teacher/T)·T²" },
             { text: "over MLM logits" },
-            { text: `temperature T = ${o.temperature ?? 1} · ${weight}`, color: MUTED },
+            { text: `temperature T = ${o.temperature} · ${weight}`, color: MUTED },
           ],
         });
         break;

@@ -7,7 +7,7 @@
  * branches for features it lacks. Output is deterministic: same model, same bytes.
  */
 import { Project, VariableDeclarationKind, type CodeBlockWriter, type SourceFile } from "ts-morph";
-import { embeddingWidth, objective, type ResolvedModel, type SharedPart } from "../../model/model.js";
+import { embeddingWidth, isTeacherObjective, objective, SENTENCE_PAIR_OBJECTIVES, SHARED_PARTS, type ResolvedModel, type SharedPart } from "../../model/model.js";
 import { parameterTable, type ParamSpec } from "../../model/parameters.js";
 import { hfLayerPrefix, hfNaming, type HfLayerPrefix } from "../../model/hf/names.js";
 
@@ -69,17 +69,27 @@ interface SublayerUnit {
   tensors: ParamSpec[];
 }
 
-const LAYER_TENSOR = /^((?:layers|groups)\.[^.]+)\.(attention|ffn)\./;
+const LAYER_TENSOR = new RegExp(`^((?:layers|groups)\\.[^.]+)\\.(${SHARED_PARTS.join("|")})\\.`);
 
 /** Names the emitted code uses for each kind of sublayer. */
 const PART_NAMES = {
-  attention: { what: "attention", tensor: "AttentionTensor", tensors: "attentionTensors", ownerOf: "attentionOwner" },
-  ffn: { what: "feed-forward", tensor: "FeedForwardTensor", tensors: "feedForwardTensors", ownerOf: "feedForwardOwner" },
-} as const;
-const PARTS = [
-  { part: "attention", owner: "AttentionOwner" },
-  { part: "ffn", owner: "FeedForwardOwner" },
-] as const;
+  attention: {
+    what: "attention",
+    owner: "AttentionOwner",
+    tensor: "AttentionTensor",
+    tensors: "attentionTensors",
+    ownerOf: "attentionOwner",
+  },
+  ffn: {
+    what: "feed-forward",
+    owner: "FeedForwardOwner",
+    tensor: "FeedForwardTensor",
+    tensors: "feedForwardTensors",
+    ownerOf: "feedForwardOwner",
+  },
+} as const satisfies Record<SharedPart, unknown>;
+/** The sublayers in the model's order, each with the name of its owner type. */
+const PARTS = SHARED_PARTS.map((part) => ({ part, owner: PART_NAMES[part].owner }));
 
 /** The parameter table as the tensors before the layers, each layer's sublayers in order, and the tensors after. */
 function splitTable(table: ParamSpec[]): { before: ParamSpec[]; units: SublayerUnit[]; after: ParamSpec[] } {
@@ -420,8 +430,7 @@ class GraphWriter {
     ];
     if (this.has.mlm) consts.push(["MLM_HEAD", "rt.MlmHeadOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps} }`, ""]);
     if (this.has.distill) {
-      const temperature = m.objectives.find((o) => o.name === "distill")!.temperature ?? 2;
-      consts.push(["DISTILL", "rt.DistillOptions", `{ temperature: ${temperature} }`, ""]);
+      consts.push(["DISTILL", "rt.DistillOptions", `{ temperature: ${objective(m, "distill")!.temperature} }`, ""]);
     }
     for (const [name, type, init, comment] of consts) {
       this.file.addVariableStatement({
@@ -496,7 +505,7 @@ class GraphWriter {
         statements: ["return rt.mlmLogits(h, p.mlm, p.embeddings.word, MLM_HEAD);"],
       });
     }
-    for (const name of ["nsp", "sop"] as const) {
+    for (const name of SENTENCE_PAIR_OBJECTIVES) {
       if (!this.has[name]) continue;
       const what = name === "nsp" ? "is segment B the segment that followed A" : "are the two segments in their original order";
       this.file.addFunction({
@@ -522,7 +531,7 @@ class GraphWriter {
     this.file.addInterface({ isExported: true, name: "Labels", properties: labels, leadingTrivia: "\n" });
 
     // Without a teacher there is nothing for distill and cosine to compare with (the checker reports it).
-    const terms = m.objectives.filter((o) => this.teacher !== null || (o.name !== "distill" && o.name !== "cosine"));
+    const terms = m.objectives.filter((o) => this.teacher !== null || !isTeacherObjective(o.name));
     // A type, not an interface: one is a `Record<string, Scalar>`, as code driving any model reads the terms.
     this.file.addTypeAlias({
       isExported: true,

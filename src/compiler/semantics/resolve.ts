@@ -12,9 +12,10 @@
 import { readDeclaration, type DeclarationInfo } from "./declaration.js";
 import { Diag, diagnostic, didYouMean, type Diagnostic } from "../diagnostics.js";
 import {
-  OBJECTIVE_ORDER, SHARED_PARTS, type MaskingConfig, type Objective, type ObjectiveName, type ResolvedModel, type SharingGroup,
+  OBJECTIVE_ORDER, type MaskingConfig, type Objective, type ObjectiveName, type ResolvedModel, type SharingGroup,
   type TeacherLink, type TrainConfig,
 } from "../../model/model.js";
+import { sharingAllGroup } from "../../model/sharing.js";
 import type { ModelEntry, Program } from "./program.js";
 import { DEFAULT_TOKENIZER, OBJECTIVES, PROPERTIES, RECORDS, REQUIRED_PROPERTIES, type PropertyPath, type ValueAt } from "./schema.js";
 import type { Span } from "../source.js";
@@ -306,15 +307,15 @@ function resolveSharing(sharing: DeclarationInfo["sharing"], layers: number): Sh
   if (sharing.mode !== "groups") {
     if (sharing.mode === "none") return [];
     // `sharing all` means every layer of the resolved model, however many a later `extends` sets.
-    return [{ name: "all", layers: [...Array(layers).keys()], share: [...SHARED_PARTS] }];
+    return [sharingAllGroup(layers)];
   }
   return sharing.groups.map((g) => ({ name: g.name, layers: [...new Set(g.layers)].sort((a, b) => a - b), share: g.share }));
 }
 
 function resolveObjective(name: ObjectiveName, options: Map<string, number>): Objective {
-  const objective: Objective = { name, weight: options.get("weight") ?? OBJECTIVES[name].weight.default };
-  if (name === "distill") objective.temperature = options.get("temperature") ?? OBJECTIVES.distill.temperature.default;
-  return objective;
+  const weight = options.get("weight") ?? OBJECTIVES[name].weight.default;
+  if (name === "distill") return { name, weight, temperature: options.get("temperature") ?? OBJECTIVES.distill.temperature.default };
+  return { name, weight };
 }
 
 function resolveMasking(get: Get): MaskingConfig {

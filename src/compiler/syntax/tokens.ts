@@ -17,7 +17,8 @@ export const Key = createToken({ name: "Key", pattern: Lexer.NA });
 
 // Identifiers may contain inner hyphens (`bert-mini`); a hyphen must be followed by a
 // letter or digit so that `x->y` still lexes the arrow.
-const IDENTIFIER_CHAR = "[A-Za-z0-9_]";
+/** One character of an identifier after its first (a regular-expression character class). */
+export const IDENTIFIER_CHAR = "[A-Za-z0-9_]";
 const IDENTIFIER_SOURCE = `[A-Za-z_]${IDENTIFIER_CHAR}*(?:-${IDENTIFIER_CHAR}+)*`;
 /** What continues an identifier: a word ends only where neither follows. */
 const IDENTIFIER_GOES_ON = `${IDENTIFIER_CHAR}|-${IDENTIFIER_CHAR}`;

@@ -5,12 +5,13 @@
  */
 import { layersText } from "./layers-text.js";
 import { formatSource } from "./format.js";
+import { architectureProperties, embeddingsProperties, groupSettings, groupText, propertyLine, specialText } from "./model-text.js";
 import { formatNumber } from "../../model/numbers.js";
 import { isSharingAll } from "../../model/sharing.js";
-import { specialRoles } from "../../model/specials.js";
 import { BASE_CLASS } from "../../model/hf/family.js";
 import { readHfConfig, type Compared, type HfModelSpec } from "../../model/hf/config.js";
-import type { ResolvedModel, SharingGroup } from "../../model/model.js";
+import { SHARED_PARTS, type ResolvedModel, type SharedPart, type SharingGroup } from "../../model/model.js";
+import { IDENTIFIER, IDENTIFIER_CHAR } from "../syntax/tokens.js";
 
 // ---------------------------------------------------------------------------------------------
 // Writing a .bdl model
@@ -49,18 +50,15 @@ export function renderHfModel(spec: HfModelSpec, name: string, label: string): s
     lines.push(...comment("", units));
   }
   lines.push(`model ${name} {`);
-  lines.push(`vocab ${n(spec.vocab)}`, `hidden ${n(spec.hidden)}`, `layers ${n(spec.layers)}`, `heads ${n(spec.heads)}`);
-  lines.push(`intermediate ${n(spec.intermediate)}`, `activation ${spec.activation}`, `norm_eps ${n(spec.norm_eps)}`);
-  lines.push(`dropout ${n(spec.dropout)}`, `attention_dropout ${n(spec.attention_dropout)}`, `pooler ${spec.pooler}`);
+  lines.push(...architectureProperties(spec).map(propertyLine));
   lines.push("");
   const e = spec.embeddings;
-  const factorize = e.factorize === null ? "" : ` factorize ${n(e.factorize)}`;
-  lines.push(`embeddings { positions ${n(e.positions)} offset ${n(e.offset)} segments ${n(e.segments)}${factorize} }`);
+  lines.push(`embeddings { ${embeddingsProperties(e).map(propertyLine).join(" ")} }`);
   if (isSharingAll(spec)) {
     lines.push("sharing all");
   } else if (spec.sharing.length > 0) {
     lines.push("sharing {");
-    for (const g of spec.sharing) lines.push(`group ${g.name} layers ${layersText(g.layers)} share ${g.share.join(" ")}`);
+    for (const g of spec.sharing) lines.push(groupText(g));
     lines.push("}");
   }
   if (spec.objectives.length > 0) {
@@ -72,7 +70,7 @@ export function renderHfModel(spec: HfModelSpec, name: string, label: string): s
   lines.push("");
   lines.push(`tokenizer ${spec.tokenizer}`);
   lines.push(...comment(spec.specialNote));
-  lines.push(`special { ${specialRoles(spec.special).map((r) => `${r} ${n(spec.special[r]!)}`).join(" ")} }`);
+  lines.push(`special { ${specialText(spec.special)} }`);
   // The default training length (128) must fit the learned positions.
   if (e.positions < 128) lines.push(`train { seq ${n(e.positions)} }`);
   lines.push("}");
@@ -90,30 +88,34 @@ export function modelFromHfConfig(config: unknown, name: string, label: string):
   return renderHfModel(readHfConfig(config, label), name, label);
 }
 
-/** A folder name (or any text) as a model name: runs of other characters become one hyphen. */
+/**
+ * A folder name (or any text) as a model name: its runs of identifier characters joined by
+ * single hyphens, with `hf-` in front when that does not start an identifier.
+ */
 export function sanitizeModelName(text: string): string {
-  const s = text.replace(/[^A-Za-z0-9_]+/g, "-").replace(/^-+|-+$/g, "");
+  const s = (text.match(new RegExp(`${IDENTIFIER_CHAR}+`, "g")) ?? []).join("-");
   if (s === "") return "hf-model";
-  return /^[A-Za-z_]/.test(s) ? s : `hf-${s}`;
+  return IDENTIFIER.test(s) ? s : `hf-${s}`;
 }
 
-export const MODEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*$/;
+/** What `--name` must be: a model name is an identifier. */
+export const MODEL_NAME = IDENTIFIER;
 
 // ---------------------------------------------------------------------------------------------
 // Comparing a config with a model
 
 /** Per layer: which layers share its attention and its FFN (a sorted list), or "own". */
 function sharingLayout(groups: readonly SharingGroup[], layers: number): string {
-  const owner = (layer: number, part: "attention" | "ffn"): string => {
+  const owner = (layer: number, part: SharedPart): string => {
     const g = groups.find((x) => x.share.includes(part) && x.layers.includes(layer));
     return g ? [...g.layers].sort((a, b) => a - b).join(",") : "own";
   };
-  return Array.from({ length: layers }, (_, l) => `${owner(l, "attention")}/${owner(l, "ffn")}`).join(" ");
+  return Array.from({ length: layers }, (_, l) => SHARED_PARTS.map((part) => owner(l, part)).join("/")).join(" ");
 }
 
 function modelSharingText(model: ResolvedModel): string {
   if (model.sharing.length === 0) return "none";
-  return model.sharing.map((g) => `${g.name} layers ${layersText(g.layers)} share ${g.share.join(" ")}`).join(", ");
+  return model.sharing.map((g) => groupSettings(g)).join(", ");
 }
 
 /**

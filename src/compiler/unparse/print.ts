@@ -7,10 +7,23 @@
  * The text is built line by line here and then run through the formatter, so it is
  * canonical by construction: `bdlc fmt` leaves it unchanged.
  */
-import { specialText } from "./flatten.js";
 import { formatSource, quoteString } from "./format.js";
-import { layersText } from "./layers-text.js";
-import { objective, type MaskSchedule, type MaskUnit, type Objective, type ResolvedModel, type Schedule } from "../../model/model.js";
+import {
+  architectureProperties,
+  embeddingsProperties,
+  fractionsText,
+  groupText,
+  maskScheduleText,
+  objectiveSettings,
+  OPTIMIZER_PROPERTIES,
+  propertyLine,
+  scheduleText,
+  specialText,
+  tokenizerText,
+  trainProperties,
+  unitText,
+} from "./model-text.js";
+import { objective, type ResolvedModel } from "../../model/model.js";
 import { formatNumber } from "../../model/numbers.js";
 import { isSharingAll } from "../../model/sharing.js";
 
@@ -26,24 +39,11 @@ export function printResolved(model: ResolvedModel, teacher: ResolvedModel | nul
   out.line(`// bdlc print --resolved: ${model.name} (${oneLine(model.file)})${from}`);
   out.open(`model ${model.name}`);
 
-  out.line(`vocab ${n(model.vocab)}`);
-  out.line(`hidden ${n(model.hidden)}`);
-  out.line(`layers ${n(model.layers)}`);
-  out.line(`heads ${n(model.heads)}`);
-  out.line(`intermediate ${n(model.intermediate)}`);
-  out.line(`activation ${model.activation}`);
-  out.line(`norm_eps ${n(model.norm_eps)}`);
-  out.line(`dropout ${n(model.dropout)}`);
-  out.line(`attention_dropout ${n(model.attention_dropout)}`);
-  out.line(`pooler ${model.pooler}`);
+  for (const p of architectureProperties(model)) out.line(propertyLine(p));
 
   out.blank();
-  const emb = model.embeddings;
   out.open("embeddings");
-  out.line(`positions ${n(emb.positions)}`);
-  out.line(`offset ${n(emb.offset)}`);
-  out.line(`segments ${n(emb.segments)}`);
-  if (emb.factorize !== null) out.line(`factorize ${n(emb.factorize)}`);
+  for (const p of embeddingsProperties(model.embeddings)) out.line(propertyLine(p));
   out.close();
 
   out.blank();
@@ -51,14 +51,14 @@ export function printResolved(model: ResolvedModel, teacher: ResolvedModel | nul
 
   out.blank();
   out.open("objectives");
-  for (const o of model.objectives) out.line(objectiveText(o));
+  for (const o of model.objectives) out.line(`${o.name} ${objectiveSettings(o)}`);
   out.close();
 
   out.blank();
   const m = model.masking;
   out.open("masking");
   out.line(`rate ${scheduleText(m.rate)}`);
-  out.line(`mask ${n(m.mask)} random ${n(m.random)} keep ${n(m.keep)}`);
+  out.line(fractionsText(m));
   out.line(`unit ${unitText(m.unit)}`);
   out.line(`schedule ${maskScheduleText(m.schedule)}`);
   out.close();
@@ -80,21 +80,15 @@ export function printResolved(model: ResolvedModel, teacher: ResolvedModel | nul
   }
 
   out.blank();
-  out.line(`tokenizer ${model.tokenizer.kind}${model.tokenizer.lowercase ? " lowercase" : ""}`);
+  out.line(`tokenizer ${tokenizerText(model.tokenizer)}`);
   const special = specialText(model.special);
   out.line(special === "" ? "special {}" : `special { ${special} }`);
 
   out.blank();
-  const t = model.train;
+  const train = trainProperties(model.train);
   out.open("train");
-  out.line(
-    `optimizer ${t.optimizer} lr ${n(t.lr)} beta1 ${n(t.beta1)} beta2 ${n(t.beta2)} eps ${n(t.eps)} weight_decay ${n(t.weight_decay)}`,
-  );
-  out.line(`warmup ${n(t.warmup)}`);
-  out.line(`decay ${t.decay}`);
-  out.line(`batch ${n(t.batch)}`);
-  out.line(`seq ${n(t.seq)}`);
-  out.line(`steps ${n(t.steps)}`);
+  out.line(train.slice(0, OPTIMIZER_PROPERTIES).map(propertyLine).join(" "));
+  for (const p of train.slice(OPTIMIZER_PROPERTIES)) out.line(propertyLine(p));
   out.close();
 
   if (model.expect.length > 0) {
@@ -134,25 +128,8 @@ function printSharing(out: LineBuilder, model: ResolvedModel): void {
     return;
   }
   out.open("sharing");
-  for (const g of groups) out.line(`group ${g.name} layers ${layersText(g.layers)} share ${g.share.join(" ")}`);
+  for (const g of groups) out.line(groupText(g));
   out.close();
-}
-
-function objectiveText(o: Objective): string {
-  const temperature = o.temperature === undefined ? "" : ` temperature ${n(o.temperature)}`;
-  return `${o.name} weight ${n(o.weight)}${temperature}`;
-}
-
-function scheduleText(s: Schedule): string {
-  return typeof s === "number" ? n(s) : `${n(s.from)} -> ${n(s.to)} over ${n(s.steps)}`;
-}
-
-function unitText(u: MaskUnit): string {
-  return u.kind === "ngram" ? `ngram ${n(u.n)}` : u.kind;
-}
-
-function maskScheduleText(s: MaskSchedule): string {
-  return s.kind === "static" ? `static duplicates ${n(s.duplicates)}` : "dynamic";
 }
 
 /** A path inside a one-line comment. */

@@ -12,7 +12,7 @@
  * vocabulary, otherwise the ids right after pad; `specialNote` says which.
  */
 import { formatNumber } from "../numbers.js";
-import type { Activation, ObjectiveName, ResolvedModel, SharingGroup, TokenizerKind } from "../model.js";
+import { ACTIVATIONS, SHARED_PARTS, type Activation, type ObjectiveName, type ResolvedModel, type SharingGroup, type TokenizerKind } from "../model.js";
 import { sharingAllGroup } from "../sharing.js";
 import { ARCHITECTURES, BASE_CLASS, FAMILY_NAME, familyOfModelType, HF_FAMILIES, TOKENIZER, type HfFamily } from "./family.js";
 
@@ -141,8 +141,6 @@ export const DEFAULTS: Record<HfFamily, Record<string, unknown>> = {
     pad_token_id: 0,
   },
 };
-
-const ACTIVATIONS: readonly Activation[] = ["gelu", "gelu_new", "relu"];
 
 // ---------------------------------------------------------------------------------------------
 // Reading a config
@@ -354,7 +352,7 @@ function albertSharing(f: FieldReader, layers: number, label: string): SharingGr
   const per = layers / groups;
   if (per === 1) return [];
   if (groups === 1) return [sharingAllGroup(layers)];
-  return range(0, groups).map((g) => ({ name: `g${g}`, layers: range(g * per, (g + 1) * per), share: ["attention", "ffn"] }));
+  return range(0, groups).map((g) => ({ name: `g${g}`, layers: range(g * per, (g + 1) * per), share: [...SHARED_PARTS] }));
 }
 
 function range(from: number, to: number): number[] {

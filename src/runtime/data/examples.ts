@@ -25,12 +25,12 @@
  * function of (documents, encode, options) alone, randomness drawn per document from
  * (seed, document index).
  */
-import type { ObjectiveName, ResolvedModel } from "../../model/model.js";
+import type { ResolvedModel, SentencePairObjective } from "../../model/model.js";
 import { createRng, seedFrom, type Rng } from "./random.js";
 import type { Document, Encoding, Example } from "./types.js";
 
 /** The sentence-pair objective a model trains, if any. */
-export type SentencePairs = Extract<ObjectiveName, "nsp" | "sop"> | null;
+export type SentencePairs = SentencePairObjective | null;
 
 export interface ExampleOptions {
   /** Maximum example length, special tokens included (`train.seq`). */
@@ -170,7 +170,7 @@ function truncatePair(a: Span, b: Span, maxTokens: number, rng: Rng): [Span, Spa
 
 function pairsFromDocument(
   doc: Span[],
-  kind: "nsp" | "sop",
+  kind: SentencePairObjective,
   maxTokens: number,
   rng: Rng,
   /** A uniformly chosen other document; only called when `hasOthers`. */

@@ -1,4 +1,5 @@
 /** Masked examples → the tensors a compiled graph takes, padded to the longest in the batch. */
+import type { SentencePairs } from "../data/examples.js";
 import type { MaskedExample } from "../data/types.js";
 import type { GraphInputs, GraphLabels } from "../graph-module.js";
 import { IGNORE } from "../objectives/cross-entropy.js";
@@ -14,7 +15,7 @@ export interface Batch {
   dispose(): void;
 }
 
-export function collate(examples: MaskedExample[], padId: number, sentenceObjective: "nsp" | "sop" | null, withSegments: boolean): Batch {
+export function collate(examples: MaskedExample[], padId: number, sentenceObjective: SentencePairs, withSegments: boolean): Batch {
   const length = Math.max(...examples.map((e) => e.inputIds.length));
   const pad = (row: number[], value: number) => [...row, ...Array<number>(length - row.length).fill(value)];
   const inputIds = tf.tensor2d(examples.map((e) => pad(e.inputIds, padId)), undefined, "int32");

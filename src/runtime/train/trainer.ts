@@ -8,10 +8,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResolvedModel } from "../../model/model.js";
-import { objective } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { splitHeldOut } from "../data/corpus.js";
-import { buildExamples } from "../data/examples.js";
+import { buildExamples, sentencePairsFor } from "../data/examples.js";
 import { maskExample } from "../data/masking.js";
 import type { Corpus, Example } from "../data/types.js";
 import type { AnyGraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "../graph-module.js";
@@ -85,10 +84,6 @@ export interface TrainSummary {
 
 export class TrainingError extends Error {}
 
-function sentencePairs(model: ResolvedModel): "nsp" | "sop" | null {
-  return objective(model, "nsp") ? "nsp" : objective(model, "sop") ? "sop" : null;
-}
-
 export async function train(o: TrainerOptions): Promise<TrainSummary> {
   const started = Date.now();
   const { model, graph } = o;
@@ -100,7 +95,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   folder.create();
   const padId = model.special["pad"] ?? 0;
   const withSegments = model.embeddings.segments > 0;
-  const pairs = sentencePairs(model);
+  const pairs = sentencePairsFor(model);
 
   // Data: a fixed held-out split, the run's tokenizer, examples built once.
   const { train: trainDocs, heldOut } = splitHeldOut(o.corpus.documents, 0.01);

@@ -1,18 +1,18 @@
 /** Objectives that need something else in the model: a teacher, a pooler, a shared vocabulary. */
 import { Diag } from "../../diagnostics.js";
-import { objective } from "../../../model/model.js";
+import { objective, SENTENCE_PAIR_OBJECTIVES, TEACHER_OBJECTIVES } from "../../../model/model.js";
 import type { Rule } from "./context.js";
 
 export const objectivesNeedTeacher: Rule = (ctx) => {
   if (ctx.model.teacher) return;
-  for (const name of ["distill", "cosine"] as const) {
+  for (const name of TEACHER_OBJECTIVES) {
     if (objective(ctx.model, name)) ctx.report(Diag.ObjectiveNeedsTeacher, ctx.at(`objectives.${name}`), [name]);
   }
 };
 
 export const sentenceObjectivesNeedPooler: Rule = (ctx) => {
   if (ctx.model.pooler !== "none") return;
-  for (const name of ["nsp", "sop"] as const) {
+  for (const name of SENTENCE_PAIR_OBJECTIVES) {
     if (objective(ctx.model, name)) ctx.report(Diag.ObjectiveNeedsPooler, ctx.atNearest(`objectives.${name}`, "pooler"), [name]);
   }
 };
