@@ -8,6 +8,7 @@
  */
 import {
   OBJECTIVE_ORDER,
+  normPosition,
   objective,
   type MaskSchedule,
   type MaskUnit,
@@ -41,6 +42,7 @@ export function flattenModel(model: ResolvedModel): FlatProperty[] {
   add("intermediate", n(model.intermediate));
   add("activation", model.activation);
   add("norm_eps", n(model.norm_eps));
+  add("norm_position", normPosition(model));
   add("dropout", n(model.dropout));
   add("attention_dropout", n(model.attention_dropout));
   add("pooler", model.pooler);

@@ -10,7 +10,7 @@
 import { specialText } from "./flatten.js";
 import { formatSource, quoteString } from "./format.js";
 import { layersText } from "./layers-text.js";
-import { objective, type MaskSchedule, type MaskUnit, type Objective, type ResolvedModel, type Schedule } from "../../model/model.js";
+import { normPosition, objective, type MaskSchedule, type MaskUnit, type Objective, type ResolvedModel, type Schedule } from "../../model/model.js";
 import { formatNumber } from "../../model/numbers.js";
 import { isSharingAll } from "../../model/sharing.js";
 
@@ -33,6 +33,8 @@ export function printResolved(model: ResolvedModel, teacher: ResolvedModel | nul
   out.line(`intermediate ${n(model.intermediate)}`);
   out.line(`activation ${model.activation}`);
   out.line(`norm_eps ${n(model.norm_eps)}`);
+  // Written only when not the default, as `factorize`: the text of every post-LN model stays what it was.
+  if (normPosition(model) !== "post") out.line(`norm_position ${normPosition(model)}`);
   out.line(`dropout ${n(model.dropout)}`);
   out.line(`attention_dropout ${n(model.attention_dropout)}`);
   out.line(`pooler ${model.pooler}`);

@@ -17,6 +17,7 @@ describe("flattenModel", () => {
       { path: "intermediate", text: "3072" },
       { path: "activation", text: "gelu" },
       { path: "norm_eps", text: "1e-12" },
+      { path: "norm_position", text: "post" },
       { path: "dropout", text: "0.1" },
       { path: "attention_dropout", text: "0.1" },
       { path: "pooler", text: "tanh" },
