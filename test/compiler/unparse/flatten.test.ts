@@ -57,6 +57,11 @@ describe("flattenModel", () => {
     for (const m of [robertaBase(), albertBase(), distilbertBase()]) expect(paths(m)).toEqual(paths(bertBase()));
   });
 
+  it("writes the norm position, post unless the model says pre", () => {
+    expect(asRecord(bertBase())["norm_position"]).toBe("post");
+    expect(asRecord({ ...bertBase(), norm_position: "pre" })["norm_position"]).toBe("pre");
+  });
+
   it("writes albert's factorization, sharing and masking unit", () => {
     const a = asRecord(albertBase());
     expect(a["embeddings.factorize"]).toBe("128");
