@@ -75,6 +75,10 @@ export const Diag = {
   InitLayerOutOfRange: entry("BDL072", "'init layers' names teacher layer {0}, but teacher '{1}' has {2} layers (0..{3})."),
   InitShapeMismatch: entry("BDL073", "Cannot copy {0} from teacher '{1}': {2}."),
   TeacherIsSelf: entry("BDL074", "Model '{0}' cannot be its own teacher."),
+  InitLayersNormPosition: entry(
+    "BDL075",
+    "'init layers' copies {0}-LN layers of teacher '{1}' into a {2}-LN student, where the same weights compute something else; give both the same 'norm_position'.",
+  ),
 
   ExpectMismatch: entry("BDL080", "Expected {0} to be {1}, but it is {2} ({3})."),
   UnknownExpectKey: entry("BDL081", "Unknown expectation '{0}'.{1}"),

@@ -46,6 +46,7 @@ function placeOf(model: ResolvedModel, spec: ParamSpec): { key: string; place: n
     if (key === undefined) throw new Error(`parameter '${spec.name}' belongs to no counted head`);
     return { key, place: afterLayers };
   }
+  if (owner === "encoder" && second === "final_norm") return { key: "final_norm", place: afterLayers };
   if (owner === "pooler") return { key: "pooler", place: afterLayers };
   throw new Error(`parameter '${spec.name}' belongs to no part of the breakdown`);
 }

@@ -9,6 +9,9 @@
 // against them, and a word added here reaches both.
 export const ACTIVATIONS = ["gelu", "gelu_new", "relu"] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
+/** Where each sublayer's LayerNorm sits: after its residual sum (BERT) or on its input (GPT-2, ModernBERT). */
+export const NORM_POSITIONS = ["post", "pre"] as const;
+export type NormPosition = (typeof NORM_POSITIONS)[number];
 export const POOLERS = ["tanh", "none"] as const;
 export type Pooler = (typeof POOLERS)[number];
 export const SHARED_PARTS = ["attention", "ffn"] as const;
@@ -147,6 +150,12 @@ export interface ResolvedModel {
   intermediate: number;
   activation: Activation;
   norm_eps: number;
+  /**
+   * Present only as `pre`; absent means `post`, the default. A post-LN model's JSON (its
+   * checkpoint metadata, a compiled graph's config) is then what it was before the property
+   * existed, and checkpoints saved then still read as post-LN. Read it with `normPosition`.
+   */
+  norm_position?: Extract<NormPosition, "pre">;
   dropout: number;
   attention_dropout: number;
   pooler: Pooler;
@@ -173,6 +182,11 @@ export function objective(model: ResolvedModel, name: ObjectiveName): Objective 
 
 export function isTeacherObjective(name: ObjectiveName): name is TeacherObjective {
   return (TEACHER_OBJECTIVES as readonly ObjectiveName[]).includes(name);
+}
+
+/** Where the model's LayerNorms sit (see `ResolvedModel.norm_position`). */
+export function normPosition(model: Pick<ResolvedModel, "norm_position">): NormPosition {
+  return model.norm_position ?? "post";
 }
 
 /** Embedding width E: `factorize` when set, otherwise `hidden`. */

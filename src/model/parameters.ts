@@ -7,7 +7,7 @@
  * Dense kernels are stored [in, out] (x · W); Hugging Face stores Linear weights
  * [out, in], so they are transposed on import and export.
  */
-import { groupOwning, objective, SENTENCE_PAIR_OBJECTIVES, SHARED_PARTS, type ResolvedModel, type SharedPart } from "./model.js";
+import { groupOwning, normPosition, objective, SENTENCE_PAIR_OBJECTIVES, SHARED_PARTS, type ResolvedModel, type SharedPart } from "./model.js";
 
 export type Init = "normal" | "zeros" | "ones";
 
@@ -68,6 +68,8 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
     }
   }
 
+  // Pre-LN layers leave their output unnormalised (x + f(LN(x))): the encoder ends with a LayerNorm of its own.
+  if (normPosition(model) === "pre") norm("encoder.final_norm", H);
   if (model.pooler === "tanh") denseLayer("pooler", H, H);
   if (objective(model, "mlm")) {
     denseLayer("heads.mlm.transform", H, E);

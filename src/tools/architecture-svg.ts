@@ -12,6 +12,7 @@
 import {
   embeddingWidth,
   groupOwning,
+  normPosition,
   type Objective,
   type ResolvedModel,
   type SharedPart,
@@ -562,7 +563,8 @@ function layoutStack(
   const inner = stack.reduce((sum, item) => sum + itemHeight(model, item), 0) + ROW_GAP * (stack.length - 1);
   const rect = { x: frame.colX, y: top, w: frame.colW, h: ENCODER_HEADER + inner + INNER_PAD };
   drawBox(scene, rect, CONTAINER, []);
-  const header = `Encoder · ${model.layers} layers · each: self-attention → feed-forward, residual + LayerNorm`;
+  const structure = normPosition(model) === "pre" ? "x + attention(LN(x)) → x + FFN(LN(x)); final LayerNorm" : "self-attention → feed-forward, residual + LayerNorm";
+  const header = `Encoder · ${model.layers} layers · each: ${structure}`;
   addText(scene, rect.x + INNER_PAD, rect.y + 21, header, { size: 13, bold: true });
 
   // Layer 0 is at the bottom, so items are placed from the last one down.

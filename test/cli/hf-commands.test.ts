@@ -241,6 +241,25 @@ describe("bdlc import-hf / export-hf", () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
+  it("refuses to export or import a pre-LN model: every family is post-LN", async () => {
+    const text = fs.readFileSync(`${GOLDENS}/bert.bdl`, "utf8").replace("model tiny-bert {", "model tiny-pre {\n  norm_position pre");
+    const bdl = path.join(tmp, "tiny-pre.bdl");
+    fs.writeFileSync(bdl, text);
+    const model = checkText(text, "tiny-pre-copy.bdl");
+    expect(model.norm_position).toBe("pre");
+    const weights: WeightMap = new Map(parameterTable(model).map((p) => [p.name, { shape: p.shape, values: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }]));
+    const ckpt = path.join(tmp, "tiny-pre-ckpt");
+    saveCheckpoint(ckpt, model, weights);
+    const out = path.join(tmp, "tiny-pre-hf");
+    const why = "BERT layers are post-LN \\(LayerNorm after each residual sum, no final LayerNorm\\), but model 'tiny-pre' has norm_position pre";
+    expectUserError(await cli("export-hf", ckpt, "--out", out), new RegExp(`cannot export model 'tiny-pre' as a Hugging Face bert checkpoint: ${why}`));
+    expect(fs.existsSync(out)).toBe(false);
+    // goldens/bert has every tensor but the final norm: refused for what it computes, not for a missing tensor.
+    const r = await cli("import-hf", `${GOLDENS}/bert`, "--model", bdl, "--out", path.join(tmp, "never"));
+    expectUserError(r, new RegExp(`cannot read Hugging Face weights into model 'tiny-pre': ${why}`));
+    expect(fs.existsSync(path.join(tmp, "never"))).toBe(false);
+  });
+
   it("refuses to replace a folder holding other files", async () => {
     const ckpt = path.join(tmp, "ckpt-bert");
     expect((await cli("import-hf", `${GOLDENS}/bert`, "--model", `${GOLDENS}/bert.bdl`, "--out", ckpt)).code).toBe(0);

@@ -240,6 +240,12 @@ const CASES: Case[] = [
     line: 3, column: 14, span: "gleu", message: "'gleu' is not a valid activation. Did you mean 'gelu'?",
   },
   {
+    what: "unknown norm position",
+    code: "BDL023",
+    text: lines('import "bert.bdl"', "model x extends bert {", "  norm_position middle", "}"),
+    line: 3, column: 17, span: "middle", message: "'middle' is not a valid norm position. Expected one of: post, pre.",
+  },
+  {
     what: "unknown tokenizer, with did-you-mean",
     code: "BDL023",
     text: lines('import "bert.bdl"', "model x extends bert {", "  tokenizer wordpeice lowercase", "}"),
@@ -466,6 +472,20 @@ const CASES: Case[] = [
       "}",
     ),
     line: 4, column: 30, span: "[0, 11]", message: "Cannot copy layers from teacher 'bert': teacher vs student hidden 768 vs 256.",
+  },
+  {
+    what: "init layers from a teacher whose LayerNorms sit elsewhere",
+    code: "BDL075",
+    text: lines(
+      'import "bert.bdl"',
+      "model x extends bert {",
+      "  layers 2",
+      "  norm_position pre",
+      "  teacher bert { init layers [0, 11] }",
+      "}",
+    ),
+    line: 5, column: 30, span: "[0, 11]",
+    message: "'init layers' copies post-LN layers of teacher 'bert' into a pre-LN student, where the same weights compute something else; give both the same 'norm_position'.",
   },
   {
     what: "a model as its own teacher",

@@ -32,6 +32,16 @@ describe("diffModels", () => {
     expect(d.params.after.total).toBe(11_813_810);
   });
 
+  it("names the norm position and the final LayerNorm it adds", () => {
+    const d = diffModels(bertBase(), { ...bertBase(), norm_position: "pre" });
+    expect(d.changes).toEqual([{ path: "norm_position", before: "post", after: "pre" }]);
+    const text = renderDiff(d, "a", "b");
+    expect(text).toContain("  norm_position   post -> pre\n");
+    // The final LayerNorm's weight and bias: 2 × hidden.
+    expect(text).toContain("params.final_norm");
+    expect(d.params.after.encoder - d.params.before.encoder).toBe(2 * 768);
+  });
+
   it("finds nothing between a model and itself", () => {
     const d = diffModels(bertBase(), bertBase());
     expect(d.changes).toEqual([]);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFile, type CheckedProgram } from "../../src/compiler/semantics/check.js";
 import { countParams } from "../../src/model/counts.js";
-import { groupOwning, type ResolvedModel } from "../../src/model/model.js";
+import { groupOwning, normPosition, type ResolvedModel } from "../../src/model/model.js";
 import { parameterTable } from "../../src/model/parameters.js";
 import { tempFiles } from "../helpers/temp-files.js";
 
@@ -63,6 +63,8 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
     }
     if (own > 0) out[`layer.${layer}`] = own;
   }
+  // Pre-LN: the encoder's final LayerNorm, after the layers and before the pooler.
+  if (normPosition(model) === "pre") out["final_norm"] = 2 * H;
   if (model.pooler === "tanh") out["pooler"] = H * H + H;
   const has = (name: string) => model.objectives.some((o) => o.name === name);
   if (has("mlm")) out["head.mlm"] = H * E + E + 2 * E + V; // the decoder's weight is the word table
@@ -169,8 +171,9 @@ function generatedModels(): string[] {
       // nsp and sop classify the pooled output: only models without them may drop the pooler.
       const pooler = n % 2 === 0 && !/nsp|sop/.test(objectives) ? "pooler none" : "";
       const segments = n % 4 === 3 ? "segments 0 offset 2" : "";
+      const norm = n % 5 === 2 ? "norm_position pre" : "";
       models.push(
-        `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} embeddings { ${factorize} ${segments} } ${sharing} ${objectives} }`,
+        `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} ${norm} embeddings { ${factorize} ${segments} } ${sharing} ${objectives} }`,
       );
       n++;
     }
@@ -197,6 +200,8 @@ describe("counts of generated layouts are the parameter table's sum", () => {
     expect(models).toHaveLength(sources.length);
     expect(models.some((l) => l.model.sharing.some((g) => g.share.length === 1 && g.share[0] === "ffn"))).toBe(true);
     expect(models.some((l) => l.model.sharing.length === 2)).toBe(true);
+    expect(models.some((l) => normPosition(l.model) === "pre" && l.model.sharing.length > 0 && l.model.pooler === "tanh")).toBe(true);
+    expect(models.some((l) => normPosition(l.model) === "pre" && l.model.embeddings.factorize !== null)).toBe(true);
     expect(models.some((l) => l.model.embeddings.factorize !== null && l.model.pooler === "none")).toBe(true);
     expect(models.some((l) => "head.cosine_projection" in countParams(l.model, l.teacher).breakdown)).toBe(true);
     expect(models.some((l) => l.teacher?.hidden === l.model.hidden && l.model.objectives.some((o) => o.name === "cosine"))).toBe(true);

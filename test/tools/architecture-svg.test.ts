@@ -159,6 +159,12 @@ describe("renderGraphSvg", () => {
     expect(text).not.toContain("shared");
   });
 
+  it("says where the LayerNorms sit: after each residual sum, or before each sublayer and once at the end", () => {
+    expect(allText(renderGraphSvg(bertBase()))).toContain("each: self-attention → feed-forward, residual + LayerNorm");
+    const pre = allText(renderGraphSvg({ ...bertBase(), norm_position: "pre" }));
+    expect(pre).toContain("each: x + attention(LN(x)) → x + FFN(LN(x)); final LayerNorm");
+  });
+
   it("shows parameter counts when given", () => {
     const text = allText(renderGraphSvg(bertBase(), { params: bertParams }));
     expect(text).toContain("110,106,428 parameters · encoder 109,482,240");

@@ -7,7 +7,7 @@
  * branches for features it lacks. Output is deterministic: same model, same bytes.
  */
 import { Project, VariableDeclarationKind, type CodeBlockWriter, type SourceFile } from "ts-morph";
-import { embeddingWidth, isTeacherObjective, objective, SENTENCE_PAIR_OBJECTIVES, SHARED_PARTS, type ResolvedModel, type SharedPart } from "../../model/model.js";
+import { embeddingWidth, isTeacherObjective, normPosition, objective, SENTENCE_PAIR_OBJECTIVES, SHARED_PARTS, type ResolvedModel, type SharedPart } from "../../model/model.js";
 import { parameterTable, type ParamSpec } from "../../model/parameters.js";
 import { hfLayerPrefix, hfNaming, type HfLayerPrefix } from "../../model/hf/names.js";
 
@@ -116,7 +116,7 @@ class GraphWriter {
   private readonly layout: { before: ParamSpec[]; units: SublayerUnit[]; after: ParamSpec[] };
   private readonly hfNames: Map<string, string>;
   private readonly hfPrefix: HfLayerPrefix;
-  private readonly has: { pooler: boolean; mlm: boolean; nsp: boolean; sop: boolean; distill: boolean; cosine: boolean; projection: boolean; segments: boolean; cosineProjection: boolean };
+  private readonly has: { preNorm: boolean; pooler: boolean; mlm: boolean; nsp: boolean; sop: boolean; distill: boolean; cosine: boolean; projection: boolean; segments: boolean; cosineProjection: boolean };
 
   constructor(
     private readonly model: ResolvedModel,
@@ -129,6 +129,7 @@ class GraphWriter {
     this.hfPrefix = hfLayerPrefix(model);
     const names = new Set(this.table.map((p) => p.name));
     this.has = {
+      preNorm: normPosition(model) === "pre",
       pooler: model.pooler === "tanh",
       mlm: objective(model, "mlm") !== undefined,
       nsp: objective(model, "nsp") !== undefined,
@@ -356,6 +357,7 @@ class GraphWriter {
       type: "{ attention: rt.AttentionParams; ffn: rt.FeedForwardParams }[]",
       docs: ["One entry per layer; layers of a sharing group hold the same objects."],
     });
+    if (this.has.preNorm) props.push({ name: "finalNorm", type: "rt.LayerNormParams", docs: ["Pre-LN: the LayerNorm of the last layer's output."] });
     if (this.has.pooler) props.push({ name: "pooler", type: "rt.DenseParams" });
     if (this.has.mlm) props.push({ name: "mlm", type: "rt.MlmHeadParams" });
     if (this.has.nsp) props.push({ name: "nsp", type: "rt.DenseParams" });
@@ -404,6 +406,7 @@ class GraphWriter {
         if (this.has.projection) w.writeLine(`  projection: ${denseOf("embeddings.projection")},`);
         const [a, f] = shared ? ["attentionOwner(layer).name", "feedForwardOwner(layer).name"] : ["`layers.${layer}`", "`layers.${layer}`"];
         w.writeLine(`  layers: Array.from({ length: config.layers }, (_, layer) => ({ attention: attention(${a}), ffn: feedForward(${f}) })),`);
+        if (this.has.preNorm) w.writeLine(`  finalNorm: ${normOf("encoder.final_norm")},`);
         if (this.has.pooler) w.writeLine(`  pooler: ${denseOf("pooler")},`);
         if (this.has.mlm) w.writeLine(`  mlm: { transform: ${denseOf("heads.mlm.transform")}, norm: ${normOf("heads.mlm.norm")}, bias: t1("heads.mlm.bias") },`);
         if (this.has.nsp) w.writeLine(`  nsp: ${denseOf("heads.nsp")},`);
@@ -417,6 +420,8 @@ class GraphWriter {
   private writeOptions(): void {
     const m = this.model;
     const positionPad = m.embeddings.offset > 0 ? m.embeddings.offset - 1 : null;
+    // The layers' options name the norm position only when it is not the runtime's default, post.
+    const pre = this.has.preNorm ? `, normPosition: "pre"` : "";
     const consts: [string, string, string, string][] = [
       ["POSITIONS", "rt.PositionOptions", `{ offset: ${m.embeddings.offset}, padId: ${m.special["pad"] ?? 0} }`, ""],
       [
@@ -425,8 +430,8 @@ class GraphWriter {
         `{ normEps: ${m.norm_eps}, dropout: ${m.dropout}, padId: ${m.special["pad"] ?? 0}, positionPadId: ${positionPad} }`,
         positionPad === null ? "" : `// Position ids start at ${m.embeddings.offset}; row ${positionPad} is the padding position.`,
       ],
-      ["ATTENTION", "rt.AttentionOptions", `{ heads: ${m.heads}, normEps: ${m.norm_eps}, dropout: ${m.dropout}, attentionDropout: ${m.attention_dropout} }`, ""],
-      ["FEED_FORWARD", "rt.FeedForwardOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps}, dropout: ${m.dropout} }`, ""],
+      ["ATTENTION", "rt.AttentionOptions", `{ heads: ${m.heads}, normEps: ${m.norm_eps}, dropout: ${m.dropout}, attentionDropout: ${m.attention_dropout}${pre} }`, ""],
+      ["FEED_FORWARD", "rt.FeedForwardOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps}, dropout: ${m.dropout}${pre} }`, ""],
     ];
     if (this.has.mlm) consts.push(["MLM_HEAD", "rt.MlmHeadOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps} }`, ""]);
     if (this.has.distill) {
@@ -465,7 +470,9 @@ class GraphWriter {
         { name: "random", type: "Randomness" },
       ],
       returnType: "EncoderOutputs",
-      leadingTrivia: "\n/** The encoder: embeddings, then the post-LN layers (attention, then feed-forward, each with residual + LayerNorm). */\n",
+      leadingTrivia: this.has.preNorm
+        ? "\n/** The encoder: embeddings, then the pre-LN layers (attention, then feed-forward, each x + f(LayerNorm(x))), then a final LayerNorm. */\n"
+        : "\n/** The encoder: embeddings, then the post-LN layers (attention, then feed-forward, each with residual + LayerNorm). */\n",
       statements: (w) => {
         w.writeLine("const positions = rt.positionIds(x.inputIds, POSITIONS);");
         const types = this.has.segments ? "x.tokenTypeIds ?? null" : "null";
@@ -484,6 +491,11 @@ class GraphWriter {
           w.writeLine("h = rt.feedForward(h, layer.ffn, FEED_FORWARD, random);");
           w.writeLine("hiddenStates.push(h);");
         });
+        if (this.has.preNorm) {
+          w.writeLine("// Pre-LN layers leave their sum unnormalised. As in Hugging Face's pre-LN encoders, the last hidden state is the normalised one.");
+          w.writeLine(`h = rt.layerNorm(h, p.finalNorm, ${m.norm_eps});`);
+          w.writeLine("hiddenStates[hiddenStates.length - 1] = h;");
+        }
         if (this.has.pooler) w.writeLine("return { lastHiddenState: h, hiddenStates, poolerOutput: rt.pooler(h, p.pooler) };");
         else w.writeLine("return { lastHiddenState: h, hiddenStates };");
       },

@@ -253,6 +253,8 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
     intermediate: get("intermediate"),
     activation: get("activation"),
     norm_eps: get("norm_eps"),
+    // Only `pre` is stored (see ResolvedModel.norm_position).
+    ...(get("norm_position") === "pre" ? { norm_position: "pre" as const } : {}),
     dropout: get("dropout"),
     attention_dropout: get("attention_dropout"),
     pooler: get("pooler"),

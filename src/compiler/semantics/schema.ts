@@ -5,7 +5,7 @@
  */
 import type { Value } from "../syntax/ast.js";
 import {
-  ACTIVATIONS, DECAY_KINDS, EXPECT_KEYS, MASK_SCHEDULE_KINDS, MASK_UNIT_KINDS, OPTIMIZER_KINDS, POOLERS, SHARED_PARTS, TOKENIZER_KINDS,
+  ACTIVATIONS, DECAY_KINDS, EXPECT_KEYS, MASK_SCHEDULE_KINDS, MASK_UNIT_KINDS, NORM_POSITIONS, OPTIMIZER_KINDS, POOLERS, SHARED_PARTS, TOKENIZER_KINDS,
   type ObjectiveName, type SpecialRole, type TokenizerConfig,
 } from "../../model/model.js";
 
@@ -201,6 +201,7 @@ export const MODEL_PROPERTIES = {
   intermediate: noDefault(integer(1, MAX_WIDTH)),
   activation: property(enumType("activation", ACTIVATIONS), "gelu"),
   norm_eps: property(positive, 1e-12),
+  norm_position: property(enumType("norm position", NORM_POSITIONS), "post"),
   dropout: property(dropoutType, 0.1),
   attention_dropout: property(dropoutType, 0.1),
   pooler: property(enumType("pooler", POOLERS), "tanh"),

@@ -33,7 +33,7 @@ export function flattenModel(model: ResolvedModel): FlatProperty[] {
     out.push({ path, text });
   };
 
-  for (const [key, text] of architectureProperties(model)) add(key, text);
+  for (const [key, text] of architectureProperties(model, { listDefaults: true })) add(key, text);
 
   for (const [key, text] of embeddingsProperties(model.embeddings)) add(`embeddings.${key}`, text);
   // Every property appears, so a diff shows factorizing turned on or off.

@@ -21,6 +21,7 @@ import type {
   TokenizerConfig,
   TrainConfig,
 } from "../../model/model.js";
+import { normPosition } from "../../model/model.js";
 
 const n = formatNumber;
 
@@ -30,7 +31,7 @@ export type PropertyText = readonly [key: string, value: string];
 /** The model's own properties, before its records. */
 export type Architecture = Pick<
   ResolvedModel,
-  "vocab" | "hidden" | "layers" | "heads" | "intermediate" | "activation" | "norm_eps" | "dropout" | "attention_dropout" | "pooler"
+  "vocab" | "hidden" | "layers" | "heads" | "intermediate" | "activation" | "norm_eps" | "norm_position" | "dropout" | "attention_dropout" | "pooler"
 >;
 
 /** `key value` joined, as one property is written on a line. */
@@ -38,7 +39,13 @@ export function propertyLine([key, value]: PropertyText): string {
   return `${key} ${value}`;
 }
 
-export function architectureProperties(m: Architecture): PropertyText[] {
+/**
+ * The architecture's properties in the order the language lists them. `norm_position` is
+ * written only when it is not the default (as `factorize`), so the text of every post-LN
+ * model stays what it was; `listDefaults` writes it always (flatten, whose lines `diff` pairs).
+ */
+export function architectureProperties(m: Architecture, { listDefaults = false } = {}): PropertyText[] {
+  const position = normPosition(m);
   return [
     ["vocab", n(m.vocab)],
     ["hidden", n(m.hidden)],
@@ -47,6 +54,7 @@ export function architectureProperties(m: Architecture): PropertyText[] {
     ["intermediate", n(m.intermediate)],
     ["activation", m.activation],
     ["norm_eps", n(m.norm_eps)],
+    ...(listDefaults || position !== "post" ? [["norm_position", position] as PropertyText] : []),
     ["dropout", n(m.dropout)],
     ["attention_dropout", n(m.attention_dropout)],
     ["pooler", m.pooler],

@@ -8,9 +8,9 @@
  * Each family's names are a table (`FAMILY_NAMES`): where its layers live, the name of each
  * sublayer inside a layer, how every other parameter is renamed, and which tensors are tied.
  */
-import { objective, type ResolvedModel } from "../model.js";
+import { normPosition, objective, type ResolvedModel } from "../model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
-import { hfFamily, type HfFamily } from "./family.js";
+import { FAMILY_NAME, hfFamily, type HfFamily } from "./family.js";
 
 export { hfFamily, type HfFamily } from "./family.js";
 
@@ -235,6 +235,17 @@ export function hfLayerPrefix(model: ResolvedModel, options: { withoutHeads?: bo
   return { ownLayer: at, owner: (owner) => at(String(groups.get(owner) ?? ownerIndex(owner))) };
 }
 
+/**
+ * Why no Hugging Face family holds the model's block structure, or null: the four families'
+ * layers are post-LN (LayerNorm after each residual sum) and have no final LayerNorm, so a
+ * pre-LN model's weights would compute something else there.
+ */
+export function normPositionProblem(model: ResolvedModel): string | null {
+  if (normPosition(model) === "post") return null;
+  const family = FAMILY_NAME[hfFamily(model)];
+  return `${family} layers are post-LN (LayerNorm after each residual sum, no final LayerNorm), but model '${model.name}' has norm_position pre`;
+}
+
 export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean } = {}): HfNaming {
   const family = hfFamily(model);
   const table = FAMILY_NAMES[family];
@@ -250,7 +261,7 @@ export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean
     return null;
   };
 
-  let unrepresentable = table.problem(model);
+  let unrepresentable = normPositionProblem(model) ?? table.problem(model);
   const names: HfName[] = [];
   for (const spec of parameterTable(model)) {
     const hf = rename(spec.name);

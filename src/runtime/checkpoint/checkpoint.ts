@@ -243,6 +243,8 @@ function modelProblem(x: unknown): string | null {
   }
   for (const k of ["norm_eps", "dropout", "attention_dropout"]) if (typeof x[k] !== "number") return `'${k}' is not a number`;
   if (!isOneOf(x["activation"], ACTIVATIONS)) return `'activation' is ${JSON.stringify(x["activation"])}, not one of ${ACTIVATIONS.join(", ")}`;
+  // Absent in a post-LN model (see ResolvedModel.norm_position); only `pre` is ever written.
+  if (x["norm_position"] !== undefined && x["norm_position"] !== "pre") return `'norm_position' is ${JSON.stringify(x["norm_position"])}, not "pre" or absent`;
   if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${POOLERS.join(", ")}`;
   const e = x["embeddings"];
   if (!isObject(e)) return "'embeddings' is not an object";

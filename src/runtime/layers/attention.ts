@@ -1,4 +1,8 @@
-/** Multi-head self-attention with its output projection, residual and LayerNorm (post-LN). */
+/**
+ * Multi-head self-attention with its output projection, residual and LayerNorm: post-LN
+ * (BERT) LN(x + Attn(x)) unless the options say pre-LN, x + Attn(LN(x)).
+ */
+import type { NormPosition } from "../../model/model.js";
 import { tf, type Tensor3D, type Tensor4D } from "../backends/tf.js";
 import { dense, type DenseParams } from "./dense.js";
 import { dropout, type Randomness } from "./dropout.js";
@@ -18,6 +22,8 @@ export interface AttentionOptions {
   normEps: number;
   dropout: number;
   attentionDropout: number;
+  /** Absent: `post`. */
+  normPosition?: NormPosition;
 }
 
 /** torch.finfo(float32).min: what Hugging Face adds to the scores of masked keys. */
@@ -37,6 +43,12 @@ function splitHeads(x: Tensor3D, heads: number): Tensor4D {
 }
 
 export function selfAttention(x: Tensor3D, bias: Tensor4D, p: AttentionParams, o: AttentionOptions, random: Randomness): Tensor3D {
+  if (o.normPosition === "pre") return tf.add(x, attend(layerNorm(x, p.norm, o.normEps), bias, p, o, random));
+  return layerNorm(tf.add(attend(x, bias, p, o, random), x), p.norm, o.normEps);
+}
+
+/** The attention sublayer's own computation, between residual and LayerNorm: [B, S, H] → [B, S, H]. */
+function attend(x: Tensor3D, bias: Tensor4D, p: AttentionParams, o: AttentionOptions, random: Randomness): Tensor3D {
   const [batch, seq, hidden] = x.shape;
   const q = splitHeads(dense(x, p.query), o.heads); // [B, heads, S, d]
   const k = splitHeads(dense(x, p.key), o.heads);
@@ -47,6 +59,5 @@ export function selfAttention(x: Tensor3D, bias: Tensor4D, p: AttentionParams, o
   const probs = dropout(tf.softmax(scores), o.attentionDropout, random);
   // [B, heads, S, d] → [B, S, heads, d] → [B, S, H]
   const context = tf.reshape(tf.transpose(matMul(probs, v), [0, 2, 1, 3]), [batch, seq, hidden]);
-  const out = dropout(dense(context, p.output), o.dropout, random);
-  return layerNorm(tf.add(out, x), p.norm, o.normEps);
+  return dropout(dense(context as Tensor3D, p.output), o.dropout, random);
 }

@@ -28,11 +28,19 @@ function modelsOf(file: string): { model: ResolvedModel; teacher: ResolvedModel 
   return [{ model, teacher }];
 }
 
-const ALL = MODEL_FILES.flatMap(modelsOf);
+/** A model of its own for what no reference model has: pre-LN layers and a final LayerNorm. */
+function preLnMini(): { model: ResolvedModel; teacher: ResolvedModel | null } {
+  const checked = checkFile(PRE_LN_FILE);
+  expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return { model: checked.resolutions.get("pre-ln-mini")!.model, teacher: null };
+}
+
+const PRE_LN_FILE = "test/fixtures/emit/pre-ln-mini.bdl";
+const ALL = [...MODEL_FILES.flatMap(modelsOf), preLnMini()];
 const temp = tempFiles("bdl-emit-");
 
 describe("emitted graphs", () => {
-  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini"])("%s matches its golden file", async (name) => {
+  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini", "pre-ln-mini"])("%s matches its golden file", async (name) => {
     const { model, teacher } = ALL.find((m) => m.model.name === name)!;
     const { text } = await emitGraph(model, teacher);
     const baseline = `test/fixtures/emit/${name}.ts.baseline`;
@@ -58,6 +66,16 @@ describe("emitted graphs", () => {
     const albert = (await emitGraph(find("albert-mini").model)).text;
     expect(albert).toMatch(/projectEmbeddings/);
     expect(bert).not.toMatch(/bindOnce|attentionOwner/);
+    // Post-LN is the runtime's default: only a pre-LN graph names the position, and only it has a final LayerNorm.
+    for (const { model, teacher } of ALL.filter((m) => m.model.name !== "pre-ln-mini")) {
+      expect((await emitGraph(model, teacher)).text, model.name).not.toMatch(/normPosition|finalNorm|final_norm|rt\.layerNorm/);
+    }
+    const pre = (await emitGraph(find("pre-ln-mini").model)).text;
+    expect(pre.match(/^  normPosition: "pre",$/gm)).toHaveLength(2);
+    expect(pre).toMatch(/const ATTENTION: rt\.AttentionOptions = \{[^}]*normPosition: "pre",\n\};/);
+    expect(pre).toMatch(/const FEED_FORWARD: rt\.FeedForwardOptions = \{[^}]*normPosition: "pre",\n\};/);
+    expect(pre).toContain("h = rt.layerNorm(h, p.finalNorm, 1e-12);");
+    expect(pre).toContain('finalNorm: { weight: t1("encoder.final_norm.weight"), bias: t1("encoder.final_norm.bias") },');
   });
 
   it("passes layer settings as named options, and weights only the terms whose weight is not 1", async () => {

@@ -17,6 +17,7 @@ describe("flattenModel", () => {
       { path: "intermediate", text: "3072" },
       { path: "activation", text: "gelu" },
       { path: "norm_eps", text: "1e-12" },
+      { path: "norm_position", text: "post" },
       { path: "dropout", text: "0.1" },
       { path: "attention_dropout", text: "0.1" },
       { path: "pooler", text: "tanh" },
@@ -54,6 +55,11 @@ describe("flattenModel", () => {
   it("has the same paths for every model", () => {
     const paths = (m: ResolvedModel) => flattenModel(m).map((p) => p.path);
     for (const m of [robertaBase(), albertBase(), distilbertBase()]) expect(paths(m)).toEqual(paths(bertBase()));
+  });
+
+  it("writes the norm position, post unless the model says pre", () => {
+    expect(asRecord(bertBase())["norm_position"]).toBe("post");
+    expect(asRecord({ ...bertBase(), norm_position: "pre" })["norm_position"]).toBe("pre");
   });
 
   it("writes albert's factorization, sharing and masking unit", () => {

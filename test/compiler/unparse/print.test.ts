@@ -168,6 +168,16 @@ model distilbert {
     expect(printResolved(bertBase())).not.toContain("factorize");
   });
 
+  it("writes norm_position only when pre, and the text reads back to it", () => {
+    expect(printResolved(bertBase())).not.toContain("norm_position");
+    const pre: ResolvedModel = { ...bertBase(), name: "pre", norm_position: "pre" };
+    const { text, checked, resolved } = reread(pre);
+    expect(text).toContain("\n  norm_eps 1e-12\n  norm_position pre\n");
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(resolved!.norm_position).toBe("pre");
+    expect(meaning(resolved!)).toEqual(meaning(pre));
+  });
+
   it("writes sharing groups with ranges for consecutive layers and lists otherwise", () => {
     const m: ResolvedModel = {
       ...bertBase(),

@@ -72,6 +72,17 @@ describe("Hugging Face names", () => {
     expect(hfNaming(uneven).unrepresentable).toMatch(/contiguous and of equal size/);
   });
 
+  it("refuses a pre-LN model in every family, by name, and names all its other tensors", () => {
+    for (const base of [bertBase(), robertaBase(), albertBase(), distilbertBase()]) {
+      const pre = { ...base, norm_position: "pre" as const };
+      const naming = hfNaming(pre);
+      expect(naming.unrepresentable).toMatch(/ layers are post-LN \(LayerNorm after each residual sum, no final LayerNorm\), but model '.+' has norm_position pre$/);
+      expect(naming.family).toBe(hfFamily(base));
+      expect(naming.names.map((n) => n.name)).toEqual(hfNaming(base).names.map((n) => n.name));
+    }
+    expect(hfNaming({ ...bertBase(), norm_position: "pre" }).unrepresentable).toMatch(/^BERT layers are post-LN/);
+  });
+
   it("DistilBERT: transformer.layer.N with q_lin … output_layer_norm, vocab_projector tied", () => {
     const naming = hfNaming(distilbertBase());
     const hf = new Map(naming.names.map((n) => [n.name, n.hf]));

@@ -124,6 +124,22 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     expect(() => loadCheckpoint(path.join(tmp, "c"), { model: relu })).toThrow(/model 'relu' has activation relu, the checkpoint's model gelu/);
   });
 
+  it("keeps a pre-LN model's norm position; a post-LN model's metadata has none", () => {
+    const post = model("bert.bdl", "tiny-bert");
+    const pre: ResolvedModel = { ...post, name: "tiny-pre", norm_position: "pre" };
+    saveCheckpoint(path.join(tmp, "post"), post, weightsOf(post));
+    saveCheckpoint(path.join(tmp, "pre"), pre, weightsOf(pre));
+    expect(JSON.parse(fs.readFileSync(path.join(tmp, "post", "bdl.json"), "utf8")).model).not.toHaveProperty("norm_position");
+    const loaded = loadCheckpoint(path.join(tmp, "pre"), { model: pre });
+    expect(loaded.model.norm_position).toBe("pre");
+    expect(loaded.weights.get("encoder.final_norm.bias")?.shape).toEqual([32]);
+    // Either way round, the final LayerNorm tells the two apart.
+    expect(() => loadCheckpoint(path.join(tmp, "post"), { model: pre })).toThrow(/model 'tiny-pre' has parameter 'encoder\.final_norm\.weight' \[32\], which the checkpoint lacks/);
+    expect(() => loadCheckpoint(path.join(tmp, "pre"), { model: post })).toThrow(/the checkpoint has parameter 'encoder\.final_norm\.weight', which model 'tiny-bert' lacks/);
+    fs.writeFileSync(path.join(tmp, "pre", "bdl.json"), JSON.stringify({ format: 1, model: { ...pre, norm_position: "post" } }));
+    expect(() => loadCheckpoint(path.join(tmp, "pre"))).toThrow(/'norm_position' is "post", not "pre" or absent/);
+  });
+
   it("gives clear errors for missing and corrupt files", () => {
     const bert = model("bert.bdl", "tiny-bert");
     expect(() => loadCheckpoint(path.join(tmp, "nope"))).toThrow(/nope: no such checkpoint folder/);

@@ -1,7 +1,8 @@
-/** Self-attention (query, key, value, output, residual, LayerNorm) with a padding mask, against finite differences. */
+/** Self-attention (query, key, value, output, residual, LayerNorm; post-LN and pre-LN) with a padding mask, against finite differences. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { attentionBias, selfAttention } from "../../../src/runtime/layers/attention.js";
 import { EVAL } from "../../../src/runtime/layers/dropout.js";
+import type { NormPosition } from "../../../src/model/model.js";
 import { tf } from "../../../src/runtime/backends/tf.js";
 import { compareGradients, expectGradientsMatch, projection, uniform, type Points } from "./finite-differences.js";
 
@@ -27,7 +28,7 @@ function points(seed: number): Points {
   return at;
 }
 
-function attention(p: Record<string, tf.Tensor>, mask: tf.Tensor2D, heads: number): tf.Tensor {
+function attention(p: Record<string, tf.Tensor>, mask: tf.Tensor2D, heads: number, normPosition: NormPosition = "post"): tf.Tensor {
   const d = (name: string) => ({ kernel: t2(p[`${name}.kernel`]!), bias: t1(p[`${name}.bias`]!) });
   const params = {
     query: d("query"),
@@ -36,7 +37,7 @@ function attention(p: Record<string, tf.Tensor>, mask: tf.Tensor2D, heads: numbe
     output: d("output"),
     norm: { weight: t1(p["norm.weight"]!), bias: t1(p["norm.bias"]!) },
   };
-  const options = { heads, normEps: 1e-12, dropout: 0, attentionDropout: 0 };
+  const options = { heads, normEps: 1e-12, dropout: 0, attentionDropout: 0, normPosition };
   return selfAttention(p["x"] as tf.Tensor3D, attentionBias(mask), params, options, EVAL);
 }
 
@@ -58,6 +59,23 @@ describe("gradients of layer attention", () => {
     expect(Math.max(...keyBias!.full.map(Math.abs)), `attention (${heads} heads): d loss / d key.bias`).toBeLessThan(1e-5);
     expect(Math.max(...keyBias!.numeric.map(Math.abs))).toBeLessThan(1e-3);
     expectGradientsMatch(`attention (${heads} heads)`, rest, 2e-3);
+  });
+
+  it.each([1, 2])("pre-LN attention x + Attn(LN(x)) (heads %i): input and every weight", (heads) => {
+    const mask = tf.tensor2d(
+      [
+        [1, 1, 1, 1],
+        [1, 1, 1, 0],
+      ],
+      undefined,
+      "int32",
+    );
+    const project = projection(37, [B, S, H]);
+    const c = compareGradients((p) => project(attention(p, mask, heads, "pre")), points(300 + heads), { entries: 40 });
+    // As post-LN: every key's score shares q·b_key, which softmax ignores.
+    const { ["key.bias"]: keyBias, ...rest } = c;
+    expect(Math.max(...keyBias!.full.map(Math.abs)), `pre-LN attention (${heads} heads): d loss / d key.bias`).toBeLessThan(1e-5);
+    expectGradientsMatch(`pre-LN attention (${heads} heads)`, rest, 2e-3);
   });
 
   it("attention: a masked key's input gets no gradient from another position's output", () => {

@@ -1,4 +1,4 @@
-/** The feed-forward sublayer (dense, activation, dense, residual, LayerNorm) for each activation, and each activation alone. */
+/** The feed-forward sublayer (dense, activation, dense, residual, LayerNorm; post-LN and pre-LN) for each activation, and each activation alone. */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Activation } from "../../../src/model/model.js";
 import { activation } from "../../../src/runtime/layers/activations.js";
@@ -43,6 +43,20 @@ describe("gradients of layer feed-forward", () => {
       return project(feedForward(p["x"] as tf.Tensor3D, params, { activation: kind, normEps: 1e-12, dropout: 0 }, EVAL));
     }, at);
     expectGradientsMatch(`feed-forward (${kind})`, c, 2e-3);
+  });
+
+  it.each(["gelu", "gelu_new"] as const)("pre-LN feed-forward x + FFN(LN(x)) with %s: input and every weight", (kind) => {
+    const project = projection(58, SHAPE);
+    const c = compareGradients((p) => {
+      const params = {
+        intermediate: { kernel: t2(p["intermediate.kernel"]!), bias: t1(p["intermediate.bias"]!) },
+        output: { kernel: t2(p["output.kernel"]!), bias: t1(p["output.bias"]!) },
+        norm: { weight: t1(p["norm.weight"]!), bias: t1(p["norm.bias"]!) },
+      };
+      const options = { activation: kind, normEps: 1e-12, dropout: 0, normPosition: "pre" as const };
+      return project(feedForward(p["x"] as tf.Tensor3D, params, options, EVAL));
+    }, at);
+    expectGradientsMatch(`pre-LN feed-forward (${kind})`, c, 2e-3);
   });
 
   it("feed-forward: no pre-activation lies within a difference step of relu's kink", () => {

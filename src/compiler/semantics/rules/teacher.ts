@@ -1,6 +1,6 @@
 /** A teacher link must name a model in scope, and what it copies must fit the student. */
 import { Diag } from "../../diagnostics.js";
-import { embeddingWidth } from "../../../model/model.js";
+import { embeddingWidth, normPosition } from "../../../model/model.js";
 import type { RelatedInfo } from "../../diagnostics.js";
 import type { Span } from "../../source.js";
 import type { Rule, RuleContext } from "./context.js";
@@ -22,6 +22,11 @@ export const initLayersFit: Rule = (ctx) => {
   if (mismatch.length > 0) {
     const at = ctx.atNearest("teacher.initLayers", "hidden", "intermediate");
     ctx.report(Diag.InitShapeMismatch, at, ["layers", teacher.name, `teacher vs student ${mismatch.join(", ")}`], inherited(ctx, "teacher.initLayers", at, "layers"));
+  }
+  // The shapes fit either way, but a layer's weights are trained for where its LayerNorms sit.
+  if (normPosition(teacher) !== normPosition(ctx.model)) {
+    const at = ctx.atNearest("teacher.initLayers", "norm_position");
+    ctx.report(Diag.InitLayersNormPosition, at, [normPosition(teacher), teacher.name, normPosition(ctx.model)], inherited(ctx, "teacher.initLayers", at, "layers"));
   }
 };
 
