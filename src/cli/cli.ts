@@ -6,6 +6,7 @@
  * `bdlc check` does not pay for the SVG renderer or the code emitter at start-up.
  */
 import { TensorMemoryError } from "../runtime/backends/backend-error.js";
+import { InputError } from "../app/input-error.js";
 import { UsageError, type Command, type Io } from "./commands/command.js";
 import { suggest } from "../compiler/suggest.js";
 import { diskErrorMessage, isAllocationFailure } from "../runtime/system-error.js";
@@ -90,8 +91,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     return await command.run(rest, io);
   } catch (e) {
-    // A model too big for the backend's memory is the user's to fix, not a bdl bug.
-    if (e instanceof UsageError || e instanceof TensorMemoryError) {
+    // A bad input file, or a model too big for the backend's memory, is the user's to fix, not a bdl bug.
+    if (e instanceof UsageError || e instanceof InputError || e instanceof TensorMemoryError) {
       io.err(`bdlc ${name}: ${e.message}`);
       return 1;
     }
