@@ -1,5 +1,4 @@
 /** What every `bdlc` command shares: its shape, flag parsing, and loading the models it works on. */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { models } from "../../compiler/syntax/ast.js";
 import { checkFile, type CheckedProgram } from "../../compiler/semantics/check.js";
@@ -8,6 +7,9 @@ import type { ParseCache } from "../../compiler/semantics/program.js";
 import type { ResolvedModel } from "../../model/model.js";
 import type { Resolution } from "../../compiler/semantics/resolve.js";
 import { suggest } from "../../compiler/suggest.js";
+
+// Commands that write one file the user names share the app's atomic write.
+export { writeAtomically } from "../../app/write-atomically.js";
 
 export interface Io {
   out(text: string): void;
@@ -122,18 +124,6 @@ export function loadModelRef(
 export function requirePositionals(positionals: string[], min: number, max: number, what: string, help: string): void {
   if (positionals.length < min) throw new UsageError(`missing ${what}.\n\n${help}`);
   if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'.\n\n${help}`);
-}
-
-/** Write then rename, so an interrupted run never leaves a half-written file under the real name. */
-export function writeAtomically(path: string, text: string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(temp, text);
-    renameSync(temp, path);
-  } catch (e) {
-    rmSync(temp, { force: true });
-    throw new UsageError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 /** A flag that must be a positive integer (`flag` as the user types it, e.g. `--steps`); `fallback` when absent. */
