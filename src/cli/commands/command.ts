@@ -146,18 +146,3 @@ export function nonNegativeIntFlag(flag: string, value: string | undefined, fall
 export const BACKEND_FLAG_HELP = `  --backend B         auto (default: the fastest present), native (wasm with
                       onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
                       or llvmpipe without one), or tensorflow (needs tfjs-node)`;
-
-/**
- * Makes the --backend the active one (`auto` when not given); returns its name. The runtime's
- * backend module is passed in, so that commands which never touch tensors do not load it.
- */
-export async function startBackend(backends: typeof import("../../runtime/backends/backend.js"), flag: string | undefined): Promise<string> {
-  const name = (flag ?? "auto") as import("../../runtime/backends/backend.js").BackendName;
-  if (!backends.BACKENDS.includes(name)) throw new UsageError(`--backend must be one of ${backends.BACKENDS.join(", ")}, not '${flag}'.`);
-  try {
-    return await backends.useBackend(name);
-  } catch (e) {
-    if (e instanceof backends.BackendError) throw new UsageError(e.message);
-    throw e;
-  }
-}
