@@ -2,7 +2,7 @@
  * `bdlc`: the command-line interface. Exit codes: 0 success, 1 user error (bad `.bdl`,
  * bad flag, missing file: one clear message, no stack trace), 2 internal error.
  *
- * Each command lives in src/compiler/commands/ and is loaded only when run, so that
+ * Each command lives in src/cli/commands/ and is loaded only when run, so that
  * `bdlc check` does not pay for the SVG renderer or the code emitter at start-up.
  */
 import { TensorMemoryError } from "../runtime/backends/backend-error.js";
