@@ -78,10 +78,8 @@ async function evaluate(o: EvalOptions, hooks: EvalHooks): Promise<EvalResult> {
   if (!graph.mlmLogits) throw new InputError(`model '${model.name}' has no MLM head to evaluate`);
   const seed = typeof loaded.meta["seed"] === "number" ? (loaded.meta["seed"] as number) : 0;
   const { heldOut } = splitHeldOut(corpus.documents, 0.01);
-  const examples = buildExamples(heldOut, (t) => tokenizer.encode(t), { seq: model.train.seq, special: model.special, sentencePairs: null, seed }).slice(
-    0,
-    o.maxExamples,
-  );
+  const options = { seq: model.train.seq, special: model.special, sentencePairs: null, seed };
+  const examples = buildExamples(heldOut, (t) => tokenizer.encode(t), options).slice(0, o.maxExamples);
   if (examples.length === 0) throw new InputError(`corpus '${corpus.name}' has no held-out sequences to evaluate on`);
   const { tf } = await import("../runtime/backends/tf.js");
   const tensors = new Map([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));

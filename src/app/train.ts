@@ -86,7 +86,8 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       teacherGraph,
       teacherWeights,
       corpus,
-      tokenizer: (texts) => trainTokenizer(model.tokenizer.kind, texts, { vocabSize: model.vocab, lowercase: model.tokenizer.lowercase, special: model.special }),
+      tokenizer: (texts) =>
+        trainTokenizer(model.tokenizer.kind, texts, { vocabSize: model.vocab, lowercase: model.tokenizer.lowercase, special: model.special }),
       loadTokenizer,
       saveTokenizer,
       out,

@@ -77,7 +77,10 @@ export const finetuneCommand: Command = {
     const pooling = values.pooling;
     if (pooling !== undefined && pooling !== "pooler" && pooling !== "cls") throw new UsageError(`--pooling must be pooler or cls, not '${pooling}'.`);
 
-    const [{ finetuneCheckpoint }, progressMod] = await Promise.all([import("../../app/finetune-checkpoint.js"), import("../../runtime/train/progress.js")]);
+    const [{ finetuneCheckpoint }, progressMod] = await Promise.all([
+      import("../../app/finetune-checkpoint.js"),
+      import("../../runtime/train/progress.js"),
+    ]);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
     const interrupt = interruptHandler((signal) => progress.message(stopNotice(signal, "stopping after this step, writing nothing")));
     try {

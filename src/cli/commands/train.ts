@@ -1,7 +1,9 @@
 /** `bdlc train MODEL [--corpus PATH] [--steps N] …`: pretrain with the model's objectives and masking. */
 import type { Progress } from "../../runtime/train/progress.js";
 import type { GivenSettings } from "../../runtime/train/resume.js";
-import { BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, UsageError, type Command } from "./command.js";
+import {
+  BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, UsageError, type Command,
+} from "./command.js";
 import { interruptHandler, stopNotice, shellLine } from "./interrupt.js";
 
 const help = `Usage: bdlc train MODEL [options]
@@ -67,7 +69,10 @@ export const train: Command = {
     const interrupt = interruptHandler((signal) => progress?.message(stopNotice(signal, "finishing this step, then saving a checkpoint")));
     try {
       const outcome = await trainModel(
-        { model: loaded.model, teacher: loaded.teacher, given, out: values.out, teacherCheckpoint: values.teacher, resume: values.resume ?? false, resumeFrom, backend: values.backend },
+        {
+          ...{ model: loaded.model, teacher: loaded.teacher, given, out: values.out, teacherCheckpoint: values.teacher },
+          ...{ resume: values.resume ?? false, resumeFrom, backend: values.backend },
+        },
         {
           progress: () => (progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l))),
           onStepLoop: () => interrupt.arm(),
