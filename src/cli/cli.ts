@@ -2,10 +2,11 @@
  * `bdlc`: the command-line interface. Exit codes: 0 success, 1 user error (bad `.bdl`,
  * bad flag, missing file: one clear message, no stack trace), 2 internal error.
  *
- * Each command lives in src/compiler/commands/ and is loaded only when run, so that
+ * Each command lives in src/cli/commands/ and is loaded only when run, so that
  * `bdlc check` does not pay for the SVG renderer or the code emitter at start-up.
  */
 import { TensorMemoryError } from "../runtime/backends/backend-error.js";
+import { InputError } from "../app/input-error.js";
 import { UsageError, type Command, type Io } from "./commands/command.js";
 import { suggest } from "../compiler/suggest.js";
 import { diskErrorMessage, isAllocationFailure } from "../runtime/system-error.js";
@@ -90,8 +91,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     return await command.run(rest, io);
   } catch (e) {
-    // A model too big for the backend's memory is the user's to fix, not a bdl bug.
-    if (e instanceof UsageError || e instanceof TensorMemoryError) {
+    // A bad input file, or a model too big for the backend's memory, is the user's to fix, not a bdl bug.
+    if (e instanceof UsageError || e instanceof InputError || e instanceof TensorMemoryError) {
       io.err(`bdlc ${name}: ${e.message}`);
       return 1;
     }

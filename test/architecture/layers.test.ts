@@ -67,4 +67,18 @@ describe("layers", () => {
     }
     expect(forbidden).toEqual([]);
   });
+
+  // A command is flags, one app/ call and printing: what two commands share lives in app/ or in the two CLI helpers.
+  it("no command imports another command", () => {
+    const commands = resolve(SRC, "cli", "commands");
+    const helpers = new Set(["command.ts", "interrupt.ts"].map((f) => join(commands, f)));
+    const crossing: string[] = [];
+    for (const file of files.filter((f) => dirname(f) === commands && !helpers.has(f))) {
+      for (const spec of importedPaths(readFileSync(file, "utf8"))) {
+        const target = resolve(dirname(file), spec).replace(/\.js$/, ".ts");
+        if (dirname(target) === commands && !helpers.has(target)) crossing.push(`${relative(SRC, file)} → ${spec}`);
+      }
+    }
+    expect(crossing).toEqual([]);
+  });
 });

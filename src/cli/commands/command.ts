@@ -1,5 +1,4 @@
 /** What every `bdlc` command shares: its shape, flag parsing, and loading the models it works on. */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { models } from "../../compiler/syntax/ast.js";
 import { checkFile, type CheckedProgram } from "../../compiler/semantics/check.js";
@@ -8,6 +7,9 @@ import type { ParseCache } from "../../compiler/semantics/program.js";
 import type { ResolvedModel } from "../../model/model.js";
 import type { Resolution } from "../../compiler/semantics/resolve.js";
 import { suggest } from "../../compiler/suggest.js";
+
+// Commands that write one file the user names share the app's atomic write.
+export { writeAtomically } from "../../app/write-atomically.js";
 
 export interface Io {
   out(text: string): void;
@@ -124,18 +126,6 @@ export function requirePositionals(positionals: string[], min: number, max: numb
   if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'.\n\n${help}`);
 }
 
-/** Write then rename, so an interrupted run never leaves a half-written file under the real name. */
-export function writeAtomically(path: string, text: string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(temp, text);
-    renameSync(temp, path);
-  } catch (e) {
-    rmSync(temp, { force: true });
-    throw new UsageError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
 /** A flag that must be a positive integer (`flag` as the user types it, e.g. `--steps`); `fallback` when absent. */
 export function positiveIntFlag(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -156,18 +146,3 @@ export function nonNegativeIntFlag(flag: string, value: string | undefined, fall
 export const BACKEND_FLAG_HELP = `  --backend B         auto (default: the fastest present), native (wasm with
                       onnxruntime-node's kernels), wasm, cpu, webgpu (Dawn: a GPU,
                       or llvmpipe without one), or tensorflow (needs tfjs-node)`;
-
-/**
- * Makes the --backend the active one (`auto` when not given); returns its name. The runtime's
- * backend module is passed in, so that commands which never touch tensors do not load it.
- */
-export async function startBackend(backends: typeof import("../../runtime/backends/backend.js"), flag: string | undefined): Promise<string> {
-  const name = (flag ?? "auto") as import("../../runtime/backends/backend.js").BackendName;
-  if (!backends.BACKENDS.includes(name)) throw new UsageError(`--backend must be one of ${backends.BACKENDS.join(", ")}, not '${flag}'.`);
-  try {
-    return await backends.useBackend(name);
-  } catch (e) {
-    if (e instanceof backends.BackendError) throw new UsageError(e.message);
-    throw e;
-  }
-}

@@ -1,8 +1,5 @@
 /** `bdlc eval CKPT [--corpus PATH]`: held-out masked-LM loss, accuracy and perplexity of a checkpoint. */
-import { existsSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { loadGraph } from "../../app/graph-loader.js";
-import { BACKEND_FLAG_HELP, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, type Command } from "./command.js";
+import { BACKEND_FLAG_HELP, parseFlags, positiveIntFlag, requirePositionals, type Command } from "./command.js";
 import { interruptHandler, stopNotice } from "./interrupt.js";
 
 const help = `Usage: bdlc eval CKPT [options]
@@ -22,29 +19,6 @@ ${BACKEND_FLAG_HELP}
   --json              print one JSON object instead of a sentence`;
 
 
-/**
- * The tokenizer.json of the run a checkpoint belongs to: `CKPT/tokenizer.json` (a run folder,
- * or a checkpoint folder that carries its own), or the run folder two levels above a
- * `checkpoints/step-N` folder. `explicit` (a --tokenizer flag) wins. Throws a UsageError
- * naming the places it looked.
- */
-export function findTokenizer(ckpt: string, checkpointDir: string, explicit: string | undefined): string {
-  if (explicit !== undefined) {
-    if (!existsSync(explicit)) throw new UsageError(`${explicit}: no such tokenizer file`);
-    return explicit;
-  }
-  const candidates = [join(ckpt, "tokenizer.json"), join(checkpointDir, "tokenizer.json"), join(dirname(dirname(resolve(checkpointDir))), "tokenizer.json")];
-  const unique = [...new Set(candidates.map((c) => resolve(c)))];
-  for (const c of unique) {
-    try {
-      if (statSync(c).isFile()) return c;
-    } catch {
-      // not there: try the next place
-    }
-  }
-  throw new UsageError(`no tokenizer.json for ${ckpt}: looked in ${unique.join(", ")}; give one with --tokenizer FILE`);
-}
-
 export const evalCommand: Command = {
   help,
   async run(args, io) {
@@ -63,71 +37,32 @@ export const evalCommand: Command = {
     const ckpt = positionals[0]!;
     const maxExamples = positiveIntFlag("--examples", values.examples, 512);
 
-    const [checkpoint, data, examplesMod, tokenizers, evaluate, backends] = await Promise.all([
-      import("../../app/checkpoint.js"),
-      import("../../runtime/data/corpus.js"),
-      import("../../runtime/data/examples.js"),
-      import("../../runtime/tokenizers/index.js"),
-      import("../../runtime/train/evaluate.js"),
-      import("../../runtime/backends/backend.js"),
-    ]);
+    const { evalCheckpoint } = await import("../../app/eval-checkpoint.js");
     const interrupt = interruptHandler((signal) => io.err(stopNotice(signal, "stopping after this batch, printing nothing")));
     try {
-      const loaded = checkpoint.loadValidCheckpoint(ckpt);
-      await startBackend(backends, values.backend);
-      const model = loaded.model;
-      const tokenizerPath = findTokenizer(ckpt, loaded.dir, values.tokenizer);
-      const recorded = typeof loaded.meta["corpus"] === "string" ? (loaded.meta["corpus"] as string) : undefined;
-      const corpusSpec = values.corpus ?? recorded ?? "wordnet";
-      let corpus;
-      try {
-        corpus = data.loadCorpus(corpusSpec);
-      } catch (e) {
-        if (e instanceof data.CorpusError && values.corpus === undefined) {
-          throw new UsageError(`${e.message} (the checkpoint was trained on corpus '${corpusSpec}'; give another with --corpus PATH)`);
-        }
-        throw e;
-      }
-      const tokenizer = tokenizers.loadTokenizer(tokenizerPath);
-      if (tokenizer.vocabSize !== model.vocab) {
-        throw new UsageError(`${tokenizerPath} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`);
-      }
-      const { graph } = await loadGraph(model, null);
-      if (!graph.mlmLogits) throw new UsageError(`model '${model.name}' has no MLM head to evaluate`);
-      const seed = typeof loaded.meta["seed"] === "number" ? (loaded.meta["seed"] as number) : 0;
-      const { heldOut } = data.splitHeldOut(corpus.documents, 0.01);
-      const examples = examplesMod
-        .buildExamples(heldOut, (t) => tokenizer.encode(t), { seq: model.train.seq, special: model.special, sentencePairs: null, seed })
-        .slice(0, maxExamples);
-      if (examples.length === 0) throw new UsageError(`corpus '${corpus.name}' has no held-out sequences to evaluate on`);
-      const { tf } = await import("../../runtime/backends/tf.js");
-      const tensors = new Map([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));
-      let result;
-      interrupt.arm();
-      io.err(`evaluating ${examples.length} held-out sequences of corpus '${corpus.name}'…`);
-      try {
-        result = await evaluate.evaluateMlm(graph, graph.bindParams((n) => tensors.get(n)), examples, model.masking, {
-          seed,
-          batch: evaluate.evalBatchSize(model.train.seq),
-          padId: model.special["pad"] ?? 0,
-          withSegments: model.embeddings.segments > 0,
+      const r = await evalCheckpoint(
+        { checkpoint: ckpt, corpus: values.corpus, tokenizer: values.tokenizer, maxExamples, backend: values.backend },
+        {
+          onStepLoop: (examples, corpus) => {
+            interrupt.arm();
+            io.err(`evaluating ${examples} held-out sequences of corpus '${corpus}'…`);
+          },
           shouldStop: () => interrupt.requested,
-        });
-      } finally {
-        for (const t of tensors.values()) t.dispose();
-      }
+        },
+      );
+      const result = r.metrics;
       if (result === null) {
-        io.err(`interrupted before the last of ${examples.length} held-out sequences; no result printed`);
+        io.err(`interrupted before the last of ${r.examples} held-out sequences; no result printed`);
         return interrupt.exitCode;
       }
       if (values.json) {
         io.out(
           JSON.stringify({
-            checkpoint: loaded.dir,
-            model: model.name,
-            step: loaded.meta.step ?? null,
-            corpus: corpus.name,
-            seed,
+            checkpoint: r.checkpoint,
+            model: r.model,
+            step: r.step,
+            corpus: r.corpus,
+            seed: r.seed,
             mlm_loss: result.mlm_loss,
             mlm_accuracy: result.mlm_accuracy,
             perplexity: result.perplexity,
@@ -142,10 +77,6 @@ export const evalCommand: Command = {
         );
       }
       return 0;
-    } catch (e) {
-      const userErrors = [checkpoint.CheckpointError, data.CorpusError, tokenizers.TokenizerFormatError];
-      if (userErrors.some((kind) => e instanceof kind)) throw new UsageError((e as Error).message);
-      throw e;
     } finally {
       interrupt.dispose();
     }

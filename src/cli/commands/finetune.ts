@@ -1,12 +1,6 @@
 /** `bdlc finetune CKPT --task TASK [--out DIR]`: fine-tune and evaluate a sequence classifier. */
-import { mkdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { loadGraph } from "../../app/graph-loader.js";
-import {
-  BACKEND_FLAG_HELP, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, startBackend, UsageError, writeAtomically, type Command,
-} from "./command.js";
+import { BACKEND_FLAG_HELP, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, UsageError, type Command } from "./command.js";
 import { interruptHandler, stopNotice } from "./interrupt.js";
-import { findTokenizer } from "./eval.js";
 
 export const DEFAULTS = { epochs: 1, batch: 32, lr: 5e-4, seed: 0, maxExamples: 10000, maxTest: 2000, seq: 64 } as const;
 
@@ -82,113 +76,37 @@ export const finetuneCommand: Command = {
     const fromScratch = values["from-scratch"] ?? false;
     const pooling = values.pooling;
     if (pooling !== undefined && pooling !== "pooler" && pooling !== "cls") throw new UsageError(`--pooling must be pooler or cls, not '${pooling}'.`);
-    const out = values.out;
-    if (out !== undefined) {
-      try {
-        if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out}: exists and is not a folder`);
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new UsageError(`--out ${out}: cannot use it (${(e as NodeJS.ErrnoException).code})`);
-      }
-    }
 
-    const [checkpoint, tasks, tokenizers, ft, init, parameters, progressMod, backends] = await Promise.all([
-      import("../../app/checkpoint.js"),
-      import("../../runtime/data/tasks.js"),
-      import("../../runtime/tokenizers/index.js"),
-      import("../../runtime/train/finetune.js"),
-      import("../../runtime/init.js"),
-      import("../../model/parameters.js"),
+    const [{ finetuneCheckpoint }, progressMod] = await Promise.all([
+      import("../../app/finetune-checkpoint.js"),
       import("../../runtime/train/progress.js"),
-      import("../../runtime/backends/backend.js"),
     ]);
     const progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l));
     const interrupt = interruptHandler((signal) => progress.message(stopNotice(signal, "stopping after this step, writing nothing")));
     try {
-      // Cheap checks first: the task file and the checkpoint, before compiling anything.
-      const task = tasks.loadTask(values.task);
-      const loaded = checkpoint.loadValidCheckpoint(ckpt);
-      const model = loaded.model;
-      const tokenizerPath = findTokenizer(ckpt, loaded.dir, values.tokenizer);
-      const tokenizer = tokenizers.loadTokenizer(tokenizerPath);
-      if (tokenizer.vocabSize !== model.vocab) {
-        throw new UsageError(`${tokenizerPath} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`);
-      }
-      const seq = Math.min(seqFlag, model.train.seq, model.embeddings.positions);
-      const backend = await startBackend(backends, values.backend);
-      const { graph } = await loadGraph(model, null);
-      const weights = fromScratch ? init.initialWeights(parameters.parameterTable(model), seed, model.special["pad"] ?? 0) : loaded.weights;
-      progress.message(`${fromScratch ? "from scratch" : `from ${loaded.dir}`}: model ${model.name}, task ${task.name}, backend ${backend}`);
-      interrupt.arm();
-      const r = await ft.finetune({
-        model,
-        graph,
-        weights,
-        tokenizer,
-        task,
-        epochs,
-        batch,
-        lr,
-        seed,
-        maxExamples,
-        maxTest,
-        seq,
-        ...(pooling !== undefined ? { pooling } : {}),
-        progress,
-        shouldStop: () => interrupt.requested,
-      });
-      if (r.stopped_early) {
-        io.err(`interrupted after ${r.steps} steps; nothing written`);
+      const outcome = await finetuneCheckpoint(
+        {
+          ...{ checkpoint: ckpt, task: values.task, out: values.out, epochs, batch, lr, seed, maxExamples, maxTest, seq: seqFlag, pooling, fromScratch },
+          ...{ tokenizer: values.tokenizer, backend: values.backend },
+        },
+        { progress, onStepLoop: () => interrupt.arm(), shouldStop: () => interrupt.requested },
+      );
+      if (outcome.stopped) {
+        io.err(`interrupted after ${outcome.steps} steps; nothing written`);
         return interrupt.exitCode;
       }
-      const record = {
-        task: r.task,
-        model: model.name,
-        checkpoint: loaded.dir,
-        from_scratch: fromScratch,
-        labels: r.labels,
-        examples: r.examples,
-        test_examples: r.test_examples,
-        steps: r.steps,
-        epochs: r.epochs,
-        batch: r.batch,
-        lr: r.lr,
-        seq: r.seq,
-        seed: r.seed,
-        pooling: r.pooling,
-        first_loss: r.first_loss,
-        last_loss: r.last_loss,
-        accuracy: r.accuracy,
-        macro_f1: r.macro_f1,
-        seconds: r.seconds,
-        inference_tokens_per_s: r.inference_tokens_per_s,
-        backend,
-      };
-      let written: string | null = null;
-      if (out !== undefined) {
-        try {
-          mkdirSync(out, { recursive: true });
-        } catch (e) {
-          throw new UsageError(`cannot create '${out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-        written = join(out, "finetune.json");
-        writeAtomically(written, JSON.stringify(record, null, 2) + "\n");
-      }
+      const { record, result: r, backend, written } = outcome;
       if (values.json) io.out(JSON.stringify(record));
       else {
         io.out(
           [
-            `fine-tuned ${model.name} ${fromScratch ? "from scratch" : "from its checkpoint"} on ${task.name}: ${r.examples} examples, ${r.steps} steps in ${Math.round(r.seconds)} s, loss ${r.first_loss?.toFixed(3)} → ${r.last_loss?.toFixed(3)}`,
+            `fine-tuned ${outcome.model} ${fromScratch ? "from scratch" : "from its checkpoint"} on ${outcome.task}: ${r.examples} examples, ${r.steps} steps in ${Math.round(r.seconds)} s, loss ${r.first_loss?.toFixed(3)} → ${r.last_loss?.toFixed(3)}`,
             `test accuracy ${(100 * r.accuracy).toFixed(1)}%, macro-F1 ${r.macro_f1.toFixed(3)} (${r.test_examples} test examples, ${r.labels.length} labels); inference ${Math.round(r.inference_tokens_per_s)} tokens/s on ${backend}`,
             ...(written ? [`wrote ${written}`] : []),
           ].join("\n"),
         );
       }
       return 0;
-    } catch (e) {
-      const userErrors = [checkpoint.CheckpointError, tasks.TaskError, tokenizers.TokenizerFormatError, ft.FinetuneError];
-      if (userErrors.some((kind) => e instanceof kind)) throw new UsageError((e as Error).message);
-      throw e;
     } finally {
       interrupt.dispose();
     }

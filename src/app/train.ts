@@ -1,0 +1,145 @@
+/**
+ * Pretraining a model into a run folder: the backend, the teacher's checkpoint, the run lock,
+ * resuming (the run's recorded settings, the checkpoint to continue from), the teacher run's
+ * tokenizer, the corpus, and the runtime's training loop with the model's compiled graph.
+ */
+import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { renderGraphSvg } from "../tools/architecture-svg.js";
+import { countParams } from "../model/counts.js";
+import type { ResolvedModel } from "../model/model.js";
+import { isAllocationFailure } from "../runtime/system-error.js";
+import { CheckpointError } from "../runtime/checkpoint/checkpoint.js";
+import { CorpusError, loadCorpus } from "../runtime/data/corpus.js";
+import { loadTokenizer, saveTokenizer, TokenizerFormatError, TokenizerTrainingError, trainTokenizer } from "../runtime/tokenizers/index.js";
+import type { Progress } from "../runtime/train/progress.js";
+import { acquireRunLock, RunLockError } from "../runtime/train/run-lock.js";
+import { planResume, removeLeftovers, ResumeError, type GivenSettings, type RunSettings } from "../runtime/train/resume.js";
+import { train as runTraining, TrainingError, type TrainSummary } from "../runtime/train/trainer.js";
+import { loadGraph } from "./graph-loader.js";
+import { loadValidCheckpoint } from "./checkpoint.js";
+import { startBackend } from "./backend.js";
+import { InputError } from "./input-error.js";
+import { inputErrorOf } from "./user-errors.js";
+
+export interface TrainOptions {
+  model: ResolvedModel;
+  teacher: ResolvedModel | null;
+  /** The settings given as flags; undefined where absent (the model's, or the resumed run's, apply). */
+  given: GivenSettings;
+  /** The run folder (default: runs/NAME). */
+  out: string | undefined;
+  /** The teacher's checkpoint or run folder, for a model with a teacher. */
+  teacherCheckpoint: string | undefined;
+  /** Continue the run in `out` from its latest checkpoint. */
+  resume: boolean;
+  /** Continue from this checkpoint's step instead. */
+  resumeFrom: number | undefined;
+  backend: string | undefined;
+}
+
+export interface TrainHooks {
+  /** Made once the backend runs, for the training loop's lines. */
+  progress(): Progress;
+  /** Called when the step loop begins. */
+  onStepLoop(): void;
+  /** Polled between steps: true to stop after the current one, with a checkpoint. */
+  shouldStop(): boolean;
+}
+
+export type TrainOutcome =
+  /** `resume` of a run whose last checkpoint is its last step: nothing was done. */
+  | { finished: true; out: string; step: number; steps: number }
+  | { finished: false; summary: TrainSummary; steps: number };
+
+export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOutcome> {
+  const { model, teacher } = o;
+  const defaults: RunSettings = { steps: model.train.steps, batch: model.train.batch, accumulate: 1, lr: model.train.lr, seed: 0, corpus: "wordnet", saveEvery: 100, keep: 3, logEvery: 10, evalEvery: 0 };
+  const backend = await startBackend(o.backend);
+  let teacherWeights = null;
+  if (model.teacher) {
+    if (o.teacherCheckpoint === undefined) throw new InputError(`model '${model.name}' learns from teacher '${model.teacher.model}': give its checkpoint with --teacher CKPT.`);
+    try {
+      teacherWeights = loadValidCheckpoint(o.teacherCheckpoint, teacher ? { model: teacher } : undefined).weights;
+    } catch (e) {
+      throw inputErrorOf(e, [CheckpointError]);
+    }
+  }
+  const out = o.out ?? `runs/${model.name}`;
+  const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
+  const progress = hooks.progress();
+  progress.message(`backend: ${backend}${o.backend === undefined || o.backend === "auto" ? " (auto: the fastest present)" : ""}`);
+  let lock: { release(): void } | null = null;
+  try {
+    lock = acquireRunLock(out);
+    for (const removed of removeLeftovers(out)) progress.message(`removed ${removed}, left by a process that no longer runs`);
+    const plan = o.resume || o.resumeFrom !== undefined ? planResume(out, model, teacher, o.given, defaults, o.resumeFrom) : null;
+    if (plan?.finished) return { finished: true, out, step: plan.from.step, steps: plan.settings.steps };
+    const settings: RunSettings = plan?.settings ?? { ...defaults, ...definedOnly(o.given) };
+    // A student shares its teacher's vocabulary: start from the teacher run's tokenizer.
+    if (o.teacherCheckpoint !== undefined && !plan) adoptTeacherTokenizer(o.teacherCheckpoint, out);
+    const corpus = loadCorpus(settings.corpus);
+    const summary = await runTraining({
+      model,
+      teacher,
+      graph,
+      teacherGraph,
+      teacherWeights,
+      corpus,
+      tokenizer: (texts) =>
+        trainTokenizer(model.tokenizer.kind, texts, { vocabSize: model.vocab, lowercase: model.tokenizer.lowercase, special: model.special }),
+      loadTokenizer,
+      saveTokenizer,
+      out,
+      steps: settings.steps,
+      batch: settings.batch,
+      accumulate: settings.accumulate,
+      lr: settings.lr,
+      seed: settings.seed,
+      saveEvery: settings.saveEvery,
+      keep: settings.keep,
+      logEvery: settings.logEvery,
+      evalEvery: settings.evalEvery,
+      evalExamples: 512,
+      clipNorm: 1,
+      resume: plan ? { from: plan.from, damaged: plan.damaged } : null,
+      progress,
+      onStepLoop: hooks.onStepLoop,
+      shouldStop: hooks.shouldStop,
+      architectureSvg: renderGraphSvg(model, { teacher, params: countParams(model, teacher) }),
+    });
+    return { finished: false, summary, steps: settings.steps };
+  } catch (e) {
+    const user = inputErrorOf(e, [TrainingError, CorpusError, TokenizerTrainingError, TokenizerFormatError, CheckpointError, RunLockError, ResumeError]);
+    if (user !== e) throw user;
+    if (isAllocationFailure(e)) {
+      const n = countParams(model, teacher).total;
+      throw new InputError(
+        `model '${model.name}' is too big to train on this machine: ${n.toLocaleString("en-US")} parameters (${((n * 4) / 2 ** 30).toFixed(1)} GiB as float32, about 4 times that with gradients and optimizer moments) could not be allocated (${(e as Error).message})`,
+      );
+    }
+    throw e;
+  } finally {
+    lock?.release();
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Copies the tokenizer of the teacher's run (the checkpoint's run folder, or the folder itself) into `out`, unless it has one. */
+function adoptTeacherTokenizer(teacherPath: string, out: string): void {
+  const target = join(out, "tokenizer.json");
+  if (existsSync(target)) return;
+  for (const candidate of [join(teacherPath, "tokenizer.json"), join(teacherPath, "..", "..", "tokenizer.json")]) {
+    if (existsSync(candidate)) {
+      mkdirSync(out, { recursive: true });
+      // Copied under a temporary name, then renamed: a kill never leaves half a tokenizer.
+      const temp = `${target}.tmp-${process.pid}`;
+      copyFileSync(candidate, temp);
+      renameSync(temp, target);
+      return;
+    }
+  }
+}
