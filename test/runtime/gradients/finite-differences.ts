@@ -7,6 +7,7 @@
  */
 import { expect } from "vitest";
 import { tf } from "../../../src/runtime/backends/tf.js";
+import { mulberry32 } from "../../../src/runtime/data/random.js";
 
 export interface Point {
   shape: number[];
@@ -16,17 +17,8 @@ export interface Point {
 /** Named inputs of a loss: the tensors it is differentiated with respect to. */
 export type Points = Record<string, Point>;
 
-/** mulberry32: a small deterministic generator, so a failing check replays exactly. */
-export function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic generator, so a failing check replays exactly. */
+export const generator = mulberry32;
 
 /** Uniform values in [centre − scale, centre + scale]. */
 export function uniform(seed: number, shape: number[], scale = 1, centre = 0): Point {
