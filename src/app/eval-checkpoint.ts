@@ -72,7 +72,9 @@ async function evaluate(o: EvalOptions, hooks: EvalHooks): Promise<EvalResult> {
   }
   const tokenizer = loadTokenizer(tokenizerPath);
   if (tokenizer.vocabSize !== model.vocab) {
-    throw new InputError(`${tokenizerPath} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`);
+    throw new InputError(
+      `${tokenizerPath} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`,
+    );
   }
   const { graph } = await loadGraph(model, null);
   if (!graph.mlmLogits) throw new InputError(`model '${model.name}' has no MLM head to evaluate`);
@@ -86,15 +88,29 @@ async function evaluate(o: EvalOptions, hooks: EvalHooks): Promise<EvalResult> {
   let metrics;
   hooks.onStepLoop(examples.length, corpus.name);
   try {
-    metrics = await evaluateMlm(graph, graph.bindParams((n) => tensors.get(n)), examples, model.masking, {
-      seed,
-      batch: evalBatchSize(model.train.seq),
-      padId: model.special["pad"] ?? 0,
-      withSegments: model.embeddings.segments > 0,
-      shouldStop: hooks.shouldStop,
-    });
+    metrics = await evaluateMlm(
+      graph,
+      graph.bindParams((n) => tensors.get(n)),
+      examples,
+      model.masking,
+      {
+        seed,
+        batch: evalBatchSize(model.train.seq),
+        padId: model.special["pad"] ?? 0,
+        withSegments: model.embeddings.segments > 0,
+        shouldStop: hooks.shouldStop,
+      },
+    );
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
-  return { checkpoint: loaded.dir, model: model.name, step: loaded.meta.step ?? null, corpus: corpus.name, seed, examples: examples.length, metrics };
+  return {
+    checkpoint: loaded.dir,
+    model: model.name,
+    step: loaded.meta.step ?? null,
+    corpus: corpus.name,
+    seed,
+    examples: examples.length,
+    metrics,
+  };
 }

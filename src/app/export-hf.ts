@@ -58,7 +58,9 @@ export function exportHf(o: ExportHfOptions): ExportHfResult {
       },
       (existing) => {
         const others = fs.readdirSync(existing).filter((f) => !OUR_FILES.has(f));
-        return others.length === 0 ? null : `it holds files other than config.json and model.safetensors (${others.slice(0, 3).join(", ")}${others.length > 3 ? ", …" : ""})`;
+        return others.length === 0
+          ? null
+          : `it holds files other than config.json and model.safetensors (${others.slice(0, 3).join(", ")}${others.length > 3 ? ", …" : ""})`;
       },
     ),
   );

@@ -77,7 +77,15 @@ export interface FinetuneRecord {
 
 export type FinetuneOutcome =
   | { stopped: true; steps: number }
-  | { stopped: false; model: string; task: string; record: FinetuneRecord; result: FinetuneResult; backend: string; written: string | null };
+  | {
+      stopped: false;
+      model: string;
+      task: string;
+      record: FinetuneRecord;
+      result: FinetuneResult;
+      backend: string;
+      written: string | null;
+    };
 
 export async function finetuneCheckpoint(o: FinetuneCheckpointOptions, hooks: FinetuneHooks): Promise<FinetuneOutcome> {
   try {
@@ -93,7 +101,8 @@ function checkOutFolder(out: string): void {
     if (!statSync(out).isDirectory()) throw new InputError(`--out ${out}: exists and is not a folder`);
   } catch (e) {
     if (e instanceof InputError) throw e;
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new InputError(`--out ${out}: cannot use it (${(e as NodeJS.ErrnoException).code})`);
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new InputError(`--out ${out}: cannot use it (${(e as NodeJS.ErrnoException).code})`);
   }
 }
 
@@ -106,13 +115,17 @@ async function run(o: FinetuneCheckpointOptions, hooks: FinetuneHooks): Promise<
   const tokenizerPath = findTokenizer(o.checkpoint, loaded.dir, o.tokenizer);
   const tokenizer = loadTokenizer(tokenizerPath);
   if (tokenizer.vocabSize !== model.vocab) {
-    throw new InputError(`${tokenizerPath} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`);
+    throw new InputError(
+      `${tokenizerPath} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`,
+    );
   }
   const seq = Math.min(o.seq, model.train.seq, model.embeddings.positions);
   const backend = await startBackend(o.backend);
   const { graph } = await loadGraph(model, null);
   const weights = o.fromScratch ? initialWeights(parameterTable(model), o.seed, model.special["pad"] ?? 0) : loaded.weights;
-  hooks.progress.message(`${o.fromScratch ? "from scratch" : `from ${loaded.dir}`}: model ${model.name}, task ${task.name}, backend ${backend}`);
+  hooks.progress.message(
+    `${o.fromScratch ? "from scratch" : `from ${loaded.dir}`}: model ${model.name}, task ${task.name}, backend ${backend}`,
+  );
   hooks.onStepLoop();
   const r = await finetune({
     model,

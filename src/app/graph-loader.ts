@@ -32,7 +32,12 @@ function runtimeUrl(): string {
 async function transpile(text: string): Promise<string> {
   const { ts } = await import("ts-morph");
   return ts.transpileModule(text, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: false, verbatimModuleSyntax: false },
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: false,
+      verbatimModuleSyntax: false,
+    },
   }).outputText;
 }
 

@@ -30,12 +30,16 @@ export function readHfFolder(dir: string, model: ResolvedModel): WeightMap {
   } catch {
     throw new InputError(`${dir}: no such folder`);
   }
-  if (!st.isDirectory()) throw new InputError(`${dir} is not a folder; a Hugging Face checkpoint is a folder holding config.json and model.safetensors`);
+  if (!st.isDirectory())
+    throw new InputError(`${dir} is not a folder; a Hugging Face checkpoint is a folder holding config.json and model.safetensors`);
   const configPath = path.join(dir, "config.json");
   const weightsPath = path.join(dir, "model.safetensors");
-  if (!existsSync(configPath)) throw new InputError(`${dir}: missing config.json (a Hugging Face checkpoint holds config.json and model.safetensors)`);
+  if (!existsSync(configPath))
+    throw new InputError(`${dir}: missing config.json (a Hugging Face checkpoint holds config.json and model.safetensors)`);
   if (!existsSync(weightsPath)) {
-    const bin = existsSync(path.join(dir, "pytorch_model.bin")) ? " (pytorch_model.bin is not read: save with safe_serialization=True)" : "";
+    const bin = existsSync(path.join(dir, "pytorch_model.bin"))
+      ? " (pytorch_model.bin is not read: save with safe_serialization=True)"
+      : "";
     throw new InputError(`${dir}: missing model.safetensors${bin}`);
   }
   const spec = asInputErrors(() => readHfConfig(readConfigJson(configPath), configPath));

@@ -49,7 +49,9 @@ function preview(o: MaskPreviewOptions, maskId: number, hooks: MaskPreviewHooks)
       throw new InputError(`${o.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
     }
   } else {
-    hooks.note(`note: no --tokenizer given: training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on the ${trainDocs.length} training documents of ${corpus.name}…`);
+    hooks.note(
+      `note: no --tokenizer given: training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on the ${trainDocs.length} training documents of ${corpus.name}…`,
+    );
     tokenizer = trainTokenizer(
       model.tokenizer.kind,
       trainDocs.flatMap((d) => d.sentences),
@@ -68,7 +70,9 @@ function preview(o: MaskPreviewOptions, maskId: number, hooks: MaskPreviewHooks)
   if (examples.length === 0) throw new InputError(`corpus '${corpus.name}' yields no training examples for model '${model.name}'`);
   if (examples.length < count) hooks.note(`note: corpus '${corpus.name}' yields only ${examples.length} example(s)`);
   const labelText = (label: number): string =>
-    pairs === "nsp" ? `nsp ${label} (${label === 1 ? "random B" : "B follows A"})` : `sop ${label} (${label === 1 ? "swapped" : "in order"})`;
+    pairs === "nsp"
+      ? `nsp ${label} (${label === 1 ? "random B" : "B follows A"})`
+      : `sop ${label} (${label === 1 ? "swapped" : "in order"})`;
   return examples.slice(0, count).map((ex, index) => {
     const masked = maskExample(ex, model.masking, { seed, epoch, index, step, vocab: model.vocab, special: model.special });
     const text = describeMasked(masked, (id) => tokenizer.idToToken(id), maskId);

@@ -54,11 +54,13 @@ function loadWeights(flag: string, p: string, model: ResolvedModel, teacher: Res
 
 export async function runModel(o: RunOptions): Promise<RunResult> {
   const { model, teacher: teacherModel } = o;
-  if (o.teacherWeights !== undefined && !teacherModel) throw new InputError(`model '${model.name}' has no teacher, so --teacher-weights has nothing to load`);
+  if (o.teacherWeights !== undefined && !teacherModel)
+    throw new InputError(`model '${model.name}' has no teacher, so --teacher-weights has nothing to load`);
   const runErrors = [...INPUT_FILE_ERRORS, RunInputError];
   const inputs = asInputErrors(() => checkRunInputs(readJsonFile(o.inputs, "inputs"), o.inputs), runErrors);
   const weights = loadWeights("--weights", o.weights, model, teacherModel);
-  const teacherWeights = o.teacherWeights !== undefined && teacherModel ? loadWeights("--teacher-weights", o.teacherWeights, teacherModel, null) : null;
+  const teacherWeights =
+    o.teacherWeights !== undefined && teacherModel ? loadWeights("--teacher-weights", o.teacherWeights, teacherModel, null) : null;
 
   await startBackend(o.backend);
   const loaded = await loadGraph(model, teacherModel);

@@ -14,7 +14,11 @@ export function findTokenizer(ckpt: string, checkpointDir: string, explicit: str
     if (!existsSync(explicit)) throw new InputError(`${explicit}: no such tokenizer file`);
     return explicit;
   }
-  const candidates = [join(ckpt, "tokenizer.json"), join(checkpointDir, "tokenizer.json"), join(dirname(dirname(resolve(checkpointDir))), "tokenizer.json")];
+  const candidates = [
+    join(ckpt, "tokenizer.json"),
+    join(checkpointDir, "tokenizer.json"),
+    join(dirname(dirname(resolve(checkpointDir))), "tokenizer.json"),
+  ];
   const unique = [...new Set(candidates.map((c) => resolve(c)))];
   for (const c of unique) {
     try {

@@ -49,16 +49,27 @@ export interface TrainHooks {
 
 export type TrainOutcome =
   /** `resume` of a run whose last checkpoint is its last step: nothing was done. */
-  | { finished: true; out: string; step: number; steps: number }
-  | { finished: false; summary: TrainSummary; steps: number };
+  { finished: true; out: string; step: number; steps: number } | { finished: false; summary: TrainSummary; steps: number };
 
 export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOutcome> {
   const { model, teacher } = o;
-  const defaults: RunSettings = { steps: model.train.steps, batch: model.train.batch, accumulate: 1, lr: model.train.lr, seed: 0, corpus: "wordnet", saveEvery: 100, keep: 3, logEvery: 10, evalEvery: 0 };
+  const defaults: RunSettings = {
+    steps: model.train.steps,
+    batch: model.train.batch,
+    accumulate: 1,
+    lr: model.train.lr,
+    seed: 0,
+    corpus: "wordnet",
+    saveEvery: 100,
+    keep: 3,
+    logEvery: 10,
+    evalEvery: 0,
+  };
   const backend = await startBackend(o.backend);
   let teacherWeights = null;
   if (model.teacher) {
-    if (o.teacherCheckpoint === undefined) throw new InputError(`model '${model.name}' learns from teacher '${model.teacher.model}': give its checkpoint with --teacher CKPT.`);
+    if (o.teacherCheckpoint === undefined)
+      throw new InputError(`model '${model.name}' learns from teacher '${model.teacher.model}': give its checkpoint with --teacher CKPT.`);
     try {
       teacherWeights = loadValidCheckpoint(o.teacherCheckpoint, teacher ? { model: teacher } : undefined).weights;
     } catch (e) {
@@ -87,7 +98,11 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       teacherWeights,
       corpus,
       tokenizer: (texts) =>
-        trainTokenizer(model.tokenizer.kind, texts, { vocabSize: model.vocab, lowercase: model.tokenizer.lowercase, special: model.special }),
+        trainTokenizer(model.tokenizer.kind, texts, {
+          vocabSize: model.vocab,
+          lowercase: model.tokenizer.lowercase,
+          special: model.special,
+        }),
       loadTokenizer,
       saveTokenizer,
       out,
@@ -110,7 +125,15 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
     });
     return { finished: false, summary, steps: settings.steps };
   } catch (e) {
-    const user = inputErrorOf(e, [TrainingError, CorpusError, TokenizerTrainingError, TokenizerFormatError, CheckpointError, RunLockError, ResumeError]);
+    const user = inputErrorOf(e, [
+      TrainingError,
+      CorpusError,
+      TokenizerTrainingError,
+      TokenizerFormatError,
+      CheckpointError,
+      RunLockError,
+      ResumeError,
+    ]);
     if (user !== e) throw user;
     if (isAllocationFailure(e)) {
       const n = countParams(model, teacher).total;

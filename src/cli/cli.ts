@@ -18,28 +18,47 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   diff: { summary: "architecture diff of two resolved models", load: async () => (await import("./commands/diff.js")).diff },
   params: { summary: "count parameters (encoder, total, breakdown)", load: async () => (await import("./commands/params.js")).params },
   graph: { summary: "draw the architecture as SVG", load: async () => (await import("./commands/graph.js")).graph },
-  "import-hf": { summary: "read a Hugging Face checkpoint into a checkpoint of a model", load: async () => (await import("./commands/import-hf.js")).importHf },
-  "export-hf": { summary: "write a checkpoint as a Hugging Face folder", load: async () => (await import("./commands/export-hf.js")).exportHf },
-  "from-hf": { summary: "print the .bdl model a Hugging Face config.json describes", load: async () => (await import("./commands/from-hf.js")).fromHf },
+  "import-hf": {
+    summary: "read a Hugging Face checkpoint into a checkpoint of a model",
+    load: async () => (await import("./commands/import-hf.js")).importHf,
+  },
+  "export-hf": {
+    summary: "write a checkpoint as a Hugging Face folder",
+    load: async () => (await import("./commands/export-hf.js")).exportHf,
+  },
+  "from-hf": {
+    summary: "print the .bdl model a Hugging Face config.json describes",
+    load: async () => (await import("./commands/from-hf.js")).fromHf,
+  },
   run: { summary: "one forward (and backward) pass on explicit inputs", load: async () => (await import("./commands/run.js")).run },
-  compile: { summary: "emit a typed TypeScript training graph per model", load: async () => (await import("./commands/compile.js")).compile },
-  train: { summary: "pretrain a model on a corpus (checkpoints, log, report)", load: async () => (await import("./commands/train.js")).train },
-  eval: { summary: "held-out MLM loss, accuracy and perplexity of a checkpoint", load: async () => (await import("./commands/eval.js")).evalCommand },
-  finetune: { summary: "fine-tune and evaluate a sequence classifier", load: async () => (await import("./commands/finetune.js")).finetuneCommand },
-  "mask-preview": { summary: "print training examples with the model's masking applied", load: async () => (await import("./commands/mask-preview.js")).maskPreview },
+  compile: {
+    summary: "emit a typed TypeScript training graph per model",
+    load: async () => (await import("./commands/compile.js")).compile,
+  },
+  train: {
+    summary: "pretrain a model on a corpus (checkpoints, log, report)",
+    load: async () => (await import("./commands/train.js")).train,
+  },
+  eval: {
+    summary: "held-out MLM loss, accuracy and perplexity of a checkpoint",
+    load: async () => (await import("./commands/eval.js")).evalCommand,
+  },
+  finetune: {
+    summary: "fine-tune and evaluate a sequence classifier",
+    load: async () => (await import("./commands/finetune.js")).finetuneCommand,
+  },
+  "mask-preview": {
+    summary: "print training examples with the model's masking applied",
+    load: async () => (await import("./commands/mask-preview.js")).maskPreview,
+  },
 };
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return [
-    "Usage: bdlc <command> [options]",
-    "",
-    "Commands:",
-    ...lines,
-    "",
-    "Run `bdlc <command> --help` for a command's options.",
-  ].join("\n");
+  return ["Usage: bdlc <command> [options]", "", "Commands:", ...lines, "", "Run `bdlc <command> --help` for a command's options."].join(
+    "\n",
+  );
 }
 
 /**

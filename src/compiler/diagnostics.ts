@@ -63,7 +63,10 @@ export const Diag = {
   ObjectiveNeedsTeacher: entry("BDL051", "Objective '{0}' needs a 'teacher' to learn from."),
   ObjectiveNeedsPooler: entry("BDL052", "Objective '{0}' classifies the pooled [CLS] output, but the model has 'pooler none'."),
   NspAndSop: entry("BDL053", "'nsp' and 'sop' build sentence pairs in incompatible ways; turn one off."),
-  DistillVocabMismatch: entry("BDL054", "'distill' compares logits over the vocabulary, but the student has vocab {0} and teacher '{1}' has vocab {2}."),
+  DistillVocabMismatch: entry(
+    "BDL054",
+    "'distill' compares logits over the vocabulary, but the student has vocab {0} and teacher '{1}' has vocab {2}.",
+  ),
   UnknownObjectiveOption: entry("BDL055", "Objective '{0}' has no option '{1}'.{2}"),
   NoObjectives: entry("BDL056", "Model '{0}' has no objectives: it cannot be pretrained.", "warning"),
 
@@ -157,7 +160,6 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 /** Sort by file, then position, so output is stable whatever order the phases found them in. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
-    (a, b) =>
-      a.span.source.path.localeCompare(b.span.source.path) || a.span.start - b.span.start || a.code.localeCompare(b.code),
+    (a, b) => a.span.source.path.localeCompare(b.span.source.path) || a.span.start - b.span.start || a.code.localeCompare(b.code),
   );
 }

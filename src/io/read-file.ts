@@ -78,7 +78,9 @@ export function openRegularFile(path: string, maxBytes: number): { fd: number; s
   } catch (e) {
     fs.closeSync(fd);
     if (e instanceof FileReadError) throw e;
-    throw new FileReadError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, undefined, undefined, { cause: e });
+    throw new FileReadError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, undefined, undefined, {
+      cause: e,
+    });
   }
 }
 
@@ -103,7 +105,9 @@ export function readRegularFile(path: string, maxBytes: number): Buffer {
     }
   } catch (e) {
     if (e instanceof FileReadError) throw e;
-    throw new FileReadError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, undefined, undefined, { cause: e });
+    throw new FileReadError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, undefined, undefined, {
+      cause: e,
+    });
   } finally {
     fs.closeSync(fd);
   }

@@ -82,8 +82,7 @@ export type Schedule = { from: number; to: number; steps: number } | number;
 
 export type MaskUnit = { kind: Exclude<MaskUnitKind, "ngram"> } | { kind: "ngram"; n: number };
 export type MaskSchedule =
-  | { kind: Extract<MaskScheduleKind, "static">; duplicates: number }
-  | { kind: Exclude<MaskScheduleKind, "static"> };
+  { kind: Extract<MaskScheduleKind, "static">; duplicates: number } | { kind: Exclude<MaskScheduleKind, "static"> };
 
 export interface MaskingConfig {
   rate: Schedule;

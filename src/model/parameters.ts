@@ -7,7 +7,15 @@
  * Dense kernels are stored [in, out] (x · W); Hugging Face stores Linear weights
  * [out, in], so they are transposed on import and export.
  */
-import { groupOwning, normPosition, objective, SENTENCE_PAIR_OBJECTIVES, SHARED_PARTS, type ResolvedModel, type SharedPart } from "./model.js";
+import {
+  groupOwning,
+  normPosition,
+  objective,
+  SENTENCE_PAIR_OBJECTIVES,
+  SHARED_PARTS,
+  type ResolvedModel,
+  type SharedPart,
+} from "./model.js";
 
 export type Init = "normal" | "zeros" | "ones";
 

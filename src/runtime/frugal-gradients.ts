@@ -77,10 +77,14 @@ function backpropagate(engine: EngineInternals, gradients: Map<number, tf.Tensor
       }
       const dx = engine.tidy(() => inputGradients[inputName]!());
       if (dx.dtype !== "float32") {
-        throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ${inputName} must have 'float32' dtype, but has '${dx.dtype}'`);
+        throw new Error(
+          `Error in gradient for op ${node.kernelName}. The gradient of input ${inputName} must have 'float32' dtype, but has '${dx.dtype}'`,
+        );
       }
       if (!tf.util.arraysEqual(dx.shape, x.shape)) {
-        throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input '${inputName}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`);
+        throw new Error(
+          `Error in gradient for op ${node.kernelName}. The gradient of input '${inputName}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`,
+        );
       }
       const current = gradients.get(x.id);
       if (current === undefined) gradients.set(x.id, dx);
@@ -131,7 +135,9 @@ export function installFrugalGradients(): void {
     const tape = engine.state.activeTape!;
     const filtered = filteredTape(tape, xs, y);
     if (!allowNoGradients && filtered.length === 0) {
-      throw new Error("Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.");
+      throw new Error(
+        "Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.",
+      );
     }
     return engine.tidy("backward", () => {
       const gradients = new Map<number, tf.Tensor>([[y.id, dy ?? tf.ones(y.shape)]]);

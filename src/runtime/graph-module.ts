@@ -55,7 +55,13 @@ export interface GraphModule<P, X extends GraphInputs = GraphInputs, Y extends G
   sopLogits?(p: P, pooled: Tensor2D): Tensor2D;
   /** The frozen teacher's outputs on a batch, from the teacher graph's bound params. */
   teacherOutputs?(tp: TP, x: X): T;
-  loss(p: P, x: X, y: Y, random: Randomness, ...teacher: TeacherArgument<T>): { loss: Scalar; terms: Record<string, Scalar>; outputs: GraphEncoderOutputs };
+  loss(
+    p: P,
+    x: X,
+    y: Y,
+    random: Randomness,
+    ...teacher: TeacherArgument<T>
+  ): { loss: Scalar; terms: Record<string, Scalar>; outputs: GraphEncoderOutputs };
   /** Gradients of one batch's loss with respect to `variables`, by parameter name (the caller disposes them). */
   gradients(variables: TrainState["variables"], x: X, y: Y, random: Randomness, ...teacher: TeacherArgument<T>): Gradients;
   /** One optimisation step on a batch: `gradients`, then clipping and the optimizer's update. */

@@ -11,7 +11,14 @@ export type { ParamSpec } from "../model/parameters.js";
 export { dense, type DenseParams } from "./layers/dense.js";
 export { layerNorm, type LayerNormParams } from "./layers/layer-norm.js";
 export { dropout, EVAL, stepRandomness, type Randomness } from "./layers/dropout.js";
-export { embeddings, positionIds, projectEmbeddings, type EmbeddingParams, type EmbeddingOptions, type PositionOptions } from "./layers/embeddings.js";
+export {
+  embeddings,
+  positionIds,
+  projectEmbeddings,
+  type EmbeddingParams,
+  type EmbeddingOptions,
+  type PositionOptions,
+} from "./layers/embeddings.js";
 export { attentionBias, selfAttention, type AttentionParams, type AttentionOptions } from "./layers/attention.js";
 export { feedForward, type FeedForwardParams, type FeedForwardOptions } from "./layers/feed-forward.js";
 export { flattenPositions, mlmLogits, pooler, type MlmHeadOptions, type MlmHeadParams } from "./layers/heads.js";

@@ -35,7 +35,11 @@ export function checkRunInputs(x: unknown, label: string): RunInputs {
   const matrix = (key: string, required: boolean): void => {
     const v = o[key];
     if (v === undefined && !required) return;
-    if (!Array.isArray(v) || v.length === 0 || !v.every((r) => Array.isArray(r) && r.length === (v[0] as unknown[]).length && r.every(Number.isInteger))) {
+    if (
+      !Array.isArray(v) ||
+      v.length === 0 ||
+      !v.every((r) => Array.isArray(r) && r.length === (v[0] as unknown[]).length && r.every(Number.isInteger))
+    ) {
       throw new RunInputError(`${label}: '${key}' must be a non-empty [batch][sequence] array of integers`);
     }
   };

@@ -49,5 +49,8 @@ export function diskProblem(e: unknown): string | null {
 
 /** Whether `e` is the JavaScript engine refusing an allocation (a typed array or buffer too large for this machine). */
 export function isAllocationFailure(e: unknown): boolean {
-  return e instanceof RangeError && /allocation failed|Invalid typed array length|Invalid array buffer length|Array buffer allocation|Invalid array length/i.test(e.message);
+  return (
+    e instanceof RangeError &&
+    /allocation failed|Invalid typed array length|Invalid array buffer length|Array buffer allocation|Invalid array length/i.test(e.message)
+  );
 }

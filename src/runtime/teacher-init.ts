@@ -10,7 +10,18 @@ import type { WeightMap } from "./checkpoint/hf-weights.js";
 import { ownerOf } from "../model/parameters.js";
 
 const SUBLAYER_TENSORS = {
-  attention: ["query.kernel", "query.bias", "key.kernel", "key.bias", "value.kernel", "value.bias", "output.kernel", "output.bias", "norm.weight", "norm.bias"],
+  attention: [
+    "query.kernel",
+    "query.bias",
+    "key.kernel",
+    "key.bias",
+    "value.kernel",
+    "value.bias",
+    "output.kernel",
+    "output.bias",
+    "norm.weight",
+    "norm.bias",
+  ],
   ffn: ["intermediate.kernel", "intermediate.bias", "output.kernel", "output.bias", "norm.weight", "norm.bias"],
 } as const;
 

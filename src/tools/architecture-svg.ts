@@ -39,8 +39,7 @@ export function renderGraphSvg(model: ResolvedModel, options: GraphOptions = {})
   const heads = layoutHeads(scene, frame, model, teacher, params, y);
   const stackTop = heads.bottom + (model.pooler === "tanh" ? POOLER_BAND : PLAIN_BAND);
   const encoder = layoutStack(scene, frame, model, stack, params, stackTop);
-  const pooler =
-    model.pooler === "tanh" ? layoutPooler(scene, frame, model, heads, params, heads.bottom, stackTop) : null;
+  const pooler = model.pooler === "tanh" ? layoutPooler(scene, frame, model, heads, params, heads.bottom, stackTop) : null;
   connectHeads(scene, heads, pooler, encoder.rect);
   y = encoder.rect.y + encoder.rect.h + STAGE_GAP;
   let below = encoder.rect;
@@ -253,8 +252,7 @@ function collapsePlainRuns(model: ResolvedModel, items: StackItem[]): StackItem[
     run = [];
   };
   for (const item of items) {
-    const plain =
-      item.kind === "layer" && !groupOwning(model, item.layer, "attention") && !groupOwning(model, item.layer, "ffn");
+    const plain = item.kind === "layer" && !groupOwning(model, item.layer, "attention") && !groupOwning(model, item.layer, "ffn");
     if (plain) {
       run.push(item.layer);
     } else {
@@ -269,13 +267,7 @@ function collapsePlainRuns(model: ResolvedModel, items: StackItem[]): StackItem[
 // ---------------------------------------------------------------------------------------
 // Title.
 
-function layoutTitle(
-  scene: Scene,
-  frame: Frame,
-  model: ResolvedModel,
-  params: GraphOptions["params"] | null,
-  top: number,
-): number {
+function layoutTitle(scene: Scene, frame: Frame, model: ResolvedModel, params: GraphOptions["params"] | null, top: number): number {
   const x = frame.colX;
   let y = top + 22;
   addText(scene, x, y, model.name, { size: 24, bold: true });
@@ -322,11 +314,7 @@ interface HeadsLayout {
   bottom: number;
 }
 
-function planHeads(
-  model: ResolvedModel,
-  teacher: ResolvedModel | null,
-  params: GraphOptions["params"] | null,
-): HeadPlan[] {
+function planHeads(model: ResolvedModel, teacher: ResolvedModel | null, params: GraphOptions["params"] | null): HeadPlan[] {
   const H = model.hidden;
   const E = embeddingWidth(model);
   const pooled = model.pooler === "tanh";
@@ -379,11 +367,7 @@ function planHeads(
         });
         break;
       case "cosine": {
-        const lines: Line[] = [
-          { text: "Cosine", bold: true },
-          { text: "1 − cos(student, teacher)" },
-          { text: "over last hidden states" },
-        ];
+        const lines: Line[] = [{ text: "Cosine", bold: true }, { text: "1 − cos(student, teacher)" }, { text: "over last hidden states" }];
         if (teacher && teacher.hidden !== H) {
           lines.push({ text: `projection ${H} → ${teacher.hidden} (learned)`, color: TEACHER_COLOR });
         }
@@ -541,9 +525,7 @@ function itemHeight(model: ResolvedModel, item: StackItem): number {
   if (item.kind === "repeat") return REPEAT_H;
   if (item.kind === "ellipsis") return ELLIPSIS_H;
   // A shared cell alone in its row (not joined with a neighbour's) needs a third line for its group.
-  return loneSharedCell(model, item.layer, "attention") || loneSharedCell(model, item.layer, "ffn")
-    ? ROW_H_SHARED
-    : ROW_H;
+  return loneSharedCell(model, item.layer, "attention") || loneSharedCell(model, item.layer, "ffn") ? ROW_H_SHARED : ROW_H;
 }
 
 function loneSharedCell(model: ResolvedModel, layer: number, part: SharedPart): boolean {
@@ -563,7 +545,10 @@ function layoutStack(
   const inner = stack.reduce((sum, item) => sum + itemHeight(model, item), 0) + ROW_GAP * (stack.length - 1);
   const rect = { x: frame.colX, y: top, w: frame.colW, h: ENCODER_HEADER + inner + INNER_PAD };
   drawBox(scene, rect, CONTAINER, []);
-  const structure = normPosition(model) === "pre" ? "x + attention(LN(x)) → x + FFN(LN(x)); final LayerNorm" : "self-attention → feed-forward, residual + LayerNorm";
+  const structure =
+    normPosition(model) === "pre"
+      ? "x + attention(LN(x)) → x + FFN(LN(x)); final LayerNorm"
+      : "self-attention → feed-forward, residual + LayerNorm";
   const header = `Encoder · ${model.layers} layers · each: ${structure}`;
   addText(scene, rect.x + INNER_PAD, rect.y + 21, header, { size: 13, bold: true });
 
@@ -588,13 +573,7 @@ function layoutStack(
   return { rect, itemRects };
 }
 
-function drawLayerLabel(
-  scene: Scene,
-  model: ResolvedModel,
-  layer: number,
-  rect: Rect,
-  params: GraphOptions["params"] | null,
-): void {
+function drawLayerLabel(scene: Scene, model: ResolvedModel, layer: number, rect: Rect, params: GraphOptions["params"] | null): void {
   const lines: Line[] = [{ text: `layer ${layer}`, bold: true }];
   const from = model.teacher?.initLayers?.[layer];
   if (from !== undefined) lines.push({ text: `← teacher ${from}`, color: TEACHER_COLOR });
@@ -730,13 +709,7 @@ function drawRepeat(
 }
 
 /** Brackets in the left gutter naming each sharing group, what it shares and its layers. */
-function layoutGroupBrackets(
-  scene: Scene,
-  frame: Frame,
-  model: ResolvedModel,
-  stack: StackItem[],
-  itemRects: Rect[],
-): void {
+function layoutGroupBrackets(scene: Scene, frame: Frame, model: ResolvedModel, stack: StackItem[], itemRects: Rect[]): void {
   for (const group of model.sharing) {
     const color = groupColor(model, group);
     const touches = (item: StackItem): boolean =>
@@ -760,15 +733,7 @@ function layoutGroupBrackets(
   }
 }
 
-function drawBracket(
-  scene: Scene,
-  frame: Frame,
-  group: SharingGroup,
-  color: string,
-  top: number,
-  bottom: number,
-  full: boolean,
-): void {
+function drawBracket(scene: Scene, frame: Frame, group: SharingGroup, color: string, top: number, bottom: number, full: boolean): void {
   const x = frame.colX - 14;
   scene.shapes.push({
     kind: "path",
@@ -785,10 +750,7 @@ function drawBracket(
   });
   const lines: Line[] = [{ text: `group ${group.name}`, bold: true, color, size: 13 }];
   if (full) {
-    lines.push(
-      { text: `shares ${group.share.join(" + ")}`, color },
-      { text: `layers ${formatLayers(group.layers)}`, color },
-    );
+    lines.push({ text: `shares ${group.share.join(" + ")}`, color }, { text: `layers ${formatLayers(group.layers)}`, color });
   }
   const textRight = x - 8;
   const maxW = textRight - (MARGIN + 30);
@@ -809,13 +771,7 @@ interface EmbeddingsLayout {
   cells: Array<{ rect: Rect; input: string | null }>;
 }
 
-function layoutProjection(
-  scene: Scene,
-  frame: Frame,
-  model: ResolvedModel,
-  params: GraphOptions["params"] | null,
-  top: number,
-): Rect {
+function layoutProjection(scene: Scene, frame: Frame, model: ResolvedModel, params: GraphOptions["params"] | null, top: number): Rect {
   const w = 320;
   const rect = { x: frame.colX + (frame.colW - w) / 2, y: top, w, h: 50 };
   drawBox(scene, rect, EMBED, [
@@ -871,9 +827,7 @@ function layoutEmbeddings(
       { text: `${segments} × ${E}` },
     ]);
   } else {
-    drawBox(scene, cells[2]!.rect, { fill: "#ffffff", stroke: "#9aa5b1", dashed: true }, [
-      { text: "no segment embeddings", color: MUTED },
-    ]);
+    drawBox(scene, cells[2]!.rect, { fill: "#ffffff", stroke: "#9aa5b1", dashed: true }, [{ text: "no segment embeddings", color: MUTED }]);
   }
   for (const c of cells) {
     if (c.input !== null) upArrow(scene, midX(c.rect), c.rect.y, sum.y + sum.h);
@@ -1184,13 +1138,7 @@ function drawText(scene: Scene, rect: Rect, lines: Line[]): void {
 }
 
 /** Several lines, stacked upward from `bottomY` (the last line sits on it). */
-function stackLabel(
-  scene: Scene,
-  x: number,
-  bottomY: number,
-  lines: Line[],
-  anchor: TextShape["anchor"] = "middle",
-): void {
+function stackLabel(scene: Scene, x: number, bottomY: number, lines: Line[], anchor: TextShape["anchor"] = "middle"): void {
   let y = bottomY - (lines.length - 1) * 15;
   for (const line of lines) {
     addText(scene, x, y, line.text, { ...line, anchor });
@@ -1207,9 +1155,7 @@ function linesHeight(lines: Line[], width: number): number {
 }
 
 function wrapLines(lines: Line[], width: number): Line[] {
-  return lines.flatMap((line) =>
-    wrap(line.text, width, line.size ?? 12, line.bold ?? false).map((text) => ({ ...line, text })),
-  );
+  return lines.flatMap((line) => wrap(line.text, width, line.size ?? 12, line.bold ?? false).map((text) => ({ ...line, text })));
 }
 
 /** Greedy word wrap by estimated width; a word longer than a line is split by characters. */
@@ -1445,10 +1391,5 @@ function num(v: number): string {
 }
 
 function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
 }

@@ -45,7 +45,8 @@ export function lineChart(title: string, series: [string, [number, number][]][])
     const d = finite.map(([x, y], j) => `${j ? "L" : "M"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join("");
     parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.5"/>`);
     // A path of one point draws nothing: mark lone points.
-    if (finite.length === 1) parts.push(`<circle cx="${sx(finite[0]![0]).toFixed(1)}" cy="${sy(finite[0]![1]).toFixed(1)}" r="4" fill="${colour}"/>`);
+    if (finite.length === 1)
+      parts.push(`<circle cx="${sx(finite[0]![0]).toFixed(1)}" cy="${sy(finite[0]![1]).toFixed(1)}" r="4" fill="${colour}"/>`);
     parts.push(`<text x="${W - m.r - 4}" y="${m.t + 14 * i}" text-anchor="end" fill="${colour}">${escape(name)}</text>`);
   });
   parts.push("</svg>");
@@ -59,9 +60,15 @@ export function renderReport(r: ReportInput): string {
   const series: [string, [number, number][]][] = [["loss", train.map((e) => [e["step"] as number, e["loss"] as number])]];
   for (const t of termNames) series.push([t, train.map((e) => [e["step"] as number, (e["terms"] as Record<string, number>)[t] ?? NaN])]);
   // Loss and accuracy on charts of their own: one shared axis would flatten the accuracy.
-  const evalLoss: [string, [number, number][]][] = [["held-out MLM loss", evals.map((e) => [e["step"] as number, e["mlm_loss"] as number])]];
-  const evalAccuracy: [string, [number, number][]][] = [["held-out MLM accuracy", evals.map((e) => [e["step"] as number, e["mlm_accuracy"] as number])]];
-  const rows = Object.entries(r.summary).map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`).join("");
+  const evalLoss: [string, [number, number][]][] = [
+    ["held-out MLM loss", evals.map((e) => [e["step"] as number, e["mlm_loss"] as number])],
+  ];
+  const evalAccuracy: [string, [number, number][]][] = [
+    ["held-out MLM accuracy", evals.map((e) => [e["step"] as number, e["mlm_accuracy"] as number])],
+  ];
+  const rows = Object.entries(r.summary)
+    .map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`)
+    .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>bdl run: ${escape(r.model)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}th{text-align:left;padding-right:1em}section{margin:1.5em 0}</style>

@@ -62,7 +62,8 @@ describe("layers", () => {
       for (const spec of importedPaths(readFileSync(file, "utf8"))) {
         const target = resolve(dirname(file), spec);
         const to = relative(SRC, target).startsWith("..") ? "(outside src)" : layerOf(target);
-        if (to !== from && !MAY_IMPORT[from]!.includes(to)) forbidden.push(`${relative(SRC, file)} → ${spec} (${from} may not import ${to})`);
+        if (to !== from && !MAY_IMPORT[from]!.includes(to))
+          forbidden.push(`${relative(SRC, file)} → ${spec} (${from} may not import ${to})`);
       }
     }
     expect(forbidden).toEqual([]);

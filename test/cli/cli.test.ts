@@ -150,7 +150,8 @@ const HF_COUNTS = [
 ] as const;
 
 describe("a file of several models: each command says how it picks one", () => {
-  const TWO = "model a {\n  vocab 100\n  hidden 64\n  layers 2\n  heads 4\n  intermediate 128\n  objectives { mlm }\n}\nmodel b extends a { layers 1 }\n";
+  const TWO =
+    "model a {\n  vocab 100\n  hidden 64\n  layers 2\n  heads 4\n  intermediate 128\n  objectives { mlm }\n}\nmodel b extends a { layers 1 }\n";
   // Only graph takes --model NAME; import-hf's --model takes FILE[:NAME]; the rest take FILE:NAME.
   const cases: [string, (file: string) => string[], string][] = [
     ["diff", (f) => ["diff", f, f], "choose one with FILE:NAME."],
@@ -178,7 +179,10 @@ describe("bdlc params", () => {
     expect(r.out.startsWith(`{"model":"${name}","encoder":${encoder},"total":${total},"breakdown":{`)).toBe(true);
     const json = JSON.parse(r.out) as { model: string; encoder: number; total: number; breakdown: Record<string, number> };
     expect(Object.keys(json)).toEqual(["model", "encoder", "total", "breakdown"]);
-    const sum = (keep: (k: string) => boolean) => Object.entries(json.breakdown).filter(([k]) => keep(k)).reduce((a, [, n]) => a + n, 0);
+    const sum = (keep: (k: string) => boolean) =>
+      Object.entries(json.breakdown)
+        .filter(([k]) => keep(k))
+        .reduce((a, [, n]) => a + n, 0);
     expect(sum(() => true)).toBe(total);
     expect(sum((k) => !k.startsWith("head."))).toBe(encoder);
   });
@@ -399,7 +403,11 @@ describe("the installed binary", () => {
 
   it("node bin/bdlc.js check models/bert.bdl exits 0", () => {
     expect(existsSync(bundle), "the CLI is not built: run `npm run build` first").toBe(true);
-    const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "bdlc.js"), "check", "models/bert.bdl"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "bdlc.js"), "check", "models/bert.bdl"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("ok: models/bert.bdl\n");
@@ -407,7 +415,11 @@ describe("the installed binary", () => {
 
   it("and exits 1 with the diagnostics on a bad file, with no stack trace", () => {
     expect(existsSync(bundle), "the CLI is not built: run `npm run build` first").toBe(true);
-    const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "bdlc.js"), "check", "test/fixtures/diagnostics/errors.bdl"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "bdlc.js"), "check", "test/fixtures/diagnostics/errors.bdl"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain("test/fixtures/diagnostics/errors.bdl:5:3: error BDL030:");
     expect(r.stderr).toBe("4 errors.\n");
@@ -430,7 +442,17 @@ describe("the installed binary", () => {
     const g = "test/fixtures/goldens";
     const r = spawnSync(
       process.execPath,
-      [path.join(ROOT, "bin", "bdlc.js"), "run", `${g}/bert.bdl`, "--weights", `${g}/bert`, "--inputs", `${g}/bert/inputs.json`, "--out", out],
+      [
+        path.join(ROOT, "bin", "bdlc.js"),
+        "run",
+        `${g}/bert.bdl`,
+        "--weights",
+        `${g}/bert`,
+        "--inputs",
+        `${g}/bert/inputs.json`,
+        "--out",
+        out,
+      ],
       { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
     );
     expect(r.stderr).toBe("");

@@ -27,10 +27,18 @@ describe("bdlc eval", () => {
     const r = bdlc(["eval", run]);
     expect(r.stderr + r.stdout).not.toMatch(/internal error|    at /);
     expect(r.status, r.stderr).toBe(0);
-    const m = /^held-out MLM loss (\d+\.\d{3}), accuracy (\d+\.\d)%, perplexity (\d+\.\d) \((\d+) predicted tokens in (\d+) sequences\)$/m.exec(r.stdout);
+    const m =
+      /^held-out MLM loss (\d+\.\d{3}), accuracy (\d+\.\d)%, perplexity (\d+\.\d) \((\d+) predicted tokens in (\d+) sequences\)$/m.exec(
+        r.stdout,
+      );
     expect(m, r.stdout).not.toBeNull();
     // The corpus and seed come from the checkpoint; the split and masks are training's.
-    const final = readFileSync(join(run, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.kind === "eval").at(-1);
+    const final = readFileSync(join(run, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.kind === "eval")
+      .at(-1);
     expect(final.step).toBe(30);
     expect(Number(m![1])).toBeCloseTo(final.mlm_loss, 3);
     expect(Number(m![4])).toBe(final.predicted);

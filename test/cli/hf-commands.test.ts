@@ -91,11 +91,24 @@ describe("bdlc from-hf", () => {
   it("writes RoBERTa's offset and special ids, and ALBERT's groups", async () => {
     const rob = path.join(tmp, "roberta-like");
     fs.mkdirSync(rob);
-    fs.writeFileSync(path.join(rob, "config.json"), JSON.stringify({
-      model_type: "roberta", architectures: ["RobertaForMaskedLM"], vocab_size: 1000, hidden_size: 64, num_hidden_layers: 2,
-      num_attention_heads: 4, intermediate_size: 128, max_position_embeddings: 130, type_vocab_size: 1, layer_norm_eps: 1e-5,
-      pad_token_id: 1, bos_token_id: 0, eos_token_id: 2,
-    }));
+    fs.writeFileSync(
+      path.join(rob, "config.json"),
+      JSON.stringify({
+        model_type: "roberta",
+        architectures: ["RobertaForMaskedLM"],
+        vocab_size: 1000,
+        hidden_size: 64,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        intermediate_size: 128,
+        max_position_embeddings: 130,
+        type_vocab_size: 1,
+        layer_norm_eps: 1e-5,
+        pad_token_id: 1,
+        bos_token_id: 0,
+        eos_token_id: 2,
+      }),
+    );
     const r = await cli("from-hf", rob);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain("model roberta-like {");
@@ -107,10 +120,20 @@ describe("bdlc from-hf", () => {
 
     const alb = path.join(tmp, "albert_grouped.v2");
     fs.mkdirSync(alb);
-    fs.writeFileSync(path.join(alb, "config.json"), JSON.stringify({
-      model_type: "albert", vocab_size: 99, hidden_size: 32, embedding_size: 16, num_hidden_layers: 4, num_hidden_groups: 2,
-      num_attention_heads: 4, intermediate_size: 37, max_position_embeddings: 64,
-    }));
+    fs.writeFileSync(
+      path.join(alb, "config.json"),
+      JSON.stringify({
+        model_type: "albert",
+        vocab_size: 99,
+        hidden_size: 32,
+        embedding_size: 16,
+        num_hidden_layers: 4,
+        num_hidden_groups: 2,
+        num_attention_heads: 4,
+        intermediate_size: 37,
+        max_position_embeddings: 64,
+      }),
+    );
     const a = await cli("from-hf", alb);
     expect(a.code, a.err).toBe(0);
     expect(a.out).toContain("model albert_grouped-v2 {");
@@ -180,16 +203,19 @@ describe("bdlc import-hf / export-hf", () => {
 
   it("names every difference between config.json and the .bdl model", async () => {
     const bdl = path.join(tmp, "mismatch.bdl");
-    fs.writeFileSync(bdl, [
-      "model wrong {",
-      "  vocab 99 hidden 64 layers 2 heads 8 intermediate 37",
-      "  activation relu norm_eps 1e-5",
-      "  embeddings { positions 32 offset 0 segments 2 }",
-      "  objectives { mlm nsp }",
-      "  train { seq 32 }",
-      "}",
-      "",
-    ].join("\n"));
+    fs.writeFileSync(
+      bdl,
+      [
+        "model wrong {",
+        "  vocab 99 hidden 64 layers 2 heads 8 intermediate 37",
+        "  activation relu norm_eps 1e-5",
+        "  embeddings { positions 32 offset 0 segments 2 }",
+        "  objectives { mlm nsp }",
+        "  train { seq 32 }",
+        "}",
+        "",
+      ].join("\n"),
+    );
     const r = await cli("import-hf", `${GOLDENS}/bert`, "--model", bdl, "--out", path.join(tmp, "never"));
     expectUserError(r, /does not describe model 'wrong'.*6 difference\(s\)/);
     expect(r.err).toContain(`config.json hidden_size 32 ≠ ${bdl} hidden 64`);
@@ -222,22 +248,30 @@ describe("bdlc import-hf / export-hf", () => {
 
   it("refuses to export a layout no transformers class has, saying why", async () => {
     const bdl = path.join(tmp, "attention-only.bdl");
-    fs.writeFileSync(bdl, [
-      "model attention-only {",
-      "  vocab 99 hidden 32 layers 4 heads 4 intermediate 37 activation gelu_new",
-      "  embeddings { positions 64 factorize 16 }",
-      "  sharing { group a layers 0..3 share attention }",
-      "  objectives { mlm sop }",
-      "  train { seq 64 }",
-      "}",
-      "",
-    ].join("\n"));
+    fs.writeFileSync(
+      bdl,
+      [
+        "model attention-only {",
+        "  vocab 99 hidden 32 layers 4 heads 4 intermediate 37 activation gelu_new",
+        "  embeddings { positions 64 factorize 16 }",
+        "  sharing { group a layers 0..3 share attention }",
+        "  objectives { mlm sop }",
+        "  train { seq 64 }",
+        "}",
+        "",
+      ].join("\n"),
+    );
     const model = checkText(fs.readFileSync(bdl, "utf8"), "attention-only-copy.bdl");
-    const weights: WeightMap = new Map(parameterTable(model).map((p) => [p.name, { shape: p.shape, values: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }]));
+    const weights: WeightMap = new Map(
+      parameterTable(model).map((p) => [p.name, { shape: p.shape, values: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }]),
+    );
     const ckpt = path.join(tmp, "attention-only-ckpt");
     saveCheckpoint(ckpt, model, weights);
     const out = path.join(tmp, "attention-only-hf");
-    expectUserError(await cli("export-hf", ckpt, "--out", out), /cannot export model 'attention-only' as a Hugging Face albert checkpoint: .*group 'a' shares only attention/);
+    expectUserError(
+      await cli("export-hf", ckpt, "--out", out),
+      /cannot export model 'attention-only' as a Hugging Face albert checkpoint: .*group 'a' shares only attention/,
+    );
     expect(fs.existsSync(out)).toBe(false);
   });
 
@@ -247,12 +281,18 @@ describe("bdlc import-hf / export-hf", () => {
     fs.writeFileSync(bdl, text);
     const model = checkText(text, "tiny-pre-copy.bdl");
     expect(model.norm_position).toBe("pre");
-    const weights: WeightMap = new Map(parameterTable(model).map((p) => [p.name, { shape: p.shape, values: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }]));
+    const weights: WeightMap = new Map(
+      parameterTable(model).map((p) => [p.name, { shape: p.shape, values: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }]),
+    );
     const ckpt = path.join(tmp, "tiny-pre-ckpt");
     saveCheckpoint(ckpt, model, weights);
     const out = path.join(tmp, "tiny-pre-hf");
-    const why = "BERT layers are post-LN \\(LayerNorm after each residual sum, no final LayerNorm\\), but model 'tiny-pre' has norm_position pre";
-    expectUserError(await cli("export-hf", ckpt, "--out", out), new RegExp(`cannot export model 'tiny-pre' as a Hugging Face bert checkpoint: ${why}`));
+    const why =
+      "BERT layers are post-LN \\(LayerNorm after each residual sum, no final LayerNorm\\), but model 'tiny-pre' has norm_position pre";
+    expectUserError(
+      await cli("export-hf", ckpt, "--out", out),
+      new RegExp(`cannot export model 'tiny-pre' as a Hugging Face bert checkpoint: ${why}`),
+    );
     expect(fs.existsSync(out)).toBe(false);
     // goldens/bert has every tensor but the final norm: refused for what it computes, not for a missing tensor.
     const r = await cli("import-hf", `${GOLDENS}/bert`, "--model", bdl, "--out", path.join(tmp, "never"));
@@ -278,7 +318,16 @@ describe("bdlc run", () => {
 
   it("on goldens/bert (a Hugging Face folder) writes OUT.json whose loss matches to 2e-4", async () => {
     const out = path.join(tmp, "run-bert.json");
-    const r = await cli("run", `${GOLDENS}/bert.bdl`, "--weights", `${GOLDENS}/bert`, "--inputs", `${GOLDENS}/bert/inputs.json`, "--out", out);
+    const r = await cli(
+      "run",
+      `${GOLDENS}/bert.bdl`,
+      "--weights",
+      `${GOLDENS}/bert`,
+      "--inputs",
+      `${GOLDENS}/bert/inputs.json`,
+      "--out",
+      out,
+    );
     expect(r.code, r.err).toBe(0);
     const ours = json(out);
     const golden = json(`${GOLDENS}/bert/outputs.json`);
@@ -289,20 +338,49 @@ describe("bdlc run", () => {
   });
 
   it("--backend wasm matches the golden too; an unknown backend is a usage error", async () => {
-    const r = await cli("run", `${GOLDENS}/bert.bdl`, "--weights", `${GOLDENS}/bert`, "--inputs", `${GOLDENS}/bert/inputs.json`, "--backend", "wasm");
+    const r = await cli(
+      "run",
+      `${GOLDENS}/bert.bdl`,
+      "--weights",
+      `${GOLDENS}/bert`,
+      "--inputs",
+      `${GOLDENS}/bert/inputs.json`,
+      "--backend",
+      "wasm",
+    );
     expect(r.code, r.err).toBe(0);
     expect(relative(JSON.parse(r.out).loss, json(`${GOLDENS}/bert/outputs.json`).loss)).toBeLessThan(2e-4);
-    const bad = await cli("run", `${GOLDENS}/bert.bdl`, "--weights", `${GOLDENS}/bert`, "--inputs", `${GOLDENS}/bert/inputs.json`, "--backend", "tpu");
+    const bad = await cli(
+      "run",
+      `${GOLDENS}/bert.bdl`,
+      "--weights",
+      `${GOLDENS}/bert`,
+      "--inputs",
+      `${GOLDENS}/bert/inputs.json`,
+      "--backend",
+      "tpu",
+    );
     expectUserError(bad, /--backend must be one of auto, cpu, wasm, native, webgpu, tensorflow, not 'tpu'/);
   });
 
   it("runs the distill student against its teacher from checkpoints of this project", async () => {
     const student = path.join(tmp, "run-student");
     const teacher = path.join(tmp, "run-teacher");
-    expect((await cli("import-hf", `${GOLDENS}/distill/student`, "--model", `${GOLDENS}/distill.bdl:tiny-student`, "--out", student)).code).toBe(0);
-    expect((await cli("import-hf", `${GOLDENS}/distill/teacher`, "--model", `${GOLDENS}/distill.bdl:tiny-teacher`, "--out", teacher)).code).toBe(0);
+    expect(
+      (await cli("import-hf", `${GOLDENS}/distill/student`, "--model", `${GOLDENS}/distill.bdl:tiny-student`, "--out", student)).code,
+    ).toBe(0);
+    expect(
+      (await cli("import-hf", `${GOLDENS}/distill/teacher`, "--model", `${GOLDENS}/distill.bdl:tiny-teacher`, "--out", teacher)).code,
+    ).toBe(0);
     const r = await cli(
-      "run", `${GOLDENS}/distill.bdl:tiny-student`, "--weights", student, "--teacher-weights", teacher, "--inputs", `${GOLDENS}/distill/inputs.json`,
+      "run",
+      `${GOLDENS}/distill.bdl:tiny-student`,
+      "--weights",
+      student,
+      "--teacher-weights",
+      teacher,
+      "--inputs",
+      `${GOLDENS}/distill/inputs.json`,
     );
     expect(r.code, r.err).toBe(0);
     const ours = JSON.parse(r.out);
@@ -315,7 +393,10 @@ describe("bdlc run", () => {
     const ckpt = path.join(tmp, "run-bert-ckpt");
     expect((await cli("import-hf", `${GOLDENS}/bert`, "--model", `${GOLDENS}/bert.bdl`, "--out", ckpt)).code).toBe(0);
     const r = await cli("run", `${GOLDENS}/albert.bdl`, "--weights", ckpt, "--inputs", `${GOLDENS}/albert/inputs.json`);
-    expectUserError(r, /checkpoint of model 'tiny-bert', which does not fit model 'tiny-albert': parameter 'embeddings\.word' is \[99, 16\]/);
+    expectUserError(
+      r,
+      /checkpoint of model 'tiny-bert', which does not fit model 'tiny-albert': parameter 'embeddings\.word' is \[99, 16\]/,
+    );
   });
 
   it("gives one-line errors for bad inputs and weights", async () => {
@@ -331,7 +412,14 @@ describe("bdlc run", () => {
       /is neither a checkpoint of this project .* nor a Hugging Face folder/,
     );
     expectUserError(
-      await cli("run", `${GOLDENS}/distill.bdl:tiny-student`, "--weights", `${GOLDENS}/distill/student`, "--inputs", `${GOLDENS}/distill/inputs.json`),
+      await cli(
+        "run",
+        `${GOLDENS}/distill.bdl:tiny-student`,
+        "--weights",
+        `${GOLDENS}/distill/student`,
+        "--inputs",
+        `${GOLDENS}/distill/inputs.json`,
+      ),
       /learns from a teacher: give its weights with --teacher-weights/,
     );
   });

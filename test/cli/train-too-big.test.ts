@@ -32,7 +32,9 @@ it("a step too big for the wasm heap: exit 1 saying what to make smaller, and a 
   const args = ["train", "test/fixtures/train/heap-full.bdl", "--corpus", corpus, "--out", out, "--steps", "1", "--backend", "wasm"];
   const r = bdlc(args);
   expect(r.status, r.stderr).toBe(1);
-  expect(r.stderr).toMatch(/bdlc train: the wasm backend's memory is full \(it holds at most 4 GiB.*use a smaller --batch or train seq, or a smaller model/);
+  expect(r.stderr).toMatch(
+    /bdlc train: the wasm backend's memory is full \(it holds at most 4 GiB.*use a smaller --batch or train seq, or a smaller model/,
+  );
   clean(r.stderr);
   expect(readdirSync(out).sort()).toEqual(["run.json", "tokenizer.json"]);
   const smaller = bdlc([...args, "--batch", "1"]);

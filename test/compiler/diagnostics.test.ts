@@ -65,10 +65,12 @@ function where(d: Diagnostic): Where {
 }
 
 function show(ds: readonly Diagnostic[]): string {
-  return ds.map((d) => {
-    const w = where(d);
-    return `${w.file}:${w.line}:${w.column} ${w.code} [${w.span}] ${w.message}`;
-  }).join("\n");
+  return ds
+    .map((d) => {
+      const w = where(d);
+      return `${w.file}:${w.line}:${w.column} ${w.code} [${w.span}] ${w.message}`;
+    })
+    .join("\n");
 }
 
 interface Case {
@@ -98,43 +100,64 @@ const CASES: Case[] = [
     what: "unexpected character",
     code: "BDL001",
     text: lines('import "bert.bdl"', "model x extends bert {", "  heads 12 #", "}"),
-    line: 3, column: 12, span: "#", message: 'Unexpected character "#".',
+    line: 3,
+    column: 12,
+    span: "#",
+    message: 'Unexpected character "#".',
   },
   {
     what: "unterminated string",
     code: "BDL002",
     text: lines('import "bert.bdl"', "model x extends bert {", '  teacher bert from "checkpoints/bert', "}"),
-    line: 3, column: 21, span: '"checkpoints/bert', message: "Unterminated string",
+    line: 3,
+    column: 21,
+    span: '"checkpoints/bert',
+    message: "Unterminated string",
   },
   {
     what: "syntax error: a missing closing brace",
     code: "BDL003",
     text: lines('import "bert.bdl"', "model x extends bert {", "  sharing { group a layers 0..1 }", "}"),
-    line: 3, column: 33, span: "}", message: "Expected 'share' but found '}'.",
+    line: 3,
+    column: 33,
+    span: "}",
+    message: "Expected 'share' but found '}'.",
   },
   {
     what: "syntax error: two values for one key",
     code: "BDL003",
     text: lines('import "bert.bdl"', "model x extends bert {", "  heads 12 12", "}"),
-    line: 3, column: 12, span: "12", message: "Expected '}' but found '12'.",
+    line: 3,
+    column: 12,
+    span: "12",
+    message: "Expected '}' but found '12'.",
   },
   {
     what: "syntax error: end of file inside a model",
     code: "BDL003",
     text: 'import "bert.bdl"\nmodel x extends bert {\n  heads 12\n',
-    line: 3, column: 11, span: "", message: "Expected '}' but found end of file.",
+    line: 3,
+    column: 11,
+    span: "",
+    message: "Expected '}' but found end of file.",
   },
   {
     what: "key without a value",
     code: "BDL005",
     text: lines('import "bert.bdl"', "model x extends bert {", "  heads", "  hidden 768", "}"),
-    line: 3, column: 3, span: "heads", message: "'heads' needs a value on the same line.",
+    line: 3,
+    column: 3,
+    span: "heads",
+    message: "'heads' needs a value on the same line.",
   },
   {
     what: "too many errors: parsing stops after a hundred",
     code: "BDL006",
     text: lines("model x {", ...Array.from({ length: 150 }, () => "  heads 12 12"), "}"),
-    line: 101, column: 12, span: "12", message: "Too many errors: parsing stopped after 100 syntax errors.",
+    line: 101,
+    column: 12,
+    span: "12",
+    message: "Too many errors: parsing stopped after 100 syntax errors.",
     also: ["BDL003"],
   },
 
@@ -143,7 +166,10 @@ const CASES: Case[] = [
     what: "unreadable import",
     code: "BDL010",
     text: lines('import "nowhere.bdl"', `model x { ${SMALL} }`),
-    line: 1, column: 8, span: '"nowhere.bdl"', message: "Cannot read 'mem/nowhere.bdl': no such file.",
+    line: 1,
+    column: 8,
+    span: '"nowhere.bdl"',
+    message: "Cannot read 'mem/nowhere.bdl': no such file.",
   },
   {
     what: "import cycle",
@@ -153,13 +179,19 @@ const CASES: Case[] = [
       "mem/b.bdl": lines('import "main.bdl"', "model b extends a {}"),
     },
     file: "mem/b.bdl",
-    line: 1, column: 8, span: '"main.bdl"', message: "Import cycle: mem/main.bdl -> mem/b.bdl -> mem/main.bdl.",
+    line: 1,
+    column: 8,
+    span: '"main.bdl"',
+    message: "Import cycle: mem/main.bdl -> mem/b.bdl -> mem/main.bdl.",
   },
   {
     what: "duplicate model in one file",
     code: "BDL012",
     text: lines(`model a { ${SMALL} }`, `model a { ${SMALL} }`),
-    line: 2, column: 7, span: "a", message: "Model 'a' is declared more than once (also in mem/main.bdl).",
+    line: 2,
+    column: 7,
+    span: "a",
+    message: "Model 'a' is declared more than once (also in mem/main.bdl).",
   },
   {
     what: "duplicate model across files",
@@ -169,19 +201,28 @@ const CASES: Case[] = [
       "mem/other.bdl": lines(`model a { ${SMALL} }`),
     },
     file: "mem/other.bdl",
-    line: 1, column: 7, span: "a", message: "Model 'a' is declared more than once (also in mem/main.bdl).",
+    line: 1,
+    column: 7,
+    span: "a",
+    message: "Model 'a' is declared more than once (also in mem/main.bdl).",
   },
   {
     what: "unknown base model, with did-you-mean",
     code: "BDL013",
     text: lines('import "bert.bdl"', "model x extends bret {", "  layers 6", "}"),
-    line: 2, column: 17, span: "bret", message: "Unknown model 'bret'. Did you mean 'bert'?",
+    line: 2,
+    column: 17,
+    span: "bret",
+    message: "Unknown model 'bret'. Did you mean 'bert'?",
   },
   {
     what: "extends cycle",
     code: "BDL014",
     text: lines("model a extends b {}", "model b extends a {}"),
-    line: 1, column: 17, span: "b", message: "Extends cycle: b -> a -> b.",
+    line: 1,
+    column: 17,
+    span: "b",
+    message: "Extends cycle: b -> a -> b.",
   },
 
   // --- properties and values -----------------------------------------------------------
@@ -189,109 +230,163 @@ const CASES: Case[] = [
     what: "unknown model-level key, with did-you-mean",
     code: "BDL020",
     text: lines('import "bert.bdl"', "model x extends bert {", "  hiden 768", "}"),
-    line: 3, column: 3, span: "hiden", message: "Unknown property 'hiden' in model 'x'. Did you mean 'hidden'?",
+    line: 3,
+    column: 3,
+    span: "hiden",
+    message: "Unknown property 'hiden' in model 'x'. Did you mean 'hidden'?",
   },
   {
     what: "unknown key inside a block, with did-you-mean",
     code: "BDL020",
     text: lines('import "bert.bdl"', "model x extends bert {", "  embeddings { positons 512 }", "}"),
-    line: 3, column: 16, span: "positons", message: "Unknown property 'positons' in 'embeddings'. Did you mean 'positions'?",
+    line: 3,
+    column: 16,
+    span: "positons",
+    message: "Unknown property 'positons' in 'embeddings'. Did you mean 'positions'?",
   },
   {
     what: "unknown key in train, with did-you-mean",
     code: "BDL020",
     text: lines('import "bert.bdl"', "model x extends bert {", "  train {", "    warmpu 100", "  }", "}"),
-    line: 4, column: 5, span: "warmpu", message: "Did you mean 'warmup'?",
+    line: 4,
+    column: 5,
+    span: "warmpu",
+    message: "Did you mean 'warmup'?",
   },
   {
     what: "unknown teacher init",
     code: "BDL020",
     text: lines('import "bert.bdl"', "model x extends bert {", "  teacher bert { init embedings }", "}"),
-    line: 3, column: 23, span: "embedings", message: "Did you mean 'embeddings'?",
+    line: 3,
+    column: 23,
+    span: "embedings",
+    message: "Did you mean 'embeddings'?",
   },
   {
     what: "unknown block",
     code: "BDL021",
     text: lines('import "bert.bdl"', "model x extends bert {", "  embedding { positions 512 }", "}"),
-    line: 3, column: 3, span: "embedding", message: "Unknown block 'embedding'. Did you mean 'embeddings'?",
+    line: 3,
+    column: 3,
+    span: "embedding",
+    message: "Unknown block 'embedding'. Did you mean 'embeddings'?",
   },
   {
     what: "wrong value type: a string for a count",
     code: "BDL022",
     text: lines('import "bert.bdl"', "model x extends bert {", '  vocab "big"', "}"),
-    line: 3, column: 9, span: '"big"', message: "'vocab' expects an integer from 1 to 10,000,000, not a string.",
+    line: 3,
+    column: 9,
+    span: '"big"',
+    message: "'vocab' expects an integer from 1 to 10,000,000, not a string.",
   },
   {
     what: "wrong value type: a value for a block",
     code: "BDL022",
     text: lines('import "bert.bdl"', "model x extends bert {", "  embeddings 3", "}"),
-    line: 3, column: 14, span: "3", message: "'embeddings' expects a block",
+    line: 3,
+    column: 14,
+    span: "3",
+    message: "'embeddings' expects a block",
   },
   {
     what: "wrong value type: a block for a value",
     code: "BDL022",
     text: lines('import "bert.bdl"', "model x extends bert {", "  hidden { size 3 }", "}"),
-    line: 3, column: 3, span: "hidden", message: "'hidden' expects a value, not a block.",
+    line: 3,
+    column: 3,
+    span: "hidden",
+    message: "'hidden' expects a value, not a block.",
   },
   {
     what: "unknown enum value, with did-you-mean",
     code: "BDL023",
     text: lines('import "bert.bdl"', "model x extends bert {", "  activation gleu", "}"),
-    line: 3, column: 14, span: "gleu", message: "'gleu' is not a valid activation. Did you mean 'gelu'?",
+    line: 3,
+    column: 14,
+    span: "gleu",
+    message: "'gleu' is not a valid activation. Did you mean 'gelu'?",
   },
   {
     what: "unknown norm position",
     code: "BDL023",
     text: lines('import "bert.bdl"', "model x extends bert {", "  norm_position middle", "}"),
-    line: 3, column: 17, span: "middle", message: "'middle' is not a valid norm position. Expected one of: post, pre.",
+    line: 3,
+    column: 17,
+    span: "middle",
+    message: "'middle' is not a valid norm position. Expected one of: post, pre.",
   },
   {
     what: "unknown tokenizer, with did-you-mean",
     code: "BDL023",
     text: lines('import "bert.bdl"', "model x extends bert {", "  tokenizer wordpeice lowercase", "}"),
-    line: 3, column: 13, span: "wordpeice", message: "Did you mean 'wordpiece'?",
+    line: 3,
+    column: 13,
+    span: "wordpeice",
+    message: "Did you mean 'wordpiece'?",
   },
   {
     what: "unknown optimizer in a block",
     code: "BDL023",
     text: lines('import "bert.bdl"', "model x extends bert {", "  train { optimizer sgd }", "}"),
-    line: 3, column: 21, span: "sgd", message: "'sgd' is not a valid optimizer. Expected one of: adamw, lamb, adam.",
+    line: 3,
+    column: 21,
+    span: "sgd",
+    message: "'sgd' is not a valid optimizer. Expected one of: adamw, lamb, adam.",
   },
   {
     what: "a key set twice (warning)",
     code: "BDL024",
     text: lines('import "bert.bdl"', "model x extends bert {", "  layers 6", "  layers 8", "}"),
-    line: 4, column: 3, span: "layers", message: "'layers' is set twice in the same block",
+    line: 4,
+    column: 3,
+    span: "layers",
+    message: "'layers' is set twice in the same block",
   },
   {
     what: "value out of range",
     code: "BDL025",
     text: lines('import "bert.bdl"', "model x extends bert {", "  dropout 1.5", "}"),
-    line: 3, column: 11, span: "1.5", message: "'dropout' must be a number ≥ 0 and < 1, not 1.5.",
+    line: 3,
+    column: 11,
+    span: "1.5",
+    message: "'dropout' must be a number ≥ 0 and < 1, not 1.5.",
   },
   {
     what: "zero layers",
     code: "BDL025",
     text: lines('import "bert.bdl"', "model x extends bert {", "  layers 0", "}"),
-    line: 3, column: 10, span: "0", message: "'layers' must be an integer from 1 to 10,000, not 0.",
+    line: 3,
+    column: 10,
+    span: "0",
+    message: "'layers' must be an integer from 1 to 10,000, not 0.",
   },
   {
     what: "ngram 0",
     code: "BDL025",
     text: lines('import "bert.bdl"', "model x extends bert {", "  masking { unit ngram 0 }", "}"),
-    line: 3, column: 18, span: "ngram 0", message: "must be an integer ≥ 1, not 0.",
+    line: 3,
+    column: 18,
+    span: "ngram 0",
+    message: "must be an integer ≥ 1, not 0.",
   },
   {
     what: "a descending layer range",
     code: "BDL025",
     text: lines('import "bert.bdl"', "model x extends bert {", "  sharing { group a layers 5..2 share ffn }", "}"),
-    line: 3, column: 28, span: "5..2", message: "an ascending range",
+    line: 3,
+    column: 28,
+    span: "5..2",
+    message: "an ascending range",
   },
   {
     what: "missing required property",
     code: "BDL026",
     text: lines("model lonely {", "  vocab 100 hidden 64 layers 2 heads 4", "  objectives { mlm weight 1 }", "}"),
-    line: 1, column: 7, span: "lonely", message: "Model 'lonely' does not set 'intermediate', nor does any model it extends.",
+    line: 1,
+    column: 7,
+    span: "lonely",
+    message: "Model 'lonely' does not set 'intermediate', nor does any model it extends.",
   },
 
   // --- architecture --------------------------------------------------------------------
@@ -299,13 +394,19 @@ const CASES: Case[] = [
     what: "heads not dividing hidden",
     code: "BDL030",
     text: lines('import "bert.bdl"', "model x extends bert {", "  heads 7", "}"),
-    line: 3, column: 3, span: "heads 7", message: "'heads' (7) must divide 'hidden' (768).",
+    line: 3,
+    column: 3,
+    span: "heads 7",
+    message: "'heads' (7) must divide 'hidden' (768).",
   },
   {
     what: "factorize not below hidden",
     code: "BDL031",
     text: lines('import "bert.bdl"', "model x extends bert {", "  embeddings { factorize 768 }", "}"),
-    line: 3, column: 16, span: "factorize 768", message: "'factorize' (768) must be smaller than 'hidden' (768).",
+    line: 3,
+    column: 16,
+    span: "factorize 768",
+    message: "'factorize' (768) must be smaller than 'hidden' (768).",
   },
 
   // --- sharing -------------------------------------------------------------------------
@@ -321,7 +422,10 @@ const CASES: Case[] = [
       "  }",
       "}",
     ),
-    line: 5, column: 20, span: "6..12", message: "Sharing group 'b' names layer 12, but the model has 12 layers (0..11).",
+    line: 5,
+    column: 20,
+    span: "6..12",
+    message: "Sharing group 'b' names layer 12, but the model has 12 layers (0..11).",
   },
   {
     what: "two groups claiming one layer",
@@ -335,7 +439,10 @@ const CASES: Case[] = [
       "  }",
       "}",
     ),
-    line: 5, column: 20, span: "[5, 6, 7]", message: "Layer 5 is claimed by sharing groups 'a' and 'b' for ffn.",
+    line: 5,
+    column: 20,
+    span: "[5, 6, 7]",
+    message: "Layer 5 is claimed by sharing groups 'a' and 'b' for ffn.",
   },
   {
     what: "a group declared twice",
@@ -349,25 +456,37 @@ const CASES: Case[] = [
       "  }",
       "}",
     ),
-    line: 5, column: 11, span: "a", message: "Sharing group 'a' is declared twice.",
+    line: 5,
+    column: 11,
+    span: "a",
+    message: "Sharing group 'a' is declared twice.",
   },
   {
     what: "unknown shared sublayer",
     code: "BDL043",
     text: lines('import "bert.bdl"', "model x extends bert {", "  sharing { group a layers 0..3 share attn }", "}"),
-    line: 3, column: 39, span: "attn", message: "'attn' is not a shareable sublayer.",
+    line: 3,
+    column: 39,
+    span: "attn",
+    message: "'attn' is not a shareable sublayer.",
   },
   {
     what: "bad sharing mode, with did-you-mean",
     code: "BDL044",
     text: lines('import "bert.bdl"', "model x extends bert {", "  sharing al", "}"),
-    line: 3, column: 11, span: "al", message: "'sharing al' is not valid",
+    line: 3,
+    column: 11,
+    span: "al",
+    message: "'sharing al' is not valid",
   },
   {
     what: "a group of one layer (warning)",
     code: "BDL045",
     text: lines('import "bert.bdl"', "model x extends bert {", "  sharing { group solo layers 3 share ffn }", "}"),
-    line: 3, column: 19, span: "solo", message: "Sharing group 'solo' has only one layer, so it shares nothing.",
+    line: 3,
+    column: 19,
+    span: "solo",
+    message: "Sharing group 'solo' has only one layer, so it shares nothing.",
   },
 
   // --- objectives ----------------------------------------------------------------------
@@ -375,31 +494,46 @@ const CASES: Case[] = [
     what: "unknown objective, with did-you-mean",
     code: "BDL050",
     text: lines('import "bert.bdl"', "model x extends bert {", "  objectives { mlmm weight 1 }", "}"),
-    line: 3, column: 16, span: "mlmm", message: "Unknown objective 'mlmm'. Did you mean 'mlm'?",
+    line: 3,
+    column: 16,
+    span: "mlmm",
+    message: "Unknown objective 'mlmm'. Did you mean 'mlm'?",
   },
   {
     what: "distill without a teacher",
     code: "BDL051",
     text: lines('import "bert.bdl"', "model x extends bert {", "  objectives { distill weight 5.0 temperature 2.0 }", "}"),
-    line: 3, column: 16, span: "distill weight 5.0 temperature 2.0", message: "Objective 'distill' needs a 'teacher' to learn from.",
+    line: 3,
+    column: 16,
+    span: "distill weight 5.0 temperature 2.0",
+    message: "Objective 'distill' needs a 'teacher' to learn from.",
   },
   {
     what: "cosine without a teacher",
     code: "BDL051",
     text: lines('import "bert.bdl"', "model x extends bert {", "  objectives {", "    cosine weight 1.0", "  }", "}"),
-    line: 4, column: 5, span: "cosine weight 1.0", message: "Objective 'cosine' needs a 'teacher' to learn from.",
+    line: 4,
+    column: 5,
+    span: "cosine weight 1.0",
+    message: "Objective 'cosine' needs a 'teacher' to learn from.",
   },
   {
     what: "nsp without a pooler",
     code: "BDL052",
     text: lines('import "bert.bdl"', "model x extends bert {", "  pooler none", "  objectives { nsp weight 1.0 }", "}"),
-    line: 4, column: 16, span: "nsp weight 1.0", message: "Objective 'nsp' classifies the pooled [CLS] output, but the model has 'pooler none'.",
+    line: 4,
+    column: 16,
+    span: "nsp weight 1.0",
+    message: "Objective 'nsp' classifies the pooled [CLS] output, but the model has 'pooler none'.",
   },
   {
     what: "nsp and sop together",
     code: "BDL053",
     text: lines('import "bert.bdl"', "model x extends bert {", "  objectives { sop weight 1.0 }", "}"),
-    line: 3, column: 16, span: "sop weight 1.0", message: "'nsp' and 'sop' build sentence pairs in incompatible ways; turn one off.",
+    line: 3,
+    column: 16,
+    span: "sop weight 1.0",
+    message: "'nsp' and 'sop' build sentence pairs in incompatible ways; turn one off.",
   },
   {
     what: "distill across vocabularies",
@@ -412,20 +546,28 @@ const CASES: Case[] = [
       "  teacher small",
       "}",
     ),
-    line: 4, column: 16, span: "distill weight 1",
+    line: 4,
+    column: 16,
+    span: "distill weight 1",
     message: "'distill' compares logits over the vocabulary, but the student has vocab 30522 and teacher 'small' has vocab 20000.",
   },
   {
     what: "unknown objective option, with did-you-mean",
     code: "BDL055",
     text: lines('import "bert.bdl"', "model x extends bert {", "  objectives { mlm wieght 2 }", "}"),
-    line: 3, column: 20, span: "wieght", message: "Objective 'mlm' has no option 'wieght'. Did you mean 'weight'?",
+    line: 3,
+    column: 20,
+    span: "wieght",
+    message: "Objective 'mlm' has no option 'wieght'. Did you mean 'weight'?",
   },
   {
     what: "no objectives (warning)",
     code: "BDL056",
     text: lines('import "bert.bdl"', "model x extends bert {", "  objectives { mlm off nsp off }", "}"),
-    line: 2, column: 7, span: "x", message: "Model 'x' has no objectives: it cannot be pretrained.",
+    line: 2,
+    column: 7,
+    span: "x",
+    message: "Model 'x' has no objectives: it cannot be pretrained.",
   },
 
   // --- masking -------------------------------------------------------------------------
@@ -433,13 +575,19 @@ const CASES: Case[] = [
     what: "masking fractions not summing to 1",
     code: "BDL060",
     text: lines('import "bert.bdl"', "model x extends bert {", "  masking { mask 0.7 random 0.1 keep 0.1 }", "}"),
-    line: 3, column: 13, span: "mask 0.7", message: "Masking fractions mask 0.7 + random 0.1 + keep 0.1 = 0.9, but they must sum to 1.",
+    line: 3,
+    column: 13,
+    span: "mask 0.7",
+    message: "Masking fractions mask 0.7 + random 0.1 + keep 0.1 = 0.9, but they must sum to 1.",
   },
   {
     what: "duplicates with a dynamic schedule",
     code: "BDL061",
     text: lines('import "bert.bdl"', "model x extends bert {", "  masking { schedule dynamic duplicates 3 }", "}"),
-    line: 3, column: 30, span: "duplicates 3", message: "'duplicates' only applies to 'schedule static'",
+    line: 3,
+    column: 30,
+    span: "duplicates 3",
+    message: "'duplicates' only applies to 'schedule static'",
   },
 
   // --- teacher links -------------------------------------------------------------------
@@ -447,19 +595,28 @@ const CASES: Case[] = [
     what: "teacher naming an unknown model, with did-you-mean",
     code: "BDL070",
     text: lines('import "bert.bdl"', "model x extends bert {", "  layers 6", '  teacher bret from "checkpoints/bert-base"', "}"),
-    line: 4, column: 11, span: "bret", message: "Unknown teacher model 'bret'. Did you mean 'bert'?",
+    line: 4,
+    column: 11,
+    span: "bret",
+    message: "Unknown teacher model 'bret'. Did you mean 'bert'?",
   },
   {
     what: "init layers of the wrong length",
     code: "BDL071",
     text: lines('import "bert.bdl"', "model x extends bert {", "  layers 6", "  teacher bert { init layers [0, 2, 4] }", "}"),
-    line: 4, column: 30, span: "[0, 2, 4]", message: "'init layers' lists 3 teacher layers, but the student has 6 layers.",
+    line: 4,
+    column: 30,
+    span: "[0, 2, 4]",
+    message: "'init layers' lists 3 teacher layers, but the student has 6 layers.",
   },
   {
     what: "init layers out of the teacher's range",
     code: "BDL072",
     text: lines('import "bert.bdl"', "model x extends bert {", "  layers 3", "  teacher bert { init layers [0, 6, 12] }", "}"),
-    line: 4, column: 30, span: "[0, 6, 12]", message: "'init layers' names teacher layer 12, but teacher 'bert' has 12 layers (0..11).",
+    line: 4,
+    column: 30,
+    span: "[0, 6, 12]",
+    message: "'init layers' names teacher layer 12, but teacher 'bert' has 12 layers (0..11).",
   },
   {
     what: "init layers from a teacher of another width",
@@ -471,7 +628,10 @@ const CASES: Case[] = [
       "  teacher bert { init layers [0, 11] }",
       "}",
     ),
-    line: 4, column: 30, span: "[0, 11]", message: "Cannot copy layers from teacher 'bert': teacher vs student hidden 768 vs 256.",
+    line: 4,
+    column: 30,
+    span: "[0, 11]",
+    message: "Cannot copy layers from teacher 'bert': teacher vs student hidden 768 vs 256.",
   },
   {
     what: "init layers from a teacher whose LayerNorms sit elsewhere",
@@ -484,14 +644,20 @@ const CASES: Case[] = [
       "  teacher bert { init layers [0, 11] }",
       "}",
     ),
-    line: 5, column: 30, span: "[0, 11]",
-    message: "'init layers' copies post-LN layers of teacher 'bert' into a pre-LN student, where the same weights compute something else; give both the same 'norm_position'.",
+    line: 5,
+    column: 30,
+    span: "[0, 11]",
+    message:
+      "'init layers' copies post-LN layers of teacher 'bert' into a pre-LN student, where the same weights compute something else; give both the same 'norm_position'.",
   },
   {
     what: "a model as its own teacher",
     code: "BDL074",
     text: lines('import "bert.bdl"', "model x extends bert {", "  teacher x", "}"),
-    line: 3, column: 11, span: "x", message: "Model 'x' cannot be its own teacher.",
+    line: 3,
+    column: 11,
+    span: "x",
+    message: "Model 'x' cannot be its own teacher.",
   },
 
   // --- expectations --------------------------------------------------------------------
@@ -499,13 +665,19 @@ const CASES: Case[] = [
     what: "expect mismatch",
     code: "BDL080",
     text: lines('import "bert.bdl"', "model x extends bert {", "  layers 6", "  expect params 110M", "}"),
-    line: 4, column: 3, span: "expect params 110M", message: "Expected the total parameter count to be 110M, but it is 67,579,196 (about 67.58M).",
+    line: 4,
+    column: 3,
+    span: "expect params 110M",
+    message: "Expected the total parameter count to be 110M, but it is 67,579,196 (about 67.58M).",
   },
   {
     what: "unknown expectation, with did-you-mean",
     code: "BDL081",
     text: lines('import "bert.bdl"', "model x extends bert {", "  expect parms 110M", "}"),
-    line: 3, column: 10, span: "parms", message: "Unknown expectation 'parms'. Did you mean 'params'?",
+    line: 3,
+    column: 10,
+    span: "parms",
+    message: "Unknown expectation 'parms'. Did you mean 'params'?",
   },
 
   // --- tokenizer, special tokens, training ---------------------------------------------
@@ -513,19 +685,28 @@ const CASES: Case[] = [
     what: "special id outside the vocabulary",
     code: "BDL090",
     text: lines('import "bert.bdl"', "model x extends bert {", "  special { pad 0 unk 100 cls 101 sep 102 mask 30522 }", "}"),
-    line: 3, column: 43, span: "mask 30522", message: "Special token 'mask' has id 30522, outside the vocabulary (0..30521).",
+    line: 3,
+    column: 43,
+    span: "mask 30522",
+    message: "Special token 'mask' has id 30522, outside the vocabulary (0..30521).",
   },
   {
     what: "two special tokens on one id",
     code: "BDL092",
     text: lines('import "bert.bdl"', "model x extends bert {", "  special { pad 0 unk 1 cls 2 sep 3 mask 3 }", "}"),
-    line: 3, column: 37, span: "mask 3", message: "Special tokens 'sep' and 'mask' share id 3.",
+    line: 3,
+    column: 37,
+    span: "mask 3",
+    message: "Special tokens 'sep' and 'mask' share id 3.",
   },
   {
     what: "train seq beyond the learned positions",
     code: "BDL093",
     text: lines('import "bert.bdl"', "model x extends bert {", "  embeddings { positions 128 }", "  train { seq 256 }", "}"),
-    line: 4, column: 11, span: "seq 256", message: "'train seq' (256) is longer than the 128 learned positions.",
+    line: 4,
+    column: 11,
+    span: "seq 256",
+    message: "'train seq' (256) is longer than the 128 learned positions.",
   },
 ];
 
@@ -551,7 +732,9 @@ describe("every diagnostic, at the smallest meaningful span", () => {
 
   it("covers every code of the catalog", () => {
     const covered = new Set(CASES.map((c) => c.code));
-    const missing = Object.values(Diag).map((e) => e.code).filter((code) => !covered.has(code));
+    const missing = Object.values(Diag)
+      .map((e) => e.code)
+      .filter((code) => !covered.has(code));
     expect(missing).toEqual([]);
   });
 
@@ -559,7 +742,20 @@ describe("every diagnostic, at the smallest meaningful span", () => {
     const covered = new Set(CASES.map((c) => c.code));
     // heads/hidden, sharing range, two groups, unknown teacher, init length, init range,
     // mask fractions, distill/cosine without teacher, factorize, unknown keys, cycles.
-    for (const code of ["BDL030", "BDL040", "BDL041", "BDL070", "BDL071", "BDL072", "BDL060", "BDL051", "BDL031", "BDL020", "BDL011", "BDL014"]) {
+    for (const code of [
+      "BDL030",
+      "BDL040",
+      "BDL041",
+      "BDL070",
+      "BDL071",
+      "BDL072",
+      "BDL060",
+      "BDL051",
+      "BDL031",
+      "BDL020",
+      "BDL011",
+      "BDL014",
+    ]) {
       expect(covered.has(code), code).toBe(true);
     }
   });
@@ -578,13 +774,27 @@ describe("every diagnostic, at the smallest meaningful span", () => {
 
   it("reports a problem of a base model once, however many models extend it", () => {
     const found = check({
-      [MAIN]: lines("model base {", "  vocab 100 hidden 64 layers 2 heads 4 intermediate 128", "  hiden 3", "}", "model a extends base {}", "model b extends base {}"),
+      [MAIN]: lines(
+        "model base {",
+        "  vocab 100 hidden 64 layers 2 heads 4 intermediate 128",
+        "  hiden 3",
+        "}",
+        "model a extends base {}",
+        "model b extends base {}",
+      ),
     });
     expect(found.filter((d) => d.code === "BDL020")).toHaveLength(1);
   });
 
   it("finds the reference models and spec examples clean", () => {
-    for (const file of ["models/bert.bdl", "models/roberta.bdl", "models/albert.bdl", "models/distilbert.bdl", "test/fixtures/spec/example-1.bdl", "test/fixtures/spec/example-2.bdl"]) {
+    for (const file of [
+      "models/bert.bdl",
+      "models/roberta.bdl",
+      "models/albert.bdl",
+      "models/distilbert.bdl",
+      "test/fixtures/spec/example-1.bdl",
+      "test/fixtures/spec/example-2.bdl",
+    ]) {
       const found = checkProgram(loadProgram(path.join(ROOT, file))).diagnostics;
       expect(show(found), file).toBe("");
     }
@@ -630,9 +840,22 @@ describe("recovery: one parse reports every syntax error in a file", () => {
 
   it("recovers from a stray token between models, in plain words", () => {
     const found = check({
-      [MAIN]: lines('import "bert.bdl"', "model a extends bert {", "  layers 6", "}", "}", "model b extends bert {", "  hiden 3", "}", "modle c {", "}"),
+      [MAIN]: lines(
+        'import "bert.bdl"',
+        "model a extends bert {",
+        "  layers 6",
+        "}",
+        "}",
+        "model b extends bert {",
+        "  hiden 3",
+        "}",
+        "modle c {",
+        "}",
+      ),
     }).map(where);
-    expect(found).toContainEqual(expect.objectContaining({ code: "BDL003", line: 5, column: 1, span: "}", message: "Expected 'model' or 'import' but found '}'." }));
+    expect(found).toContainEqual(
+      expect.objectContaining({ code: "BDL003", line: 5, column: 1, span: "}", message: "Expected 'model' or 'import' but found '}'." }),
+    );
     expect(found).toContainEqual(expect.objectContaining({ code: "BDL020", line: 7, column: 3, span: "hiden" }));
     expect(found).toContainEqual(expect.objectContaining({ code: "BDL003", line: 9, column: 1, span: "modle" }));
     for (const w of found) expect(w.message).not.toMatch(/\bEOF\b/);
@@ -708,7 +931,12 @@ describe("messages and spans of rules about several properties", () => {
     const text = lines(...STUDENT, "  teacher bert {", "    init layers off", "    init embeddings off", "  }", "}");
     const checked = checkProgram(loadProgram(MAIN, new ParseCache(memoryHost({ [MAIN]: text }))));
     expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    expect(checked.resolutions.get("student")!.model.teacher).toEqual({ model: "bert", checkpoint: null, initLayers: null, initEmbeddings: false });
+    expect(checked.resolutions.get("student")!.model.teacher).toEqual({
+      model: "bert",
+      checkpoint: null,
+      initLayers: null,
+      initEmbeddings: false,
+    });
     // Only what it switches off changes: the other copy is still inherited.
     const half = lines('import "distilbert.bdl"', "model s extends distilbert {", "  teacher bert { init embeddings off }", "}");
     const teacher = checkProgram(loadProgram(MAIN, new ParseCache(memoryHost({ [MAIN]: half })))).resolutions.get("s")!.model.teacher;

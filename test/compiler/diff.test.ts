@@ -72,9 +72,7 @@ describe("renderDiff", () => {
     expect(lines).toContain(`  ${"embeddings.factorize".padEnd(width)}   none -> 128`);
     expect(lines).toContain(`  ${"train.optimizer".padEnd(width)}   adamw -> lamb`);
     expect(lines).toContain(`  ${"train.lr".padEnd(width)}   1e-4 -> 0.00176`);
-    expect(lines).toContain(
-      `  ${"special".padEnd(width)}   pad 0 unk 100 cls 101 sep 102 mask 103 -> pad 0 unk 1 cls 2 sep 3 mask 4`,
-    );
+    expect(lines).toContain(`  ${"special".padEnd(width)}   pad 0 unk 100 cls 101 sep 102 mask 103 -> pad 0 unk 1 cls 2 sep 3 mask 4`);
   });
 
   it("prints the parameter counts and their change after a blank line", () => {
@@ -109,8 +107,6 @@ describe("renderDiff", () => {
   });
 
   it("is deterministic", () => {
-    expect(renderDiff(diffModels(bertBase(), albertBase()), "a", "b")).toBe(
-      renderDiff(diffModels(bertBase(), albertBase()), "a", "b"),
-    );
+    expect(renderDiff(diffModels(bertBase(), albertBase()), "a", "b")).toBe(renderDiff(diffModels(bertBase(), albertBase()), "a", "b"));
   });
 });

@@ -37,7 +37,6 @@ const CASE_MS = 2000;
 // ---------------------------------------------------------------------------------------
 // Randomness
 
-
 class Rng {
   readonly next: () => number;
   constructor(seed: number) {
@@ -64,13 +63,92 @@ class Rng {
 // Generators
 
 const KEYWORD_WORDS = KEYWORDS.map((k) => String(k.LABEL ?? k.name).replace(/'/g, ""));
-const PROPERTY_WORDS = [...Object.keys(MODEL_PROPERTIES), ...Object.keys(RECORDS), ...Object.values(RECORDS).flatMap((r) => Object.keys(r))];
-const VALUE_WORDS = ["gelu", "gelu_new", "relu", "tanh", "none", "all", "token", "word", "ngram", "static", "dynamic", "adamw", "lamb", "linear", "cosine", "mlm", "nsp", "sop", "distill", "weight", "temperature", "attention", "ffn", "bert", "albert", "x", "y", "hiden", "bret", "a-b"];
+const PROPERTY_WORDS = [
+  ...Object.keys(MODEL_PROPERTIES),
+  ...Object.keys(RECORDS),
+  ...Object.values(RECORDS).flatMap((r) => Object.keys(r)),
+];
+const VALUE_WORDS = [
+  "gelu",
+  "gelu_new",
+  "relu",
+  "tanh",
+  "none",
+  "all",
+  "token",
+  "word",
+  "ngram",
+  "static",
+  "dynamic",
+  "adamw",
+  "lamb",
+  "linear",
+  "cosine",
+  "mlm",
+  "nsp",
+  "sop",
+  "distill",
+  "weight",
+  "temperature",
+  "attention",
+  "ffn",
+  "bert",
+  "albert",
+  "x",
+  "y",
+  "hiden",
+  "bret",
+  "a-b",
+];
 // No count in the millions here: `layers 110M` with `expect` or `sharing all` hangs or runs out
 // of memory (a known bug: sizes have no upper bound; see robustness.test.ts). Counts such as
 // 110M still appear, after `expect`, in the model-shaped programs.
-const NUMBERS = ["0", "1", "2", "3", "4", "6", "7", "12", "64", "128", "768", "3072", "30522", "0.1", "0.15", "0.8", "1.0", "1.5", "1e-12", "6e-4", "-1", "1.5K", "2K"];
-const PUNCT = ["{", "}", "[", "]", ",", "..", "->", '"bert.bdl"', '"x"', '"unterminated', "// comment\n", "\n", "#", ";", "=", ":", "\\", "\u00e9", "\u{1F600}"];
+const NUMBERS = [
+  "0",
+  "1",
+  "2",
+  "3",
+  "4",
+  "6",
+  "7",
+  "12",
+  "64",
+  "128",
+  "768",
+  "3072",
+  "30522",
+  "0.1",
+  "0.15",
+  "0.8",
+  "1.0",
+  "1.5",
+  "1e-12",
+  "6e-4",
+  "-1",
+  "1.5K",
+  "2K",
+];
+const PUNCT = [
+  "{",
+  "}",
+  "[",
+  "]",
+  ",",
+  "..",
+  "->",
+  '"bert.bdl"',
+  '"x"',
+  '"unterminated',
+  "// comment\n",
+  "\n",
+  "#",
+  ";",
+  "=",
+  ":",
+  "\\",
+  "\u00e9",
+  "\u{1F600}",
+];
 const VOCAB = [...KEYWORD_WORDS, ...PROPERTY_WORDS, ...VALUE_WORDS, ...NUMBERS, ...PUNCT];
 
 function tokenSoup(r: Rng): string {
@@ -89,7 +167,8 @@ function randomString(r: Rng): string {
     if (k < 6) out += String.fromCharCode(r.between(32, 126));
     else if (k < 7) out += r.pick(["\n", "\r\n", "\t", "\r", "\u0000", "\u000b", "\ufeff", "\u00a0"]);
     else if (k < 8) out += String.fromCharCode(r.between(0, 0xd7ff));
-    else if (k < 9) out += r.pick(["\ud800", "\udfff", "\u{10ffff}", "\u2028", "\u200b"]); // lone surrogates, separators
+    else if (k < 9)
+      out += r.pick(["\ud800", "\udfff", "\u{10ffff}", "\u2028", "\u200b"]); // lone surrogates, separators
     else out += r.pick(VOCAB);
   }
   return out;
@@ -98,7 +177,31 @@ function randomString(r: Rng): string {
 /** A program shaped like the language (imports, models, every kind of member) with random choices inside. */
 function structured(r: Rng): string {
   const typo = (w: string) => (r.chance(0.1) ? w.slice(0, -1) + r.pick(["e", "s", "x", ""]) : w);
-  const int = () => r.pick(["0", "1", "2", "3", "4", "6", "8", "12", "16", "64", "100", "128", "256", "512", "768", "1024", "3072", "30000", "30522", "-1", "2.5", "1.5K"]);
+  const int = () =>
+    r.pick([
+      "0",
+      "1",
+      "2",
+      "3",
+      "4",
+      "6",
+      "8",
+      "12",
+      "16",
+      "64",
+      "100",
+      "128",
+      "256",
+      "512",
+      "768",
+      "1024",
+      "3072",
+      "30000",
+      "30522",
+      "-1",
+      "2.5",
+      "1.5K",
+    ]);
   const frac = () => r.pick(["0", "0.1", "0.15", "0.2", "0.5", "0.8", "0.9", "1", "1.0", "1e-12", "1e-5", "-0.1", "2"]);
   const layerSet = () =>
     r.pick([
@@ -132,7 +235,9 @@ function structured(r: Rng): string {
       () =>
         `objectives { ${r.times(0, 4, () => {
           const name = r.pick(Object.keys(OBJECTIVES)) as keyof typeof OBJECTIVES;
-          return r.chance(0.3) ? `${typo(name)} off` : `${typo(name)} ${r.times(0, 2, () => `${typo(r.pick(Object.keys(OBJECTIVES[name])))} ${frac()}`)}`;
+          return r.chance(0.3)
+            ? `${typo(name)} off`
+            : `${typo(name)} ${r.times(0, 2, () => `${typo(r.pick(Object.keys(OBJECTIVES[name])))} ${frac()}`)}`;
         })} }`,
       () =>
         `teacher ${r.pick(["bert", "x", "y", "bret", "albert"])}${r.chance(0.5) ? ' from "ckpt"' : ""}${
@@ -142,11 +247,16 @@ function structured(r: Rng): string {
       () => `tokenizer ${typo(r.pick(TOKENIZERS))}${r.chance(0.5) ? " lowercase" : ""}`,
     ])();
   const imports = r.times(0, 2, () => `import "${r.pick(["bert.bdl", "albert.bdl", "distilbert.bdl", "missing.bdl", "main.bdl"])}"`, "\n");
-  const models = r.times(1, 3, () => {
-    const name = r.pick(["x", "y", "z", "bert"]);
-    const base = r.chance(0.8) ? ` extends ${r.pick(["bert", "bert", "x", "y", "bret", "roberta"])}` : "";
-    return `model ${name}${base} {\n${r.times(0, 8, () => `  ${member()}`, "\n")}\n}`;
-  }, "\n\n");
+  const models = r.times(
+    1,
+    3,
+    () => {
+      const name = r.pick(["x", "y", "z", "bert"]);
+      const base = r.chance(0.8) ? ` extends ${r.pick(["bert", "bert", "x", "y", "bret", "roberta"])}` : "";
+      return `model ${name}${base} {\n${r.times(0, 8, () => `  ${member()}`, "\n")}\n}`;
+    },
+    "\n\n",
+  );
   return `${imports}\n${models}\n`;
 }
 
@@ -171,8 +281,10 @@ function mutation(r: Rng): { text: string; from: string } {
     const op = r.int(9);
     if (op <= 3 && words.length > 0) {
       const i = r.pick(words);
-      if (op === 0) parts[i] = ""; // delete a token
-      else if (op === 1) parts[i] = `${parts[i]} ${parts[i]}`; // duplicate it
+      if (op === 0)
+        parts[i] = ""; // delete a token
+      else if (op === 1)
+        parts[i] = `${parts[i]} ${parts[i]}`; // duplicate it
       else if (op === 2) {
         const j = r.pick(words); // swap two tokens
         [parts[i], parts[j]] = [parts[j]!, parts[i]!];
@@ -183,7 +295,7 @@ function mutation(r: Rng): { text: string; from: string } {
       text = text.slice(0, i) + text.slice(i + r.between(1, 3)); // delete characters
     } else if (op === 5) {
       const i = at();
-      text = text.slice(0, i) + r.pick([..."{}[]\",.#\n\u0000-0123456789abcxyz ", "..", "->", "//"]) + text.slice(i); // insert one
+      text = text.slice(0, i) + r.pick([...'{}[]",.#\n\u0000-0123456789abcxyz ', "..", "->", "//"]) + text.slice(i); // insert one
     } else if (op === 6) {
       const i = at();
       const j = Math.min(text.length, i + r.between(1, 80));
@@ -287,16 +399,22 @@ function checkCase(label: string, text: string, entry: string): void {
       if (syntaxErrors.length > 0) throw new Error(`formatSource formatted a file with syntax errors\n${describeCase(label, text)}`);
       const again = parseSource({ path: entry, text: result.text });
       if (again.diagnostics.length > 0) {
-        throw new Error(`formatted text does not parse: ${again.diagnostics[0]!.message}\n${describeCase(label, text)}\nformatted: ${JSON.stringify(result.text)}`);
+        throw new Error(
+          `formatted text does not parse: ${again.diagnostics[0]!.message}\n${describeCase(label, text)}\nformatted: ${JSON.stringify(result.text)}`,
+        );
       }
       try {
         expect(astShape(result.text).shape).toEqual(astShape(text).shape);
       } catch (e) {
-        throw new Error(`formatting changed the AST\n${(e as Error).message}\n${describeCase(label, text)}\nformatted: ${JSON.stringify(result.text)}`);
+        throw new Error(
+          `formatting changed the AST\n${(e as Error).message}\n${describeCase(label, text)}\nformatted: ${JSON.stringify(result.text)}`,
+        );
       }
       const twice = formatSource({ path: entry, text: result.text }).text;
       if (twice !== result.text) {
-        throw new Error(`formatting is not idempotent\n${describeCase(label, text)}\nonce: ${JSON.stringify(result.text)}\ntwice: ${JSON.stringify(twice)}`);
+        throw new Error(
+          `formatting is not idempotent\n${describeCase(label, text)}\nonce: ${JSON.stringify(result.text)}\ntwice: ${JSON.stringify(twice)}`,
+        );
       }
       stats.formatted++;
     }
@@ -323,14 +441,18 @@ describe(`fuzz (seed ${SEED})`, () => {
     expect(CORPUS.map((c) => c.name)).toEqual(expect.arrayContaining(["models/bert.bdl", "test/fixtures/spec/example-2.bdl"]));
   });
 
-  it.each(GENERATORS)("%s: check never throws, diagnostics are well-formed, fmt is safe", (name, salt, generate) => {
-    const only = ONLY !== null && Math.floor(ONLY / 1_000_000) === salt ? ONLY % 1_000_000 : null;
-    for (let i = only ?? 0; i < (only === null ? (ONLY === null ? PER_GENERATOR : 0) : only + 1); i++) {
-      const n = salt * 1_000_000 + i;
-      // Each case has its own generator seeded from (seed, case), so one case replays alone.
-      const r = new Rng((SEED ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0);
-      const { text, from } = generate(r);
-      checkCase(`${name} #${n}${from ? ` (from ${from})` : ""}`, text, `fuzz/case-${n}.bdl`);
-    }
-  }, 120_000);
+  it.each(GENERATORS)(
+    "%s: check never throws, diagnostics are well-formed, fmt is safe",
+    (name, salt, generate) => {
+      const only = ONLY !== null && Math.floor(ONLY / 1_000_000) === salt ? ONLY % 1_000_000 : null;
+      for (let i = only ?? 0; i < (only === null ? (ONLY === null ? PER_GENERATOR : 0) : only + 1); i++) {
+        const n = salt * 1_000_000 + i;
+        // Each case has its own generator seeded from (seed, case), so one case replays alone.
+        const r = new Rng((SEED ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0);
+        const { text, from } = generate(r);
+        checkCase(`${name} #${n}${from ? ` (from ${from})` : ""}`, text, `fuzz/case-${n}.bdl`);
+      }
+    },
+    120_000,
+  );
 });

@@ -128,41 +128,129 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { what: "import of /dev/zero", args: () => ["check", importer("zero.bdl", "/dev/zero")], words: () => ["zero.bdl:1:8", "BDL010", "/dev/zero", "character device"] },
-  { what: "import of /dev/urandom", args: () => ["check", importer("urandom.bdl", "/dev/urandom")], words: () => ["urandom.bdl:1:8", "/dev/urandom", "character device"] },
+  {
+    what: "import of /dev/zero",
+    args: () => ["check", importer("zero.bdl", "/dev/zero")],
+    words: () => ["zero.bdl:1:8", "BDL010", "/dev/zero", "character device"],
+  },
+  {
+    what: "import of /dev/urandom",
+    args: () => ["check", importer("urandom.bdl", "/dev/urandom")],
+    words: () => ["urandom.bdl:1:8", "/dev/urandom", "character device"],
+  },
   { what: "import of a FIFO", args: () => ["check", importer("fifo.bdl", FIFO)], words: () => ["fifo.bdl:1:8", FIFO, "named pipe"] },
-  { what: "import of a folder", args: () => ["check", importer("folder-import.bdl", FOLDER)], words: () => ["folder-import.bdl:1:8", "is a directory"] },
+  {
+    what: "import of a folder",
+    args: () => ["check", importer("folder-import.bdl", FOLDER)],
+    words: () => ["folder-import.bdl:1:8", "is a directory"],
+  },
   { what: "check /dev/zero", args: () => ["check", "/dev/zero"], words: () => ["/dev/zero:1:1", "character device"] },
   { what: "params of a FIFO", args: () => ["params", FIFO], words: () => [FIFO, "named pipe"] },
   { what: "a NUL byte in a .bdl", args: () => ["check", NUL_BDL], words: () => ["nul.bdl:2:10", "NUL byte", "binary"] },
-  { what: "fmt --write of non-UTF-8 bytes", args: () => ["fmt", "--write", LATIN1_BDL], words: () => ["latin1.bdl:2:7", "byte 0xE9", "not valid UTF-8"] },
+  {
+    what: "fmt --write of non-UTF-8 bytes",
+    args: () => ["fmt", "--write", LATIN1_BDL],
+    words: () => ["latin1.bdl:2:7", "byte 0xE9", "not valid UTF-8"],
+  },
   { what: "fmt --write /dev/zero", args: () => ["fmt", "--write", "/dev/zero"], words: () => ["/dev/zero", "character device"] },
-  { what: "train --corpus FIFO", args: () => ["train", TINY_MODEL, "--corpus", FIFO, "--out", NEVER, "--backend", "cpu"], words: () => [FIFO, "named pipe"] },
+  {
+    what: "train --corpus FIFO",
+    args: () => ["train", TINY_MODEL, "--corpus", FIFO, "--out", NEVER, "--backend", "cpu"],
+    words: () => [FIFO, "named pipe"],
+  },
   { what: "eval --corpus /dev/zero", args: () => ["eval", RUN, "--corpus", "/dev/zero"], words: () => ["/dev/zero", "character device"] },
   { what: "eval --corpus FIFO", args: () => ["eval", RUN, "--corpus", FIFO], words: () => [FIFO, "named pipe"] },
   { what: "eval --corpus folder", args: () => ["eval", RUN, "--corpus", FOLDER], words: () => [FOLDER, "is a directory"] },
-  { what: "eval --corpus Latin-1 text", args: () => ["eval", RUN, "--corpus", LATIN1_TXT], words: () => [`${LATIN1_TXT}:2:8`, "0xE9", "not valid UTF-8"] },
+  {
+    what: "eval --corpus Latin-1 text",
+    args: () => ["eval", RUN, "--corpus", LATIN1_TXT],
+    words: () => [`${LATIN1_TXT}:2:8`, "0xE9", "not valid UTF-8"],
+  },
   { what: "finetune --task FIFO.csv", args: () => ["finetune", RUN, "--task", FIFO_CSV], words: () => [FIFO_CSV, "named pipe"] },
-  { what: "run --inputs /dev/urandom", args: () => ["run", TINY_MODEL, "--weights", RUN, "--inputs", "/dev/urandom"], words: () => ["/dev/urandom", "character device"] },
+  {
+    what: "run --inputs /dev/urandom",
+    args: () => ["run", TINY_MODEL, "--weights", RUN, "--inputs", "/dev/urandom"],
+    words: () => ["/dev/urandom", "character device"],
+  },
   { what: "run --inputs FIFO", args: () => ["run", TINY_MODEL, "--weights", RUN, "--inputs", FIFO], words: () => [FIFO, "named pipe"] },
-  { what: "import-hf of a FIFO model.safetensors", args: () => ["import-hf", HF_FIFO, "--model", TINY_MODEL, "--out", NEVER], words: () => [join(HF_FIFO, "model.safetensors"), "named pipe"] },
-  { what: "eval of a checkpoint whose bdl.json is a FIFO", args: () => ["eval", CKPT_FIFO, "--corpus", join(dir, "corpus.txt")], words: () => [join(CKPT_FIFO, "bdl.json"), "named pipe"] },
-  { what: "run --inputs with a bad byte", args: () => ["run", TINY_MODEL, "--weights", RUN, "--inputs", BAD_JSON], words: () => [`${BAD_JSON}:1:34`, "0xFF", "not valid UTF-8"] },
+  {
+    what: "import-hf of a FIFO model.safetensors",
+    args: () => ["import-hf", HF_FIFO, "--model", TINY_MODEL, "--out", NEVER],
+    words: () => [join(HF_FIFO, "model.safetensors"), "named pipe"],
+  },
+  {
+    what: "eval of a checkpoint whose bdl.json is a FIFO",
+    args: () => ["eval", CKPT_FIFO, "--corpus", join(dir, "corpus.txt")],
+    words: () => [join(CKPT_FIFO, "bdl.json"), "named pipe"],
+  },
+  {
+    what: "run --inputs with a bad byte",
+    args: () => ["run", TINY_MODEL, "--weights", RUN, "--inputs", BAD_JSON],
+    words: () => [`${BAD_JSON}:1:34`, "0xFF", "not valid UTF-8"],
+  },
 
   // Names that every JavaScript object inherits must not pass for known ones.
-  { what: "a tensor named constructor (import-hf)", args: () => ["import-hf", hfConstructor, "--model", TINY_MODEL, "--out", NEVER], words: () => ["1 tensor(s) that model 'tiny' does not have", "constructor"] },
-  { what: "a tensor named __proto__ (import-hf)", args: () => ["import-hf", hfProto, "--model", TINY_MODEL, "--out", NEVER], words: () => ["1 tensor(s) that model 'tiny' does not have", "__proto__"] },
-  { what: "a tensor named __proto__ (run)", args: () => ["run", TINY_MODEL, "--weights", hfProto, "--inputs", INPUTS], words: () => ["does not have", "__proto__"] },
-  { what: "model_type constructor", args: () => ["from-hf", hfConfig("type-constructor", { ...bertConfig, model_type: "constructor" })], words: () => ["'model_type' \"constructor\" is not a family bdl reads"] },
-  { what: "architectures [constructor]", args: () => ["from-hf", hfConfig("arch-constructor", { ...bertConfig, architectures: ["constructor"] })], words: () => ["class \"constructor\" is not one bdl reads"] },
-  { what: "property constructor", args: () => ["check", bertWith("p1.bdl", "constructor 5")], words: () => ["p1.bdl:3:3", "Unknown property 'constructor' in model 'm'"] },
-  { what: "embeddings { __proto__ 1 }", args: () => ["check", bertWith("p2.bdl", "embeddings { __proto__ 1 }")], words: () => ["p2.bdl:3:16", "Unknown property '__proto__' in 'embeddings'"] },
-  { what: "train { constructor 1 }", args: () => ["check", bertWith("p3.bdl", "train { constructor 1 }")], words: () => ["p3.bdl:3:11", "Unknown property 'constructor' in 'train'"] },
-  { what: "block toString", args: () => ["check", bertWith("p4.bdl", "toString { a 1 }")], words: () => ["p4.bdl:3:3", "Unknown block 'toString'"] },
-  { what: "objective constructor", args: () => ["check", bertWith("p5.bdl", "objectives { mlm constructor }")], words: () => ["p5.bdl:3:20", "Unknown objective 'constructor'"] },
-  { what: "objective option toString", args: () => ["check", bertWith("p6.bdl", "objectives { mlm toString 1 }")], words: () => ["p6.bdl:3:20", "Objective 'mlm' has no option 'toString'"] },
+  {
+    what: "a tensor named constructor (import-hf)",
+    args: () => ["import-hf", hfConstructor, "--model", TINY_MODEL, "--out", NEVER],
+    words: () => ["1 tensor(s) that model 'tiny' does not have", "constructor"],
+  },
+  {
+    what: "a tensor named __proto__ (import-hf)",
+    args: () => ["import-hf", hfProto, "--model", TINY_MODEL, "--out", NEVER],
+    words: () => ["1 tensor(s) that model 'tiny' does not have", "__proto__"],
+  },
+  {
+    what: "a tensor named __proto__ (run)",
+    args: () => ["run", TINY_MODEL, "--weights", hfProto, "--inputs", INPUTS],
+    words: () => ["does not have", "__proto__"],
+  },
+  {
+    what: "model_type constructor",
+    args: () => ["from-hf", hfConfig("type-constructor", { ...bertConfig, model_type: "constructor" })],
+    words: () => ["'model_type' \"constructor\" is not a family bdl reads"],
+  },
+  {
+    what: "architectures [constructor]",
+    args: () => ["from-hf", hfConfig("arch-constructor", { ...bertConfig, architectures: ["constructor"] })],
+    words: () => ['class "constructor" is not one bdl reads'],
+  },
+  {
+    what: "property constructor",
+    args: () => ["check", bertWith("p1.bdl", "constructor 5")],
+    words: () => ["p1.bdl:3:3", "Unknown property 'constructor' in model 'm'"],
+  },
+  {
+    what: "embeddings { __proto__ 1 }",
+    args: () => ["check", bertWith("p2.bdl", "embeddings { __proto__ 1 }")],
+    words: () => ["p2.bdl:3:16", "Unknown property '__proto__' in 'embeddings'"],
+  },
+  {
+    what: "train { constructor 1 }",
+    args: () => ["check", bertWith("p3.bdl", "train { constructor 1 }")],
+    words: () => ["p3.bdl:3:11", "Unknown property 'constructor' in 'train'"],
+  },
+  {
+    what: "block toString",
+    args: () => ["check", bertWith("p4.bdl", "toString { a 1 }")],
+    words: () => ["p4.bdl:3:3", "Unknown block 'toString'"],
+  },
+  {
+    what: "objective constructor",
+    args: () => ["check", bertWith("p5.bdl", "objectives { mlm constructor }")],
+    words: () => ["p5.bdl:3:20", "Unknown objective 'constructor'"],
+  },
+  {
+    what: "objective option toString",
+    args: () => ["check", bertWith("p6.bdl", "objectives { mlm toString 1 }")],
+    words: () => ["p6.bdl:3:20", "Objective 'mlm' has no option 'toString'"],
+  },
   { what: "command constructor", args: () => ["constructor"], words: () => ["unknown command 'constructor'"] },
-  { what: "eval of a bdl.json with heads 3 on hidden 32", args: () => ["eval", HEADS_3, "--corpus", join(dir, "corpus.txt")], words: () => [join(HEADS_3, "bdl.json"), "model 'tiny' is not valid", "'heads' (3) must divide 'hidden' (32)"] },
+  {
+    what: "eval of a bdl.json with heads 3 on hidden 32",
+    args: () => ["eval", HEADS_3, "--corpus", join(dir, "corpus.txt")],
+    words: () => [join(HEADS_3, "bdl.json"), "model 'tiny' is not valid", "'heads' (3) must divide 'hidden' (32)"],
+  },
 ];
 
 describe("hostile files are refused, exit 1, and nothing is lost", () => {

@@ -26,10 +26,12 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   const width = Math.max(...timings.map(([n]) => n.length));
   console.log(
-    ["bdlc check timings:", ...timings.map(([n, bytes, ms]) => `  ${n.padEnd(width)}  ${String(bytes).padStart(9)} B  ${ms.toFixed(0).padStart(6)} ms`)].join("\n"),
+    [
+      "bdlc check timings:",
+      ...timings.map(([n, bytes, ms]) => `  ${n.padEnd(width)}  ${String(bytes).padStart(9)} B  ${ms.toFixed(0).padStart(6)} ms`),
+    ].join("\n"),
   );
 });
-
 
 function randomBytes(n: number, seed: number, min = 0): Buffer {
   const rand = mulberry32(seed);
@@ -77,7 +79,9 @@ describe("binary and undecodable input", () => {
     const content = randomBytes(1 << 20, 1);
     const r = await check("1 MiB random bytes (with NUL)", write("random.bdl", content), content.length);
     expectClean(r, 1);
-    expect(r.out).toMatch(/random\.bdl:\d+:\d+: error BDL010: Cannot read '.*random\.bdl': (byte 0x[0-9A-F]{2} is not valid UTF-8|it contains a NUL byte)/);
+    expect(r.out).toMatch(
+      /random\.bdl:\d+:\d+: error BDL010: Cannot read '.*random\.bdl': (byte 0x[0-9A-F]{2} is not valid UTF-8|it contains a NUL byte)/,
+    );
     expect(r.out.split("\n")).toHaveLength(1);
   });
 
@@ -90,7 +94,7 @@ describe("binary and undecodable input", () => {
   });
 
   it("treats a UTF-8 BOM and CRLF line endings as ordinary whitespace", async () => {
-    const text = "\ufeff// crlf\r\nimport \"bert.bdl\"\r\n\r\nmodel x extends bert {\r\n  layers 6\r\n  hiden 3\r\n}\r\n";
+    const text = '\ufeff// crlf\r\nimport "bert.bdl"\r\n\r\nmodel x extends bert {\r\n  layers 6\r\n  hiden 3\r\n}\r\n';
     const r = await check("BOM + CRLF", write("crlf.bdl", text), text.length);
     expectClean(r, 1);
     expect(r.out).toBe(`${path.join(dir, "crlf.bdl")}:6:3: error BDL020: Unknown property 'hiden' in model 'x'. Did you mean 'hidden'?`);
@@ -137,7 +141,10 @@ describe("deep nesting", () => {
   });
 
   it("an extends chain 2,000 models long resolves", async () => {
-    const text = [SMALL.replace("model m", "model m0"), ...Array.from({ length: 1999 }, (_, i) => `model m${i + 1} extends m${i} { layers ${2 + (i % 3)} }`)].join("\n");
+    const text = [
+      SMALL.replace("model m", "model m0"),
+      ...Array.from({ length: 1999 }, (_, i) => `model m${i + 1} extends m${i} { layers ${2 + (i % 3)} }`),
+    ].join("\n");
     const r = await check("extends chain of 2,000 models", write("chain.bdl", text), text.length);
     expectClean(r, 0);
   }, 20_000);
@@ -231,11 +238,32 @@ describe("inputs that once broke the contract", () => {
   // Asserted as a ratio, not a time, so it holds on a slow or loaded machine: four times the
   // junk must cost well under the sixteen times a quadratic parse would.
   it("junk tokens check in time linear in their size (512 KB costs < 8x 128 KB)", async () => {
-    const words = ["model", "x", "{", "}", "1", "[", "]", "vocab", "..", '"s"', "extends", ",", "->", "over", "sharing", "group", "layers", "share", "0.5", "\n"];
+    const words = [
+      "model",
+      "x",
+      "{",
+      "}",
+      "1",
+      "[",
+      "]",
+      "vocab",
+      "..",
+      '"s"',
+      "extends",
+      ",",
+      "->",
+      "over",
+      "sharing",
+      "group",
+      "layers",
+      "share",
+      "0.5",
+      "\n",
+    ];
     const junk = (bytes: number) => {
       const rand = mulberry32(7);
       const parts: string[] = [];
-      for (let size = 0; size < bytes; ) {
+      for (let size = 0; size < bytes;) {
         const w = words[Math.floor(rand() * words.length)]!;
         parts.push(w);
         size += w.length + 1;

@@ -178,13 +178,14 @@ describe("grammar/bdl.ebnf", () => {
   it("gives the punctuation tokens and categories their members", () => {
     const punctuation = [tokens.LBrace, tokens.RBrace, tokens.LBracket, tokens.RBracket, tokens.Comma, tokens.DotDot, tokens.Arrow];
     expect(ebnf.get("Punctuation")!.split(" | ")).toEqual(punctuation.map((t) => t.LABEL));
-    const members = (category: TokenType) =>
-      tokens.allTokens.filter((t) => t !== category && (t.CATEGORIES ?? []).includes(category));
+    const members = (category: TokenType) => tokens.allTokens.filter((t) => t !== category && (t.CATEGORIES ?? []).includes(category));
     expect(members(tokens.Word)).toEqual([...tokens.KEYWORDS, tokens.Identifier]);
     expect(ebnf.get("Word")).toBe("Identifier | Keyword");
-    expect(members(tokens.Key).map((t) => (t === tokens.Identifier ? "Identifier" : t.LABEL)).sort()).toEqual(
-      ebnf.get("Key")!.split(" | ").sort(),
-    );
+    expect(
+      members(tokens.Key)
+        .map((t) => (t === tokens.Identifier ? "Identifier" : t.LABEL))
+        .sort(),
+    ).toEqual(ebnf.get("Key")!.split(" | ").sort());
   });
 });
 
@@ -441,7 +442,7 @@ describe("grammar/bdl.tmLanguage.json", () => {
     const str = 'import "a\\"b.bdl" // c';
     expect(scopesOf(str, '\\"')).toContain("constant.character.escape.bdl");
     expect(scopesOf(str, "// c")).toContain("comment.line.double-slash.bdl");
-    expect(scopesOf(str, 'b.bdl')).toContain("string.quoted.double.bdl");
+    expect(scopesOf(str, "b.bdl")).toContain("string.quoted.double.bdl");
     // An unterminated string ends with its line.
     expect(tokenize(g, ['import "open', "model x {"])[1]![0]).toContain("keyword.other.bdl");
     for (const name of ["models", "model-x", "bert-model", "over_all"]) {

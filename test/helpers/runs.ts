@@ -21,7 +21,9 @@ export function startBdlc(args: string[]): Child {
   let err = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal })),
+  );
   return { process: child, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -71,7 +73,11 @@ export function checkpointSteps(run: string): number[] {
 /** Every file of a checkpoint folder, by name: to show that it was left as it was. */
 export function checkpointFiles(run: string, step: number): Map<string, Buffer> {
   const dir = join(run, "checkpoints", `step-${step}`);
-  return new Map(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
+  return new Map(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f))]),
+  );
 }
 
 /**
@@ -87,7 +93,8 @@ export function differingTensors(runA: string, runB: string): string[] {
     for (const name of new Set([...a.keys(), ...b.keys()])) {
       const x = a.get(name);
       const y = b.get(name);
-      if (!x || !y || x.dtype !== y.dtype || x.shape.join() !== y.shape.join() || !Buffer.from(x.data).equals(Buffer.from(y.data))) differing.push(`${file}:${name}`);
+      if (!x || !y || x.dtype !== y.dtype || x.shape.join() !== y.shape.join() || !Buffer.from(x.data).equals(Buffer.from(y.data)))
+        differing.push(`${file}:${name}`);
     }
   }
   return differing;

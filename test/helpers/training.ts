@@ -26,7 +26,10 @@ export function wordnetNounLines(): string[] {
 
 /** A line's definition: the gloss up to its first example. */
 export function gloss(line: string): string {
-  return line.slice(line.indexOf(" | ") + 3).split(";")[0]!.trim();
+  return line
+    .slice(line.indexOf(" | ") + 3)
+    .split(";")[0]!
+    .trim();
 }
 
 /** The first 400 glosses as a plain-text corpus, one document per block of four lines. */

@@ -54,10 +54,14 @@ describe("readRegularFile", () => {
   });
 
   it("checks the limit on the open file, and again while reading one whose size says 0", () => {
-    expect(thrown(FileReadError, () => readRegularFile(file("big.txt", "x".repeat(101)), 100)).message).toMatch(/is 101 bytes, more than the 100 bytes allowed/);
+    expect(thrown(FileReadError, () => readRegularFile(file("big.txt", "x".repeat(101)), 100)).message).toMatch(
+      /is 101 bytes, more than the 100 bytes allowed/,
+    );
     expect(readRegularFile(file("exact.txt", "x".repeat(100)), 100).length).toBe(100);
     // /proc files report size 0 but have contents.
     expect(readTextFile("/proc/self/status", 1 << 20)).toMatch(/^Name:/);
-    expect(thrown(FileReadError, () => readRegularFile("/proc/self/status", 16)).message).toBe("/proc/self/status: is more than the 16 bytes allowed");
+    expect(thrown(FileReadError, () => readRegularFile("/proc/self/status", 16)).message).toBe(
+      "/proc/self/status: is more than the 16 bytes allowed",
+    );
   });
 });

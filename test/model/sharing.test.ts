@@ -24,7 +24,10 @@ describe("layer sharing facts", () => {
     const cases = [
       layout([{ name: "all", layers: [0, 1, 2], share: ["attention", "ffn"] }]),
       layout([{ name: "all", layers: [0, 1, 2, 3], share: ["attention"] }]),
-      layout([{ name: "a", layers: [0, 1], share: ["attention", "ffn"] }, { name: "b", layers: [2, 3], share: ["attention", "ffn"] }]),
+      layout([
+        { name: "a", layers: [0, 1], share: ["attention", "ffn"] },
+        { name: "b", layers: [2, 3], share: ["attention", "ffn"] },
+      ]),
       layout([]),
     ];
     for (const l of cases) {

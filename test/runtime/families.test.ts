@@ -25,9 +25,18 @@ model base {
 `;
 
 const CASES: [string, string][] = [
-  ["roberta-like", "model m extends base { norm_eps 1e-5 pooler none embeddings { offset 2 segments 1 } objectives { mlm } special { bos 0 pad 1 eos 2 unk 3 mask 59 cls 0 sep 2 } }"],
-  ["albert, two groups", "model m extends base { activation gelu_new embeddings { factorize 8 } sharing { group a layers 0..1 share attention ffn group b layers 2..3 share attention ffn } objectives { mlm sop } }"],
-  ["attention-only sharing, relu", "model m extends base { activation relu sharing { group a layers 0..3 share attention } objectives { mlm nsp } }"],
+  [
+    "roberta-like",
+    "model m extends base { norm_eps 1e-5 pooler none embeddings { offset 2 segments 1 } objectives { mlm } special { bos 0 pad 1 eos 2 unk 3 mask 59 cls 0 sep 2 } }",
+  ],
+  [
+    "albert, two groups",
+    "model m extends base { activation gelu_new embeddings { factorize 8 } sharing { group a layers 0..1 share attention ffn group b layers 2..3 share attention ffn } objectives { mlm sop } }",
+  ],
+  [
+    "attention-only sharing, relu",
+    "model m extends base { activation relu sharing { group a layers 0..3 share attention } objectives { mlm nsp } }",
+  ],
 ];
 
 beforeAll(async () => {
@@ -44,9 +53,18 @@ describe.each(CASES)("%s", (_, source) => {
     const { graph } = await loadGraph(model);
     const pad = model.special["pad"]!;
     const inputs = {
-      input_ids: [[2, 7, 9, 11, 3], [2, 8, 3, pad, pad]],
-      attention_mask: [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]],
-      labels: [[-100, 7, -100, 11, -100], [-100, 8, -100, -100, -100]],
+      input_ids: [
+        [2, 7, 9, 11, 3],
+        [2, 8, 3, pad, pad],
+      ],
+      attention_mask: [
+        [1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0],
+      ],
+      labels: [
+        [-100, 7, -100, 11, -100],
+        [-100, 8, -100, -100, -100],
+      ],
       ...(model.objectives.some((o) => o.name === "nsp") ? { next_sentence_label: [0, 1] } : {}),
       ...(model.objectives.some((o) => o.name === "sop") ? { sentence_order_label: [1, 0] } : {}),
     };
@@ -57,7 +75,9 @@ describe.each(CASES)("%s", (_, source) => {
     // has no Hugging Face equivalent (attention-only sharing, an NSP head on ALBERT).
     const naming = hfNaming(model);
     const hf = new Map(naming.names.map((n) => [n.name, n.hf]));
-    const expected = parameterTable(model).map((p) => hf.get(p.name) ?? p.name).sort();
+    const expected = parameterTable(model)
+      .map((p) => hf.get(p.name) ?? p.name)
+      .sort();
     expect(Object.keys(norms).sort()).toEqual(expected);
     if (naming.unrepresentable === null) expect(naming.names.length).toBe(expected.length);
   });

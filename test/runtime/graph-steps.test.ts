@@ -32,7 +32,10 @@ function batch(rows: number[]): { x: GraphInputs; y: GraphLabels } {
     },
     y: {
       labels: tf.tensor2d(pick(inputs.labels), undefined, "int32"),
-      nextSentenceLabel: tf.tensor1d(rows.map((r) => inputs.next_sentence_label[r]), "int32"),
+      nextSentenceLabel: tf.tensor1d(
+        rows.map((r) => inputs.next_sentence_label[r]),
+        "int32",
+      ),
     },
   };
 }
@@ -41,7 +44,10 @@ function stateOf(graph: AnyGraphModule, weights: WeightMap): TrainState {
   const decay = new Map(graph.parameters.map((p) => [p.name, p.decay]));
   return {
     variables: trainableVariables(weights),
-    optimizer: createOptimizer({ kind: "adamw", lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-6, weight_decay: 0.01 }, { noDecay: (n) => !decay.get(n) }),
+    optimizer: createOptimizer(
+      { kind: "adamw", lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-6, weight_decay: 0.01 },
+      { noDecay: (n) => !decay.get(n) },
+    ),
     clipNorm: 1,
   };
 }

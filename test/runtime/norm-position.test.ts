@@ -51,7 +51,13 @@ function randomWeights(names: Map<string, number[]>): Map<string, tf.Tensor> {
   for (const [name, shape] of names) {
     const size = shape.reduce((a, b) => a * b, 1);
     const centre = /norm\.weight$/.test(name) ? 1 : 0;
-    out.set(name, tf.tensor(Float32Array.from({ length: size }, () => centre + 0.5 * (2 * next() - 1)), shape));
+    out.set(
+      name,
+      tf.tensor(
+        Float32Array.from({ length: size }, () => centre + 0.5 * (2 * next() - 1)),
+        shape,
+      ),
+    );
   }
   return out;
 }
@@ -107,8 +113,22 @@ function maxDifference(a: tf.Tensor, b: tf.Tensor): number {
 
 describe("norm_position in the emitted encoder", () => {
   const inputs = () => ({
-    inputIds: tf.tensor2d([[2, 7, 9, 11, 3, 0], [2, 13, 5, 3, 0, 0]], undefined, "int32"),
-    attentionMask: tf.tensor2d([[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0]], undefined, "int32"),
+    inputIds: tf.tensor2d(
+      [
+        [2, 7, 9, 11, 3, 0],
+        [2, 13, 5, 3, 0, 0],
+      ],
+      undefined,
+      "int32",
+    ),
+    attentionMask: tf.tensor2d(
+      [
+        [1, 1, 1, 1, 1, 0],
+        [1, 1, 1, 1, 0, 0],
+      ],
+      undefined,
+      "int32",
+    ),
   });
 
   it("pre: x + Attn(LN(x)), x + FFN(LN(x)) in each layer, then the final LayerNorm; post: LN after each residual sum", async () => {
@@ -126,7 +146,11 @@ describe("norm_position in the emitted encoder", () => {
     const outputs: Record<"post" | "pre", tf.Tensor> = { post: tf.scalar(0), pre: tf.scalar(0) };
     for (const kind of ["post", "pre"] as const) {
       const graph = graphs[kind];
-      const out = graph.encode(graph.bindParams((name) => w.get(name)), x, EVAL);
+      const out = graph.encode(
+        graph.bindParams((name) => w.get(name)),
+        x,
+        EVAL,
+      );
       expect(out.hiddenStates).toHaveLength(LAYERS + 1);
       expect(out.hiddenStates.at(-1)).toBe(out.lastHiddenState);
       let h: tf.Tensor = out.hiddenStates[0]!;

@@ -79,7 +79,12 @@ const webgpuHere = await registerWebgpu().then(
   () => true,
   () => false,
 );
-const BACKENDS_HERE: BackendName[] = ["cpu", "wasm", ...(loadOnnxRuntime() ? (["native"] as const) : []), ...(webgpuHere ? (["webgpu"] as const) : [])];
+const BACKENDS_HERE: BackendName[] = [
+  "cpu",
+  "wasm",
+  ...(loadOnnxRuntime() ? (["native"] as const) : []),
+  ...(webgpuHere ? (["webgpu"] as const) : []),
+];
 
 describe.each(BACKENDS_HERE)("on %s", (backend) => {
   beforeAll(async () => {
@@ -121,7 +126,8 @@ describe.each(BACKENDS_HERE)("on %s", (backend) => {
       expect(relative(out["loss"] as number, golden["loss"])).toBeLessThan(LOSS_REL);
       const terms = out["loss_terms"] as Record<string, number>;
       expect(Object.keys(terms).sort()).toEqual(Object.keys(golden["loss_terms"]).sort());
-      for (const [k, v] of Object.entries(golden["loss_terms"] as Record<string, number>)) expect(relative(terms[k]!, v), k).toBeLessThan(LOSS_REL);
+      for (const [k, v] of Object.entries(golden["loss_terms"] as Record<string, number>))
+        expect(relative(terms[k]!, v), k).toBeLessThan(LOSS_REL);
     });
 
     it("every gradient norm matches to GRAD_NORM_REL relative, keyed by Hugging Face names", () => {
@@ -153,7 +159,8 @@ describe.each(BACKENDS_HERE)("on %s", (backend) => {
 
     it("matches term by term: distill, mlm, cosine, and the weighted loss", () => {
       const terms = out["loss_terms"] as Record<string, number>;
-      for (const [k, v] of Object.entries(golden["loss_terms"] as Record<string, number>)) expect(relative(terms[k]!, v), k).toBeLessThan(LOSS_REL);
+      for (const [k, v] of Object.entries(golden["loss_terms"] as Record<string, number>))
+        expect(relative(terms[k]!, v), k).toBeLessThan(LOSS_REL);
       expect(relative(out["loss"] as number, golden["loss"])).toBeLessThan(LOSS_REL);
     });
 

@@ -27,7 +27,10 @@ describe("the machine's errors", () => {
     [{ code: "EROFS", syscall: "open", path: "/ro/run.json" }, "opening /ro/run.json failed: the file system is read-only (EROFS)"],
     [{ code: "EACCES", syscall: "mkdir", path: "/root/run" }, "creating the folder /root/run failed: permission denied (EACCES)"],
     [{ code: "EDQUOT", syscall: "write" }, "writing failed: the disk quota is exhausted (EDQUOT)"],
-    [{ code: "ENOSPC", syscall: "rename", path: "/a.tmp", dest: "/a" }, "renaming /a.tmp to /a failed: no space left on the device (ENOSPC)"],
+    [
+      { code: "ENOSPC", syscall: "rename", path: "/a.tmp", dest: "/a" },
+      "renaming /a.tmp to /a failed: no space left on the device (ENOSPC)",
+    ],
   ])("%o", (fields, message) => {
     expect(diskErrorMessage(Object.assign(new Error("x"), fields))).toBe(message);
   });

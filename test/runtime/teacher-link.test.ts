@@ -88,11 +88,10 @@ describe("teacher links", () => {
 
     const { graph, teacher: teacherGraph } = await loadGraph(narrow, teacher);
     const inputs = { input_ids: [[2, 7, 9, 3]], attention_mask: [[1, 1, 1, 1]], labels: [[-100, 7, -100, -100]] };
-    const out = runOnce(
-      { graph, weights: initialWeights(table, 3, 0) },
-      inputs,
-      { graph: teacherGraph!, weights: initialWeights(parameterTable(teacher), 4, 0) },
-    );
+    const out = runOnce({ graph, weights: initialWeights(table, 3, 0) }, inputs, {
+      graph: teacherGraph!,
+      weights: initialWeights(parameterTable(teacher), 4, 0),
+    });
     const norms = out["grad_norms"] as Record<string, number>;
     expect(Object.keys(norms).some((k) => k.includes("cosine"))).toBe(true);
     expect((out["loss_terms"] as Record<string, number>)["cosine"]).toBeGreaterThan(0);

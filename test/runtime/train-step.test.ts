@@ -26,7 +26,10 @@ describe("trainStep", () => {
       attentionMask: tf.tensor2d(inputs.attention_mask, undefined, "int32"),
       tokenTypeIds: tf.tensor2d(inputs.token_type_ids, undefined, "int32"),
     };
-    const y = { labels: tf.tensor2d(inputs.labels, undefined, "int32"), nextSentenceLabel: tf.tensor1d(inputs.next_sentence_label, "int32") };
+    const y = {
+      labels: tf.tensor2d(inputs.labels, undefined, "int32"),
+      nextSentenceLabel: tf.tensor1d(inputs.next_sentence_label, "int32"),
+    };
     const state: TrainState = {
       variables: new Map([...weights].map(([n, w]) => [n, tf.variable(tf.tensor(w.values, w.shape))])),
       optimizer: createOptimizer(

@@ -18,7 +18,10 @@ describe("report.html", () => {
   const html = renderReport({ model: "tiny", log, architectureSvg: "<svg></svg>", summary: { model: "tiny" } });
 
   it("draws a lone evaluation as a visible point, its value labelled once", () => {
-    for (const [title, label] of [["Held-out MLM loss", "5.69"], ["Held-out MLM accuracy", "0.125"]] as const) {
+    for (const [title, label] of [
+      ["Held-out MLM loss", "5.69"],
+      ["Held-out MLM accuracy", "0.125"],
+    ] as const) {
       const svg = chart(html, title);
       expect(svg).toMatch(/<circle cx="[\d.]+" cy="[\d.]+" r="4"/);
       expect(svg.split(`>${label}</text>`).length - 1).toBe(1);
@@ -35,7 +38,16 @@ describe("report.html", () => {
   });
 
   it("a constant series is a flat line mid-chart, not a division by zero", () => {
-    const svg = lineChart("flat", [["x", [[1, 2], [2, 2], [3, 2]]]]);
+    const svg = lineChart("flat", [
+      [
+        "x",
+        [
+          [1, 2],
+          [2, 2],
+          [3, 2],
+        ],
+      ],
+    ]);
     expect(svg).not.toContain("NaN");
     expect(svg).not.toContain("Infinity");
     expect(svg.split(">2.00</text>").length - 1).toBe(1);

@@ -36,7 +36,10 @@ export function parseFlags<O extends Options>(args: readonly string[], options: 
     const message = (e as Error).message;
     const flag = /'(-{1,2}[^',\s]+)/.exec(message)?.[1];
     const hint = flag?.startsWith("--") ? suggest(flag.slice(2), Object.keys(options)) : undefined;
-    const firstLine = message.split("\n")[0]!.replace(/\. To specify a positional.*$/, "").replace(/([^.])$/, "$1.");
+    const firstLine = message
+      .split("\n")[0]!
+      .replace(/\. To specify a positional.*$/, "")
+      .replace(/([^.])$/, "$1.");
     throw new UsageError(`${firstLine}${hint ? ` Did you mean '--${hint}'?` : ""}\n\n${help}`);
   }
 }

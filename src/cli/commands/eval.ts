@@ -18,7 +18,6 @@ Options:
 ${BACKEND_FLAG_HELP}
   --json              print one JSON object instead of a sentence`;
 
-
 export const evalCommand: Command = {
   help,
   async run(args, io) {

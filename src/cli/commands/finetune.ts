@@ -1,5 +1,13 @@
 /** `bdlc finetune CKPT --task TASK [--out DIR]`: fine-tune and evaluate a sequence classifier. */
-import { BACKEND_FLAG_HELP, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, UsageError, type Command } from "./command.js";
+import {
+  BACKEND_FLAG_HELP,
+  nonNegativeIntFlag,
+  parseFlags,
+  positiveIntFlag,
+  requirePositionals,
+  UsageError,
+  type Command,
+} from "./command.js";
 import { interruptHandler, stopNotice } from "./interrupt.js";
 
 export const DEFAULTS = { epochs: 1, batch: 32, lr: 5e-4, seed: 0, maxExamples: 10000, maxTest: 2000, seq: 64 } as const;
@@ -37,7 +45,6 @@ Options:
 ${BACKEND_FLAG_HELP}
   --json              print the results as one JSON object`;
 
-
 export const finetuneCommand: Command = {
   help,
   async run(args, io) {
@@ -63,7 +70,8 @@ export const finetuneCommand: Command = {
     );
     requirePositionals(positionals, 1, 1, "CKPT", help);
     const ckpt = positionals[0]!;
-    if (values.task === undefined) throw new UsageError(`missing --task TASK (wordnet-lexname, or a .csv or .jsonl file of text and label).\n\n${help}`);
+    if (values.task === undefined)
+      throw new UsageError(`missing --task TASK (wordnet-lexname, or a .csv or .jsonl file of text and label).\n\n${help}`);
     const epochs = positiveIntFlag("--epochs", values.epochs, DEFAULTS.epochs);
     const batch = positiveIntFlag("--batch", values.batch, DEFAULTS.batch);
     const maxExamples = positiveIntFlag("--max-examples", values["max-examples"], DEFAULTS.maxExamples);
@@ -75,7 +83,8 @@ export const finetuneCommand: Command = {
     const seed = nonNegativeIntFlag("--seed", values.seed, DEFAULTS.seed);
     const fromScratch = values["from-scratch"] ?? false;
     const pooling = values.pooling;
-    if (pooling !== undefined && pooling !== "pooler" && pooling !== "cls") throw new UsageError(`--pooling must be pooler or cls, not '${pooling}'.`);
+    if (pooling !== undefined && pooling !== "pooler" && pooling !== "cls")
+      throw new UsageError(`--pooling must be pooler or cls, not '${pooling}'.`);
 
     const [{ finetuneCheckpoint }, progressMod] = await Promise.all([
       import("../../app/finetune-checkpoint.js"),
@@ -86,7 +95,20 @@ export const finetuneCommand: Command = {
     try {
       const outcome = await finetuneCheckpoint(
         {
-          ...{ checkpoint: ckpt, task: values.task, out: values.out, epochs, batch, lr, seed, maxExamples, maxTest, seq: seqFlag, pooling, fromScratch },
+          ...{
+            checkpoint: ckpt,
+            task: values.task,
+            out: values.out,
+            epochs,
+            batch,
+            lr,
+            seed,
+            maxExamples,
+            maxTest,
+            seq: seqFlag,
+            pooling,
+            fromScratch,
+          },
           ...{ tokenizer: values.tokenizer, backend: values.backend },
         },
         { progress, onStepLoop: () => interrupt.arm(), shouldStop: () => interrupt.requested },

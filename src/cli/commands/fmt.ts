@@ -46,7 +46,8 @@ export const fmt: Command = {
         io.out(result.text.replace(/\n$/, ""));
       }
     }
-    if (unformatted.length > 0) io.err(`not formatted:\n${unformatted.map((f) => `  ${f}`).join("\n")}\nrun: bdlc fmt --write ${unformatted.join(" ")}`);
+    if (unformatted.length > 0)
+      io.err(`not formatted:\n${unformatted.map((f) => `  ${f}`).join("\n")}\nrun: bdlc fmt --write ${unformatted.join(" ")}`);
     return failed || unformatted.length > 0 ? 1 : 0;
   },
 };

@@ -42,7 +42,10 @@ export interface Interrupt {
  * The two-stage handler, not yet installed. `onFirst` tells the user what happens now (and
  * that a second signal quits at once); `exit` is process.exit, replaceable for tests.
  */
-export function interruptHandler(onFirst: (signal: StopSignal) => void, exit: (code: number) => void = (code) => process.exit(code)): Interrupt {
+export function interruptHandler(
+  onFirst: (signal: StopSignal) => void,
+  exit: (code: number) => void = (code) => process.exit(code),
+): Interrupt {
   let first: StopSignal | null = null;
   let armed = false;
   const handlers = Object.fromEntries(

@@ -22,7 +22,6 @@ Options:
   --epoch N           the epoch whose masks to show (default 0)
   --step N            the training step, for a masking rate that ramps (default 0)`;
 
-
 export const maskPreview: Command = {
   help,
   async run(args, io) {

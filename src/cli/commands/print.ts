@@ -1,7 +1,16 @@
 /** `bdlc print FILE [--model NAME] --resolved`: a model with every extends and import resolved, as canonical .bdl. */
 import { printResolved } from "../../compiler/unparse/print.js";
 import type { Resolution } from "../../compiler/semantics/resolve.js";
-import { loadChecked, parseFlags, requirePositionals, selectModels, splitModelRef, teacherOf, UsageError, type Command } from "./command.js";
+import {
+  loadChecked,
+  parseFlags,
+  requirePositionals,
+  selectModels,
+  splitModelRef,
+  teacherOf,
+  UsageError,
+  type Command,
+} from "./command.js";
 
 const help = `Usage: bdlc print FILE[:NAME] [--model NAME] --resolved
 

@@ -32,7 +32,13 @@ export const run: Command = {
   async run(args, io) {
     const { values, positionals } = parseFlags(
       args,
-      { weights: { type: "string" }, inputs: { type: "string" }, "teacher-weights": { type: "string" }, out: { type: "string" }, backend: { type: "string" } },
+      {
+        weights: { type: "string" },
+        inputs: { type: "string" },
+        "teacher-weights": { type: "string" },
+        out: { type: "string" },
+        backend: { type: "string" },
+      },
       help,
     );
     requirePositionals(positionals, 1, 1, "MODEL", help);

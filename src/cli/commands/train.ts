@@ -2,7 +2,14 @@
 import type { Progress } from "../../runtime/train/progress.js";
 import type { GivenSettings } from "../../runtime/train/resume.js";
 import {
-  BACKEND_FLAG_HELP, loadModelRef, nonNegativeIntFlag, parseFlags, positiveIntFlag, requirePositionals, UsageError, type Command,
+  BACKEND_FLAG_HELP,
+  loadModelRef,
+  nonNegativeIntFlag,
+  parseFlags,
+  positiveIntFlag,
+  requirePositionals,
+  UsageError,
+  type Command,
 } from "./command.js";
 import { interruptHandler, stopNotice, shellLine } from "./interrupt.js";
 
@@ -32,7 +39,6 @@ Options:
                       are damaged (they are kept, renamed damaged-step-M)
 ${BACKEND_FLAG_HELP}`;
 
-
 export const train: Command = {
   help,
   async run(args, io) {
@@ -61,10 +67,15 @@ export const train: Command = {
     const loaded = loadModelRef(positionals[0]!, io);
     if (!loaded) return 1;
     const given = givenSettings(values);
-    const resumeFrom = values["resume-from"] === undefined ? undefined : Number(/^(?:step-)?(\d+)$/.exec(values["resume-from"])?.[1] ?? NaN);
-    if (resumeFrom !== undefined && !Number.isSafeInteger(resumeFrom)) throw new UsageError(`--resume-from must be a checkpoint's step (N or step-N), not '${values["resume-from"]}'.`);
+    const resumeFrom =
+      values["resume-from"] === undefined ? undefined : Number(/^(?:step-)?(\d+)$/.exec(values["resume-from"])?.[1] ?? NaN);
+    if (resumeFrom !== undefined && !Number.isSafeInteger(resumeFrom))
+      throw new UsageError(`--resume-from must be a checkpoint's step (N or step-N), not '${values["resume-from"]}'.`);
 
-    const [{ train: trainModel }, progressMod] = await Promise.all([import("../../app/train.js"), import("../../runtime/train/progress.js")]);
+    const [{ train: trainModel }, progressMod] = await Promise.all([
+      import("../../app/train.js"),
+      import("../../runtime/train/progress.js"),
+    ]);
     let progress: Progress | null = null;
     const interrupt = interruptHandler((signal) => progress?.message(stopNotice(signal, "finishing this step, then saving a checkpoint")));
     try {
@@ -74,13 +85,16 @@ export const train: Command = {
           ...{ resume: values.resume ?? false, resumeFrom, backend: values.backend },
         },
         {
-          progress: () => (progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l))),
+          progress: () =>
+            (progress = io.isTerminal ? progressMod.terminalProgress(process.stderr) : progressMod.lineProgress((l) => io.err(l))),
           onStepLoop: () => interrupt.arm(),
           shouldStop: () => interrupt.requested,
         },
       );
       if (outcome.finished) {
-        io.out(`${outcome.out} is finished: checkpoint step-${outcome.step} is its last step (--steps ${outcome.steps}); nothing to resume. To train longer, start a new run with another --out.`);
+        io.out(
+          `${outcome.out} is finished: checkpoint step-${outcome.step} is its last step (--steps ${outcome.steps}); nothing to resume. To train longer, start a new run with another --out.`,
+        );
         return 0;
       }
       const { summary } = outcome;
@@ -93,7 +107,11 @@ export const train: Command = {
       io.out(
         [
           `${summary.stoppedEarly ? "stopped" : "trained"} ${model.name}: ${summary.steps} steps${summary.from > 0 ? ` (step ${summary.from} → ${summary.from + summary.steps})` : ""} in ${Math.round(summary.seconds)} s${summary.firstLoss === null || summary.lastLoss === null ? "" : `, loss ${summary.firstLoss.toFixed(3)} → ${summary.lastLoss.toFixed(3)} (ln vocab = ${Math.log(model.vocab).toFixed(3)})`}`,
-          ...(e ? [`held-out MLM loss ${e.mlm_loss.toFixed(3)}, accuracy ${(100 * e.mlm_accuracy).toFixed(1)}%, perplexity ${e.perplexity.toFixed(1)}`] : []),
+          ...(e
+            ? [
+                `held-out MLM loss ${e.mlm_loss.toFixed(3)}, accuracy ${(100 * e.mlm_accuracy).toFixed(1)}%, perplexity ${e.perplexity.toFixed(1)}`,
+              ]
+            : []),
           `run folder: ${summary.out} (report.html, log.jsonl, checkpoints/)`,
         ].join("\n"),
       );
@@ -125,12 +143,17 @@ function givenSettings(values: Record<string, string | boolean | undefined>): Gi
 }
 
 /** Where a run stopped by Ctrl-C stands, and the command that continues it: these arguments plus --resume. */
-export function interruptedMessage(s: { from: number; steps: number; checkpoint: string | null }, totalSteps: number, args: readonly string[]): string {
+export function interruptedMessage(
+  s: { from: number; steps: number; checkpoint: string | null },
+  totalSteps: number,
+  args: readonly string[],
+): string {
   const again = ["bdlc", "train", ...withoutResumeFlags(args)];
   if (s.checkpoint === null) return `interrupted before the first step: no checkpoint was saved; start again with:\n  ${shellLine(again)}`;
   const at = s.from + s.steps;
   // Stopped in the final evaluation: training is complete, so there is nothing to resume.
-  if (at >= totalSteps) return `interrupted during the final evaluation: all ${totalSteps} steps are trained and saved in ${s.checkpoint}; evaluate it with:\n  ${shellLine(["bdlc", "eval", s.checkpoint])}`;
+  if (at >= totalSteps)
+    return `interrupted during the final evaluation: all ${totalSteps} steps are trained and saved in ${s.checkpoint}; evaluate it with:\n  ${shellLine(["bdlc", "eval", s.checkpoint])}`;
   return `interrupted at step ${at}: the checkpoint is in ${s.checkpoint}; resume with:\n  ${shellLine([...again, "--resume"])}`;
 }
 

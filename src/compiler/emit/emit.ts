@@ -7,7 +7,16 @@
  * branches for features it lacks. Output is deterministic: same model, same bytes.
  */
 import { Project, VariableDeclarationKind, type CodeBlockWriter, type SourceFile } from "ts-morph";
-import { embeddingWidth, isTeacherObjective, normPosition, objective, SENTENCE_PAIR_OBJECTIVES, SHARED_PARTS, type ResolvedModel, type SharedPart } from "../../model/model.js";
+import {
+  embeddingWidth,
+  isTeacherObjective,
+  normPosition,
+  objective,
+  SENTENCE_PAIR_OBJECTIVES,
+  SHARED_PARTS,
+  type ResolvedModel,
+  type SharedPart,
+} from "../../model/model.js";
 import { parameterTable, type ParamSpec } from "../../model/parameters.js";
 import { hfLayerPrefix, hfNaming, type HfLayerPrefix } from "../../model/hf/names.js";
 
@@ -116,7 +125,18 @@ class GraphWriter {
   private readonly layout: { before: ParamSpec[]; units: SublayerUnit[]; after: ParamSpec[] };
   private readonly hfNames: Map<string, string>;
   private readonly hfPrefix: HfLayerPrefix;
-  private readonly has: { preNorm: boolean; pooler: boolean; mlm: boolean; nsp: boolean; sop: boolean; distill: boolean; cosine: boolean; projection: boolean; segments: boolean; cosineProjection: boolean };
+  private readonly has: {
+    preNorm: boolean;
+    pooler: boolean;
+    mlm: boolean;
+    nsp: boolean;
+    sop: boolean;
+    distill: boolean;
+    cosine: boolean;
+    projection: boolean;
+    segments: boolean;
+    cosineProjection: boolean;
+  };
 
   constructor(
     private readonly model: ResolvedModel,
@@ -192,10 +212,18 @@ class GraphWriter {
       const { tensor, what } = PART_NAMES[part];
       this.file.addTypeAlias({
         name: tensor,
-        type: this.sublayer(part).map((t) => literal(t.local)).join(" | "),
+        type: this.sublayer(part)
+          .map((t) => literal(t.local))
+          .join(" | "),
         leadingTrivia: `\n/** The tensors of a layer's ${what} sublayer, named under their owner. */\n`,
       });
-      const owners = [...new Set(this.layout.units.filter((u) => u.part === part).map((u) => (u.owner.startsWith("layers.") ? "`layers.${number}`" : literal(u.owner))))];
+      const owners = [
+        ...new Set(
+          this.layout.units
+            .filter((u) => u.part === part)
+            .map((u) => (u.owner.startsWith("layers.") ? "`layers.${number}`" : literal(u.owner))),
+        ),
+      ];
       this.file.addTypeAlias({
         isExported: true,
         name: owner,
@@ -217,7 +245,8 @@ class GraphWriter {
       // The prefix of layer i's Hugging Face names as a template over `layer`: asked with a marker for i.
       const marker = "\u0000";
       const [head = "", tail, ...more] = this.hfPrefix.ownLayer(marker).split(marker);
-      if (tail === undefined || more.length > 0) throw new Error("internal error: a layer's Hugging Face prefix does not hold its index once");
+      if (tail === undefined || more.length > 0)
+        throw new Error("internal error: a layer's Hugging Face prefix does not hold its index once");
       const hf = `${templateText(head)}\${layer}${templateText(tail)}`;
       this.file.addFunction({
         name: "ownLayer",
@@ -239,7 +268,9 @@ class GraphWriter {
         statements: (w) => {
           w.writeLine("return [");
           for (const t of this.sublayer(part)) {
-            w.writeLine(`{ name: \`\${name}.${templateText(t.local)}\`, shape: ${literal(t.shape)}, init: ${literal(t.init)}, group, decay: ${t.decay}, hf: \`\${hf}.${templateText(t.hf)}\` },`);
+            w.writeLine(
+              `{ name: \`\${name}.${templateText(t.local)}\`, shape: ${literal(t.shape)}, init: ${literal(t.init)}, group, decay: ${t.decay}, hf: \`\${hf}.${templateText(t.hf)}\` },`,
+            );
           }
           w.writeLine("];");
         },
@@ -248,10 +279,15 @@ class GraphWriter {
     this.file.addFunction({
       name: "layerTensors",
       returnType: "Spec[]",
-      leadingTrivia: m.sharing.length > 0 ? "\n/** Each layer's tensors, in layer order; a sharing group's once, at its first layer. */\n" : "\n/** Each layer's tensors, in layer order. */\n",
+      leadingTrivia:
+        m.sharing.length > 0
+          ? "\n/** Each layer's tensors, in layer order; a sharing group's once, at its first layer. */\n"
+          : "\n/** Each layer's tensors, in layer order. */\n",
       statements: (w) => {
         if (m.sharing.length === 0) {
-          w.writeLine("return Array.from({ length: config.layers }, (_, layer) => [...attentionTensors(ownLayer(layer)), ...feedForwardTensors(ownLayer(layer))]).flat();");
+          w.writeLine(
+            "return Array.from({ length: config.layers }, (_, layer) => [...attentionTensors(ownLayer(layer)), ...feedForwardTensors(ownLayer(layer))]).flat();",
+          );
           return;
         }
         w.writeLine("const tensors: Spec[] = [];");
@@ -303,7 +339,9 @@ class GraphWriter {
         groups.forEach(({ g, index }, i) => {
           const value = `{ name: ${literal(`groups.${g.name}`)}, group: ${literal(g.name)}, hf: ${literal(this.hfPrefix.owner(`groups.${g.name}`))} }`;
           const last = i === groups.length - 1 && !this.ownsItself(part);
-          w.writeLine(`// Sharing group ${literal(g.name)}: ${g.layers.length === m.layers ? "every layer" : `${g.layers.length} layers`}.`);
+          w.writeLine(
+            `// Sharing group ${literal(g.name)}: ${g.layers.length === m.layers ? "every layer" : `${g.layers.length} layers`}.`,
+          );
           w.writeLine(last ? `return ${value};` : `if (config.sharing[${index}]!.layers.includes(layer)) return ${value};`);
         });
         if (this.ownsItself(part)) w.writeLine("return ownLayer(layer);");
@@ -337,8 +375,15 @@ class GraphWriter {
       const prefix = this.hfPrefix.owner(unit.owner);
       const tensors = unit.tensors.map((t) => {
         const hf = this.hfNames.get(t.name);
-        if (hf === undefined || !hf.startsWith(`${prefix}.`)) throw new Error(`internal error: no Hugging Face name under '${prefix}' for ${t.name}`);
-        return { local: t.name.slice(unit.owner.length + 1), shape: t.shape, init: t.init, decay: t.decay, hf: hf.slice(prefix.length + 1) };
+        if (hf === undefined || !hf.startsWith(`${prefix}.`))
+          throw new Error(`internal error: no Hugging Face name under '${prefix}' for ${t.name}`);
+        return {
+          local: t.name.slice(unit.owner.length + 1),
+          shape: t.shape,
+          init: t.init,
+          decay: t.decay,
+          hf: hf.slice(prefix.length + 1),
+        };
       });
       const text = JSON.stringify(tensors);
       if (first === null) [first, template] = [text, tensors];
@@ -348,21 +393,30 @@ class GraphWriter {
   }
 
   private writeParams(): void {
-    const props: { name: string; type: string; docs?: string[] }[] = [
-      { name: "embeddings", type: "rt.EmbeddingParams" },
-    ];
-    if (this.has.projection) props.push({ name: "projection", type: "rt.DenseParams", docs: [`Factorized embeddings: E = ${embeddingWidth(this.model)} → H = ${this.model.hidden}.`] });
+    const props: { name: string; type: string; docs?: string[] }[] = [{ name: "embeddings", type: "rt.EmbeddingParams" }];
+    if (this.has.projection)
+      props.push({
+        name: "projection",
+        type: "rt.DenseParams",
+        docs: [`Factorized embeddings: E = ${embeddingWidth(this.model)} → H = ${this.model.hidden}.`],
+      });
     props.push({
       name: "layers",
       type: "{ attention: rt.AttentionParams; ffn: rt.FeedForwardParams }[]",
       docs: ["One entry per layer; layers of a sharing group hold the same objects."],
     });
-    if (this.has.preNorm) props.push({ name: "finalNorm", type: "rt.LayerNormParams", docs: ["Pre-LN: the LayerNorm of the last layer's output."] });
+    if (this.has.preNorm)
+      props.push({ name: "finalNorm", type: "rt.LayerNormParams", docs: ["Pre-LN: the LayerNorm of the last layer's output."] });
     if (this.has.pooler) props.push({ name: "pooler", type: "rt.DenseParams" });
     if (this.has.mlm) props.push({ name: "mlm", type: "rt.MlmHeadParams" });
     if (this.has.nsp) props.push({ name: "nsp", type: "rt.DenseParams" });
     if (this.has.sop) props.push({ name: "sop", type: "rt.DenseParams" });
-    if (this.has.cosineProjection) props.push({ name: "cosineProjection", type: "rt.DenseParams", docs: [`Student H = ${this.model.hidden} → teacher H = ${this.teacher!.hidden}, for the cosine objective.`] });
+    if (this.has.cosineProjection)
+      props.push({
+        name: "cosineProjection",
+        type: "rt.DenseParams",
+        docs: [`Student H = ${this.model.hidden} → teacher H = ${this.teacher!.hidden}, for the cosine objective.`],
+      });
     this.file.addInterface({
       isExported: true,
       name: "Params",
@@ -405,10 +459,15 @@ class GraphWriter {
         w.writeLine("  },");
         if (this.has.projection) w.writeLine(`  projection: ${denseOf("embeddings.projection")},`);
         const [a, f] = shared ? ["attentionOwner(layer).name", "feedForwardOwner(layer).name"] : ["`layers.${layer}`", "`layers.${layer}`"];
-        w.writeLine(`  layers: Array.from({ length: config.layers }, (_, layer) => ({ attention: attention(${a}), ffn: feedForward(${f}) })),`);
+        w.writeLine(
+          `  layers: Array.from({ length: config.layers }, (_, layer) => ({ attention: attention(${a}), ffn: feedForward(${f}) })),`,
+        );
         if (this.has.preNorm) w.writeLine(`  finalNorm: ${normOf("encoder.final_norm")},`);
         if (this.has.pooler) w.writeLine(`  pooler: ${denseOf("pooler")},`);
-        if (this.has.mlm) w.writeLine(`  mlm: { transform: ${denseOf("heads.mlm.transform")}, norm: ${normOf("heads.mlm.norm")}, bias: t1("heads.mlm.bias") },`);
+        if (this.has.mlm)
+          w.writeLine(
+            `  mlm: { transform: ${denseOf("heads.mlm.transform")}, norm: ${normOf("heads.mlm.norm")}, bias: t1("heads.mlm.bias") },`,
+          );
         if (this.has.nsp) w.writeLine(`  nsp: ${denseOf("heads.nsp")},`);
         if (this.has.sop) w.writeLine(`  sop: ${denseOf("heads.sop")},`);
         if (this.has.cosineProjection) w.writeLine(`  cosineProjection: ${denseOf("heads.cosine.projection")},`);
@@ -430,10 +489,21 @@ class GraphWriter {
         `{ normEps: ${m.norm_eps}, dropout: ${m.dropout}, padId: ${m.special["pad"] ?? 0}, positionPadId: ${positionPad} }`,
         positionPad === null ? "" : `// Position ids start at ${m.embeddings.offset}; row ${positionPad} is the padding position.`,
       ],
-      ["ATTENTION", "rt.AttentionOptions", `{ heads: ${m.heads}, normEps: ${m.norm_eps}, dropout: ${m.dropout}, attentionDropout: ${m.attention_dropout}${pre} }`, ""],
-      ["FEED_FORWARD", "rt.FeedForwardOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps}, dropout: ${m.dropout}${pre} }`, ""],
+      [
+        "ATTENTION",
+        "rt.AttentionOptions",
+        `{ heads: ${m.heads}, normEps: ${m.norm_eps}, dropout: ${m.dropout}, attentionDropout: ${m.attention_dropout}${pre} }`,
+        "",
+      ],
+      [
+        "FEED_FORWARD",
+        "rt.FeedForwardOptions",
+        `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps}, dropout: ${m.dropout}${pre} }`,
+        "",
+      ],
     ];
-    if (this.has.mlm) consts.push(["MLM_HEAD", "rt.MlmHeadOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps} }`, ""]);
+    if (this.has.mlm)
+      consts.push(["MLM_HEAD", "rt.MlmHeadOptions", `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps} }`, ""]);
     if (this.has.distill) {
       consts.push(["DISTILL", "rt.DistillOptions", `{ temperature: ${objective(m, "distill")!.temperature} }`, ""]);
     }
@@ -452,11 +522,21 @@ class GraphWriter {
       { name: "inputIds", type: "Tensor2D", docs: ["[B, S] token ids (int32)."] },
       { name: "attentionMask", type: "Tensor2D", docs: ["[B, S] 1 for tokens, 0 for padding."] },
     ];
-    if (this.has.segments) inputs.push({ name: "tokenTypeIds", type: "Tensor2D", hasQuestionToken: true, docs: ["[B, S] segment ids; zeros when absent."] } as never);
+    if (this.has.segments)
+      inputs.push({
+        name: "tokenTypeIds",
+        type: "Tensor2D",
+        hasQuestionToken: true,
+        docs: ["[B, S] segment ids; zeros when absent."],
+      } as never);
     this.file.addInterface({ isExported: true, name: "Inputs", properties: inputs, leadingTrivia: "\n" });
     const outputs = [
       { name: "lastHiddenState", type: "Tensor3D", docs: [`[B, S, ${m.hidden}]`] },
-      { name: "hiddenStates", type: "Tensor3D[]", docs: [`The embedding output fed to layer 0, then each of the ${m.layers} layers' outputs.`] },
+      {
+        name: "hiddenStates",
+        type: "Tensor3D[]",
+        docs: [`The embedding output fed to layer 0, then each of the ${m.layers} layers' outputs.`],
+      },
     ];
     if (this.has.pooler) outputs.push({ name: "poolerOutput", type: "Tensor2D", docs: [`[B, ${m.hidden}] tanh(dense(h[:, 0]))`] });
     this.file.addInterface({ isExported: true, name: "EncoderOutputs", properties: outputs, leadingTrivia: "\n" });
@@ -492,7 +572,9 @@ class GraphWriter {
           w.writeLine("hiddenStates.push(h);");
         });
         if (this.has.preNorm) {
-          w.writeLine("// Pre-LN layers leave their sum unnormalised. As in Hugging Face's pre-LN encoders, the last hidden state is the normalised one.");
+          w.writeLine(
+            "// Pre-LN layers leave their sum unnormalised. As in Hugging Face's pre-LN encoders, the last hidden state is the normalised one.",
+          );
           w.writeLine(`h = rt.layerNorm(h, p.finalNorm, ${m.norm_eps});`);
           w.writeLine("hiddenStates[hiddenStates.length - 1] = h;");
         }
@@ -537,7 +619,8 @@ class GraphWriter {
   private writeLoss(): void {
     const m = this.model;
     const labels: { name: string; type: string; docs: string[] }[] = [];
-    if (this.has.mlm) labels.push({ name: "labels", type: "Tensor2D", docs: ["[B, S] the original token at predicted positions, -100 elsewhere."] });
+    if (this.has.mlm)
+      labels.push({ name: "labels", type: "Tensor2D", docs: ["[B, S] the original token at predicted positions, -100 elsewhere."] });
     if (this.has.nsp) labels.push({ name: "nextSentenceLabel", type: "Tensor1D", docs: ["[B] 0 = B follows A, 1 = B is random."] });
     if (this.has.sop) labels.push({ name: "sentenceOrderLabel", type: "Tensor1D", docs: ["[B] 0 = in order, 1 = swapped."] });
     this.file.addInterface({ isExported: true, name: "Labels", properties: labels, leadingTrivia: "\n" });
@@ -567,7 +650,11 @@ class GraphWriter {
       parameters: [{ name: "p", type: "Params" }, ...batch],
       returnType: "{ loss: Scalar; terms: LossTerms; outputs: EncoderOutputs }",
       leadingTrivia: `\n/** The pretraining loss: ${formula || "no objectives"}. */\n`,
-      statements: (w) => this.writeLossBody(w, terms.map((o) => o.name)),
+      statements: (w) =>
+        this.writeLossBody(
+          w,
+          terms.map((o) => o.name),
+        ),
     });
     const batchArgs = `x, y, random${needsTeacher ? ", teacher" : ""}`;
     this.file.addFunction({
@@ -575,7 +662,8 @@ class GraphWriter {
       name: "gradients",
       parameters: [{ name: "variables", type: 'rt.TrainState["variables"]' }, ...batch],
       returnType: "rt.Gradients",
-      leadingTrivia: "\n/** Gradients of the loss on a batch with respect to every variable it uses, by parameter name (the caller disposes them). */\n",
+      leadingTrivia:
+        "\n/** Gradients of the loss on a batch with respect to every variable it uses, by parameter name (the caller disposes them). */\n",
       statements: [`return rt.computeGradients(variables, (lookup) => loss(bindParams(lookup), ${batchArgs}));`],
     });
     this.file.addFunction({
@@ -594,8 +682,12 @@ class GraphWriter {
       isExported: true,
       name: "TeacherOutputs",
       properties: [
-        ...(this.has.distill ? [{ name: "logits", type: "Tensor2D", docs: [`[N, ${t.vocab}] MLM logits at the real (non-padding) positions.`] }] : []),
-        ...(this.has.cosine ? [{ name: "hidden", type: "Tensor2D", docs: [`[N, ${t.hidden}] last hidden states at the real positions.`] }] : []),
+        ...(this.has.distill
+          ? [{ name: "logits", type: "Tensor2D", docs: [`[N, ${t.vocab}] MLM logits at the real (non-padding) positions.`] }]
+          : []),
+        ...(this.has.cosine
+          ? [{ name: "hidden", type: "Tensor2D", docs: [`[N, ${t.hidden}] last hidden states at the real positions.`] }]
+          : []),
       ],
       leadingTrivia: `\n/** What the frozen teacher ${literal(t.name)} says about a batch. */\n`,
     });
@@ -612,7 +704,9 @@ class GraphWriter {
         w.writeLine("const out = teacherGraph.encode(tp, { inputIds: x.inputIds, attentionMask: x.attentionMask }, rt.EVAL);");
         w.writeLine("const real = rt.tf.reshape(x.attentionMask, [-1]) as Tensor1D;");
         w.writeLine("const hidden = rt.selectRows(rt.flattenPositions(out.lastHiddenState), real);");
-        const fields = [this.has.distill ? "logits: teacherGraph.mlmLogits(tp, hidden)" : "", this.has.cosine ? "hidden" : ""].filter(Boolean);
+        const fields = [this.has.distill ? "logits: teacherGraph.mlmLogits(tp, hidden)" : "", this.has.cosine ? "hidden" : ""].filter(
+          Boolean,
+        );
         w.writeLine(`return { ${fields.join(", ")} };`);
       },
     });

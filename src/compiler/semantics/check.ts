@@ -11,7 +11,11 @@ import { makeContext, type Rule, type RuleSubject } from "./rules/context.js";
 import { expectationsHold } from "./rules/expect.js";
 import { maskFractionsSumToOne } from "./rules/masking.js";
 import {
-  distillSharesVocab, hasObjectives, notBothNspAndSop, objectivesNeedTeacher, sentenceObjectivesNeedPooler,
+  distillSharesVocab,
+  hasObjectives,
+  notBothNspAndSop,
+  objectivesNeedTeacher,
+  sentenceObjectivesNeedPooler,
 } from "./rules/objectives.js";
 import { sharingGroups } from "./rules/sharing.js";
 import { specialIdsFit } from "./rules/special.js";

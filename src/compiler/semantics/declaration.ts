@@ -9,8 +9,20 @@ import type * as A from "../syntax/ast.js";
 import { Diag, diagnostic, didYouMean, type Diagnostic } from "../diagnostics.js";
 import { OBJECTIVE_ORDER, type Expectation, type ObjectiveName, type SharedPart, type TokenizerKind } from "../../model/model.js";
 import {
-  EXPECT_KEYS, isOneOf, MEMBER_NAMES, MODEL_PROPERTIES, OBJECTIVES, RECORDS, SHARED_PARTS, SHARING_MODES,
-  ownEntry, TEACHER_INITS, TOKENIZERS, type Problem, type Property, type PropertyType,
+  EXPECT_KEYS,
+  isOneOf,
+  MEMBER_NAMES,
+  MODEL_PROPERTIES,
+  OBJECTIVES,
+  RECORDS,
+  SHARED_PARTS,
+  SHARING_MODES,
+  ownEntry,
+  TEACHER_INITS,
+  TOKENIZERS,
+  type Problem,
+  type Property,
+  type PropertyType,
 } from "./schema.js";
 import type { Span } from "../source.js";
 import { suggest } from "../suggest.js";
@@ -32,8 +44,7 @@ export type SharingMode = (typeof SHARING_MODES)[number];
 export type SharingInfo = { mode: SharingMode; span: Span } | { mode: "groups"; groups: GroupInfo[]; span: Span };
 
 export type ObjectiveInfo =
-  | { name: ObjectiveName; off: true; span: Span }
-  | { name: ObjectiveName; off: false; options: Map<string, SetValue>; span: Span };
+  { name: ObjectiveName; off: true; span: Span } | { name: ObjectiveName; off: false; options: Map<string, SetValue>; span: Span };
 
 export interface TeacherInfo {
   model: A.Name;
@@ -108,7 +119,14 @@ class DeclarationReader {
     const type = ownEntry<Property>(MODEL_PROPERTIES, key)?.type;
     if (!type) {
       const hint = suggest(key, MEMBER_NAMES);
-      this.report(diagnostic(Diag.UnknownProperty, s.key.span, [key, `model '${this.info.decl.name.text}'`, didYouMean(hint)], hint ? { suggestion: hint } : {}));
+      this.report(
+        diagnostic(
+          Diag.UnknownProperty,
+          s.key.span,
+          [key, `model '${this.info.decl.name.text}'`, didYouMean(hint)],
+          hint ? { suggestion: hint } : {},
+        ),
+      );
       return;
     }
     this.store(key, key, type, s, this.info.settings);
@@ -259,7 +277,12 @@ class DeclarationReader {
       } else {
         const hint = suggest(target, TEACHER_INITS);
         this.report(
-          diagnostic(Diag.UnknownProperty, init.target.span, [target, "'teacher { init … }'", didYouMean(hint)], hint ? { suggestion: hint } : {}),
+          diagnostic(
+            Diag.UnknownProperty,
+            init.target.span,
+            [target, "'teacher { init … }'", didYouMean(hint)],
+            hint ? { suggestion: hint } : {},
+          ),
         );
       }
     }
@@ -289,7 +312,14 @@ class DeclarationReader {
     const kind = t.tokenizer.text;
     if (!isOneOf(kind, TOKENIZERS)) {
       const hint = suggest(kind, TOKENIZERS);
-      this.report(diagnostic(Diag.UnknownValue, t.tokenizer.span, [kind, `tokenizer (${TOKENIZERS.join(" | ")})`, didYouMean(hint)], hint ? { suggestion: hint } : {}));
+      this.report(
+        diagnostic(
+          Diag.UnknownValue,
+          t.tokenizer.span,
+          [kind, `tokenizer (${TOKENIZERS.join(" | ")})`, didYouMean(hint)],
+          hint ? { suggestion: hint } : {},
+        ),
+      );
       return;
     }
     this.info.tokenizer = { kind, lowercase: t.lowercase, span: t.span };

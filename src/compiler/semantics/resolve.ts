@@ -12,8 +12,14 @@
 import { readDeclaration, type DeclarationInfo } from "./declaration.js";
 import { Diag, diagnostic, didYouMean, type Diagnostic } from "../diagnostics.js";
 import {
-  OBJECTIVE_ORDER, type MaskingConfig, type Objective, type ObjectiveName, type ResolvedModel, type SharingGroup,
-  type TeacherLink, type TrainConfig,
+  OBJECTIVE_ORDER,
+  type MaskingConfig,
+  type Objective,
+  type ObjectiveName,
+  type ResolvedModel,
+  type SharingGroup,
+  type TeacherLink,
+  type TrainConfig,
 } from "../../model/model.js";
 import { sharingAllGroup } from "../../model/sharing.js";
 import type { ModelEntry, Program } from "./program.js";
@@ -123,7 +129,7 @@ export class Resolver {
     const path: ModelEntry[] = [];
     const onPath = new Set<ModelEntry>();
     let above: Merged | Broken | null = null;
-    for (let current: ModelEntry | undefined = leaf; current; ) {
+    for (let current: ModelEntry | undefined = leaf; current;) {
       const known = this.merged.get(current);
       if (known) {
         above = known;
@@ -140,7 +146,9 @@ export class Resolver {
       current = this.program.models.get(base.text);
       if (!current) {
         const hint = suggest(base.text, this.program.models.keys());
-        above = { diagnostics: [diagnostic(Diag.UnknownModel, base.span, [base.text, didYouMean(hint)], hint ? { suggestion: hint } : {})] };
+        above = {
+          diagnostics: [diagnostic(Diag.UnknownModel, base.span, [base.text, didYouMean(hint)], hint ? { suggestion: hint } : {})],
+        };
       }
     }
     for (let i = path.length - 1; i >= 0; i--) {

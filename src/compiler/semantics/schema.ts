@@ -5,8 +5,19 @@
  */
 import type { Value } from "../syntax/ast.js";
 import {
-  ACTIVATIONS, DECAY_KINDS, EXPECT_KEYS, MASK_SCHEDULE_KINDS, MASK_UNIT_KINDS, NORM_POSITIONS, OPTIMIZER_KINDS, POOLERS, SHARED_PARTS, TOKENIZER_KINDS,
-  type ObjectiveName, type SpecialRole, type TokenizerConfig,
+  ACTIVATIONS,
+  DECAY_KINDS,
+  EXPECT_KEYS,
+  MASK_SCHEDULE_KINDS,
+  MASK_UNIT_KINDS,
+  NORM_POSITIONS,
+  OPTIMIZER_KINDS,
+  POOLERS,
+  SHARED_PARTS,
+  TOKENIZER_KINDS,
+  type ObjectiveName,
+  type SpecialRole,
+  type TokenizerConfig,
 } from "../../model/model.js";
 
 export type Read<T> = { ok: true; value: T } | { ok: false; problem: Problem };
@@ -111,7 +122,8 @@ export function oneOf<W extends string>(
       if (!isOneOf(word, words)) return { ok: false, problem: { kind: "unknown", what, options: words, got: word } };
       const argType = withArgument[word];
       if (argType) {
-        if (!v.argument) return { ok: false, problem: { kind: "type", expected: `'${word}' followed by ${argType.describe}`, got: `'${word}' alone` } };
+        if (!v.argument)
+          return { ok: false, problem: { kind: "type", expected: `'${word}' followed by ${argType.describe}`, got: `'${word}' alone` } };
         const arg = argType.read(v.argument);
         if (!arg.ok) return arg;
         return ok({ word, argument: arg.value });

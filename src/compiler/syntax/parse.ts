@@ -14,8 +14,6 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
 }
 
-
-
 export function parseSource(source: Source): ParseResult {
   const lexed = tokenize(source);
   parser.input = lexed.tokens;

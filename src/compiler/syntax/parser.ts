@@ -7,9 +7,36 @@
 import { CstParser, tokenMatcher, type CstNode, type IRecognitionException } from "chevrotain";
 import { syntaxErrorMessages } from "./syntax-messages.js";
 import {
-  allTokens, Arrow, Comma, DotDot, Expect, Extends, From, Group, Identifier, Import, Init, Key,
-  Layers, LBrace, LBracket, Lowercase, Model, NumberLiteral, Objectives, Off, Over, Quantity,
-  RBrace, RBracket, Share, Sharing, StringLiteral, Teacher, Tokenizer, Word,
+  allTokens,
+  Arrow,
+  Comma,
+  DotDot,
+  Expect,
+  Extends,
+  From,
+  Group,
+  Identifier,
+  Import,
+  Init,
+  Key,
+  Layers,
+  LBrace,
+  LBracket,
+  Lowercase,
+  Model,
+  NumberLiteral,
+  Objectives,
+  Off,
+  Over,
+  Quantity,
+  RBrace,
+  RBracket,
+  Share,
+  Sharing,
+  StringLiteral,
+  Teacher,
+  Tokenizer,
+  Word,
 } from "./tokens.js";
 
 /** Thrown out of a parse once it has found this many errors: the rest would be echoes. */
@@ -26,10 +53,7 @@ export class BdlParser extends CstParser {
   /** file := (importDecl | modelDecl)* */
   public file = this.RULE("file", () => {
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.importDecl) },
-        { ALT: () => this.SUBRULE(this.modelDecl) },
-      ]);
+      this.OR([{ ALT: () => this.SUBRULE(this.importDecl) }, { ALT: () => this.SUBRULE(this.modelDecl) }]);
     });
   });
 
@@ -90,7 +114,10 @@ export class BdlParser extends CstParser {
    * time quadratic in its length.
    */
   SAVE_ERROR(error: IRecognitionException): IRecognitionException {
-    const saved = (CstParser.prototype as unknown as { SAVE_ERROR(e: IRecognitionException): IRecognitionException }).SAVE_ERROR.call(this, error);
+    const saved = (CstParser.prototype as unknown as { SAVE_ERROR(e: IRecognitionException): IRecognitionException }).SAVE_ERROR.call(
+      this,
+      error,
+    );
     if (this.errors.length >= MAX_SYNTAX_ERRORS) throw new TooManySyntaxErrors();
     return saved;
   }

@@ -15,11 +15,7 @@ const SCALES: Record<string, number> = { K: 1e3, M: 1e6, B: 1e9 };
 
 class Incomplete extends Error {}
 
-export function toAst(
-  cst: C.FileCstNode,
-  source: Source,
-  comments: readonly IToken[],
-): { ast: A.FileNode; diagnostics: Diagnostic[] } {
+export function toAst(cst: C.FileCstNode, source: Source, comments: readonly IToken[]): { ast: A.FileNode; diagnostics: Diagnostic[] } {
   const b = new AstBuilder(source);
   const items: (A.ImportDecl | A.ModelDecl)[] = [];
   for (const imp of cst.children.importDecl ?? []) b.keep(items, () => b.importDecl(imp));
@@ -106,9 +102,7 @@ class AstBuilder {
     // A model whose closing brace was lost still counts, up to its last member.
     const close = c.RBrace?.[0];
     const end =
-      close && !close.isInsertedInRecovery && !Number.isNaN(close.startOffset)
-        ? this.span(close)
-        : (members.at(-1)?.span ?? name.span);
+      close && !close.isInsertedInRecovery && !Number.isNaN(close.startOffset) ? this.span(close) : (members.at(-1)?.span ?? name.span);
     return { kind: "Model", name, base, members, span: this.join(this.span(kw), end) };
   }
 

@@ -60,8 +60,22 @@ export const Lowercase = keyword("lowercase");
 export const Over = keyword("over");
 
 export const KEYWORDS = [
-  Import, Model, Extends, Sharing, Group, Layers, Share, Objectives, Off,
-  Teacher, From, Init, Expect, Tokenizer, Lowercase, Over,
+  Import,
+  Model,
+  Extends,
+  Sharing,
+  Group,
+  Layers,
+  Share,
+  Objectives,
+  Off,
+  Teacher,
+  From,
+  Init,
+  Expect,
+  Tokenizer,
+  Lowercase,
+  Over,
 ] as const;
 
 /** `19M`, `1.5K`, `2B`: a count with a scale suffix (thousand, million, billion). */

@@ -71,7 +71,10 @@ function sharingText(model: ResolvedModel): string {
 
 /** Parts in the model's order, so two groups that share the same parts read alike. */
 function canonicalGroupText(g: SharingGroup): string {
-  return groupText(g, SHARED_PARTS.filter((p) => g.share.includes(p)));
+  return groupText(
+    g,
+    SHARED_PARTS.filter((p) => g.share.includes(p)),
+  );
 }
 
 function teacherText(t: TeacherLink): string {

@@ -169,9 +169,24 @@ class Formatter {
     return { kind: "leaf", text, start: node.span.start, end: node.span.end, isImport };
   }
 
-  private block(header: string, node: { span: { start: number; end: number } }, headerEnd: number, children: Unit[], isModel = false): Block {
+  private block(
+    header: string,
+    node: { span: { start: number; end: number } },
+    headerEnd: number,
+    children: Unit[],
+    isModel = false,
+  ): Block {
     const close = node.span.end - 1;
-    return { kind: "block", header, start: node.span.start, open: this.findOpenBrace(headerEnd), close, end: node.span.end, children, isModel };
+    return {
+      kind: "block",
+      header,
+      start: node.span.start,
+      open: this.findOpenBrace(headerEnd),
+      close,
+      end: node.span.end,
+      children,
+      isModel,
+    };
   }
 
   private importUnit(i: A.ImportDecl): Leaf {
@@ -181,7 +196,13 @@ class Formatter {
   private modelUnit(m: A.ModelDecl): Block {
     const header = m.base ? `model ${m.name.text} extends ${m.base.text}` : `model ${m.name.text}`;
     const headerEnd = (m.base ?? m.name).span.end;
-    return this.block(header, m, headerEnd, m.members.map((member) => this.memberUnit(member)), true);
+    return this.block(
+      header,
+      m,
+      headerEnd,
+      m.members.map((member) => this.memberUnit(member)),
+      true,
+    );
   }
 
   private memberUnit(m: A.Member): Unit {
@@ -189,16 +210,36 @@ class Formatter {
       case "Setting":
         return this.leaf(settingText(m), m);
       case "Record":
-        return this.block(m.name.text, m, m.name.span.end, m.settings.map((s) => this.leaf(settingText(s), s)));
+        return this.block(
+          m.name.text,
+          m,
+          m.name.span.end,
+          m.settings.map((s) => this.leaf(settingText(s), s)),
+        );
       case "Sharing":
         if (m.mode) return this.leaf(`sharing ${m.mode.text}`, m);
-        return this.block("sharing", m, m.span.start + "sharing".length, m.groups.map((g) => this.leaf(groupText(g), g)));
+        return this.block(
+          "sharing",
+          m,
+          m.span.start + "sharing".length,
+          m.groups.map((g) => this.leaf(groupText(g), g)),
+        );
       case "Objectives":
-        return this.block("objectives", m, m.span.start + "objectives".length, m.objectives.map((o) => this.leaf(objectiveText(o), o)));
+        return this.block(
+          "objectives",
+          m,
+          m.span.start + "objectives".length,
+          m.objectives.map((o) => this.leaf(objectiveText(o), o)),
+        );
       case "Teacher": {
         if (!m.hasBlock) return this.leaf(teacherHead(m), m);
         const headerEnd = (m.checkpoint ?? m.model).span.end;
-        return this.block(teacherHead(m), m, headerEnd, m.inits.map((i) => this.leaf(initText(i), i)));
+        return this.block(
+          teacherHead(m),
+          m,
+          headerEnd,
+          m.inits.map((i) => this.leaf(initText(i), i)),
+        );
       }
       case "Expect":
         return this.leaf(`expect ${m.key.text} ${valueText(m.value)}`, m);
@@ -360,7 +401,7 @@ class Formatter {
     const lines = this.lines;
     const column = new Map<Line, number>();
     // Align trailing comments within each run of consecutive one-line members.
-    for (let i = 0; i < lines.length; ) {
+    for (let i = 0; i < lines.length;) {
       const line = lines[i]!;
       if (line.kind !== "code" || !line.aligned) {
         i++;

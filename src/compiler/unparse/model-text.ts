@@ -31,7 +31,17 @@ export type PropertyText = readonly [key: string, value: string];
 /** The model's own properties, before its records. */
 export type Architecture = Pick<
   ResolvedModel,
-  "vocab" | "hidden" | "layers" | "heads" | "intermediate" | "activation" | "norm_eps" | "norm_position" | "dropout" | "attention_dropout" | "pooler"
+  | "vocab"
+  | "hidden"
+  | "layers"
+  | "heads"
+  | "intermediate"
+  | "activation"
+  | "norm_eps"
+  | "norm_position"
+  | "dropout"
+  | "attention_dropout"
+  | "pooler"
 >;
 
 /** `key value` joined, as one property is written on a line. */
@@ -111,7 +121,9 @@ export function tokenizerText(t: TokenizerConfig): string {
 
 /** The special ids in their one fixed role order: `pad 0 unk 100 …`. */
 export function specialText(special: Record<string, number>): string {
-  return specialRoles(special).map((role) => `${role} ${n(special[role]!)}`).join(" ");
+  return specialRoles(special)
+    .map((role) => `${role} ${n(special[role]!)}`)
+    .join(" ");
 }
 
 /** The `train` record: the optimizer and its settings (the first six), then the schedule and sizes. */

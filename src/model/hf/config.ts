@@ -12,7 +12,15 @@
  * vocabulary, otherwise the ids right after pad; `specialNote` says which.
  */
 import { formatNumber } from "../numbers.js";
-import { ACTIVATIONS, SHARED_PARTS, type Activation, type ObjectiveName, type ResolvedModel, type SharingGroup, type TokenizerKind } from "../model.js";
+import {
+  ACTIVATIONS,
+  SHARED_PARTS,
+  type Activation,
+  type ObjectiveName,
+  type ResolvedModel,
+  type SharingGroup,
+  type TokenizerKind,
+} from "../model.js";
 import { sharingAllGroup } from "../sharing.js";
 import { ARCHITECTURES, BASE_CLASS, FAMILY_NAME, familyOfModelType, HF_FAMILIES, TOKENIZER, type HfFamily } from "./family.js";
 
@@ -26,14 +34,36 @@ export class HfConfigError extends Error {
 
 /** Properties compared between a config and a `.bdl` model. */
 export type Compared =
-  | "vocab" | "hidden" | "layers" | "heads" | "intermediate" | "activation" | "norm_eps" | "positions" | "offset" | "segments" | "factorize" | "sharing" | "pad";
+  | "vocab"
+  | "hidden"
+  | "layers"
+  | "heads"
+  | "intermediate"
+  | "activation"
+  | "norm_eps"
+  | "positions"
+  | "offset"
+  | "segments"
+  | "factorize"
+  | "sharing"
+  | "pad";
 
 /** What a config.json describes, in bdl's terms. */
-export interface HfModelSpec
-  extends Pick<
-    ResolvedModel,
-    "vocab" | "hidden" | "layers" | "heads" | "intermediate" | "activation" | "norm_eps" | "dropout" | "attention_dropout" | "pooler" | "embeddings" | "sharing"
-  > {
+export interface HfModelSpec extends Pick<
+  ResolvedModel,
+  | "vocab"
+  | "hidden"
+  | "layers"
+  | "heads"
+  | "intermediate"
+  | "activation"
+  | "norm_eps"
+  | "dropout"
+  | "attention_dropout"
+  | "pooler"
+  | "embeddings"
+  | "sharing"
+> {
   family: HfFamily;
   /** The `architectures[0]` class, or null when the config names none (a base model). */
   architecture: string | null;
@@ -146,7 +176,7 @@ export const DEFAULTS: Record<HfFamily, Record<string, unknown>> = {
 // Reading a config
 
 function show(v: unknown): string {
-  const s = v === undefined ? "nothing" : JSON.stringify(v) ?? String(v);
+  const s = v === undefined ? "nothing" : (JSON.stringify(v) ?? String(v));
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -271,19 +301,24 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
 
   const maxPositions = f.int("max_position_embeddings", 1);
   const pad = f.int("pad_token_id", 0);
-  if (pad >= common.vocab) throw new HfConfigError(`${label}: 'pad_token_id' ${pad} is outside the vocabulary (vocab_size ${common.vocab})`);
+  if (pad >= common.vocab)
+    throw new HfConfigError(`${label}: 'pad_token_id' ${pad} is outside the vocabulary (vocab_size ${common.vocab})`);
   if (family === "distilbert") {
-    if (f.bool("sinusoidal_pos_embds")) throw new HfConfigError(`${label}: 'sinusoidal_pos_embds' true: bdl models learn their position embeddings`);
+    if (f.bool("sinusoidal_pos_embds"))
+      throw new HfConfigError(`${label}: 'sinusoidal_pos_embds' true: bdl models learn their position embeddings`);
   } else {
     const kind = f.string("position_embedding_type");
-    if (kind !== "absolute") throw new HfConfigError(`${label}: 'position_embedding_type' "${kind}": bdl models have absolute position embeddings only`);
+    if (kind !== "absolute")
+      throw new HfConfigError(`${label}: 'position_embedding_type' "${kind}": bdl models have absolute position embeddings only`);
   }
 
   // Embeddings.
   const offset = family === "roberta" ? pad + 1 : 0;
   const positions = maxPositions - offset;
   if (positions < 1) {
-    throw new HfConfigError(`${label}: 'max_position_embeddings' ${maxPositions} leaves no positions after RoBERTa's offset pad_token_id + 1 = ${offset}`);
+    throw new HfConfigError(
+      `${label}: 'max_position_embeddings' ${maxPositions} leaves no positions after RoBERTa's offset pad_token_id + 1 = ${offset}`,
+    );
   }
   const segments = family === "distilbert" ? 0 : f.int("type_vocab_size", 1);
   let factorize: number | null = null;
@@ -456,7 +491,9 @@ export function hfConfig(model: ResolvedModel, family: HfFamily, architecture: s
     Object.assign(config, { position_embedding_type: "absolute", type_vocab_size: model.embeddings.segments });
   }
   if (family === "albert") {
-    const owners = new Set(Array.from({ length: model.layers }, (_, l) => model.sharing.find((g) => g.layers.includes(l))?.name ?? `layer ${l}`));
+    const owners = new Set(
+      Array.from({ length: model.layers }, (_, l) => model.sharing.find((g) => g.layers.includes(l))?.name ?? `layer ${l}`),
+    );
     Object.assign(config, {
       bos_token_id: s["bos"] ?? s["cls"],
       classifier_dropout_prob: model.dropout,
@@ -468,5 +505,9 @@ export function hfConfig(model: ResolvedModel, family: HfFamily, architecture: s
   }
   if (family === "bert" || family === "roberta") Object.assign(config, { classifier_dropout: null, use_cache: true });
   if (family === "roberta") Object.assign(config, { bos_token_id: s["bos"] ?? s["cls"], eos_token_id: s["eos"] ?? s["sep"] });
-  return Object.fromEntries(Object.keys(config).sort().map((k) => [k, config[k]]));
+  return Object.fromEntries(
+    Object.keys(config)
+      .sort()
+      .map((k) => [k, config[k]]),
+  );
 }

@@ -25,9 +25,19 @@ export function familyOfModelType(modelType: unknown): HfFamily | null {
 }
 
 /** The class a config with no `architectures` stands for. */
-export const BASE_CLASS: Record<HfFamily, string> = { bert: "BertModel", roberta: "RobertaModel", albert: "AlbertModel", distilbert: "DistilBertModel" };
+export const BASE_CLASS: Record<HfFamily, string> = {
+  bert: "BertModel",
+  roberta: "RobertaModel",
+  albert: "AlbertModel",
+  distilbert: "DistilBertModel",
+};
 export const FAMILY_NAME: Record<HfFamily, string> = { bert: "BERT", roberta: "RoBERTa", albert: "ALBERT", distilbert: "DistilBERT" };
-export const TOKENIZER: Record<HfFamily, TokenizerKind> = { bert: "wordpiece", roberta: "bpe", albert: "sentencepiece", distilbert: "wordpiece" };
+export const TOKENIZER: Record<HfFamily, TokenizerKind> = {
+  bert: "wordpiece",
+  roberta: "bpe",
+  albert: "sentencepiece",
+  distilbert: "wordpiece",
+};
 
 /** The classes each family supports, with the pooler and pretraining objectives each has. */
 export const ARCHITECTURES: Record<HfFamily, Record<string, { pooler: Pooler; objectives: ObjectiveName[] }>> = {

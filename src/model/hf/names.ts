@@ -287,7 +287,8 @@ function albertGroups(model: ResolvedModel): Map<string, number> | string {
   const owners: string[] = [];
   for (let layer = 0; layer < model.layers; layer++) {
     const group = model.sharing.find((g) => g.layers.includes(layer));
-    if (group && group.share.length !== 2) return `ALBERT layer groups share attention and FFN together; group '${group.name}' shares only ${group.share.join(", ")}`;
+    if (group && group.share.length !== 2)
+      return `ALBERT layer groups share attention and FFN together; group '${group.name}' shares only ${group.share.join(", ")}`;
     owners.push(group ? `groups.${group.name}` : `layers.${layer}`);
   }
   const distinct = [...new Set(owners)];

@@ -64,7 +64,10 @@ async function registerNative(): Promise<void> {
   await registerWasm();
   if (tf.findBackendFactory("native")) return;
   const ort = loadOnnxRuntime();
-  if (!ort) throw new BackendError("the native backend needs onnxruntime-node: npm install onnxruntime-node (with onnxruntime-node-install=skip in .npmrc)");
+  if (!ort)
+    throw new BackendError(
+      "the native backend needs onnxruntime-node: npm install onnxruntime-node (with onnxruntime-node-install=skip in .npmrc)",
+    );
   const wasmFactory = plainWasmFactory;
   if (!wasmFactory) throw new BackendError("the native backend needs @tensorflow/tfjs-backend-wasm");
   for (const kernel of tf.getKernelsForBackend("wasm")) tf.registerKernel({ ...kernel, backendName: "native" });
@@ -94,7 +97,8 @@ async function registerTensorflow(): Promise<void> {
 /** Makes `name` the active backend and returns the one in use (`auto` picks the fastest present). */
 export async function useBackend(name: BackendName): Promise<string> {
   if (!BACKENDS.includes(name)) throw new BackendError(`unknown backend '${name}' (have: ${BACKENDS.join(", ")})`);
-  const order: BackendName[] = name === "auto" ? ["tensorflow", ...(nativeApiMayExist() ? (["webgpu"] as const) : []), "native", "wasm", "cpu"] : [name];
+  const order: BackendName[] =
+    name === "auto" ? ["tensorflow", ...(nativeApiMayExist() ? (["webgpu"] as const) : []), "native", "wasm", "cpu"] : [name];
   for (const candidate of order) {
     try {
       if (candidate === "wasm") await registerWasm();
@@ -109,7 +113,8 @@ export async function useBackend(name: BackendName): Promise<string> {
         return candidate;
       }
     } catch (e) {
-      if (name !== "auto") throw e instanceof BackendError ? e : new BackendError(`backend '${candidate}' failed to start: ${(e as Error).message}`);
+      if (name !== "auto")
+        throw e instanceof BackendError ? e : new BackendError(`backend '${candidate}' failed to start: ${(e as Error).message}`);
     }
   }
   throw new BackendError(`no backend could start (tried ${order.join(", ")})`);

@@ -28,7 +28,9 @@ export function guardTensorMemory(module: EmscriptenAllocator & { HEAPU8: Uint8A
   const advice = "use a smaller --batch or train seq, or a smaller model";
   module._malloc = (bytes: number): number => {
     if (bytes + MARGIN > WASM_HEAP_LIMIT) {
-      throw new TensorMemoryError(`a tensor of ${mb(bytes)} does not fit in the ${backendName} backend's memory, which holds at most 4 GiB in all; ${advice}`);
+      throw new TensorMemoryError(
+        `a tensor of ${mb(bytes)} does not fit in the ${backendName} backend's memory, which holds at most 4 GiB in all; ${advice}`,
+      );
     }
     const probe = malloc(bytes + MARGIN) >>> 0;
     if (probe === 0) {

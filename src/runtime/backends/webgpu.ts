@@ -159,7 +159,10 @@ async function register(): Promise<void> {
   // Priority 0: registering it never makes it the default; the caller chooses it by name.
   tf.registerBackend("webgpu", () => new NodeWebGPUBackend(device, info), 0);
   adapter = {
-    kind: info.isFallbackAdapter || SOFTWARE_ADAPTER.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`) ? "cpu" : "gpu",
+    kind:
+      info.isFallbackAdapter || SOFTWARE_ADAPTER.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`)
+        ? "cpu"
+        : "gpu",
     api,
     description: [info.vendor, info.device, info.description].filter((s) => s).join(", "),
   };

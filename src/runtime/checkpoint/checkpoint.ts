@@ -146,7 +146,8 @@ export function saveCheckpoint(dir: string, model: ResolvedModel, weights: Weigh
   if (problem) throw new CheckpointError(`cannot save a checkpoint of model '${model.name}': ${problem}`);
   for (const [name, w] of weights) {
     const n = w.shape.reduce((a, b) => a * b, 1);
-    if (w.values.length !== n) throw new CheckpointError(`cannot save '${name}': shape [${w.shape.join(", ")}] needs ${n} values, got ${w.values.length}`);
+    if (w.values.length !== n)
+      throw new CheckpointError(`cannot save '${name}': shape [${w.shape.join(", ")}] needs ${n} values, got ${w.values.length}`);
   }
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(extra.meta ?? {})) {
@@ -204,7 +205,9 @@ export function resolveCheckpointDir(p: string): string {
   try {
     st = fs.statSync(p);
   } catch (e) {
-    throw new CheckpointError(`${p}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such checkpoint folder" : `cannot read: ${code(e)}`}`);
+    throw new CheckpointError(
+      `${p}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such checkpoint folder" : `cannot read: ${code(e)}`}`,
+    );
   }
   if (!st.isDirectory()) {
     throw new CheckpointError(`${p} is a file; a checkpoint is a folder holding ${META_FILE} and ${WEIGHTS_FILE}`);
@@ -242,29 +245,43 @@ function modelProblem(x: unknown): string | null {
     if (!Number.isSafeInteger(x[k]) || (x[k] as number) < 1) return `'${k}' is not a positive integer`;
   }
   for (const k of ["norm_eps", "dropout", "attention_dropout"]) if (typeof x[k] !== "number") return `'${k}' is not a number`;
-  if (!isOneOf(x["activation"], ACTIVATIONS)) return `'activation' is ${JSON.stringify(x["activation"])}, not one of ${ACTIVATIONS.join(", ")}`;
+  if (!isOneOf(x["activation"], ACTIVATIONS))
+    return `'activation' is ${JSON.stringify(x["activation"])}, not one of ${ACTIVATIONS.join(", ")}`;
   // Absent in a post-LN model (see ResolvedModel.norm_position); only `pre` is ever written.
-  if (x["norm_position"] !== undefined && x["norm_position"] !== "pre") return `'norm_position' is ${JSON.stringify(x["norm_position"])}, not "pre" or absent`;
+  if (x["norm_position"] !== undefined && x["norm_position"] !== "pre")
+    return `'norm_position' is ${JSON.stringify(x["norm_position"])}, not "pre" or absent`;
   if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${POOLERS.join(", ")}`;
   const e = x["embeddings"];
   if (!isObject(e)) return "'embeddings' is not an object";
-  for (const k of ["positions", "offset", "segments"]) if (!Number.isSafeInteger(e[k]) || (e[k] as number) < 0) return `'embeddings.${k}' is not an integer`;
+  for (const k of ["positions", "offset", "segments"])
+    if (!Number.isSafeInteger(e[k]) || (e[k] as number) < 0) return `'embeddings.${k}' is not an integer`;
   if (e["factorize"] !== null && !Number.isSafeInteger(e["factorize"])) return "'embeddings.factorize' is not an integer or null";
   const sharing = x["sharing"];
   if (!Array.isArray(sharing)) return "'sharing' is not a list";
   for (const g of sharing) {
-    if (!isObject(g) || typeof g["name"] !== "string" || !Array.isArray(g["layers"]) || !g["layers"].every(Number.isSafeInteger) || !Array.isArray(g["share"])) {
+    if (
+      !isObject(g) ||
+      typeof g["name"] !== "string" ||
+      !Array.isArray(g["layers"]) ||
+      !g["layers"].every(Number.isSafeInteger) ||
+      !Array.isArray(g["share"])
+    ) {
       return "'sharing' holds an entry that is not a sharing group";
     }
   }
   const objectives = x["objectives"];
-  if (!Array.isArray(objectives) || !objectives.every((o) => isObject(o) && isOneOf(o["name"], OBJECTIVE_ORDER) && typeof o["weight"] === "number")) {
+  if (
+    !Array.isArray(objectives) ||
+    !objectives.every((o) => isObject(o) && isOneOf(o["name"], OBJECTIVE_ORDER) && typeof o["weight"] === "number")
+  ) {
     return `'objectives' is not a list of objectives (each named one of ${OBJECTIVE_ORDER.join(", ")}, with a weight)`;
   }
   if (!isObject(x["special"])) return "'special' is not an object";
   if (!isObject(x["train"]) || !isObject(x["masking"]) || !isObject(x["tokenizer"])) return "'train', 'masking' or 'tokenizer' is missing";
-  if (!isOneOf(x["tokenizer"]["kind"], TOKENIZER_KINDS)) return `'tokenizer.kind' is ${JSON.stringify(x["tokenizer"]["kind"])}, not one of ${TOKENIZER_KINDS.join(", ")}`;
-  if (!isOneOf(x["train"]["optimizer"], OPTIMIZER_KINDS)) return `'train.optimizer' is ${JSON.stringify(x["train"]["optimizer"])}, not one of ${OPTIMIZER_KINDS.join(", ")}`;
+  if (!isOneOf(x["tokenizer"]["kind"], TOKENIZER_KINDS))
+    return `'tokenizer.kind' is ${JSON.stringify(x["tokenizer"]["kind"])}, not one of ${TOKENIZER_KINDS.join(", ")}`;
+  if (!isOneOf(x["train"]["optimizer"], OPTIMIZER_KINDS))
+    return `'train.optimizer' is ${JSON.stringify(x["train"]["optimizer"])}, not one of ${OPTIMIZER_KINDS.join(", ")}`;
   return null;
 }
 
@@ -372,7 +389,10 @@ export function loadCheckpoint(
   const model = meta["model"] as ResolvedModel;
   const teacher = (meta["teacher"] as ResolvedModel | undefined) ?? null;
   // Hand-edited or foreign: held to the rules `bdlc check` holds a .bdl model to.
-  for (const [role, m] of [["model", model], ["teacher", teacher]] as const) {
+  for (const [role, m] of [
+    ["model", model],
+    ["teacher", teacher],
+  ] as const) {
     const invalid = m && validate ? validate(m, role === "model" ? teacher : null, metaPath) : null;
     if (invalid) throw new CheckpointError(`${metaPath}: ${role} '${m!.name}' is not valid: ${invalid}`);
   }
@@ -381,7 +401,9 @@ export function loadCheckpoint(
   if (expected) {
     const mismatch = checkpointMismatch(model, teacher, expected.model, expected.teacher ?? null);
     if (mismatch) {
-      throw new CheckpointError(`${dir} is a checkpoint of model '${model.name}', which does not fit model '${expected.model.name}': ${mismatch}`);
+      throw new CheckpointError(
+        `${dir} is a checkpoint of model '${model.name}', which does not fit model '${expected.model.name}': ${mismatch}`,
+      );
     }
   }
 
@@ -403,7 +425,10 @@ export function loadCheckpoint(
     if (entry.dtype !== "F32") throw new CheckpointError(`${weightsPath}: tensor '${spec.name}' is ${entry.dtype}; checkpoints hold F32`);
     const values = toFloat32(entry);
     const nonFinite = nonFiniteProblem(values);
-    if (nonFinite) throw new CheckpointError(`${weightsPath}: tensor '${spec.name}' holds ${nonFinite}; weights must be finite (a diverged or damaged checkpoint: use an earlier one)`);
+    if (nonFinite)
+      throw new CheckpointError(
+        `${weightsPath}: tensor '${spec.name}' holds ${nonFinite}; weights must be finite (a diverged or damaged checkpoint: use an earlier one)`,
+      );
     weights.set(spec.name, { shape: spec.shape.slice(), values });
   }
   return { dir, model, teacher, weights, meta: checkpoint };

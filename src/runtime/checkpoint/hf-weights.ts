@@ -51,9 +51,7 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
   if (missing.length > 0) {
     throw new WeightsError(`${label}: missing ${missing.length} tensor(s) model '${model.name}' needs: ${preview(missing)}`);
   }
-  const unexpected = [...file.tensors.keys()].filter(
-    (k) => !used.has(k) && !isHfBuffer(k) && !isTiedCopy(k, naming),
-  );
+  const unexpected = [...file.tensors.keys()].filter((k) => !used.has(k) && !isHfBuffer(k) && !isTiedCopy(k, naming));
   if (unexpected.length > 0) {
     throw new WeightsError(`${label}: ${unexpected.length} tensor(s) that model '${model.name}' does not have: ${preview(unexpected)}`);
   }
@@ -64,7 +62,11 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
  * Tensors in Hugging Face layout and names, tied tensors once, sorted as `save_pretrained`
  * writes them; `withoutHeads`: under a base-model class's names (see `hfNaming`).
  */
-export function weightsToHf(weights: WeightMap, model: ResolvedModel, options: { withoutHeads?: boolean } = {}): { entries: TensorEntry[]; naming: HfNaming } {
+export function weightsToHf(
+  weights: WeightMap,
+  model: ResolvedModel,
+  options: { withoutHeads?: boolean } = {},
+): { entries: TensorEntry[]; naming: HfNaming } {
   const structure = normPositionProblem(model);
   if (structure) throw new WeightsError(`cannot write model '${model.name}' as Hugging Face weights: ${structure}`);
   const naming = hfNaming(model, options);

@@ -498,7 +498,6 @@ function writeFully(fd: number, data: Uint8Array): void {
   while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Float conversion
 // ---------------------------------------------------------------------------------------------
@@ -513,7 +512,8 @@ function halfToFloatTable(): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    if (exp === 0) table[h] = sign * frac * 2 ** -24; // zero and subnormals
+    if (exp === 0)
+      table[h] = sign * frac * 2 ** -24; // zero and subnormals
     else if (exp === 31) table[h] = frac === 0 ? sign * Infinity : NaN;
     else table[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }
@@ -523,9 +523,8 @@ function halfToFloatTable(): Float32Array {
 
 function elementCount(entry: TensorEntry, label: string): number {
   const size = DTYPE_SIZE[entry.dtype];
-  const bytes = Array.isArray(entry.shape) && entry.shape.every(isCount)
-    ? byteLength(entry.shape, size, Number.MAX_SAFE_INTEGER)
-    : undefined;
+  const bytes =
+    Array.isArray(entry.shape) && entry.shape.every(isCount) ? byteLength(entry.shape, size, Number.MAX_SAFE_INTEGER) : undefined;
   if (bytes === undefined || bytes !== entry.data.length) {
     fail(label, `shape ${show(entry.shape)} of ${entry.dtype} does not match the ${entry.data.length} bytes of data`);
   }
@@ -582,7 +581,10 @@ export function fromFloat32(name: string, shape: number[], values: Float32Array)
   }
   const bytes = byteLength(shape, 4, Number.MAX_SAFE_INTEGER);
   if (bytes !== values.length * 4) {
-    fail(label, `shape [${shape.join(", ")}] has ${bytes === undefined ? "more than 2^51" : bytes / 4} elements but ${values.length} values were given`);
+    fail(
+      label,
+      `shape [${shape.join(", ")}] has ${bytes === undefined ? "more than 2^51" : bytes / 4} elements but ${values.length} values were given`,
+    );
   }
   let data: Uint8Array;
   if (LITTLE_ENDIAN) {

@@ -110,8 +110,14 @@ function* lineTexts(path: string): Generator<string> {
 
 function jsonlCorpus(path: string): Corpus {
   const documents: Document[] = [];
-  for (const { value: obj, at, line } of jsonObjects(lineTexts(path), path, (m) => new CorpusError(m), 'a JSON object with a "text" string')) {
-    if (!("text" in obj)) throw new CorpusError(`${at}: the object has no "text" field (found: ${Object.keys(obj).join(", ") || "no fields"})`);
+  for (const { value: obj, at, line } of jsonObjects(
+    lineTexts(path),
+    path,
+    (m) => new CorpusError(m),
+    'a JSON object with a "text" string',
+  )) {
+    if (!("text" in obj))
+      throw new CorpusError(`${at}: the object has no "text" field (found: ${Object.keys(obj).join(", ") || "no fields"})`);
     if (typeof obj.text !== "string") throw new CorpusError(`${at}: "text" must be a string, got ${typeof obj.text}`);
     let id = String(line);
     if (obj.id !== undefined) {

@@ -65,7 +65,11 @@ export function predictionBudget(rate: number, maskable: number): number {
 }
 
 function nonMaskableIds(special: Record<string, number>): Set<number> {
-  return new Set(Object.entries(special).filter(([role]) => role !== "unk").map(([, id]) => id));
+  return new Set(
+    Object.entries(special)
+      .filter(([role]) => role !== "unk")
+      .map(([, id]) => id),
+  );
 }
 
 /** Positions that may be masked: not a special token. */

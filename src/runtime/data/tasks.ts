@@ -76,7 +76,9 @@ export function parseCsv(text: string, source = "csv"): { fields: string[]; line
       if (!closed) throw new TaskError(`${source}:${quoteLine}: a quoted field is never closed`);
       const next = text[i];
       if (next !== undefined && next !== "," && next !== "\n") {
-        throw new TaskError(`${source}:${line}: unexpected ${JSON.stringify(next)} after a closing quote (a quote inside a quoted field is written "")`);
+        throw new TaskError(
+          `${source}:${line}: unexpected ${JSON.stringify(next)} after a closing quote (a quote inside a quoted field is written "")`,
+        );
       }
     } else if (c === ",") {
       fields.push(field);
@@ -133,7 +135,9 @@ function csvTask(path: string): Task {
   const labelCol = names.indexOf("label");
   if (textCol < 0 || labelCol < 0) {
     const missing = [textCol < 0 ? "text" : "", labelCol < 0 ? "label" : ""].filter((m) => m).join(" and ");
-    throw new TaskError(`${path}: the header row must have columns text and label; missing ${missing}; found: ${header.fields.map((f) => JSON.stringify(f)).join(", ")}`);
+    throw new TaskError(
+      `${path}: the header row must have columns text and label; missing ${missing}; found: ${header.fields.map((f) => JSON.stringify(f)).join(", ")}`,
+    );
   }
   for (const col of ["text", "label"]) {
     if (names.indexOf(col) !== names.lastIndexOf(col)) throw new TaskError(`${path}: the header row has column ${col} more than once`);

@@ -72,7 +72,10 @@ export function* textLines(path: string, fail: (message: string) => Error): Gene
         }
       }
       pending += text.slice(start);
-      if (pending.length > MAX_LINE_CHARS) throw fail(`${path}:${line}: the line is longer than ${MAX_LINE_CHARS / 2 ** 20} M characters; a corpus has one sentence, paragraph or JSON object per line`);
+      if (pending.length > MAX_LINE_CHARS)
+        throw fail(
+          `${path}:${line}: the line is longer than ${MAX_LINE_CHARS / 2 ** 20} M characters; a corpus has one sentence, paragraph or JSON object per line`,
+        );
       if (n === 0) break;
     }
     if (pending.length > 0) yield { text: pending, line };

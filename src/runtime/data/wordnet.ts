@@ -202,4 +202,3 @@ export function loadWordNet(): readonly Synset[] {
   cache = all;
   return all;
 }
-

@@ -43,10 +43,7 @@ export function clipCoefficient(norm: number, maxNorm: number): number {
  * input tensors are not disposed: the caller disposes them. (Training passes
  * `clipCoefficient` to the optimizer instead, which scales as it updates.)
  */
-export function clipByGlobalNorm(
-  grads: Map<string, tf.Tensor>,
-  maxNorm: number,
-): { grads: Map<string, tf.Tensor>; norm: number } {
+export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number } {
   clipCoefficient(0, maxNorm);
   const out = new Map<string, tf.Tensor>();
   if (grads.size === 0) return { grads: out, norm: 0 };

@@ -203,7 +203,15 @@ class MomentOptimizer implements Optimizer {
    * One parameter's update: new moments written into `s`, the new parameter returned.
    * Every operation is rounded to float32 (f = Math.fround), as float32 tensor ops would.
    */
-  private update(param: Float32Array, grad: Float32Array, s: Slot, t: number, lr: number, gradScale: number, excluded: boolean): Float32Array {
+  private update(
+    param: Float32Array,
+    grad: Float32Array,
+    s: Slot,
+    t: number,
+    lr: number,
+    gradScale: number,
+    excluded: boolean,
+  ): Float32Array {
     const f = Math.fround;
     const { kind, beta1, beta2, eps } = this.config;
     const wd = excluded ? 0 : this.config.weight_decay;
@@ -213,8 +221,10 @@ class MomentOptimizer implements Optimizer {
     const { m, v } = s;
     const next = new Float32Array(n);
     const scale = f(gradScale);
-    const b1 = f(beta1), oneMinusB1 = f(1 - beta1);
-    const b2 = f(beta2), oneMinusB2 = f(1 - beta2);
+    const b1 = f(beta1),
+      oneMinusB1 = f(1 - beta1);
+    const b2 = f(beta2),
+      oneMinusB2 = f(1 - beta2);
     const eps32 = f(eps);
     const wd32 = f(wd);
     // torch.optim.Adam folds λ·p into the gradient; AdamW shrinks p by (1 − lr·λ) first.
@@ -242,7 +252,8 @@ class MomentOptimizer implements Optimizer {
       return next;
     }
     // LAMB: u = m̂/(√v̂ + ε) + λ·p, into `next` first; then p ← p − lr·r·u.
-    const bc1_32 = f(bc1), bc2_32 = f(bc2);
+    const bc1_32 = f(bc1),
+      bc2_32 = f(bc2);
     let pSquares = 0;
     let uSquares = 0;
     for (let i = 0; i < n; i++) {

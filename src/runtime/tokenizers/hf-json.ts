@@ -119,7 +119,15 @@ export function buildTokenizerJson(t: TrainedVocab): Json {
       break;
     case "bpe":
       post_processor =
-        cls && sep ? { type: "RobertaProcessing", sep: [sep.content, sep.id], cls: [cls.content, cls.id], trim_offsets: true, add_prefix_space: false } : null;
+        cls && sep
+          ? {
+              type: "RobertaProcessing",
+              sep: [sep.content, sep.id],
+              cls: [cls.content, cls.id],
+              trim_offsets: true,
+              add_prefix_space: false,
+            }
+          : null;
       decoder = { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true };
       model = {
         type: "BPE",
@@ -190,13 +198,43 @@ export function toTokenizerJson(t: Tokenizer): unknown {
 
 /** Component types `@huggingface/tokenizers` 0.2.0 implements (anything else cannot be encoded). */
 const SUPPORTED: Record<"normalizer" | "pre_tokenizer" | "post_processor" | "decoder", string[]> = {
-  normalizer: ["BertNormalizer", "Precompiled", "Sequence", "Replace", "NFC", "NFD", "NFKC", "NFKD", "Strip", "StripAccents", "Lowercase", "Prepend"],
-  pre_tokenizer: ["BertPreTokenizer", "Sequence", "Whitespace", "WhitespaceSplit", "Metaspace", "ByteLevel", "Split", "Punctuation", "Digits", "Replace", "FixedLength"],
+  normalizer: [
+    "BertNormalizer",
+    "Precompiled",
+    "Sequence",
+    "Replace",
+    "NFC",
+    "NFD",
+    "NFKC",
+    "NFKD",
+    "Strip",
+    "StripAccents",
+    "Lowercase",
+    "Prepend",
+  ],
+  pre_tokenizer: [
+    "BertPreTokenizer",
+    "Sequence",
+    "Whitespace",
+    "WhitespaceSplit",
+    "Metaspace",
+    "ByteLevel",
+    "Split",
+    "Punctuation",
+    "Digits",
+    "Replace",
+    "FixedLength",
+  ],
   post_processor: ["TemplateProcessing", "ByteLevel", "BertProcessing", "RobertaProcessing", "Sequence"],
   decoder: ["ByteLevel", "WordPiece", "Metaspace", "BPEDecoder", "CTC", "Sequence", "Replace", "Fuse", "Strip", "ByteFallback"],
 };
 /** Where a `Sequence` keeps its parts, per component. */
-const SEQUENCE_FIELD = { normalizer: "normalizers", pre_tokenizer: "pretokenizers", post_processor: "processors", decoder: "decoders" } as const;
+const SEQUENCE_FIELD = {
+  normalizer: "normalizers",
+  pre_tokenizer: "pretokenizers",
+  post_processor: "processors",
+  decoder: "decoders",
+} as const;
 
 const MODEL_KINDS: Record<string, TokenizerKind> = { WordPiece: "wordpiece", BPE: "bpe", Unigram: "sentencepiece" };
 
@@ -269,7 +307,10 @@ function checkComponent(value: unknown, component: keyof typeof SUPPORTED, path:
       return fail(`${path}.behavior "${behavior}" is not supported (supported: Removed, Isolated)`);
     }
   }
-  if ((component === "pre_tokenizer" || component === "normalizer" || component === "decoder") && (type === "Replace" || type === "Split")) {
+  if (
+    (component === "pre_tokenizer" || component === "normalizer" || component === "decoder") &&
+    (type === "Replace" || type === "Split")
+  ) {
     const pattern = value.pattern;
     if (!isObject(pattern) || (typeof pattern.String !== "string" && typeof pattern.Regex !== "string")) {
       return fail(`${path}.pattern: expected {"String": …} or {"Regex": …}, found ${describe(pattern)}`);
@@ -283,8 +324,10 @@ function checkAddedTokens(value: unknown, fail: (m: string) => never): AddedToke
   return value.map((t, i): AddedTokenJson => {
     const path = `added_tokens[${i}]`;
     if (!isObject(t)) return fail(`${path}: expected an object, found ${describe(t)}`);
-    if (!Number.isInteger(t.id) || (t.id as number) < 0) return fail(`${path}.id: expected a non-negative integer, found ${describe(t.id)}`);
-    if (typeof t.content !== "string" || t.content.length === 0) return fail(`${path}.content: expected a non-empty string, found ${describe(t.content)}`);
+    if (!Number.isInteger(t.id) || (t.id as number) < 0)
+      return fail(`${path}.id: expected a non-negative integer, found ${describe(t.id)}`);
+    if (typeof t.content !== "string" || t.content.length === 0)
+      return fail(`${path}.content: expected a non-empty string, found ${describe(t.content)}`);
     // @huggingface/tokenizers ignores single_word; matching it anywhere would change the ids.
     if (t.single_word === true) return fail(`${path}.single_word true is not supported`);
     return t as unknown as AddedTokenJson;
@@ -297,13 +340,23 @@ function checkModel(model: Json, kind: TokenizerKind, fail: (m: string) => never
   if (kind === "sentencepiece") {
     if (!Array.isArray(model.vocab)) return fail(`model.vocab: expected an array of [piece, score], found ${describe(model.vocab)}`);
     model.vocab.forEach((entry, id) => {
-      if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== "string" || typeof entry[1] !== "number" || !Number.isFinite(entry[1])) {
+      if (
+        !Array.isArray(entry) ||
+        entry.length !== 2 ||
+        typeof entry[0] !== "string" ||
+        typeof entry[1] !== "number" ||
+        !Number.isFinite(entry[1])
+      ) {
         fail(`model.vocab[${id}]: expected [piece, score], found ${JSON.stringify(entry)}`);
       }
       if (!ids.has(entry[0] as string)) ids.set(entry[0] as string, id);
     });
     const unkId = model.unk_id;
-    if (unkId !== null && unkId !== undefined && (!Number.isInteger(unkId) || (unkId as number) < 0 || (unkId as number) >= model.vocab.length)) {
+    if (
+      unkId !== null &&
+      unkId !== undefined &&
+      (!Number.isInteger(unkId) || (unkId as number) < 0 || (unkId as number) >= model.vocab.length)
+    ) {
       return fail(`model.unk_id: expected an id in the vocab (0..${model.vocab.length - 1}), found ${describe(unkId)}`);
     }
     if (model.byte_fallback === true) return fail(`model.byte_fallback true is not supported for Unigram`);
@@ -312,7 +365,8 @@ function checkModel(model: Json, kind: TokenizerKind, fail: (m: string) => never
   if (!isObject(model.vocab)) return fail(`model.vocab: expected an object {token: id}, found ${describe(model.vocab)}`);
   const seen = new Map<number, string>();
   for (const [token, id] of Object.entries(model.vocab)) {
-    if (!Number.isInteger(id) || (id as number) < 0) return fail(`model.vocab[${JSON.stringify(token)}]: expected a non-negative integer id, found ${describe(id)}`);
+    if (!Number.isInteger(id) || (id as number) < 0)
+      return fail(`model.vocab[${JSON.stringify(token)}]: expected a non-negative integer id, found ${describe(id)}`);
     const other = seen.get(id as number);
     if (other !== undefined) return fail(`model.vocab: tokens ${JSON.stringify(other)} and ${JSON.stringify(token)} both have id ${id}`);
     seen.set(id as number, token);
@@ -322,7 +376,8 @@ function checkModel(model: Json, kind: TokenizerKind, fail: (m: string) => never
     return fail(`model.unk_token: expected a string or null, found ${describe(model.unk_token)}`);
   }
   if (kind === "wordpiece") {
-    if (typeof model.unk_token !== "string" || !ids.has(model.unk_token)) return fail(`model.unk_token: expected a token of the vocab, found ${describe(model.unk_token)}`);
+    if (typeof model.unk_token !== "string" || !ids.has(model.unk_token))
+      return fail(`model.unk_token: expected a token of the vocab, found ${describe(model.unk_token)}`);
     if (model.continuing_subword_prefix !== undefined && typeof model.continuing_subword_prefix !== "string") {
       return fail(`model.continuing_subword_prefix: expected a string, found ${describe(model.continuing_subword_prefix)}`);
     }
@@ -359,7 +414,13 @@ function checkModel(model: Json, kind: TokenizerKind, fail: (m: string) => never
 }
 
 /** Special roles by id: from added tokens' surface forms, the post-processor (cls, sep) and the model (unk). */
-function recoverSpecials(json: Json, model: Json, kind: TokenizerKind, added: AddedTokenJson[], ids: Map<string, number>): Record<string, number> {
+function recoverSpecials(
+  json: Json,
+  model: Json,
+  kind: TokenizerKind,
+  added: AddedTokenJson[],
+  ids: Map<string, number>,
+): Record<string, number> {
   const special: Record<string, number> = {};
   for (const t of added) {
     if (!t.special) continue;
@@ -402,8 +463,14 @@ function postProcessorClsSep(post: unknown, added: AddedTokenJson[], ids: Map<st
       };
       const a = post.single.findIndex((item) => isObject(item) && isObject(item.Sequence));
       if (a < 0) return {};
-      const before = post.single.slice(0, a).map(resolve).filter((x) => x !== undefined);
-      const after = post.single.slice(a + 1).map(resolve).filter((x) => x !== undefined);
+      const before = post.single
+        .slice(0, a)
+        .map(resolve)
+        .filter((x) => x !== undefined);
+      const after = post.single
+        .slice(a + 1)
+        .map(resolve)
+        .filter((x) => x !== undefined);
       return { cls: before[0], sep: after[0] };
     }
     case "Sequence":

@@ -37,7 +37,6 @@ export interface TrainTokenizerOptions {
   special: Record<string, number>;
 }
 
-
 /** GPT-2's byte-to-symbol map: printable bytes stand for themselves, the rest map to U+0100 and up. */
 export function byteLevelAlphabet(): string[] {
   const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
@@ -54,7 +53,8 @@ export function byteLevelAlphabet(): string[] {
  */
 export function trainTokenizer(kind: TokenizerKind, texts: Iterable<string>, options: TrainTokenizerOptions): HfTokenizer {
   const { vocabSize, lowercase, special } = options;
-  if (!TOKENIZER_KINDS.includes(kind)) throw new TokenizerTrainingError(`unknown tokenizer kind '${kind}' (expected ${TOKENIZER_KINDS.join(", ")})`);
+  if (!TOKENIZER_KINDS.includes(kind))
+    throw new TokenizerTrainingError(`unknown tokenizer kind '${kind}' (expected ${TOKENIZER_KINDS.join(", ")})`);
   if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new TokenizerTrainingError(`vocab must be a positive integer, not ${vocabSize}`);
   const specials = specialTokenLayout(kind, special, vocabSize);
   if (kind !== "bpe" && special.unk === undefined) {
@@ -101,7 +101,12 @@ export function trainTokenizer(kind: TokenizerKind, texts: Iterable<string>, opt
       const prefix = kind === "wordpiece" ? WORDPIECE_PREFIX : "";
       const result = trainMerges(words, { target, prefix, reserved, ...(kind === "bpe" ? { initialAlphabet: byteLevelAlphabet() } : {}) });
       if (result.alphabetSize > target) {
-        tooSmall(kind === "bpe" ? "the 256 byte symbols" : `the corpus's alphabet (${result.alphabetSize} characters and ${WORDPIECE_PREFIX}-continuations)`, specials.length + result.alphabetSize);
+        tooSmall(
+          kind === "bpe"
+            ? "the 256 byte symbols"
+            : `the corpus's alphabet (${result.alphabetSize} characters and ${WORDPIECE_PREFIX}-continuations)`,
+          specials.length + result.alphabetSize,
+        );
       }
       learned = result.tokens;
       merges = result.merges;
@@ -109,7 +114,8 @@ export function trainTokenizer(kind: TokenizerKind, texts: Iterable<string>, opt
     }
     case "sentencepiece": {
       const result = trainUnigram(words, target, reserved);
-      if (result.characters > target) tooSmall(`the corpus's ${result.characters} distinct characters`, specials.length + result.characters);
+      if (result.characters > target)
+        tooSmall(`the corpus's ${result.characters} distinct characters`, specials.length + result.characters);
       if (result.seeds < target) cannotFill(result.seeds);
       learned = result.pieces;
       learnedScores = result.scores;
@@ -133,6 +139,13 @@ export function trainTokenizer(kind: TokenizerKind, texts: Iterable<string>, opt
       next++;
     }
   }
-  const json = buildTokenizerJson({ kind, lowercase, specials, vocab, ...(merges ? { merges } : {}), ...(learnedScores ? { scores } : {}) });
+  const json = buildTokenizerJson({
+    kind,
+    lowercase,
+    specials,
+    vocab,
+    ...(merges ? { merges } : {}),
+    ...(learnedScores ? { scores } : {}),
+  });
   return new HfTokenizer(json, { kind, lowercase, special: { ...special }, vocabSize });
 }

@@ -18,11 +18,39 @@ export interface Batch {
 export function collate(examples: MaskedExample[], padId: number, sentenceObjective: SentencePairs, withSegments: boolean): Batch {
   const length = Math.max(...examples.map((e) => e.inputIds.length));
   const pad = (row: number[], value: number) => [...row, ...Array<number>(length - row.length).fill(value)];
-  const inputIds = tf.tensor2d(examples.map((e) => pad(e.inputIds, padId)), undefined, "int32");
-  const attentionMask = tf.tensor2d(examples.map((e) => pad(e.inputIds.map(() => 1), 0)), undefined, "int32");
-  const labels = tf.tensor2d(examples.map((e) => pad(e.labels, IGNORE)), undefined, "int32");
-  const tokenTypeIds = withSegments ? tf.tensor2d(examples.map((e) => pad(e.tokenTypes, 0)), undefined, "int32") : undefined;
-  const sentence = sentenceObjective ? tf.tensor1d(examples.map((e) => e.sentenceLabel ?? 0), "int32") : undefined;
+  const inputIds = tf.tensor2d(
+    examples.map((e) => pad(e.inputIds, padId)),
+    undefined,
+    "int32",
+  );
+  const attentionMask = tf.tensor2d(
+    examples.map((e) =>
+      pad(
+        e.inputIds.map(() => 1),
+        0,
+      ),
+    ),
+    undefined,
+    "int32",
+  );
+  const labels = tf.tensor2d(
+    examples.map((e) => pad(e.labels, IGNORE)),
+    undefined,
+    "int32",
+  );
+  const tokenTypeIds = withSegments
+    ? tf.tensor2d(
+        examples.map((e) => pad(e.tokenTypes, 0)),
+        undefined,
+        "int32",
+      )
+    : undefined;
+  const sentence = sentenceObjective
+    ? tf.tensor1d(
+        examples.map((e) => e.sentenceLabel ?? 0),
+        "int32",
+      )
+    : undefined;
   const y: GraphLabels = { labels };
   if (sentenceObjective === "nsp") y.nextSentenceLabel = sentence;
   if (sentenceObjective === "sop") y.sentenceOrderLabel = sentence;

@@ -47,7 +47,11 @@ export async function evaluateMlm(
 ): Promise<MlmEvaluation | null> {
   if (!graph.mlmLogits) throw new Error(`model '${graph.config.name}' has no MLM head to evaluate`);
   // Evaluate at the schedule's starting rate with the model's 80/10/10: the same task at every step.
-  const fixed: MaskingConfig = { ...masking, rate: typeof masking.rate === "number" ? masking.rate : masking.rate.from, schedule: { kind: "dynamic" } };
+  const fixed: MaskingConfig = {
+    ...masking,
+    rate: typeof masking.rate === "number" ? masking.rate : masking.rate.from,
+    schedule: { kind: "dynamic" },
+  };
   let lossSum = 0;
   let correct = 0;
   let predicted = 0;
@@ -55,7 +59,14 @@ export async function evaluateMlm(
     await yieldToEventLoop();
     if (opts.shouldStop?.()) return null;
     const chunk = examples.slice(start, start + opts.batch).map((ex, i) =>
-      maskExample(ex, fixed, { seed: opts.seed, epoch: 0, index: start + i, step: 0, vocab: graph.config.vocab, special: graph.config.special }),
+      maskExample(ex, fixed, {
+        seed: opts.seed,
+        epoch: 0,
+        index: start + i,
+        step: 0,
+        vocab: graph.config.vocab,
+        special: graph.config.special,
+      }),
     );
     const batch = collate(chunk, opts.padId, null, opts.withSegments);
     try {
@@ -78,5 +89,11 @@ export async function evaluateMlm(
     }
   }
   const mlmLoss = lossSum / Math.max(1, predicted);
-  return { mlm_loss: mlmLoss, perplexity: Math.exp(mlmLoss), mlm_accuracy: correct / Math.max(1, predicted), predicted, examples: examples.length };
+  return {
+    mlm_loss: mlmLoss,
+    perplexity: Math.exp(mlmLoss),
+    mlm_accuracy: correct / Math.max(1, predicted),
+    predicted,
+    examples: examples.length,
+  };
 }

@@ -65,7 +65,9 @@ export function pooledOutput(out: GraphEncoderOutputs, pooling: Pooling): Tensor
 
 /** Initial head weights: kernel [H, numLabels] ~ N(0, 0.02²), bias zeros; a function of the seed. */
 export function headWeights(hidden: number, numLabels: number, seed: number): WeightMap {
-  const kernel = tf.tidy(() => tf.randomNormal([hidden, numLabels], 0, INITIALIZER_RANGE, "float32", tensorSeed(seed, HEAD_KERNEL)).dataSync() as Float32Array);
+  const kernel = tf.tidy(
+    () => tf.randomNormal([hidden, numLabels], 0, INITIALIZER_RANGE, "float32", tensorSeed(seed, HEAD_KERNEL)).dataSync() as Float32Array,
+  );
   return new Map([
     [HEAD_KERNEL, { shape: [hidden, numLabels], values: Float32Array.from(kernel) }],
     [HEAD_BIAS, { shape: [numLabels], values: new Float32Array(numLabels) }],
@@ -86,10 +88,16 @@ export function classifierLogits(
 }
 
 /** [CLS] text [SEP] as ids, the text's tokens cut so that the whole fits in `seq`. */
-export function classificationIds(text: string, tokenizer: Pick<Tokenizer, "encode">, special: Record<string, number>, seq: number): number[] {
+export function classificationIds(
+  text: string,
+  tokenizer: Pick<Tokenizer, "encode">,
+  special: Record<string, number>,
+  seq: number,
+): number[] {
   const cls = special["cls"] ?? special["bos"];
   const sep = special["sep"] ?? special["eos"];
-  if (cls === undefined || sep === undefined) throw new FinetuneError("the model declares no 'cls' and 'sep' (or 'bos' and 'eos') special tokens");
+  if (cls === undefined || sep === undefined)
+    throw new FinetuneError("the model declares no 'cls' and 'sep' (or 'bos' and 'eos') special tokens");
   return [cls, ...tokenizer.encode(text).ids.slice(0, Math.max(0, seq - 2)), sep];
 }
 
@@ -108,10 +116,26 @@ interface ClassifierBatch {
 function collateClassifier(rows: readonly Encoded[], padId: number, withSegments: boolean): ClassifierBatch {
   const length = Math.max(...rows.map((r) => r.ids.length));
   const pad = (row: number[], value: number) => [...row, ...Array<number>(length - row.length).fill(value)];
-  const inputIds = tf.tensor2d(rows.map((r) => pad(r.ids, padId)), [rows.length, length], "int32");
-  const attentionMask = tf.tensor2d(rows.map((r) => pad(r.ids.map(() => 1), 0)), [rows.length, length], "int32");
-  const tokenTypeIds = withSegments ? tf.zeros([rows.length, length], "int32") as Tensor2D : undefined;
-  const labels = tf.tensor1d(rows.map((r) => r.label), "int32");
+  const inputIds = tf.tensor2d(
+    rows.map((r) => pad(r.ids, padId)),
+    [rows.length, length],
+    "int32",
+  );
+  const attentionMask = tf.tensor2d(
+    rows.map((r) =>
+      pad(
+        r.ids.map(() => 1),
+        0,
+      ),
+    ),
+    [rows.length, length],
+    "int32",
+  );
+  const tokenTypeIds = withSegments ? (tf.zeros([rows.length, length], "int32") as Tensor2D) : undefined;
+  const labels = tf.tensor1d(
+    rows.map((r) => r.label),
+    "int32",
+  );
   const all: Tensor[] = [inputIds, attentionMask, labels, ...(tokenTypeIds ? [tokenTypeIds] : [])];
   return {
     x: { inputIds, attentionMask, ...(tokenTypeIds ? { tokenTypeIds } : {}) },
@@ -210,7 +234,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const padId = model.special["pad"] ?? 0;
   const withSegments = model.embeddings.segments > 0;
   const pooling = o.pooling ?? poolingFor(model);
-  if (pooling === "pooler" && model.pooler !== "tanh") throw new FinetuneError(`model '${model.name}' has no pooler; use the [CLS] hidden state (pooling cls)`);
+  if (pooling === "pooler" && model.pooler !== "tanh")
+    throw new FinetuneError(`model '${model.name}' has no pooler; use the [CLS] hidden state (pooling cls)`);
   const encode = (items: readonly LabelledText[]): Encoded[] =>
     items.map((e) => ({ ids: classificationIds(e.text, o.tokenizer, model.special, o.seq), label: classOf.get(e.label)! }));
   const train = encode(sample(task.train, o.maxExamples, seedFrom(o.seed, "finetune-sample")));
@@ -236,7 +261,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     start.set(spec.name, w);
   }
   for (const [name, w] of head) start.set(name, w);
-  const decay = new Map<string, boolean>([...graph.parameters.map((p): [string, boolean] => [p.name, p.decay]), [HEAD_KERNEL, true], [HEAD_BIAS, false]]);
+  const decay = new Map<string, boolean>([
+    ...graph.parameters.map((p): [string, boolean] => [p.name, p.decay]),
+    [HEAD_KERNEL, true],
+    [HEAD_BIAS, false],
+  ]);
   const state: TrainState = {
     variables: new Map(
       [...start].map(([name, w]) => {
@@ -252,7 +281,10 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     ),
     clipNorm: o.clipNorm ?? 1,
   };
-  const headOf = (lookup: (name: string) => Tensor | undefined) => ({ kernel: lookup(HEAD_KERNEL) as Tensor2D, bias: lookup(HEAD_BIAS) as Tensor1D });
+  const headOf = (lookup: (name: string) => Tensor | undefined) => ({
+    kernel: lookup(HEAD_KERNEL) as Tensor2D,
+    bias: lookup(HEAD_BIAS) as Tensor1D,
+  });
 
   let firstLoss: number | null = null;
   let lastLoss: number | null = null;
@@ -331,7 +363,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     o.progress?.done();
     // One warm-up batch first, so the timing leaves out one-off kernel and session setup.
     const shouldStop = o.shouldStop ?? (() => false);
-    const warm = stoppedEarly ? null : await predict(graph, state.variables, test.slice(0, 64), pooling, padId, withSegments, 64, shouldStop);
+    const warm = stoppedEarly
+      ? null
+      : await predict(graph, state.variables, test.slice(0, 64), pooling, padId, withSegments, 64, shouldStop);
     const inferStart = performance.now();
     const predicted = warm === null ? null : await predict(graph, state.variables, test, pooling, padId, withSegments, 64, shouldStop);
     const inferSeconds = (performance.now() - inferStart) / 1000;

@@ -71,7 +71,8 @@ export function describeNonFinite(e: NonFiniteStep, c: NonFiniteContext): string
     : `the loss is ${e.loss}${terms}; ${e.gradient ? `the first non-finite gradient is that of '${e.gradient}'` : "every gradient is finite"}`;
   let cause: string;
   if (c.brokenWeight) cause = `the weight '${c.brokenWeight}' was already not finite before this step`;
-  else if (c.weightsUnchanged) cause = `no update has changed ${c.startedFrom} yet, so the learning rate is not the cause: the starting weights or this step's batch are`;
+  else if (c.weightsUnchanged)
+    cause = `no update has changed ${c.startedFrom} yet, so the learning rate is not the cause: the starting weights or this step's batch are`;
   else {
     const before = c.previousLoss !== null ? ` and the loss at step ${c.step - 1} was ${c.previousLoss.toFixed(4)}` : "";
     cause = `the weights were finite${before}: the last update (learning rate ${c.previousLr === null ? "?" : Number(c.previousLr.toPrecision(4))}) or this step's batch made it so; if it is the update, a lower --lr or a longer warmup helps`;

@@ -28,11 +28,16 @@ export function readOptimizerState(dir: string, table: readonly ParamSpec[], kin
   try {
     slots = JSON.parse(fs.readFileSync(metaPath, "utf8"));
   } catch (e) {
-    const why = e instanceof SyntaxError ? `not valid JSON (${e.message})` : `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    const why =
+      e instanceof SyntaxError
+        ? `not valid JSON (${e.message})`
+        : `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
     throw new CheckpointError(`${metaPath} is damaged: ${why}`);
   }
-  if (!isObject(slots) || !isObject(slots["params"])) throw new CheckpointError(`${metaPath} is damaged: expected an object with 'kind', 'step' and 'params'`);
-  if (slots["kind"] !== kind) throw new CheckpointError(`${metaPath} holds ${JSON.stringify(slots["kind"])} optimizer state; the model trains with ${kind}`);
+  if (!isObject(slots) || !isObject(slots["params"]))
+    throw new CheckpointError(`${metaPath} is damaged: expected an object with 'kind', 'step' and 'params'`);
+  if (slots["kind"] !== kind)
+    throw new CheckpointError(`${metaPath} holds ${JSON.stringify(slots["kind"])} optimizer state; the model trains with ${kind}`);
   if (!isCount(slots["step"])) throw new CheckpointError(`${metaPath} is damaged: 'step' is not a non-negative integer`);
   const saved = slots["params"];
 
@@ -49,12 +54,15 @@ export function readOptimizerState(dir: string, table: readonly ParamSpec[], kin
     const s = saved[spec.name];
     // A parameter that never received a gradient has no slots yet; that is not damage.
     if (s === undefined) continue;
-    if (!isObject(s) || !isCount(s["step"])) throw new CheckpointError(`${metaPath} is damaged: the entry of '${spec.name}' has no step count`);
+    if (!isObject(s) || !isCount(s["step"]))
+      throw new CheckpointError(`${metaPath} is damaged: the entry of '${spec.name}' has no step count`);
     const [m, v] = [moments.tensors.get(`m.${spec.name}`), moments.tensors.get(`v.${spec.name}`)];
     if (!m || !v) throw new CheckpointError(`${weightsPath} lacks the moments of '${spec.name}'`);
     for (const t of [m, v]) {
       if (t.dtype !== "F32" || t.shape.join(",") !== spec.shape.join(",")) {
-        throw new CheckpointError(`${weightsPath}: '${t.name}' is ${t.dtype} [${t.shape.join(", ")}]; '${spec.name}' needs F32 [${spec.shape.join(", ")}]`);
+        throw new CheckpointError(
+          `${weightsPath}: '${t.name}' is ${t.dtype} [${t.shape.join(", ")}]; '${spec.name}' needs F32 [${spec.shape.join(", ")}]`,
+        );
       }
     }
     params[spec.name] = { step: s["step"], shape: spec.shape.slice(), m: toFloat32(m), v: toFloat32(v) };

@@ -80,16 +80,29 @@ export function readRunRecord(folder: RunFolder): RunRecord {
     text = fs.readFileSync(folder.runJson, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ResumeError(code === "ENOENT" ? `${folder.runJson} is missing: ${folder.dir} is not a complete run folder` : `${folder.runJson} cannot be read (${code})`);
+    throw new ResumeError(
+      code === "ENOENT"
+        ? `${folder.runJson} is missing: ${folder.dir} is not a complete run folder`
+        : `${folder.runJson} cannot be read (${code})`,
+    );
   }
   let record: unknown;
   try {
     record = JSON.parse(text);
   } catch (e) {
-    throw new ResumeError(`${folder.runJson} is damaged: not valid JSON (${(e as Error).message}); the run's settings cannot be recovered from it`);
+    throw new ResumeError(
+      `${folder.runJson} is damaged: not valid JSON (${(e as Error).message}); the run's settings cannot be recovered from it`,
+    );
   }
   const r = record as Partial<RunRecord> | null;
-  if (typeof r !== "object" || r === null || typeof r.model !== "object" || r.model === null || typeof r.options !== "object" || r.options === null) {
+  if (
+    typeof r !== "object" ||
+    r === null ||
+    typeof r.model !== "object" ||
+    r.model === null ||
+    typeof r.options !== "object" ||
+    r.options === null
+  ) {
     throw new ResumeError(`${folder.runJson} is damaged: expected an object with 'model' and 'options'`);
   }
   return r as RunRecord;
@@ -109,7 +122,8 @@ function resumedSettings(folder: RunFolder, recorded: Record<string, unknown>, g
   const conflicts: string[] = [];
   for (const key of Object.keys(SETTING_FLAGS) as (keyof RunSettings)[]) {
     const saved = recorded[key];
-    if (saved !== undefined && typeof saved !== typeof defaults[key]) throw new ResumeError(`${folder.runJson} is damaged: options.${key} is ${JSON.stringify(saved)}`);
+    if (saved !== undefined && typeof saved !== typeof defaults[key])
+      throw new ResumeError(`${folder.runJson} is damaged: options.${key} is ${JSON.stringify(saved)}`);
     const want = given[key];
     if (FIXED_ON_RESUME.includes(key) && want !== undefined && saved !== undefined && !sameSetting(key, want, saved)) {
       conflicts.push(`${SETTING_FLAGS[key]} ${want} contradicts the run's ${key} ${JSON.stringify(saved)} (recorded in ${folder.runJson})`);
@@ -118,7 +132,9 @@ function resumedSettings(folder: RunFolder, recorded: Record<string, unknown>, g
     if (value !== undefined) (settings as Record<string, unknown>)[key] = value;
   }
   if (conflicts.length > 0) {
-    throw new ResumeError(`${conflicts.join("; ")}. --resume continues the run with its own settings: leave the flag out, or start a new run with another --out`);
+    throw new ResumeError(
+      `${conflicts.join("; ")}. --resume continues the run with its own settings: leave the flag out, or start a new run with another --out`,
+    );
   }
   return settings;
 }
@@ -155,20 +171,28 @@ export function planResume(
   if (saved.length === 0) throw new ResumeError(`${out}: nothing to resume (no checkpoint in ${folder.checkpoints})`);
   const record = readRunRecord(folder);
   if (JSON.stringify(record.model) !== JSON.stringify(model)) {
-    throw new ResumeError(`${out}: this run trained model '${String(record.model.name)}' as resolved then; the .bdl now resolves differently — resume with the same model or start a new --out`);
+    throw new ResumeError(
+      `${out}: this run trained model '${String(record.model.name)}' as resolved then; the .bdl now resolves differently — resume with the same model or start a new --out`,
+    );
   }
   const settings = resumedSettings(folder, record.options, given, defaults);
-  if (!fs.existsSync(folder.tokenizer)) throw new ResumeError(`${folder.tokenizer} is missing: the run's checkpoints cannot be continued with another tokenizer`);
+  if (!fs.existsSync(folder.tokenizer))
+    throw new ResumeError(`${folder.tokenizer} is missing: the run's checkpoints cannot be continued with another tokenizer`);
 
   const latest = saved.at(-1)!;
   const start = from ?? latest;
-  if (!saved.includes(start)) throw new ResumeError(`--resume-from ${start}: ${folder.checkpoints} has no checkpoint step-${start} (it has ${saved.map((s) => `step-${s}`).join(", ")})`);
+  if (!saved.includes(start))
+    throw new ResumeError(
+      `--resume-from ${start}: ${folder.checkpoints} has no checkpoint step-${start} (it has ${saved.map((s) => `step-${s}`).join(", ")})`,
+    );
   const loaded = tryStep(folder, start, model, teacher);
   if (typeof loaded === "string") {
     const older = saved.filter((s) => s < start).reverse();
     for (const s of older) {
       if (typeof tryStep(folder, s, model, teacher) !== "string") {
-        throw new ResumeError(`${loaded}. The newest intact checkpoint is step-${s}: continue from it with --resume-from ${s} (the damaged checkpoints after it are then kept as checkpoints/damaged-step-N)`);
+        throw new ResumeError(
+          `${loaded}. The newest intact checkpoint is step-${s}: continue from it with --resume-from ${s} (the damaged checkpoints after it are then kept as checkpoints/damaged-step-N)`,
+        );
       }
     }
     throw new ResumeError(`${loaded}. No older checkpoint is intact either: start a new run with another --out`);
@@ -177,7 +201,9 @@ export function planResume(
   const damaged: number[] = [];
   for (const s of saved.filter((n) => n > start)) {
     if (typeof tryStep(folder, s, model, teacher) !== "string") {
-      throw new ResumeError(`--resume-from ${start}: checkpoint step-${s} is newer and intact, and continuing from step-${start} would replace it; --resume continues from the latest`);
+      throw new ResumeError(
+        `--resume-from ${start}: checkpoint step-${s} is newer and intact, and continuing from step-${start} would replace it; --resume continues from the latest`,
+      );
     }
     damaged.push(s);
   }

@@ -105,12 +105,24 @@ export class RunFolder {
   }
 
   /** Saves weights and optimizer state of `step`, then removes all but the newest `keep` checkpoints. */
-  saveStep(step: number, model: ResolvedModel, teacher: ResolvedModel | null, weights: WeightMap, optimizer: OptimizerState, meta: Record<string, unknown>, keep: number): void {
+  saveStep(
+    step: number,
+    model: ResolvedModel,
+    teacher: ResolvedModel | null,
+    weights: WeightMap,
+    optimizer: OptimizerState,
+    meta: Record<string, unknown>,
+    keep: number,
+  ): void {
     const moments = Object.entries(optimizer.params).flatMap(([name, p]) => [
       fromFloat32(`m.${name}`, p.shape, p.m),
       fromFloat32(`v.${name}`, p.shape, p.v),
     ]);
-    const slots = { kind: optimizer.kind, step: optimizer.step, params: Object.fromEntries(Object.entries(optimizer.params).map(([n, p]) => [n, { step: p.step, shape: p.shape }])) };
+    const slots = {
+      kind: optimizer.kind,
+      step: optimizer.step,
+      params: Object.fromEntries(Object.entries(optimizer.params).map(([n, p]) => [n, { step: p.step, shape: p.shape }])),
+    };
     saveCheckpoint(path.join(this.checkpoints, `step-${step}`), model, weights, {
       teacher,
       step,
@@ -129,7 +141,8 @@ export class RunFolder {
   loadStep(step: number, model: ResolvedModel, teacher: ResolvedModel | null): LoadedStep {
     const dir = path.join(this.checkpoints, `step-${step}`);
     const loaded = loadCheckpoint(dir, { model, teacher });
-    if (loaded.meta.step !== step) throw new CheckpointError(`${path.join(dir, "bdl.json")}: 'step' is ${JSON.stringify(loaded.meta.step)}, not ${step}`);
+    if (loaded.meta.step !== step)
+      throw new CheckpointError(`${path.join(dir, "bdl.json")}: 'step' is ${JSON.stringify(loaded.meta.step)}, not ${step}`);
     const optimizer = readOptimizerState(dir, parameterTable(model, teacher), model.train.optimizer);
     return { step, weights: loaded.weights, optimizer, meta: loaded.meta };
   }

@@ -60,7 +60,11 @@ export function acquireRunLock(dir: string): RunLock {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new RunLockError(code === "EEXIST" || code === "ENOTDIR" ? `${dir} exists and is not a folder: give --out a folder` : `cannot create the run folder ${dir}: ${diskProblem(e) ?? code ?? (e as Error).message}`);
+    throw new RunLockError(
+      code === "EEXIST" || code === "ENOTDIR"
+        ? `${dir} exists and is not a folder: give --out a folder`
+        : `cannot create the run folder ${dir}: ${diskProblem(e) ?? code ?? (e as Error).message}`,
+    );
   }
   const file = path.join(dir, LOCK_FILE);
   const removeIfMadeAndEmpty = () => {
@@ -78,7 +82,9 @@ export function acquireRunLock(dir: string): RunLock {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== "EEXIST") {
         removeIfMadeAndEmpty();
-        throw new RunLockError(`cannot lock the run folder ${dir}: creating ${file} failed: ${diskProblem(e) ?? code ?? (e as Error).message}`);
+        throw new RunLockError(
+          `cannot lock the run folder ${dir}: creating ${file} failed: ${diskProblem(e) ?? code ?? (e as Error).message}`,
+        );
       }
       const owner = readOwner(file);
       if (attempt === 0 && isStale(file, owner, me.host) && removeStaleLock(file, owner)) continue;

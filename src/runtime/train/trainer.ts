@@ -90,7 +90,9 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   const folder = new RunFolder(o.out);
   const saved = folder.savedSteps();
   if (!o.resume && saved.length > 0) {
-    throw new TrainingError(`${o.out} already holds a run (checkpoints up to step ${saved.at(-1)}); use --resume to continue it or another --out`);
+    throw new TrainingError(
+      `${o.out} already holds a run (checkpoints up to step ${saved.at(-1)}); use --resume to continue it or another --out`,
+    );
   }
   folder.create();
   const padId = model.special["pad"] ?? 0;
@@ -106,12 +108,14 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
     tokenizer = o.tokenizer(trainDocs.flatMap((d) => d.sentences));
     o.saveTokenizer(tokenizer, folder.tokenizer);
   }
-  if (tokenizer.vocabSize !== model.vocab) throw new TrainingError(`${folder.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
+  if (tokenizer.vocabSize !== model.vocab)
+    throw new TrainingError(`${folder.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
   const exampleOpts = { seq: model.train.seq, special: model.special, sentencePairs: pairs, seed: o.seed };
   const examples: Example[] = buildExamples(trainDocs, (t) => tokenizer.encode(t), exampleOpts);
   // Held-out MLM evaluation needs no sentence pairs: packed sentences use every held-out token.
   const evalExamples = buildExamples(heldOut, (t) => tokenizer.encode(t), { ...exampleOpts, sentencePairs: null }).slice(0, o.evalExamples);
-  if (examples.length < o.batch) throw new TrainingError(`corpus '${o.corpus.name}' yields ${examples.length} training sequences; a batch needs ${o.batch}`);
+  if (examples.length < o.batch)
+    throw new TrainingError(`corpus '${o.corpus.name}' yields ${examples.length} training sequences; a batch needs ${o.batch}`);
   o.progress.message(`${examples.length} training sequences, ${evalExamples.length} held out (seq ≤ ${model.train.seq})`);
 
   // Weights and optimizer: from the latest checkpoint, or initialised (and taken from the teacher where the .bdl says).
@@ -124,7 +128,8 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
     start = latest.step;
     weights = latest.weights;
     optimizerState = latest.optimizer;
-    for (const damaged of o.resume.damaged) o.progress.message(`damaged checkpoint step-${damaged} set aside as ${folder.setAside(damaged)}`);
+    for (const damaged of o.resume.damaged)
+      o.progress.message(`damaged checkpoint step-${damaged} set aside as ${folder.setAside(damaged)}`);
     folder.truncateLog(start);
     o.progress.message(`resuming from step ${start}`);
   } else {
@@ -132,7 +137,18 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
     if (model.teacher && o.teacher && o.teacherWeights) weights = initFromTeacher(model, weights, o.teacher, o.teacherWeights);
     // A log left by an attempt that died before its first checkpoint belongs to no run.
     if (fs.existsSync(folder.log)) folder.truncateLog(0);
-    const options = { steps: o.steps, batch: o.batch, accumulate: o.accumulate, lr: o.lr, seed: o.seed, corpus: o.corpus.name, saveEvery: o.saveEvery, keep: o.keep, logEvery: o.logEvery, evalEvery: o.evalEvery };
+    const options = {
+      steps: o.steps,
+      batch: o.batch,
+      accumulate: o.accumulate,
+      lr: o.lr,
+      seed: o.seed,
+      corpus: o.corpus.name,
+      saveEvery: o.saveEvery,
+      keep: o.keep,
+      logEvery: o.logEvery,
+      evalEvery: o.evalEvery,
+    };
     folder.writeJson(folder.runJson, { model, teacher: o.teacher, options });
   }
   const decay = new Map(table.map((p) => [p.name, p.decay]));
@@ -144,11 +160,13 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   if (optimizerState) state.optimizer.load(optimizerState);
   const teacherTensors = o.teacherWeights ? new Map([...o.teacherWeights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)])) : null;
   const teacherParams = teacherTensors && o.teacherGraph ? o.teacherGraph.bindParams((n) => teacherTensors.get(n)) : null;
-  if (graph.teacherOutputs && !teacherParams) throw new TrainingError(`model '${model.name}' learns from teacher '${model.teacher?.model}': give its checkpoint with --teacher`);
+  if (graph.teacherOutputs && !teacherParams)
+    throw new TrainingError(`model '${model.name}' learns from teacher '${model.teacher?.model}': give its checkpoint with --teacher`);
 
   const order = new BatchOrder(examples.length, o.batch, o.seed);
   const micro = Math.max(1, o.accumulate);
-  const currentWeights = (): WeightMap => new Map([...state.variables].map(([n, v]) => [n, { shape: v.shape, values: v.dataSync() as Float32Array }]));
+  const currentWeights = (): WeightMap =>
+    new Map([...state.variables].map(([n, v]) => [n, { shape: v.shape, values: v.dataSync() as Float32Array }]));
   let lastSaved = o.resume ? start : -1;
   const save = (step: number) => {
     folder.saveStep(step, model, o.teacher, currentWeights(), state.optimizer.state(), { seed: o.seed, corpus: o.corpus.name }, o.keep);
@@ -162,7 +180,13 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   const evaluate = async (step: number): Promise<MlmEvaluation | null> => {
     if (!graph.mlmLogits || evalExamples.length === 0) return null;
     const opts = { seed: o.seed, batch: evalBatchSize(model.train.seq), padId, withSegments, shouldStop: o.shouldStop };
-    const result = await evaluateMlm(graph, graph.bindParams((n) => state.variables.get(n)), evalExamples, model.masking, opts);
+    const result = await evaluateMlm(
+      graph,
+      graph.bindParams((n) => state.variables.get(n)),
+      evalExamples,
+      model.masking,
+      opts,
+    );
     if (result) folder.appendLog({ kind: "eval", step, ...result });
     return result;
   };
@@ -188,9 +212,19 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
       const previousLr = step > start ? lr : null;
       lr = learningRate(step, { lr: o.lr, warmup: model.train.warmup, decay: model.train.decay, steps: o.steps });
       /** Micro-batch `m` of this step as the graph takes it, for `use`; its tensors are freed after. */
-      const onMicroBatch = <R>(m: number, use: (x: GraphInputs, y: GraphLabels, random: Randomness, teacher: GraphTeacherOutputs | undefined) => R): R => {
+      const onMicroBatch = <R>(
+        m: number,
+        use: (x: GraphInputs, y: GraphLabels, random: Randomness, teacher: GraphTeacherOutputs | undefined) => R,
+      ): R => {
         const masked = slots.slice(m * per, (m + 1) * per).map((s) =>
-          maskExample(examples[s.index]!, model.masking, { seed: o.seed, epoch: s.epoch, index: s.index, step, vocab: model.vocab, special: model.special }),
+          maskExample(examples[s.index]!, model.masking, {
+            seed: o.seed,
+            epoch: s.epoch,
+            index: s.index,
+            step,
+            vocab: model.vocab,
+            special: model.special,
+          }),
         );
         const batch = collate(masked, padId, pairs, withSegments);
         const teacherOut = teacherParams && graph.teacherOutputs ? tf.tidy(() => graph.teacherOutputs!(teacherParams, batch.x)) : undefined;
@@ -237,8 +271,22 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
       if (done % o.logEvery === 0 || done === o.steps) {
         const seconds = (Date.now() - windowStart) / 1000;
         const tokensPerSecond = windowTokens / Math.max(seconds, 1e-9);
-        folder.appendLog({ step: done, loss: result.loss, terms: result.terms, ...result.terms, lr, tokens_per_s: tokensPerSecond, grad_norm: result.gradNorm });
-        o.progress.update({ step: done, steps: o.steps, loss: result.loss, tokensPerSecond, eta: ((o.steps - done) * (seconds / o.logEvery)) });
+        folder.appendLog({
+          step: done,
+          loss: result.loss,
+          terms: result.terms,
+          ...result.terms,
+          lr,
+          tokens_per_s: tokensPerSecond,
+          grad_norm: result.gradNorm,
+        });
+        o.progress.update({
+          step: done,
+          steps: o.steps,
+          loss: result.loss,
+          tokensPerSecond,
+          eta: (o.steps - done) * (seconds / o.logEvery),
+        });
         windowTokens = 0;
         windowStart = Date.now();
       }
@@ -250,7 +298,17 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
     const evaluation = stoppedEarly ? null : await evaluate(step);
     if (o.shouldStop()) stoppedEarly = true; // Ctrl-C during the final evaluation: its result is not logged
     o.progress.done();
-    const summary: TrainSummary = { from: start, steps: step - start, stoppedEarly, checkpoint: newestCheckpoint(), seconds: (Date.now() - started) / 1000, firstLoss, lastLoss, evaluation, out: o.out };
+    const summary: TrainSummary = {
+      from: start,
+      steps: step - start,
+      stoppedEarly,
+      checkpoint: newestCheckpoint(),
+      seconds: (Date.now() - started) / 1000,
+      firstLoss,
+      lastLoss,
+      evaluation,
+      out: o.out,
+    };
     writeReport(o, folder, summary);
     return summary;
   } finally {

@@ -13,7 +13,10 @@ afterEach(() => handler?.dispose());
 function armed(): { notices: StopSignal[]; exits: number[]; interrupt: Interrupt } {
   const notices: StopSignal[] = [];
   const exits: number[] = [];
-  handler = interruptHandler((signal) => notices.push(signal), (code) => exits.push(code));
+  handler = interruptHandler(
+    (signal) => notices.push(signal),
+    (code) => exits.push(code),
+  );
   handler.arm();
   return { notices, exits, interrupt: handler };
 }
@@ -47,7 +50,10 @@ describe("interruptHandler", () => {
   it("does nothing before arm and after dispose: the handlers are removed", () => {
     const before = { SIGINT: process.listenerCount("SIGINT"), SIGTERM: process.listenerCount("SIGTERM") };
     const exits: number[] = [];
-    const interrupt = interruptHandler(() => {}, (code) => exits.push(code));
+    const interrupt = interruptHandler(
+      () => {},
+      (code) => exits.push(code),
+    );
     expect(process.listenerCount("SIGTERM")).toBe(before.SIGTERM);
     interrupt.arm();
     interrupt.arm(); // twice: still one handler each
@@ -59,7 +65,9 @@ describe("interruptHandler", () => {
 
   it("tells which signal came and how to quit at once", () => {
     expect(stopNotice("SIGINT", "finishing this step")).toBe("interrupted: finishing this step (Ctrl-C again to quit at once)…");
-    expect(stopNotice("SIGTERM", "finishing this step")).toBe("terminated (SIGTERM): finishing this step (a second signal to quit at once)…");
+    expect(stopNotice("SIGTERM", "finishing this step")).toBe(
+      "terminated (SIGTERM): finishing this step (a second signal to quit at once)…",
+    );
   });
 });
 
@@ -74,7 +82,9 @@ describe("train's message when stopped", () => {
 
   it("during the final evaluation: training is complete, so it offers eval, not --resume", () => {
     const m = interruptedMessage({ from: 40, steps: 20, checkpoint: "runs/x/checkpoints/step-60" }, 60, args);
-    expect(m).toBe("interrupted during the final evaluation: all 60 steps are trained and saved in runs/x/checkpoints/step-60; evaluate it with:\n  bdlc eval runs/x/checkpoints/step-60");
+    expect(m).toBe(
+      "interrupted during the final evaluation: all 60 steps are trained and saved in runs/x/checkpoints/step-60; evaluate it with:\n  bdlc eval runs/x/checkpoints/step-60",
+    );
     expect(m).not.toContain("--resume");
   });
 

@@ -61,7 +61,10 @@ describe("hostile text in a model", () => {
 
   it("is emitted as data: the module parses and runs no payload", async () => {
     process.env["BDL_PAYLOAD_MARKER"] = MARKER;
-    for (const [model, t] of [[teacher!, null], [student!, teacher!]] as const) {
+    for (const [model, t] of [
+      [teacher!, null],
+      [student!, teacher!],
+    ] as const) {
       const { text } = await emitGraph(model, t);
       expect(syntaxErrors(text), model.name).toEqual([]);
     }

@@ -17,7 +17,9 @@ import { tf } from "../../../src/runtime/backends/tf.js";
 import { tempFiles } from "../../helpers/temp-files.js";
 import type { ResolvedModel } from "../../../src/model/model.js";
 
-const MODEL_FILES = readdirSync("models").filter((f) => f.endsWith(".bdl")).sort();
+const MODEL_FILES = readdirSync("models")
+  .filter((f) => f.endsWith(".bdl"))
+  .sort();
 
 function modelsOf(file: string): { model: ResolvedModel; teacher: ResolvedModel | null }[] {
   const checked = checkFile(`models/${file}`);
@@ -136,7 +138,9 @@ describe("emitted graphs", () => {
     // One tensor per rank is enough to bind: the getter checks ranks, and identity is what is asserted.
     const byRank = [tf.zeros([1]), tf.zeros([1, 1])];
     const shapes = new Map(loaded.parameters.map((p) => [p.name, p.shape]));
-    const { layers } = loaded.bindParams((name) => byRank[shapes.get(name)!.length - 1]) as unknown as { layers: { attention: unknown; ffn: unknown }[] };
+    const { layers } = loaded.bindParams((name) => byRank[shapes.get(name)!.length - 1]) as unknown as {
+      layers: { attention: unknown; ffn: unknown }[];
+    };
     expect(layers[1000]!.attention).toBe(layers[1999]!.attention);
     expect(layers[0]!.attention).not.toBe(layers[1]!.attention);
     expect(layers[1000]!.ffn).not.toBe(layers[1999]!.ffn);
@@ -151,7 +155,10 @@ describe("emitted graphs", () => {
       files.push(join(dir, fileName));
       // The module's own types survive where it is used: it is a GraphModule of its Params, Inputs, Labels (and teacher's).
       const name = JSON.stringify(`./${model.name}.js`);
-      const typeArguments = teacher && /export function teacherOutputs/.test(text) ? "g.Params, g.Inputs, g.Labels, g.TeacherOutputs, t.Params" : "g.Params, g.Inputs, g.Labels";
+      const typeArguments =
+        teacher && /export function teacherOutputs/.test(text)
+          ? "g.Params, g.Inputs, g.Labels, g.TeacherOutputs, t.Params"
+          : "g.Params, g.Inputs, g.Labels";
       const use = [
         `import type { GraphModule } from "bdl/runtime";`,
         `import * as g from ${name};`,
@@ -175,11 +182,13 @@ describe("emitted graphs", () => {
       baseUrl: dir,
       paths: { "bdl/runtime": [resolve("src/runtime/index.ts")] },
     });
-    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.formatDiagnostic(d, {
-      getCanonicalFileName: (f) => f,
-      getCurrentDirectory: () => dir,
-      getNewLine: () => "\n",
-    }));
+    const errors = ts.getPreEmitDiagnostics(program).map((d) =>
+      ts.formatDiagnostic(d, {
+        getCanonicalFileName: (f) => f,
+        getCurrentDirectory: () => dir,
+        getNewLine: () => "\n",
+      }),
+    );
     expect(errors).toEqual([]);
   }, 120_000);
 });

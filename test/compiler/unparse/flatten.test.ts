@@ -97,9 +97,7 @@ describe("flattenModel", () => {
       { name: "a", layers: [0, 1, 2, 3, 4, 5], share: ["attention", "ffn"] },
       { name: "b", layers: [6, 7, 8, 9, 10, 11], share: ["attention", "ffn"] },
     ];
-    expect(asRecord(m)["sharing"]).toBe(
-      "{ group a layers 0..5 share attention ffn; group b layers 6..11 share attention ffn }",
-    );
+    expect(asRecord(m)["sharing"]).toBe("{ group a layers 0..5 share attention ffn; group b layers 6..11 share attention ffn }");
     m.sharing = [{ name: "x", layers: [0, 2, 4], share: ["ffn"] }];
     expect(asRecord(m)["sharing"]).toBe("{ group x layers [0, 2, 4] share ffn }");
     m.sharing = [{ name: "x", layers: [...Array(12).keys()], share: ["attention"] }];

@@ -97,7 +97,8 @@ const CASES: { name: string; before: string; after: string }[] = [
   },
   {
     name: "separates top-level items by one blank line, keeping imports together",
-    before: '\n\nimport "a.bdl"\nimport "b.bdl"\n\n\nimport "c.bdl"\nmodel a {\n  vocab 1\n}\n\n\n\nmodel b {\n  vocab 2\n}\nmodel c {}\n\n\n',
+    before:
+      '\n\nimport "a.bdl"\nimport "b.bdl"\n\n\nimport "c.bdl"\nmodel a {\n  vocab 1\n}\n\n\n\nmodel b {\n  vocab 2\n}\nmodel c {}\n\n\n',
     after: 'import "a.bdl"\nimport "b.bdl"\n\nimport "c.bdl"\n\nmodel a {\n  vocab 1\n}\n\nmodel b {\n  vocab 2\n}\n\nmodel c {}\n',
   },
   {
@@ -124,10 +125,8 @@ const CASES: { name: string; before: string; after: string }[] = [
   },
   {
     name: "breaks alignment runs at comment-only lines and multi-line blocks",
-    before:
-      "model m {\n  vocab 30522 // a\n  // note\n  heads 1 // b\n  embeddings {\n    positions 512 // c\n  }\n  layers 1 // d\n}\n",
-    after:
-      "model m {\n  vocab 30522 // a\n  // note\n  heads 1 // b\n  embeddings {\n    positions 512 // c\n  }\n  layers 1 // d\n}\n",
+    before: "model m {\n  vocab 30522 // a\n  // note\n  heads 1 // b\n  embeddings {\n    positions 512 // c\n  }\n  layers 1 // d\n}\n",
+    after: "model m {\n  vocab 30522 // a\n  // note\n  heads 1 // b\n  embeddings {\n    positions 512 // c\n  }\n  layers 1 // d\n}\n",
   },
   {
     name: "aligns one-line blocks with the members around them",
@@ -147,10 +146,10 @@ const CASES: { name: string; before: string; after: string }[] = [
   {
     name: "prints values as written",
     before:
-      'model m {\n  norm_eps 1e-12\n  masking { rate 0.15->0.40   over 100K }\n  sharing { group a layers 0 .. 5 share ffn attention group b layers [ 6,8 , 10, ] share ffn }\n' +
+      "model m {\n  norm_eps 1e-12\n  masking { rate 0.15->0.40   over 100K }\n  sharing { group a layers 0 .. 5 share ffn attention group b layers [ 6,8 , 10, ] share ffn }\n" +
       '  teacher bert from "a\\"b\\\\c\\d" { init layers [0,2] init embeddings }\n  expect params 19.0M\n}\n',
     after:
-      'model m {\n  norm_eps 1e-12\n  masking { rate 0.15 -> 0.40 over 100K }\n  sharing { group a layers 0..5 share ffn attention group b layers [6, 8, 10] share ffn }\n' +
+      "model m {\n  norm_eps 1e-12\n  masking { rate 0.15 -> 0.40 over 100K }\n  sharing { group a layers 0..5 share ffn attention group b layers [6, 8, 10] share ffn }\n" +
       '  teacher bert from "a\\"b\\\\cd" { init layers [0, 2] init embeddings }\n  expect params 19.0M\n}\n',
   },
   {
@@ -174,7 +173,12 @@ describe("formatSource", () => {
   });
 
   it("refuses a file with syntax errors, returning its diagnostics and no text", () => {
-    for (const text of ["model m {\n  vocab 3\n", "model m { vocab 3 $ }\n", 'import "x\nmodel m {}\n', "model m { embeddings { positions } }\n"]) {
+    for (const text of [
+      "model m {\n  vocab 3\n",
+      "model m { vocab 3 $ }\n",
+      'import "x\nmodel m {}\n',
+      "model m { embeddings { positions } }\n",
+    ]) {
       const result = formatSource({ path: "bad.bdl", text });
       expect(result.text).toBeUndefined();
       expect(result.diagnostics.length).toBeGreaterThan(0);
@@ -290,7 +294,6 @@ function perturbWhitespace(text: string, random: () => number, crlf: boolean): s
   out += gap(text.slice(pos), prev, null);
   return crlf ? out.replace(/\n/g, "\r\n") : out;
 }
-
 
 function hash(s: string): number {
   let h = 2166136261;

@@ -16,7 +16,16 @@ describe("model text", () => {
   it("writes the architecture in its fixed order, numbers as bdl writes them", () => {
     const m = bertBase();
     expect(architectureProperties(m).map(([k]) => k)).toEqual([
-      "vocab", "hidden", "layers", "heads", "intermediate", "activation", "norm_eps", "dropout", "attention_dropout", "pooler",
+      "vocab",
+      "hidden",
+      "layers",
+      "heads",
+      "intermediate",
+      "activation",
+      "norm_eps",
+      "dropout",
+      "attention_dropout",
+      "pooler",
     ]);
     expect(Object.fromEntries(architectureProperties({ ...m, norm_eps: 1e-12 }))["norm_eps"]).toBe("1e-12");
   });
@@ -34,7 +43,9 @@ describe("model text", () => {
 
   it("writes values in .bdl syntax", () => {
     expect(groupText({ name: "g", layers: [0, 1, 2, 3], share: ["ffn", "attention"] })).toBe("group g layers 0..3 share ffn attention");
-    expect(groupText({ name: "g", layers: [0, 2], share: ["ffn", "attention"] }, ["attention", "ffn"])).toBe("group g layers [0, 2] share attention ffn");
+    expect(groupText({ name: "g", layers: [0, 2], share: ["ffn", "attention"] }, ["attention", "ffn"])).toBe(
+      "group g layers [0, 2] share attention ffn",
+    );
     expect(objectiveSettings({ name: "distill", weight: 5, temperature: 0.0005 })).toBe("weight 5 temperature 5e-4");
     expect(objectiveSettings({ name: "mlm", weight: 1 })).toBe("weight 1");
     expect(scheduleText({ from: 0.15, to: 0.4, steps: 1000 })).toBe("0.15 -> 0.4 over 1000");

@@ -49,7 +49,7 @@ function load(file: string): { model: ResolvedModel; teachers: ResolvedModel[] }
   return declared.map((name) => {
     const model = checked.resolutions.get(name)!.model;
     const teachers: ResolvedModel[] = [];
-    for (let t = model.teacher; t; ) {
+    for (let t = model.teacher; t;) {
       const teacher = checked.resolutions.get(t.model)!.model;
       teachers.push(teacher);
       t = teacher.teacher;

@@ -25,7 +25,18 @@ describe("hfConfig → readHfConfig", () => {
     expect(spec.defaulted).toEqual([]);
     expect(spec.family).toBe(family);
     expect(spec.architecture).toBe(arch.name);
-    for (const key of ["vocab", "hidden", "layers", "heads", "intermediate", "activation", "norm_eps", "dropout", "attention_dropout", "pooler"] as const) {
+    for (const key of [
+      "vocab",
+      "hidden",
+      "layers",
+      "heads",
+      "intermediate",
+      "activation",
+      "norm_eps",
+      "dropout",
+      "attention_dropout",
+      "pooler",
+    ] as const) {
       expect(spec[key], key).toEqual(model[key]);
     }
     expect(spec.embeddings).toEqual(model.embeddings);

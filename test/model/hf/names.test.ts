@@ -20,9 +20,19 @@ describe("position ids", () => {
 
   it("follow create_position_ids_from_input_ids for RoBERTa (pad 1, offset 2)", () => {
     // cumsum(input_ids != pad) * (input_ids != pad) + pad: padding gets the pad row.
-    const ids = tf.tensor2d([[0, 31, 2, 1, 1], [0, 2, 1, 1, 1]], undefined, "int32");
+    const ids = tf.tensor2d(
+      [
+        [0, 31, 2, 1, 1],
+        [0, 2, 1, 1, 1],
+      ],
+      undefined,
+      "int32",
+    );
     const positions = positionIds(ids, { offset: 2, padId: 1 });
-    expect(positions.arraySync()).toEqual([[2, 3, 4, 1, 1], [2, 3, 1, 1, 1]]);
+    expect(positions.arraySync()).toEqual([
+      [2, 3, 4, 1, 1],
+      [2, 3, 1, 1, 1],
+    ]);
     // Ids, not values: an embedding lookup needs int32.
     expect(positions.dtype).toBe("int32");
   });
@@ -76,7 +86,9 @@ describe("Hugging Face names", () => {
     for (const base of [bertBase(), robertaBase(), albertBase(), distilbertBase()]) {
       const pre = { ...base, norm_position: "pre" as const };
       const naming = hfNaming(pre);
-      expect(naming.unrepresentable).toMatch(/ layers are post-LN \(LayerNorm after each residual sum, no final LayerNorm\), but model '.+' has norm_position pre$/);
+      expect(naming.unrepresentable).toMatch(
+        / layers are post-LN \(LayerNorm after each residual sum, no final LayerNorm\), but model '.+' has norm_position pre$/,
+      );
       expect(naming.family).toBe(hfFamily(base));
       expect(naming.names.map((n) => n.name)).toEqual(hfNaming(base).names.map((n) => n.name));
     }

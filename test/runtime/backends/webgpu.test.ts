@@ -35,7 +35,9 @@ describe("webgpu backend", () => {
       await registerWebgpu();
     } catch (e) {
       expect(e).toBeInstanceOf(BackendError);
-      expect((e as Error).message).toMatch(/npm install webgpu @tensorflow\/tfjs-backend-webgpu|apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri/);
+      expect((e as Error).message).toMatch(
+        /npm install webgpu @tensorflow\/tfjs-backend-webgpu|apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri/,
+      );
       expect(webgpuAdapterKind()).toBeNull();
       return;
     }

@@ -4,9 +4,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkFile } from "../../../src/compiler/semantics/check.js";
 import type { ResolvedModel } from "../../../src/model/model.js";
-import {
-  CheckpointError, loadCheckpoint, saveCheckpoint, writeFolderAtomically,
-} from "../../../src/runtime/checkpoint/checkpoint.js";
+import { CheckpointError, loadCheckpoint, saveCheckpoint, writeFolderAtomically } from "../../../src/runtime/checkpoint/checkpoint.js";
 import type { WeightMap } from "../../../src/runtime/checkpoint/hf-weights.js";
 import { readSafetensors } from "../../../src/runtime/checkpoint/safetensors.js";
 import { parameterTable } from "../../../src/model/parameters.js";
@@ -76,10 +74,14 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     const dir = path.join(tmp, "ckpt");
     saveCheckpoint(dir, bert, weightsOf(bert), { step: 1 });
     expect(() =>
-      writeFolderAtomically(dir, (t) => {
-        fs.writeFileSync(path.join(t, "half"), "x");
-        throw new Error("disk full");
-      }, () => null),
+      writeFolderAtomically(
+        dir,
+        (t) => {
+          fs.writeFileSync(path.join(t, "half"), "x");
+          throw new Error("disk full");
+        },
+        () => null,
+      ),
     ).toThrow(/disk full/);
     expect(fs.readdirSync(tmp)).toEqual(["ckpt"]);
     expect(loadCheckpoint(dir).meta.step).toBe(1);
@@ -104,7 +106,8 @@ describe("saveCheckpoint / loadCheckpoint", () => {
 
   it("reads a run folder's latest checkpoints/step-N", () => {
     const bert = model("bert.bdl", "tiny-bert");
-    for (const step of [5, 100, 20]) saveCheckpoint(path.join(tmp, "run", "checkpoints", `step-${step}`), bert, weightsOf(bert, step), { step });
+    for (const step of [5, 100, 20])
+      saveCheckpoint(path.join(tmp, "run", "checkpoints", `step-${step}`), bert, weightsOf(bert, step), { step });
     const loaded = loadCheckpoint(path.join(tmp, "run"));
     expect(loaded.meta.step).toBe(100);
     expect(loaded.dir).toBe(path.join(tmp, "run", "checkpoints", "step-100"));
@@ -119,9 +122,13 @@ describe("saveCheckpoint / loadCheckpoint", () => {
       /checkpoint of model 'tiny-bert', which does not fit model 'tiny-albert': parameter 'embeddings\.word' is \[99, 16\] in model 'tiny-albert' but \[99, 32\] in the checkpoint/,
     );
     const wider = { ...bert, name: "wider", intermediate: 64 };
-    expect(() => loadCheckpoint(path.join(tmp, "c"), { model: wider })).toThrow(/'layers\.0\.ffn\.intermediate\.kernel' is \[32, 64\] in model 'wider' but \[32, 37\]/);
+    expect(() => loadCheckpoint(path.join(tmp, "c"), { model: wider })).toThrow(
+      /'layers\.0\.ffn\.intermediate\.kernel' is \[32, 64\] in model 'wider' but \[32, 37\]/,
+    );
     const relu = { ...bert, name: "relu", activation: "relu" as const };
-    expect(() => loadCheckpoint(path.join(tmp, "c"), { model: relu })).toThrow(/model 'relu' has activation relu, the checkpoint's model gelu/);
+    expect(() => loadCheckpoint(path.join(tmp, "c"), { model: relu })).toThrow(
+      /model 'relu' has activation relu, the checkpoint's model gelu/,
+    );
   });
 
   it("keeps a pre-LN model's norm position; a post-LN model's metadata has none", () => {
@@ -134,8 +141,12 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     expect(loaded.model.norm_position).toBe("pre");
     expect(loaded.weights.get("encoder.final_norm.bias")?.shape).toEqual([32]);
     // Either way round, the final LayerNorm tells the two apart.
-    expect(() => loadCheckpoint(path.join(tmp, "post"), { model: pre })).toThrow(/model 'tiny-pre' has parameter 'encoder\.final_norm\.weight' \[32\], which the checkpoint lacks/);
-    expect(() => loadCheckpoint(path.join(tmp, "pre"), { model: post })).toThrow(/the checkpoint has parameter 'encoder\.final_norm\.weight', which model 'tiny-bert' lacks/);
+    expect(() => loadCheckpoint(path.join(tmp, "post"), { model: pre })).toThrow(
+      /model 'tiny-pre' has parameter 'encoder\.final_norm\.weight' \[32\], which the checkpoint lacks/,
+    );
+    expect(() => loadCheckpoint(path.join(tmp, "pre"), { model: post })).toThrow(
+      /the checkpoint has parameter 'encoder\.final_norm\.weight', which model 'tiny-bert' lacks/,
+    );
     fs.writeFileSync(path.join(tmp, "pre", "bdl.json"), JSON.stringify({ format: 1, model: { ...pre, norm_position: "post" } }));
     expect(() => loadCheckpoint(path.join(tmp, "pre"))).toThrow(/'norm_position' is "post", not "pre" or absent/);
   });

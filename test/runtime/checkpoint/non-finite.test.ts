@@ -67,12 +67,54 @@ describe("commands refuse non-finite weights", () => {
   const inputs = `${GOLDENS}/bert/inputs.json`;
   // [case, where the bad value is, tensor (our name for checkpoints, Hugging Face's for folders), value, command, words]
   const cases: [string, "checkpoint" | "hf", string, number, (weights: string) => string[], string[]][] = [
-    ["run on a checkpoint with NaN", "checkpoint", "embeddings.word", NaN, (w) => ["run", `${GOLDENS}/bert.bdl`, "--weights", w, "--inputs", inputs], ["model.safetensors", "'embeddings.word'", "NaN at index 3"]],
-    ["run on a checkpoint with +Inf", "checkpoint", "layers.1.ffn.output.bias", Infinity, (w) => ["run", `${GOLDENS}/bert.bdl`, "--weights", w, "--inputs", inputs], ["'layers.1.ffn.output.bias'", "+Infinity"]],
-    ["eval of a checkpoint with -Inf", "checkpoint", "embeddings.norm.weight", -Infinity, (w) => ["eval", w], ["'embeddings.norm.weight'", "-Infinity", "finite"]],
-    ["export-hf of a checkpoint with NaN", "checkpoint", "embeddings.word", NaN, (w) => ["export-hf", w, "--out", path.join(tmp, "never-exported")], ["'embeddings.word'", "NaN"]],
-    ["import-hf of a folder with NaN", "hf", "bert.embeddings.word_embeddings.weight", NaN, (w) => ["import-hf", w, "--model", `${GOLDENS}/bert.bdl`, "--out", path.join(tmp, "never-imported")], ["model.safetensors", "'bert.embeddings.word_embeddings.weight'", "NaN at index 3"]],
-    ["run on a folder with +Inf", "hf", "bert.encoder.layer.0.attention.self.query.weight", Infinity, (w) => ["run", `${GOLDENS}/bert.bdl`, "--weights", w, "--inputs", inputs], ["'bert.encoder.layer.0.attention.self.query.weight'", "+Infinity"]],
+    [
+      "run on a checkpoint with NaN",
+      "checkpoint",
+      "embeddings.word",
+      NaN,
+      (w) => ["run", `${GOLDENS}/bert.bdl`, "--weights", w, "--inputs", inputs],
+      ["model.safetensors", "'embeddings.word'", "NaN at index 3"],
+    ],
+    [
+      "run on a checkpoint with +Inf",
+      "checkpoint",
+      "layers.1.ffn.output.bias",
+      Infinity,
+      (w) => ["run", `${GOLDENS}/bert.bdl`, "--weights", w, "--inputs", inputs],
+      ["'layers.1.ffn.output.bias'", "+Infinity"],
+    ],
+    [
+      "eval of a checkpoint with -Inf",
+      "checkpoint",
+      "embeddings.norm.weight",
+      -Infinity,
+      (w) => ["eval", w],
+      ["'embeddings.norm.weight'", "-Infinity", "finite"],
+    ],
+    [
+      "export-hf of a checkpoint with NaN",
+      "checkpoint",
+      "embeddings.word",
+      NaN,
+      (w) => ["export-hf", w, "--out", path.join(tmp, "never-exported")],
+      ["'embeddings.word'", "NaN"],
+    ],
+    [
+      "import-hf of a folder with NaN",
+      "hf",
+      "bert.embeddings.word_embeddings.weight",
+      NaN,
+      (w) => ["import-hf", w, "--model", `${GOLDENS}/bert.bdl`, "--out", path.join(tmp, "never-imported")],
+      ["model.safetensors", "'bert.embeddings.word_embeddings.weight'", "NaN at index 3"],
+    ],
+    [
+      "run on a folder with +Inf",
+      "hf",
+      "bert.encoder.layer.0.attention.self.query.weight",
+      Infinity,
+      (w) => ["run", `${GOLDENS}/bert.bdl`, "--weights", w, "--inputs", inputs],
+      ["'bert.encoder.layer.0.attention.self.query.weight'", "+Infinity"],
+    ],
   ];
 
   it.each(cases)("%s: exit 1 naming the tensor, nothing changed", async (label, kind, tensor, value, command, words) => {

@@ -314,7 +314,11 @@ describe("parseSafetensors rejects corrupt and hostile files", () => {
   });
 
   it("rejects a header that is not UTF-8, not JSON, or not an object", () => {
-    const bad = concat(enc.encode('{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"\xff'), new Uint8Array([0xff, 0xfe]), enc.encode('":1}'));
+    const bad = concat(
+      enc.encode('{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"\xff'),
+      new Uint8Array([0xff, 0xfe]),
+      enc.encode('":1}'),
+    );
     expect(parseError(concat(u64le(BigInt(bad.length)), bad)).message).toMatch(/not valid UTF-8/);
     expect(parseError(craft("{dtype: F32}", 0)).message).toMatch(/not valid JSON/);
     expect(parseError(craft('{"t": {"dtype": "F32"', 0)).message).toMatch(/not valid JSON/);
@@ -372,8 +376,7 @@ describe("parseSafetensors rejects corrupt and hostile files", () => {
   });
 
   it("rejects bad data_offsets", () => {
-    const msg = (data_offsets: unknown, data = 8) =>
-      parseError(craft({ t: { dtype: "U8", shape: [8], data_offsets } }, data)).message;
+    const msg = (data_offsets: unknown, data = 8) => parseError(craft({ t: { dtype: "U8", shape: [8], data_offsets } }, data)).message;
     for (const bad of [[0], [0, 8, 9], "0,8", [0, "8"], [0.5, 8.5], [-8, 0], [0, 2 ** 53], null, { 0: 0, 1: 8 }]) {
       expect(msg(bad)).toMatch(/tensor "t": data_offsets must be two non-negative integers/);
     }
@@ -384,9 +387,7 @@ describe("parseSafetensors rejects corrupt and hostile files", () => {
 
   it("rejects overlapping tensors, gaps and trailing bytes", () => {
     const u8 = (b: number, e: number) => ({ dtype: "U8", shape: [e - b], data_offsets: [b, e] });
-    expect(parseError(craft({ a: u8(0, 8), b: u8(4, 12) }, 12)).message).toMatch(
-      /tensors "a" \[0, 8\] and "b" \[4, 12\] overlap/,
-    );
+    expect(parseError(craft({ a: u8(0, 8), b: u8(4, 12) }, 12)).message).toMatch(/tensors "a" \[0, 8\] and "b" \[4, 12\] overlap/);
     // Listed out of order in the header: still found.
     expect(parseError(craft({ b: u8(4, 12), a: u8(0, 8) }, 12)).message).toMatch(/"a" \[0, 8\] and "b" \[4, 12\] overlap/);
     expect(parseError(craft({ a: u8(0, 8), b: u8(0, 8) }, 8)).message).toMatch(/overlap/);
@@ -395,7 +396,9 @@ describe("parseSafetensors rejects corrupt and hostile files", () => {
       /bytes \[4, 8\) of the data buffer are not covered by any tensor \(gap before "b"\)/,
     );
     expect(parseError(craft({ b: u8(4, 8) }, 8)).message).toMatch(/bytes \[0, 4\) .* not covered/);
-    expect(parseError(craft({ a: u8(0, 8) }, 12)).message).toMatch(/data buffer has 12 bytes but the tensors cover only 8: 4 trailing bytes/);
+    expect(parseError(craft({ a: u8(0, 8) }, 12)).message).toMatch(
+      /data buffer has 12 bytes but the tensors cover only 8: 4 trailing bytes/,
+    );
     expect(parseError(craft({}, 1)).message).toMatch(/1 trailing bytes/);
     // Zero-length tensors may sit anywhere on a boundary; tensors may be listed in any order.
     const fine = parseSafetensors(craft({ z: u8(8, 8), b: u8(4, 8), e: u8(0, 0), a: u8(0, 4), y: u8(4, 4) }, 8), LABEL);
@@ -407,10 +410,13 @@ describe("parseSafetensors rejects corrupt and hostile files", () => {
     expect(parseError(craft({ __metadata__: "pt" }, 0)).message).toMatch(/"__metadata__" must be an object of strings, got "pt"/);
     expect(parseError(craft({ __metadata__: ["pt"] }, 0)).message).toMatch(/"__metadata__" must be an object of strings/);
     expect(parseError(craft({ __metadata__: null }, 0)).message).toMatch(/"__metadata__" must be an object of strings/);
-    expect(parseError(craft({ __metadata__: { format: 1 } }, 0)).message).toMatch(/"__metadata__" value for "format" must be a string, got 1/);
+    expect(parseError(craft({ __metadata__: { format: 1 } }, 0)).message).toMatch(
+      /"__metadata__" value for "format" must be a string, got 1/,
+    );
     expect(parseError(craft({ __metadata__: { a: { b: "c" } } }, 0)).message).toMatch(/value for "a" must be a string/);
 
-    const header = '{"__metadata__":{"__proto__":"x","constructor":"y"},"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"hasOwnProperty":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}';
+    const header =
+      '{"__metadata__":{"__proto__":"x","constructor":"y"},"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"hasOwnProperty":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}';
     const file = parseSafetensors(craft(header, 2), LABEL);
     expect(Object.getPrototypeOf(file.metadata)).toBe(Object.prototype);
     expect(Object.keys(file.metadata)).toEqual(["__proto__", "constructor"]);
@@ -426,7 +432,8 @@ describe("parseSafetensors rejects corrupt and hostile files", () => {
   it("parses a 10,000-entry header, entries in any order, in time linear in its entries", () => {
     const header = (n: number) => {
       const tensors: TensorEntry[] = [];
-      for (let i = 0; i < n; i++) tensors.push(entry(`layer.${i}.w`, i % 3 === 0 ? "I32" : "F32", [1, 2], new Uint8Array(8).fill(i & 0xff)));
+      for (let i = 0; i < n; i++)
+        tensors.push(entry(`layer.${i}.w`, i % 3 === 0 ? "I32" : "F32", [1, 2], new Uint8Array(8).fill(i & 0xff)));
       const bytes = serializeSafetensors(tensors, { format: "pt" });
       // Reverse the header's entry order so the reader has to sort by offset.
       const parsed = JSON.parse(headerOf(bytes)) as Record<string, unknown>;
@@ -513,22 +520,28 @@ describe("fuzzing", () => {
             b = b.slice(0, int(b.length + 1));
             break;
           case 4: // append
-            b = concat(b, new Uint8Array(1 + int(16)).map(() => int(256)));
+            b = concat(
+              b,
+              new Uint8Array(1 + int(16)).map(() => int(256)),
+            );
             break;
-          case 5: { // change the header length
+          case 5: {
+            // change the header length
             if (b.length < 8) break;
             const choices = [BigInt(headerLen + int(17) - 8), BigInt(int(b.length * 2)), 2n ** BigInt(int(64)), 2n ** 64n - 1n];
             new DataView(b.buffer).setBigUint64(0, choices[int(choices.length)]!, true);
             break;
           }
-          case 6: { // change a digit in the header (shapes and offsets)
+          case 6: {
+            // change a digit in the header (shapes and offsets)
             const text = headerOf(b.length >= 8 + headerLen ? b : base);
             const digits = [...text.matchAll(/\d/g)];
             const d = digits[int(digits.length)];
             if (d !== undefined && 8 + d.index < b.length) b[8 + d.index] = 0x30 + int(10);
             break;
           }
-          case 7: { // splice a chunk of the header elsewhere
+          case 7: {
+            // splice a chunk of the header elsewhere
             if (b.length <= 16) break;
             const from = 8 + int(Math.min(headerLen, b.length - 8));
             const len = 1 + int(12);

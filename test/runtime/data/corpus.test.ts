@@ -34,7 +34,9 @@ describe("loadCorpus('wordnet')", () => {
     // Every synset's definition is in one document, at most 8 to a document; every
     // lexicographer file starts at least one document.
     const synsets = loadWordNet();
-    const heads = new Set(synsets.filter((s) => s.definition.trim() !== "").map((s) => `${s.words.join(", ")}: ${s.definition.replace(/"/g, "").trim()}`));
+    const heads = new Set(
+      synsets.filter((s) => s.definition.trim() !== "").map((s) => `${s.words.join(", ")}: ${s.definition.replace(/"/g, "").trim()}`),
+    );
     const perDocument = wordnet.documents.map((d) => d.sentences.filter((s) => heads.has(s)).length);
     expect(Math.max(...perDocument)).toBe(SYNSETS_PER_DOCUMENT);
     expect(Math.min(...perDocument)).toBeGreaterThanOrEqual(1);
@@ -55,7 +57,12 @@ describe("loadCorpus('wordnet')", () => {
 
 describe("splitSentences", () => {
   it("cuts after . ! ? before whitespace and an uppercase letter or quote", () => {
-    expect(splitSentences("It rained. Then it stopped! Did it? \"Yes,\" she said.")).toEqual(["It rained.", "Then it stopped!", "Did it?", '"Yes," she said.']);
+    expect(splitSentences('It rained. Then it stopped! Did it? "Yes," she said.')).toEqual([
+      "It rained.",
+      "Then it stopped!",
+      "Did it?",
+      '"Yes," she said.',
+    ]);
     expect(splitSentences('He said "Hi." Then he left.')).toEqual(['He said "Hi."', "Then he left."]);
     expect(splitSentences("Élan. Über alles.")).toEqual(["Élan.", "Über alles."]);
   });
@@ -98,7 +105,10 @@ describe("loadCorpus(plain text)", () => {
 
 describe("loadCorpus(JSONL)", () => {
   it("reads objects with text and optional id", () => {
-    const path = file("c.jsonl", '{"text": "One here. Two here.", "id": "a"}\n\n{"text": "Three", "id": 7, "extra": true}\n{"text": "Four."}\n{"text": "   "}\n');
+    const path = file(
+      "c.jsonl",
+      '{"text": "One here. Two here.", "id": "a"}\n\n{"text": "Three", "id": 7, "extra": true}\n{"text": "Four."}\n{"text": "   "}\n',
+    );
     expect(loadCorpus(path).documents).toEqual([
       { id: "a", sentences: ["One here.", "Two here."] },
       { id: "7", sentences: ["Three"] },
@@ -137,7 +147,12 @@ describe("loadCorpus errors", () => {
     expect(error(() => loadCorpus(oneBad)).message).toBe(`${oneBad}:2:1: byte 0xFF is not valid UTF-8 (the file must be UTF-8 text)`);
   });
   it("an empty corpus", () => {
-    for (const [name, content] of [["empty.txt", ""], ["blank.txt", "\n  \n\t\n"], ["empty.jsonl", "\n"], ["blank.jsonl", '{"text": ""}\n']] as const) {
+    for (const [name, content] of [
+      ["empty.txt", ""],
+      ["blank.txt", "\n  \n\t\n"],
+      ["empty.jsonl", "\n"],
+      ["blank.jsonl", '{"text": ""}\n'],
+    ] as const) {
       const path = file(name, content);
       expect(error(() => loadCorpus(path)).message).toBe(`${path}: the corpus is empty (no sentences found)`);
     }

@@ -219,11 +219,7 @@ describe("maskExample: units", () => {
       const m = maskExample(ex, cfg, c);
       wholeWords(ex, m);
       // maskExample predicts exactly the selected spans
-      expect(
-        spans
-          .flat()
-          .sort((a, b) => a - b),
-      ).toEqual(m.labels.flatMap((l, i) => (l === NOT_PREDICTED ? [] : [i])));
+      expect(spans.flat().sort((a, b) => a - b)).toEqual(m.labels.flatMap((l, i) => (l === NOT_PREDICTED ? [] : [i])));
       const budget = predictionBudget(0.15, maskablePositions(ex, special).length);
       let used = 0;
       for (const span of spans) {

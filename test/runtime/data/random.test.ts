@@ -54,8 +54,18 @@ describe("shuffle", () => {
     const out = shuffle(a, createRng(1));
     expect(out).toBe(a);
     expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    expect(shuffle(Array.from({ length: 100 }, (_, i) => i), createRng(1))).toEqual(a);
-    expect(shuffle(Array.from({ length: 100 }, (_, i) => i), createRng(2))).not.toEqual(a);
+    expect(
+      shuffle(
+        Array.from({ length: 100 }, (_, i) => i),
+        createRng(1),
+      ),
+    ).toEqual(a);
+    expect(
+      shuffle(
+        Array.from({ length: 100 }, (_, i) => i),
+        createRng(2),
+      ),
+    ).not.toEqual(a);
   });
 
   it("every position is equally likely (Fisher–Yates, not a biased swap)", () => {

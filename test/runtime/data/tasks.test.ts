@@ -75,7 +75,10 @@ describe("parseCsv", () => {
 
 describe("loadTask(CSV)", () => {
   it("reads text and label columns in any order, ignoring others", () => {
-    const path = file("t.csv", `id,Label,notes, text \r\n1,pos,n,"I liked it, a lot"\r\n2,neg,,"said ""meh"""\r\n3,pos,,"multi\r\nline"\r\n`);
+    const path = file(
+      "t.csv",
+      `id,Label,notes, text \r\n1,pos,n,"I liked it, a lot"\r\n2,neg,,"said ""meh"""\r\n3,pos,,"multi\r\nline"\r\n`,
+    );
     const t = loadTask(path);
     expect(t.name).toBe(path);
     expect(t.labels).toEqual(["neg", "pos"]);
@@ -93,19 +96,32 @@ describe("loadTask(CSV)", () => {
     const t = loadTask(file("big.csv", `text,label\n${body}\n`));
     expect(t.test.length).toBeGreaterThan(70);
     expect(t.test.length).toBeLessThan(130);
-    const shuffled = loadTask(file("big2.csv", `label,text\n${body.split("\n").reverse().map((r) => r.split(",").reverse().join(",")).join("\n")}\n`));
+    const shuffled = loadTask(
+      file(
+        "big2.csv",
+        `label,text\n${body
+          .split("\n")
+          .reverse()
+          .map((r) => r.split(",").reverse().join(","))
+          .join("\n")}\n`,
+      ),
+    );
     expect(new Set(shuffled.test.map((e) => e.text))).toEqual(new Set(t.test.map((e) => e.text)));
   });
   it("names the columns it found when text or label is missing", () => {
     const path = file("cols.csv", "sentence,label\nhi,a\nho,b\n");
-    expect(error(() => loadTask(path)).message).toBe(`${path}: the header row must have columns text and label; missing text; found: "sentence", "label"`);
+    expect(error(() => loadTask(path)).message).toBe(
+      `${path}: the header row must have columns text and label; missing text; found: "sentence", "label"`,
+    );
     expect(error(() => loadTask(file("cols2.csv", "a,b\n1,2\n"))).message).toMatch(/missing text and label; found: "a", "b"$/);
     expect(error(() => loadTask(file("dup.csv", "text,label,text\n1,2,3\n"))).message).toMatch(/column text more than once/);
   });
   it("names the line of a row with the wrong field count", () => {
     const path = file("count.csv", 'text,label\nok,a\n"two\nlines",b\nextra,a,b\n');
     expect(error(() => loadTask(path)).message).toBe(`${path}:5: expected 2 fields (as in the header), found 3`);
-    expect(error(() => loadTask(file("short.csv", "text,label\nonly\n"))).message).toMatch(/:2: expected 2 fields \(as in the header\), found 1$/);
+    expect(error(() => loadTask(file("short.csv", "text,label\nonly\n"))).message).toMatch(
+      /:2: expected 2 fields \(as in the header\), found 1$/,
+    );
   });
   it("rejects empty text or label, with the line", () => {
     expect(error(() => loadTask(file("e.csv", "text,label\nx,a\n,b\n"))).message).toMatch(/e\.csv:3: empty text$/);
@@ -123,13 +139,17 @@ describe("loadTask(CSV)", () => {
     expect(error(() => loadTask(file("q.csv", 'text,label\n"open,a\n'))).message).toMatch(/q\.csv:2: a quoted field is never closed$/);
     const missing = join(dir, "missing.csv");
     expect(error(() => loadTask(missing)).message).toBe(`${missing}: no such file`);
-    expect(error(() => loadTask(file("bin.csv", Buffer.from([1, 0, 2])))).message).toMatch(/bin\.csv:1:2: contains a NUL byte: this is binary data/);
+    expect(error(() => loadTask(file("bin.csv", Buffer.from([1, 0, 2])))).message).toMatch(
+      /bin\.csv:1:2: contains a NUL byte: this is binary data/,
+    );
   });
 });
 
 describe("loadTask(JSONL)", () => {
   it("reads string or numeric labels", () => {
-    const t = loadTask(file("t.jsonl", '{"text": "good", "label": 1}\n\n{"text": "bad", "label": 0, "x": 1}\n{"text": "fine", "label": "1"}\n'));
+    const t = loadTask(
+      file("t.jsonl", '{"text": "good", "label": 1}\n\n{"text": "bad", "label": 0, "x": 1}\n{"text": "fine", "label": "1"}\n'),
+    );
     expect(t.labels).toEqual(["0", "1"]);
     expect([...t.train, ...t.test].sort((a, b) => a.text.localeCompare(b.text))).toEqual([
       { text: "bad", label: "0" },
@@ -139,7 +159,9 @@ describe("loadTask(JSONL)", () => {
   });
   it("names the line and fields of a bad line", () => {
     const bad = (content: string): string => error(() => loadTask(file("bad.jsonl", content))).message;
-    expect(bad('{"text": "a", "label": "x"}\n{"sentence": "b", "label": "y"}\n')).toMatch(/bad\.jsonl:2: missing text; found: sentence, label$/);
+    expect(bad('{"text": "a", "label": "x"}\n{"sentence": "b", "label": "y"}\n')).toMatch(
+      /bad\.jsonl:2: missing text; found: sentence, label$/,
+    );
     expect(bad('{"text": "a"}\n')).toMatch(/bad\.jsonl:1: missing label; found: text$/);
     expect(bad('{"text": "a", "label": true}\n')).toMatch(/bad\.jsonl:1: "label" must be a string or number, got boolean$/);
     expect(bad('{"text": ["a"], "label": "x"}\n')).toMatch(/bad\.jsonl:1: "text" must be a string, got object$/);
@@ -152,7 +174,9 @@ describe("loadTask(JSONL)", () => {
 
 describe("loadTask(other)", () => {
   it("rejects an unknown task name or extension", () => {
-    expect(error(() => loadTask("sst2")).message).toBe("sst2: unknown task; use wordnet-lexname, or a .csv or .jsonl file of text and label");
+    expect(error(() => loadTask("sst2")).message).toBe(
+      "sst2: unknown task; use wordnet-lexname, or a .csv or .jsonl file of text and label",
+    );
     expect(error(() => loadTask(file("t.tsv", "text\tlabel\n"))).message).toMatch(/t\.tsv: unknown task/);
   });
 });

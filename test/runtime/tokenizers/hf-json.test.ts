@@ -19,7 +19,11 @@ function added(id: number, content: string, lstrip = false): Json {
 function template(cls: [string, number], sep: [string, number]): Json {
   return {
     type: "TemplateProcessing",
-    single: [{ SpecialToken: { id: cls[0], type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: sep[0], type_id: 0 } }],
+    single: [
+      { SpecialToken: { id: cls[0], type_id: 0 } },
+      { Sequence: { id: "A", type_id: 0 } },
+      { SpecialToken: { id: sep[0], type_id: 0 } },
+    ],
     pair: [
       { SpecialToken: { id: cls[0], type_id: 0 } },
       { Sequence: { id: "A", type_id: 0 } },
@@ -143,9 +147,27 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.each([
-  { name: "bert-base-uncased", make: bertLike, kind: "wordpiece", lowercase: true, special: { pad: 0, unk: 100, cls: 101, sep: 102, mask: 103 } },
-  { name: "roberta-base", make: robertaLike, kind: "bpe", lowercase: false, special: { bos: 0, pad: 1, eos: 2, unk: 3, mask: 268, cls: 0, sep: 2 } },
-  { name: "albert-base-v2", make: albertLike, kind: "sentencepiece", lowercase: true, special: { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 } },
+  {
+    name: "bert-base-uncased",
+    make: bertLike,
+    kind: "wordpiece",
+    lowercase: true,
+    special: { pad: 0, unk: 100, cls: 101, sep: 102, mask: 103 },
+  },
+  {
+    name: "roberta-base",
+    make: robertaLike,
+    kind: "bpe",
+    lowercase: false,
+    special: { bos: 0, pad: 1, eos: 2, unk: 3, mask: 268, cls: 0, sep: 2 },
+  },
+  {
+    name: "albert-base-v2",
+    make: albertLike,
+    kind: "sentencepiece",
+    lowercase: true,
+    special: { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 },
+  },
 ])("a Hugging Face tokenizer.json like $name's", ({ make, kind, lowercase, special }) => {
   it("loads with its family, case folding and special roles", () => {
     const t = tokenizerFromJson(make(), "hf.json");
@@ -219,13 +241,21 @@ describe("unsupported or broken files", () => {
   const cases: [string, unknown, RegExp][] = [
     ["not an object", [], /^f\.json: not a tokenizer\.json \(expected an object, found an array\)$/],
     ["no model", broken((j) => delete j.model), /^f\.json: model: expected an object/],
-    ["WordLevel model", broken((j) => ((j.model as Json).type = "WordLevel")), /^f\.json: model\.type "WordLevel" is not supported \(supported: WordPiece, BPE, Unigram\)$/],
+    [
+      "WordLevel model",
+      broken((j) => ((j.model as Json).type = "WordLevel")),
+      /^f\.json: model\.type "WordLevel" is not supported \(supported: WordPiece, BPE, Unigram\)$/,
+    ],
     [
       "unknown normalizer in a sequence",
       broken((j) => ((j.normalizer as Json).normalizers = [{ type: "NFC" }, { type: "ByteLevel" }]), albertLike),
       /^f\.json: normalizer\.normalizers\[1\]\.type "ByteLevel" is not supported/,
     ],
-    ["unknown pre-tokenizer", broken((j) => (j.pre_tokenizer = { type: "UnicodeScripts" })), /pre_tokenizer\.type "UnicodeScripts" is not supported/],
+    [
+      "unknown pre-tokenizer",
+      broken((j) => (j.pre_tokenizer = { type: "UnicodeScripts" })),
+      /pre_tokenizer\.type "UnicodeScripts" is not supported/,
+    ],
     ["unknown decoder", broken((j) => (j.decoder = { type: "Mystery" })), /decoder\.type "Mystery" is not supported/],
     [
       "a Split the library cannot reproduce",
@@ -233,12 +263,36 @@ describe("unsupported or broken files", () => {
       /pre_tokenizer\.behavior "MergedWithPrevious" is not supported/,
     ],
     ["BPE dropout", broken((j) => ((j.model as Json).dropout = 0.1), robertaLike), /model\.dropout 0\.1 is not supported/],
-    ["a merge of unknown tokens", broken((j) => ((j.model as Json).merges = [["zz", "t"]]), robertaLike), /model\.merges\[0\]: "zz" is not in model\.vocab/],
-    ["a WordPiece unknown token outside the vocab", broken((j) => ((j.model as Json).unk_token = "<nope>")), /model\.unk_token: expected a token of the vocab/],
-    ["Unigram byte fallback", broken((j) => ((j.model as Json).byte_fallback = true), albertLike), /model\.byte_fallback true is not supported/],
-    ["a bad Unigram entry", broken((j) => ((j.model as Json).vocab = [["a", "x"]]), albertLike), /model\.vocab\[0\]: expected \[piece, score\]/],
-    ["single_word added tokens", broken((j) => ((j.added_tokens as Json[])[1]!.single_word = true)), /added_tokens\[1\]\.single_word true is not supported/],
-    ["a bad added token id", broken((j) => ((j.added_tokens as Json[])[0]!.id = -1)), /added_tokens\[0\]\.id: expected a non-negative integer/],
+    [
+      "a merge of unknown tokens",
+      broken((j) => ((j.model as Json).merges = [["zz", "t"]]), robertaLike),
+      /model\.merges\[0\]: "zz" is not in model\.vocab/,
+    ],
+    [
+      "a WordPiece unknown token outside the vocab",
+      broken((j) => ((j.model as Json).unk_token = "<nope>")),
+      /model\.unk_token: expected a token of the vocab/,
+    ],
+    [
+      "Unigram byte fallback",
+      broken((j) => ((j.model as Json).byte_fallback = true), albertLike),
+      /model\.byte_fallback true is not supported/,
+    ],
+    [
+      "a bad Unigram entry",
+      broken((j) => ((j.model as Json).vocab = [["a", "x"]]), albertLike),
+      /model\.vocab\[0\]: expected \[piece, score\]/,
+    ],
+    [
+      "single_word added tokens",
+      broken((j) => ((j.added_tokens as Json[])[1]!.single_word = true)),
+      /added_tokens\[1\]\.single_word true is not supported/,
+    ],
+    [
+      "a bad added token id",
+      broken((j) => ((j.added_tokens as Json[])[0]!.id = -1)),
+      /added_tokens\[0\]\.id: expected a non-negative integer/,
+    ],
   ];
   it.each(cases)("%s", (_, json, message) => {
     let error: unknown;

@@ -187,7 +187,9 @@ describe.each(FAMILIES)("$kind", (family) => {
     expect(() => trainTokenizer(kind, ["a b c"], { vocabSize: VOCAB, lowercase, special: { ...special, mask: VOCAB } })).toThrow(
       /^special token mask has id 2000, outside the vocab of 2000 \(ids 0\.\.1999\)$/,
     );
-    expect(() => trainTokenizer(kind, ["a b c"], { vocabSize: VOCAB, lowercase, special: { ...special, mask: -1 } })).toThrow(TokenizerTrainingError);
+    expect(() => trainTokenizer(kind, ["a b c"], { vocabSize: VOCAB, lowercase, special: { ...special, mask: -1 } })).toThrow(
+      TokenizerTrainingError,
+    );
   });
 });
 
@@ -198,7 +200,9 @@ describe("training errors and special layouts", () => {
     expect(() => trainTokenizer("bpe", corpus(), { vocabSize: 200, lowercase: false, special: { unk: 0 } })).toThrow(
       /vocab 200 is too small: the 1 special tokens and the 256 byte symbols alone need 257 ids/,
     );
-    expect(() => trainTokenizer("wordpiece", corpus(), { vocabSize: 20, lowercase: true, special: { unk: 0 } })).toThrow(TokenizerTrainingError);
+    expect(() => trainTokenizer("wordpiece", corpus(), { vocabSize: 20, lowercase: true, special: { unk: 0 } })).toThrow(
+      TokenizerTrainingError,
+    );
     expect(() => trainTokenizer("sentencepiece", corpus(), { vocabSize: 20, lowercase: true, special: { unk: 0 } })).toThrow(
       /vocab 20 is too small: the 1 special tokens and the corpus's \d+ distinct characters alone need \d+ ids/,
     );
@@ -211,7 +215,9 @@ describe("training errors and special layouts", () => {
   });
 
   it("needs an unknown token for wordpiece and sentencepiece", () => {
-    expect(() => trainTokenizer("wordpiece", corpus(), { vocabSize: 500, lowercase: true, special: { pad: 0 } })).toThrow(/needs an unk special token/);
+    expect(() => trainTokenizer("wordpiece", corpus(), { vocabSize: 500, lowercase: true, special: { pad: 0 } })).toThrow(
+      /needs an unk special token/,
+    );
   });
 
   it("gives cls/sep their own tokens in bpe when the model separates them from bos/eos", () => {

@@ -4,22 +4,43 @@ import { digamma, trainUnigram } from "../../../src/runtime/tokenizers/train-uni
 
 describe("merge training (BPE, WordPiece)", () => {
   // Sennrich et al.'s example corpus.
-  const words = () => new Map([["low", 5], ["lower", 2], ["newest", 6], ["widest", 3]]);
+  const words = () =>
+    new Map([
+      ["low", 5],
+      ["lower", 2],
+      ["newest", 6],
+      ["widest", 3],
+    ]);
 
   it("merges the most frequent pair first, ties by left then right token in code unit order", () => {
     const { tokens, merges, alphabetSize } = trainMerges(words(), { target: 15, prefix: "" });
     expect(tokens.slice(0, alphabetSize)).toEqual(["d", "e", "i", "l", "n", "o", "r", "s", "t", "w"]);
     // e s and s t both occur 9 times: "e" < "s"; l o and o w 7 times: "l" < "o".
-    expect(merges.slice(0, 5)).toEqual([["e", "s"], ["es", "t"], ["l", "o"], ["lo", "w"], ["e", "w"]]);
+    expect(merges.slice(0, 5)).toEqual([
+      ["e", "s"],
+      ["es", "t"],
+      ["l", "o"],
+      ["lo", "w"],
+      ["e", "w"],
+    ]);
     expect(tokens.slice(alphabetSize)).toEqual(["es", "est", "lo", "low", "ew"]);
   });
 
   it("uses a continuation prefix for WordPiece and strips it when merging", () => {
-    const { tokens, merges } = trainMerges(new Map([["low", 5], ["lower", 2]]), { target: 12, prefix: "##" });
+    const { tokens, merges } = trainMerges(
+      new Map([
+        ["low", 5],
+        ["lower", 2],
+      ]),
+      { target: 12, prefix: "##" },
+    );
     // Characters, then continuation forms of the characters that occur inside words.
     expect(tokens.slice(0, 9)).toEqual(["e", "l", "o", "r", "w", "##e", "##o", "##r", "##w"]);
     // "##o ##w" and "l ##o" both occur 7 times; "#" sorts before "l".
-    expect(merges.slice(0, 2)).toEqual([["##o", "##w"], ["l", "##ow"]]);
+    expect(merges.slice(0, 2)).toEqual([
+      ["##o", "##w"],
+      ["l", "##ow"],
+    ]);
     expect(tokens).toContain("low");
   });
 
@@ -30,9 +51,18 @@ describe("merge training (BPE, WordPiece)", () => {
   });
 
   it("does not learn reserved strings but still merges into them", () => {
-    const { tokens, merges } = trainMerges(new Map([["ab", 3], ["abc", 1]]), { target: 5, prefix: "", reserved: new Set(["ab"]) });
+    const { tokens, merges } = trainMerges(
+      new Map([
+        ["ab", 3],
+        ["abc", 1],
+      ]),
+      { target: 5, prefix: "", reserved: new Set(["ab"]) },
+    );
     expect(tokens).toEqual(["a", "b", "c", "abc"]);
-    expect(merges).toEqual([["a", "b"], ["ab", "c"]]);
+    expect(merges).toEqual([
+      ["a", "b"],
+      ["ab", "c"],
+    ]);
   });
 });
 

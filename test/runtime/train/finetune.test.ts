@@ -20,7 +20,16 @@ import { EVAL } from "../../../src/runtime/layers/dropout.js";
 import { parameterTable } from "../../../src/model/parameters.js";
 import { useBackend } from "../../../src/runtime/backends/backend.js";
 import { tf } from "../../../src/runtime/backends/tf.js";
-import { classificationIds, epochBatches, finetune, headWeights, HEAD_BIAS, HEAD_KERNEL, pooledOutput, poolingFor } from "../../../src/runtime/train/finetune.js";
+import {
+  classificationIds,
+  epochBatches,
+  finetune,
+  headWeights,
+  HEAD_BIAS,
+  HEAD_KERNEL,
+  pooledOutput,
+  poolingFor,
+} from "../../../src/runtime/train/finetune.js";
 
 const MODEL = "test/fixtures/train/tiny.bdl";
 
@@ -33,15 +42,18 @@ const letters = {
   encode(text: string) {
     const ids: number[] = [];
     const words: number[] = [];
-    text.split(/\s+/).filter(Boolean).forEach((word, w) => {
-      for (const ch of word) {
-        const c = ch.charCodeAt(0) - 97;
-        if (c >= 0 && c < 26) {
-          ids.push(5 + c);
-          words.push(w);
+    text
+      .split(/\s+/)
+      .filter(Boolean)
+      .forEach((word, w) => {
+        for (const ch of word) {
+          const c = ch.charCodeAt(0) - 97;
+          if (c >= 0 && c < 26) {
+            ids.push(5 + c);
+            words.push(w);
+          }
         }
-      }
-    });
+      });
     return { ids, words };
   },
 };
@@ -54,7 +66,12 @@ describe("the classification head", () => {
 
   it("reads the pooler's output when the model has a pooler, else the [CLS] hidden state", async () => {
     const withPooler = tinyModel();
-    const without: ResolvedModel = { ...withPooler, name: "tiny-no-pooler", pooler: "none", objectives: withPooler.objectives.filter((o) => o.name === "mlm") };
+    const without: ResolvedModel = {
+      ...withPooler,
+      name: "tiny-no-pooler",
+      pooler: "none",
+      objectives: withPooler.objectives.filter((o) => o.name === "mlm"),
+    };
     expect(poolingFor(withPooler)).toBe("pooler");
     expect(poolingFor(without)).toBe("cls");
     for (const model of [withPooler, without]) {
@@ -62,11 +79,29 @@ describe("the classification head", () => {
       const weights = initialWeights(parameterTable(model), 3, 0);
       const tensors = new Map([...weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));
       const x = {
-        inputIds: tf.tensor2d([[2, 7, 8, 9, 3], [2, 10, 3, 0, 0]], undefined, "int32"),
-        attentionMask: tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], undefined, "int32"),
+        inputIds: tf.tensor2d(
+          [
+            [2, 7, 8, 9, 3],
+            [2, 10, 3, 0, 0],
+          ],
+          undefined,
+          "int32",
+        ),
+        attentionMask: tf.tensor2d(
+          [
+            [1, 1, 1, 1, 1],
+            [1, 1, 1, 0, 0],
+          ],
+          undefined,
+          "int32",
+        ),
       };
       const got = tf.tidy(() => {
-        const out = graph.encode(graph.bindParams((n) => tensors.get(n)), x, EVAL);
+        const out = graph.encode(
+          graph.bindParams((n) => tensors.get(n)),
+          x,
+          EVAL,
+        );
         const first = tf.reshape(tf.slice(out.lastHiddenState, [0, 0, 0], [2, 1, model.hidden]), [2, model.hidden]);
         return { pooled: pooledOutput(out, poolingFor(model)), cls: first, ...(out.poolerOutput ? { poolerOut: out.poolerOutput } : {}) };
       });
@@ -88,9 +123,24 @@ describe("the classification head", () => {
   });
 
   it("pooling [CLS] takes position 0 of each sequence", () => {
-    const h = tf.tensor3d([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
-    expect(pooledOutput({ lastHiddenState: h, hiddenStates: [] }, "cls").arraySync()).toEqual([[1, 2], [5, 6]]);
-    const p = tf.tensor2d([[9, 9], [9, 9]]);
+    const h = tf.tensor3d([
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [5, 6],
+        [7, 8],
+      ],
+    ]);
+    expect(pooledOutput({ lastHiddenState: h, hiddenStates: [] }, "cls").arraySync()).toEqual([
+      [1, 2],
+      [5, 6],
+    ]);
+    const p = tf.tensor2d([
+      [9, 9],
+      [9, 9],
+    ]);
     expect(pooledOutput({ lastHiddenState: h, hiddenStates: [], poolerOutput: p }, "pooler")).toBe(p);
     expect(() => pooledOutput({ lastHiddenState: h, hiddenStates: [] }, "pooler")).toThrow(/no pooler/);
     tf.dispose([h, p]);
@@ -121,7 +171,9 @@ describe("the classification head", () => {
     expect(epochBatches(rows, 32, 12)).not.toEqual(batches);
     // Padding to the longest of each batch costs far less than with a plain shuffle.
     const padded = (bs: number[][]) => bs.reduce((n, b) => n + b.length * Math.max(...b.map((i) => rows[i]!.ids.length)), 0);
-    const plain = Array.from({ length: Math.ceil(1000 / 32) }, (_, k) => Array.from({ length: Math.min(32, 1000 - 32 * k) }, (_, j) => 32 * k + j));
+    const plain = Array.from({ length: Math.ceil(1000 / 32) }, (_, k) =>
+      Array.from({ length: Math.min(32, 1000 - 32 * k) }, (_, j) => 32 * k + j),
+    );
     expect(padded(batches)).toBeLessThan(0.7 * padded(plain));
   });
 
@@ -160,8 +212,34 @@ describe("the classification head", () => {
     expect(r.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(r.macro_f1).toBeGreaterThanOrEqual(0.9);
     // The same seed gives the same run.
-    const again = await finetune({ model, graph, weights: initialWeights(parameterTable(model), 0, 0), tokenizer: letters, task, epochs: 1, batch: 16, lr: 5e-3, seed: 0, maxExamples: 1000, maxTest: 1000, seq: 16 });
-    const twice = await finetune({ model, graph, weights: initialWeights(parameterTable(model), 0, 0), tokenizer: letters, task, epochs: 1, batch: 16, lr: 5e-3, seed: 0, maxExamples: 1000, maxTest: 1000, seq: 16 });
+    const again = await finetune({
+      model,
+      graph,
+      weights: initialWeights(parameterTable(model), 0, 0),
+      tokenizer: letters,
+      task,
+      epochs: 1,
+      batch: 16,
+      lr: 5e-3,
+      seed: 0,
+      maxExamples: 1000,
+      maxTest: 1000,
+      seq: 16,
+    });
+    const twice = await finetune({
+      model,
+      graph,
+      weights: initialWeights(parameterTable(model), 0, 0),
+      tokenizer: letters,
+      task,
+      epochs: 1,
+      batch: 16,
+      lr: 5e-3,
+      seed: 0,
+      maxExamples: 1000,
+      maxTest: 1000,
+      seq: 16,
+    });
     expect(twice.last_loss).toBe(again.last_loss);
   }, 60_000);
 });
@@ -211,7 +289,15 @@ describe("bdlc finetune", () => {
     expect(r.stdout).toMatch(/test accuracy \d+\.\d%, macro-F1 \d\.\d{3} \(\d+ test examples, 3 labels\); inference \d+ tokens\/s on \w+/);
     expect(r.stderr).toMatch(/pooling: pooler output/);
     const result = JSON.parse(readFileSync(join(out, "finetune.json"), "utf8"));
-    expect(result).toMatchObject({ task, model: "tiny", from_scratch: false, labels: ["noun.animal", "noun.artifact", "noun.plant"], epochs: 2, batch: 32, lr: 5e-4 });
+    expect(result).toMatchObject({
+      task,
+      model: "tiny",
+      from_scratch: false,
+      labels: ["noun.animal", "noun.artifact", "noun.plant"],
+      epochs: 2,
+      batch: 32,
+      lr: 5e-4,
+    });
     expect(result.examples).toBeGreaterThan(300);
     expect(result.steps).toBe(2 * Math.ceil(result.examples / 32));
     expect(result.accuracy).toBeGreaterThanOrEqual(0);

@@ -20,7 +20,22 @@ let reference: string;
 
 /** 30 steps of the tiny model on wasm (fast, and bit-reproducible), logging every step. */
 function trainArgs(out: string): string[] {
-  return ["train", TINY_MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--log-every", "1", "--seed", "7", "--backend", "wasm"];
+  return [
+    "train",
+    TINY_MODEL,
+    "--corpus",
+    corpus,
+    "--out",
+    out,
+    "--save-every",
+    "10",
+    "--log-every",
+    "1",
+    "--seed",
+    "7",
+    "--backend",
+    "wasm",
+  ];
 }
 
 beforeAll(() => {

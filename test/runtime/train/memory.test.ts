@@ -58,7 +58,12 @@ describe.each(BACKENDS_HERE)("%s", (backend) => {
       teacherGraph: null,
       teacherWeights: null,
       corpus: loadCorpus(corpusPath),
-      tokenizer: (texts) => trainTokenizer(model.tokenizer.kind, texts, { vocabSize: model.vocab, lowercase: model.tokenizer.lowercase, special: model.special }),
+      tokenizer: (texts) =>
+        trainTokenizer(model.tokenizer.kind, texts, {
+          vocabSize: model.vocab,
+          lowercase: model.tokenizer.lowercase,
+          special: model.special,
+        }),
       loadTokenizer,
       saveTokenizer,
       out: join(dir, `run-${backend}`),

@@ -31,7 +31,14 @@ type Lookup = (name: string) => Tensor | undefined;
 const sum = (t: Tensor | undefined) => tf.sum(t!) as Scalar;
 
 describe("applyGradients on a non-finite step", () => {
-  it.each<[string, Record<string, number[]>, (v: Lookup) => { loss: Scalar; terms: Record<string, Scalar> }, { loss: number; gradient: string | null } | null]>([
+  it.each<
+    [
+      string,
+      Record<string, number[]>,
+      (v: Lookup) => { loss: Scalar; terms: Record<string, Scalar> },
+      { loss: number; gradient: string | null } | null,
+    ]
+  >([
     [
       "a NaN loss: the first non-finite gradient in the model's order, finite ones passed over",
       { first: [1, 2], second: [1], third: [-1] },
@@ -97,18 +104,39 @@ describe("describeNonFinite", () => {
       "after updates: the step, each term, the gradient, the previous loss and the learning rate",
       nan,
       {},
-      ["step 7", "the loss is NaN", "mlm NaN", "nsp 0.6900", "'encoder.layer.0.attention.query.kernel'", "step 6 was 2.5000", "learning rate 0.001", "--lr", "runs/x/checkpoints/step-5, is kept"],
+      [
+        "step 7",
+        "the loss is NaN",
+        "mlm NaN",
+        "nsp 0.6900",
+        "'encoder.layer.0.attention.query.kernel'",
+        "step 6 was 2.5000",
+        "learning rate 0.001",
+        "--lr",
+        "runs/x/checkpoints/step-5, is kept",
+      ],
       [],
     ],
     [
       "the first step from a checkpoint: not the learning rate",
       nan,
       { weightsUnchanged: true, startedFrom: "the weights of the checkpoint of step 6", previousLoss: null, previousLr: null },
-      ["step 7", "No update has changed the weights of the checkpoint of step 6 yet", "the learning rate is not the cause", "starting weights or this step's batch"],
+      [
+        "step 7",
+        "No update has changed the weights of the checkpoint of step 6 yet",
+        "the learning rate is not the cause",
+        "starting weights or this step's batch",
+      ],
       ["--lr"],
     ],
     ["a weight already broken is named", nan, { brokenWeight: "embeddings.word" }, ["'embeddings.word' was already not finite"], ["--lr"]],
-    ["a finite loss with an infinite gradient", new NonFiniteStep(3.25, {}, "pooler.kernel"), {}, ["the loss is 3.2500", "but the gradient of 'pooler.kernel' is not finite"], []],
+    [
+      "a finite loss with an infinite gradient",
+      new NonFiniteStep(3.25, {}, "pooler.kernel"),
+      {},
+      ["the loss is 3.2500", "but the gradient of 'pooler.kernel' is not finite"],
+      [],
+    ],
   ])("%s", (_, error, context, words, absent) => {
     const text = describeNonFinite(error, { ...base, ...context });
     for (const w of words) expect(text).toContain(w);
@@ -137,17 +165,36 @@ describe("bdlc train with a loss that becomes NaN", () => {
     writeGlossCorpus(corpus);
     const out = join(dir, "run");
     // Warmup makes the first update's rate 0; the second's (2e29) blows the weights up.
-    const args = ["train", TINY_MODEL, "--corpus", corpus, "--out", out, "--lr", "1e30", "--save-every", "2", "--log-every", "1", "--backend", "wasm"];
+    const args = [
+      "train",
+      TINY_MODEL,
+      "--corpus",
+      corpus,
+      "--out",
+      out,
+      "--lr",
+      "1e30",
+      "--save-every",
+      "2",
+      "--log-every",
+      "1",
+      "--backend",
+      "wasm",
+    ];
     const r = bdlc(args);
     expect(r.stderr).not.toMatch(/internal error|    at /);
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/training stopped at step 3: the loss is NaN \(mlm NaN, nsp NaN\); the first non-finite gradient is that of '[\w.]+'/);
+    expect(r.stderr).toMatch(
+      /training stopped at step 3: the loss is NaN \(mlm NaN, nsp NaN\); the first non-finite gradient is that of '[\w.]+'/,
+    );
     expect(r.stderr).toContain("the loss at step 2 was");
     expect(r.stderr).toContain("--lr");
     const kept = join(out, "checkpoints", "step-2");
     expect(r.stderr).toContain(`the last complete checkpoint, ${kept}, is kept as it was`);
     expect(checkpointSteps(out)).toEqual([2]);
-    expect([...checkpointFiles(out, 2).keys()]).toEqual(expect.arrayContaining(["bdl.json", "model.safetensors", "optimizer.json", "optimizer.safetensors"]));
+    expect([...checkpointFiles(out, 2).keys()]).toEqual(
+      expect.arrayContaining(["bdl.json", "model.safetensors", "optimizer.json", "optimizer.safetensors"]),
+    );
 
     // Resuming repeats step 3 from the saved weights: now the first step of the run, so the
     // message rules the learning rate out; nothing in the run folder changes.
@@ -155,7 +202,9 @@ describe("bdlc train with a loss that becomes NaN", () => {
     const again = bdlc([...args, "--resume"]);
     expect(again.status, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/training stopped at step 3: the loss is NaN/);
-    expect(again.stderr).toContain("No update has changed the weights of the checkpoint of step 2 yet, so the learning rate is not the cause");
+    expect(again.stderr).toContain(
+      "No update has changed the weights of the checkpoint of step 2 yet, so the learning rate is not the cause",
+    );
     expect(snapshot(out)).toEqual(before);
   }, 240_000);
 });

@@ -15,10 +15,31 @@ describe("bdlc train on a pre-LN model", () => {
   it("the loss is finite and falls, and the checkpoint is of the pre-LN model", () => {
     const { dir, corpus } = trainingFolder("bdl-pre-ln-");
     const out = join(dir, "run");
-    const r = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--steps", "20", "--save-every", "20", "--log-every", "5", "--seed", "3", "--backend", "cpu"]);
+    const r = bdlc([
+      "train",
+      MODEL,
+      "--corpus",
+      corpus,
+      "--out",
+      out,
+      "--steps",
+      "20",
+      "--save-every",
+      "20",
+      "--log-every",
+      "5",
+      "--seed",
+      "3",
+      "--backend",
+      "cpu",
+    ]);
     expect(r.stderr + r.stdout).not.toMatch(/internal error|    at /);
     expect(r.status, r.stderr).toBe(0);
-    const train = readFileSync(join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.kind === undefined);
+    const train = readFileSync(join(out, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.kind === undefined);
     expect(train.map((e) => e.step)).toEqual([5, 10, 15, 20]);
     for (const e of train) expect(Number.isFinite(e.loss), `step ${e.step}`).toBe(true);
     expect(train.at(-1).loss).toBeLessThan(train[0].loss);

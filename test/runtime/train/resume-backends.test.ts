@@ -27,7 +27,24 @@ const MISSING: Record<string, RegExp | null> = {
 
 describe.each(Object.keys(MISSING))("--resume on %s", (backend) => {
   it("a run killed at a middle step and resumed ends with every tensor bit-identical to an uninterrupted run", async () => {
-    const args = (out: string) => ["train", TINY_MODEL, "--corpus", corpus, "--out", out, "--steps", "20", "--save-every", "5", "--log-every", "1", "--seed", "3", "--backend", backend];
+    const args = (out: string) => [
+      "train",
+      TINY_MODEL,
+      "--corpus",
+      corpus,
+      "--out",
+      out,
+      "--steps",
+      "20",
+      "--save-every",
+      "5",
+      "--log-every",
+      "1",
+      "--seed",
+      "3",
+      "--backend",
+      backend,
+    ];
     const reference = join(dir, `${backend}-reference`);
     const whole = bdlc(args(reference));
     if (whole.status !== 0 && MISSING[backend] && /cannot|needs|failed to start/.test(whole.stderr)) {

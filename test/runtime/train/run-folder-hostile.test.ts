@@ -36,7 +36,11 @@ function snapshot(root: string): string[] {
         entries.push(`${path}/`);
         walk(path);
       } else {
-        entries.push(`${path} ${createHash("sha256").update(readFileSync(join(root, path))).digest("hex")}`);
+        entries.push(
+          `${path} ${createHash("sha256")
+            .update(readFileSync(join(root, path)))
+            .digest("hex")}`,
+        );
       }
     }
   };
@@ -84,7 +88,9 @@ interface RefusedCase {
   words: (out: string) => string[];
 }
 
-const resume = (...more: string[]) => (out: string) => [...TRAIN, "--out", out, "--resume", ...more];
+const resume =
+  (...more: string[]) =>
+  (out: string) => [...TRAIN, "--out", out, "--resume", ...more];
 const step4 = (out: string, file: string) => join(out, "checkpoints", "step-4", file);
 
 const refused: RefusedCase[] = [
@@ -93,11 +99,35 @@ const refused: RefusedCase[] = [
   { what: "a different --lr", args: resume("--lr", "0.1"), words: () => ["--lr 0.1", "lr 0.005"] },
   { what: "a different --accumulate", args: resume("--accumulate", "2"), words: () => ["--accumulate 2", "accumulate 1"] },
   { what: "a different --steps", args: resume("--steps", "10"), words: () => ["--steps 10", "steps 6"] },
-  { what: "a different --corpus", args: (out) => resume("--corpus", join(out, "run.json"))(out), words: (out) => [`--corpus ${join(out, "run.json")}`, corpus] },
-  { what: "run.json that is not JSON", setup: (out) => writeFileSync(join(out, "run.json"), '{"model": {"name"'), args: resume(), words: (out) => [join(out, "run.json"), "not valid JSON"] },
-  { what: "run.json missing", setup: (out) => rmSync(join(out, "run.json")), args: resume(), words: (out) => [join(out, "run.json"), "missing"] },
-  { what: "run.json without options", setup: (out) => writeFileSync(join(out, "run.json"), "[]"), args: resume(), words: (out) => [join(out, "run.json"), "damaged"] },
-  { what: "tokenizer.json missing", setup: (out) => rmSync(join(out, "tokenizer.json")), args: resume(), words: (out) => [join(out, "tokenizer.json"), "missing"] },
+  {
+    what: "a different --corpus",
+    args: (out) => resume("--corpus", join(out, "run.json"))(out),
+    words: (out) => [`--corpus ${join(out, "run.json")}`, corpus],
+  },
+  {
+    what: "run.json that is not JSON",
+    setup: (out) => writeFileSync(join(out, "run.json"), '{"model": {"name"'),
+    args: resume(),
+    words: (out) => [join(out, "run.json"), "not valid JSON"],
+  },
+  {
+    what: "run.json missing",
+    setup: (out) => rmSync(join(out, "run.json")),
+    args: resume(),
+    words: (out) => [join(out, "run.json"), "missing"],
+  },
+  {
+    what: "run.json without options",
+    setup: (out) => writeFileSync(join(out, "run.json"), "[]"),
+    args: resume(),
+    words: (out) => [join(out, "run.json"), "damaged"],
+  },
+  {
+    what: "tokenizer.json missing",
+    setup: (out) => rmSync(join(out, "tokenizer.json")),
+    args: resume(),
+    words: (out) => [join(out, "tokenizer.json"), "missing"],
+  },
   {
     what: "a foreign model in the latest checkpoint",
     setup: (out) => editJson(step4(out, "bdl.json"), (j) => (j.model.heads = 2)),
@@ -149,10 +179,26 @@ const refused: RefusedCase[] = [
     args: resume(),
     words: () => ["No older checkpoint is intact"],
   },
-  { what: "--resume-from an older step while the latest is intact", args: (out) => [...TRAIN, "--out", out, "--resume-from", "2"], words: () => ["step-4", "newer and intact"] },
-  { what: "--resume-from a step with no checkpoint", args: (out) => [...TRAIN, "--out", out, "--resume-from", "3"], words: () => ["--resume-from 3", "step-3", "step-2, step-4"] },
-  { what: "--resume-from that is not a step", args: (out) => [...TRAIN, "--out", out, "--resume-from", "latest"], words: () => ["--resume-from", "latest"] },
-  { what: "a new run into the folder", args: (out) => [...TRAIN, "--corpus", corpus, "--out", out], words: () => ["already holds a run", "--resume"] },
+  {
+    what: "--resume-from an older step while the latest is intact",
+    args: (out) => [...TRAIN, "--out", out, "--resume-from", "2"],
+    words: () => ["step-4", "newer and intact"],
+  },
+  {
+    what: "--resume-from a step with no checkpoint",
+    args: (out) => [...TRAIN, "--out", out, "--resume-from", "3"],
+    words: () => ["--resume-from 3", "step-3", "step-2, step-4"],
+  },
+  {
+    what: "--resume-from that is not a step",
+    args: (out) => [...TRAIN, "--out", out, "--resume-from", "latest"],
+    words: () => ["--resume-from", "latest"],
+  },
+  {
+    what: "a new run into the folder",
+    args: (out) => [...TRAIN, "--corpus", corpus, "--out", out],
+    words: () => ["already holds a run", "--resume"],
+  },
   {
     what: "a folder locked by a live process",
     setup: (out) => writeFileSync(join(out, "run.lock"), JSON.stringify({ pid: process.pid, host: hostname() })),
@@ -165,22 +211,39 @@ const refused: RefusedCase[] = [
     args: resume(),
     words: () => ["in use", "elsewhere.example"],
   },
-  { what: "--out that is a file", args: (out) => [...TRAIN, "--corpus", corpus, "--out", join(out, "run.json")], words: (out) => [join(out, "run.json"), "not a folder"] },
-  { what: "--out inside a file", args: (out) => [...TRAIN, "--corpus", corpus, "--out", join(out, "run.json", "sub")], words: (out) => [join(out, "run.json", "sub"), "not a folder"] },
-  { what: "--resume with no checkpoint", setup: (out) => rmSync(join(out, "checkpoints"), { recursive: true }), args: resume(), words: () => ["nothing to resume"] },
+  {
+    what: "--out that is a file",
+    args: (out) => [...TRAIN, "--corpus", corpus, "--out", join(out, "run.json")],
+    words: (out) => [join(out, "run.json"), "not a folder"],
+  },
+  {
+    what: "--out inside a file",
+    args: (out) => [...TRAIN, "--corpus", corpus, "--out", join(out, "run.json", "sub")],
+    words: (out) => [join(out, "run.json", "sub"), "not a folder"],
+  },
+  {
+    what: "--resume with no checkpoint",
+    setup: (out) => rmSync(join(out, "checkpoints"), { recursive: true }),
+    args: resume(),
+    words: () => ["nothing to resume"],
+  },
 ];
 
 describe("bdlc train refuses a hostile run folder and loses nothing", () => {
-  it.each(refused.map((c) => [c.what, c] as const))("%s", (_, c) => {
-    const out = copyOfBase();
-    c.setup?.(out);
-    const before = snapshot(out);
-    const r = bdlc(c.args(out));
-    expect(r.stderr).not.toMatch(/internal error|    at /);
-    expect(r.status, r.stderr).toBe(1);
-    for (const word of c.words(out)) expect(r.stderr).toContain(word);
-    expect(snapshot(out)).toEqual(before);
-  }, 120_000);
+  it.each(refused.map((c) => [c.what, c] as const))(
+    "%s",
+    (_, c) => {
+      const out = copyOfBase();
+      c.setup?.(out);
+      const before = snapshot(out);
+      const r = bdlc(c.args(out));
+      expect(r.stderr).not.toMatch(/internal error|    at /);
+      expect(r.status, r.stderr).toBe(1);
+      for (const word of c.words(out)) expect(r.stderr).toContain(word);
+      expect(snapshot(out)).toEqual(before);
+    },
+    120_000,
+  );
 });
 
 describe("bdlc train goes ahead where it safely can", () => {
@@ -215,7 +278,12 @@ describe("bdlc train goes ahead where it safely can", () => {
     expect(readdirSync(join(out, "checkpoints")).sort()).toEqual(["damaged-step-4", "step-2", "step-4", "step-6"]);
     expect(statSync(join(out, "checkpoints", "damaged-step-4", "optimizer.safetensors")).size).toBe(10);
     expect(readFileSync(join(out, "checkpoints", "step-6", "model.safetensors")).equals(finalWeights)).toBe(true);
-    const steps = readFileSync(join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.kind === undefined).map((e) => e.step);
+    const steps = readFileSync(join(out, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.kind === undefined)
+      .map((e) => e.step);
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
   }, 300_000);
 
@@ -232,7 +300,10 @@ describe("bdlc train goes ahead where it safely can", () => {
 
   it("refuses a second training into a folder a running training holds", async () => {
     const out = join(dir, "contested");
-    const first = spawn(process.execPath, [BIN, ...TRAIN, "--corpus", corpus, "--out", out, "--steps", "1000"], { cwd: ROOT, stdio: "ignore" });
+    const first = spawn(process.execPath, [BIN, ...TRAIN, "--corpus", corpus, "--out", out, "--steps", "1000"], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         const poll = setInterval(() => {

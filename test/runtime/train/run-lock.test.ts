@@ -70,7 +70,8 @@ describe("run lock", () => {
   it("clears the helper files of dead processes and keeps those of live ones", () => {
     const dir = folder();
     const dead = deadPid();
-    for (const name of [`${LOCK_FILE}.tmp-${dead}`, `${LOCK_FILE}.stale-${dead}`, `${LOCK_FILE}.tmp-${process.ppid}`]) writeFileSync(join(dir, name), "");
+    for (const name of [`${LOCK_FILE}.tmp-${dead}`, `${LOCK_FILE}.stale-${dead}`, `${LOCK_FILE}.tmp-${process.ppid}`])
+      writeFileSync(join(dir, name), "");
     const lock = acquireRunLock(dir);
     expect(readdirSync(dir).sort()).toEqual([LOCK_FILE, `${LOCK_FILE}.tmp-${process.ppid}`]);
     lock.release();

@@ -15,7 +15,9 @@ let dir: string;
 let corpus: string;
 
 function finalWeights(run: string): Buffer {
-  const steps = readdirSync(join(run, "checkpoints")).map((d) => Number(d.slice(5))).sort((a, b) => b - a);
+  const steps = readdirSync(join(run, "checkpoints"))
+    .map((d) => Number(d.slice(5)))
+    .sort((a, b) => b - a);
   return readFileSync(join(run, "checkpoints", `step-${steps[0]}`, "model.safetensors"));
 }
 
@@ -26,10 +28,28 @@ beforeAll(() => {
 describe("bdlc train", () => {
   it("pretrains: the loss falls, and writes a log, checkpoints and a report", () => {
     const out = join(dir, "a");
-    const r = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--log-every", "5", "--seed", "7", "--backend", "cpu"]);
+    const r = bdlc([
+      "train",
+      MODEL,
+      "--corpus",
+      corpus,
+      "--out",
+      out,
+      "--save-every",
+      "10",
+      "--log-every",
+      "5",
+      "--seed",
+      "7",
+      "--backend",
+      "cpu",
+    ]);
     expect(r.stderr + r.stdout).not.toMatch(/internal error|    at /);
     expect(r.status, r.stderr).toBe(0);
-    const log = readFileSync(join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const log = readFileSync(join(out, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const train = log.filter((e) => e.kind === undefined);
     expect(train.map((e) => e.step)).toEqual([5, 10, 15, 20, 25, 30]);
     for (const e of train) {
@@ -48,13 +68,19 @@ describe("bdlc train", () => {
 
   it("the same seed gives the same weights", () => {
     const out = join(dir, "b");
-    expect(bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--backend", "cpu"]).status).toBe(0);
+    expect(bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--backend", "cpu"]).status).toBe(
+      0,
+    );
     expect(finalWeights(out).equals(finalWeights(join(dir, "a")))).toBe(true);
   }, 300_000);
 
   it("a run killed with SIGKILL after a checkpoint, then resumed, ends bit-identical", async () => {
     const out = join(dir, "killed");
-    const child = spawn(process.execPath, [BIN, "train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--backend", "cpu"], { cwd: ROOT, stdio: "ignore" });
+    const child = spawn(
+      process.execPath,
+      [BIN, "train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--backend", "cpu"],
+      { cwd: ROOT, stdio: "ignore" },
+    );
     // Kill as soon as the first checkpoint is complete.
     await new Promise<void>((resolve, reject) => {
       const started = Date.now();
@@ -70,12 +96,31 @@ describe("bdlc train", () => {
       }, 20);
     });
     await new Promise((resolve) => child.on("exit", resolve));
-    const resumed = bdlc(["train", MODEL, "--corpus", corpus, "--out", out, "--save-every", "10", "--seed", "7", "--backend", "cpu", "--resume"]);
+    const resumed = bdlc([
+      "train",
+      MODEL,
+      "--corpus",
+      corpus,
+      "--out",
+      out,
+      "--save-every",
+      "10",
+      "--seed",
+      "7",
+      "--backend",
+      "cpu",
+      "--resume",
+    ]);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resuming from step (10|20)/);
     expect(finalWeights(out).equals(finalWeights(join(dir, "a")))).toBe(true);
     // The resumed log reads as one run: each step once, in order.
-    const steps = readFileSync(join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.kind === undefined).map((e) => e.step);
+    const steps = readFileSync(join(out, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.kind === undefined)
+      .map((e) => e.step);
     expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
   }, 300_000);
 

@@ -9,7 +9,8 @@ export const headsDivideHidden: Rule = (ctx) => {
 
 export const factorizeBelowHidden: Rule = (ctx) => {
   const e = ctx.model.embeddings.factorize;
-  if (e !== null && e >= ctx.model.hidden) ctx.report(Diag.FactorizeNotBelowHidden, ctx.atNearest("embeddings.factorize", "hidden"), [e, ctx.model.hidden]);
+  if (e !== null && e >= ctx.model.hidden)
+    ctx.report(Diag.FactorizeNotBelowHidden, ctx.atNearest("embeddings.factorize", "hidden"), [e, ctx.model.hidden]);
 };
 
 export const seqWithinPositions: Rule = (ctx) => {

@@ -23,7 +23,12 @@ export interface RuleContext {
    * in the file the user is editing rather than in a base model's.
    */
   atNearest(...paths: string[]): Span;
-  report(entry: CatalogEntry, span: Span, args?: readonly (string | number)[], extra?: { related?: RelatedInfo[]; suggestion?: string }): void;
+  report(
+    entry: CatalogEntry,
+    span: Span,
+    args?: readonly (string | number)[],
+    extra?: { related?: RelatedInfo[]; suggestion?: string },
+  ): void;
 }
 
 export type Rule = (ctx: RuleContext) => void;
@@ -58,4 +63,3 @@ export function makeContext(
     },
   };
 }
-

@@ -7,6 +7,11 @@ export const maskFractionsSumToOne: Rule = (ctx) => {
   const sum = mask + random + keep;
   if (Math.abs(sum - 1) > 1e-9) {
     const show = (n: number) => String(Number(n.toPrecision(12)));
-    ctx.report(Diag.MaskFractionsSum, ctx.atNearest("masking.mask", "masking.random", "masking.keep"), [show(mask), show(random), show(keep), show(sum)]);
+    ctx.report(Diag.MaskFractionsSum, ctx.atNearest("masking.mask", "masking.random", "masking.keep"), [
+      show(mask),
+      show(random),
+      show(keep),
+      show(sum),
+    ]);
   }
 };

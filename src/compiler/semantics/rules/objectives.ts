@@ -18,13 +18,18 @@ export const sentenceObjectivesNeedPooler: Rule = (ctx) => {
 };
 
 export const notBothNspAndSop: Rule = (ctx) => {
-  if (objective(ctx.model, "nsp") && objective(ctx.model, "sop")) ctx.report(Diag.NspAndSop, ctx.atNearest("objectives.nsp", "objectives.sop"));
+  if (objective(ctx.model, "nsp") && objective(ctx.model, "sop"))
+    ctx.report(Diag.NspAndSop, ctx.atNearest("objectives.nsp", "objectives.sop"));
 };
 
 export const distillSharesVocab: Rule = (ctx) => {
   const teacher = ctx.teacher?.model;
   if (!teacher || !objective(ctx.model, "distill") || teacher.vocab === ctx.model.vocab) return;
-  ctx.report(Diag.DistillVocabMismatch, ctx.atNearest("objectives.distill", "vocab", "teacher"), [ctx.model.vocab, teacher.name, teacher.vocab]);
+  ctx.report(Diag.DistillVocabMismatch, ctx.atNearest("objectives.distill", "vocab", "teacher"), [
+    ctx.model.vocab,
+    teacher.name,
+    teacher.vocab,
+  ]);
 };
 
 export const hasObjectives: Rule = (ctx) => {

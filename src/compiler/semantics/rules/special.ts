@@ -8,7 +8,8 @@ const MAY_SHARE = new Set(["bos:cls", "cls:bos", "eos:sep", "sep:eos"]);
 export const specialIdsFit: Rule = (ctx) => {
   const entries = Object.entries(ctx.model.special);
   for (const [role, id] of entries) {
-    if (id >= ctx.model.vocab) ctx.report(Diag.SpecialIdOutOfVocab, ctx.atNearest(`special.${role}`, "vocab"), [role, id, ctx.model.vocab - 1]);
+    if (id >= ctx.model.vocab)
+      ctx.report(Diag.SpecialIdOutOfVocab, ctx.atNearest(`special.${role}`, "vocab"), [role, id, ctx.model.vocab - 1]);
   }
   const byId = new Map<number, string>();
   for (const [role, id] of entries) {

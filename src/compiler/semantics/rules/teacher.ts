@@ -11,7 +11,12 @@ export const initLayersFit: Rule = (ctx) => {
   if (!link?.initLayers || !teacher) return;
   const span = ctx.atNearest("teacher.initLayers", "layers");
   if (link.initLayers.length !== ctx.model.layers) {
-    ctx.report(Diag.InitLayersLength, span, [link.initLayers.length, ctx.model.layers], inherited(ctx, "teacher.initLayers", span, "layers"));
+    ctx.report(
+      Diag.InitLayersLength,
+      span,
+      [link.initLayers.length, ctx.model.layers],
+      inherited(ctx, "teacher.initLayers", span, "layers"),
+    );
   }
   const outside = link.initLayers.find((l) => l >= teacher.layers);
   if (outside !== undefined) ctx.report(Diag.InitLayerOutOfRange, span, [outside, teacher.name, teacher.layers, teacher.layers - 1]);
@@ -21,12 +26,22 @@ export const initLayersFit: Rule = (ctx) => {
   ].filter(Boolean);
   if (mismatch.length > 0) {
     const at = ctx.atNearest("teacher.initLayers", "hidden", "intermediate");
-    ctx.report(Diag.InitShapeMismatch, at, ["layers", teacher.name, `teacher vs student ${mismatch.join(", ")}`], inherited(ctx, "teacher.initLayers", at, "layers"));
+    ctx.report(
+      Diag.InitShapeMismatch,
+      at,
+      ["layers", teacher.name, `teacher vs student ${mismatch.join(", ")}`],
+      inherited(ctx, "teacher.initLayers", at, "layers"),
+    );
   }
   // The shapes fit either way, but a layer's weights are trained for where its LayerNorms sit.
   if (normPosition(teacher) !== normPosition(ctx.model)) {
     const at = ctx.atNearest("teacher.initLayers", "norm_position");
-    ctx.report(Diag.InitLayersNormPosition, at, [normPosition(teacher), teacher.name, normPosition(ctx.model)], inherited(ctx, "teacher.initLayers", at, "layers"));
+    ctx.report(
+      Diag.InitLayersNormPosition,
+      at,
+      [normPosition(teacher), teacher.name, normPosition(ctx.model)],
+      inherited(ctx, "teacher.initLayers", at, "layers"),
+    );
   }
 };
 
@@ -40,7 +55,9 @@ function inherited(ctx: RuleContext, path: string, reportedAt: Span, part: "laye
   if (request === reportedAt) return {};
   const link = ctx.model.teacher!;
   return {
-    related: [{ span: request, message: `copied because of this line; write 'teacher ${link.model} { init ${part} off }' not to copy ${part}` }],
+    related: [
+      { span: request, message: `copied because of this line; write 'teacher ${link.model} { init ${part} off }' not to copy ${part}` },
+    ],
   };
 }
 
@@ -55,7 +72,14 @@ export const initEmbeddingsFit: Rule = (ctx) => {
       `position rows ${teacher.embeddings.positions + teacher.embeddings.offset} vs ${ctx.model.embeddings.positions + ctx.model.embeddings.offset}`,
   ].filter(Boolean);
   if (mismatch.length > 0) {
-    const at = ctx.atNearest("teacher.initEmbeddings", "vocab", "hidden", "embeddings.factorize", "embeddings.positions", "embeddings.offset");
+    const at = ctx.atNearest(
+      "teacher.initEmbeddings",
+      "vocab",
+      "hidden",
+      "embeddings.factorize",
+      "embeddings.positions",
+      "embeddings.offset",
+    );
     ctx.report(
       Diag.InitShapeMismatch,
       at,

@@ -105,7 +105,12 @@ const CONTRIB_OPSET = 1;
 
 /** The serialized ModelProto of one graph over float32 values. */
 export function onnxModel(graph: GraphSpec): Uint8Array {
-  const graphParts = [...graph.nodes.map(node), text(2, "bdl"), ...graph.inputs.map((v) => valueInfo(11, v)), ...graph.outputs.map((v) => valueInfo(12, v))];
+  const graphParts = [
+    ...graph.nodes.map(node),
+    text(2, "bdl"),
+    ...graph.inputs.map((v) => valueInfo(11, v)),
+    ...graph.outputs.map((v) => valueInfo(12, v)),
+  ];
   return Uint8Array.from([
     ...int(1, IR_VERSION),
     ...message(8, [text(1, ""), int(2, graph.opset ?? OPSET)]),
