@@ -12,6 +12,7 @@ import {
 } from "../../../src/runtime/data/masking.js";
 import { createRng, type Rng } from "../../../src/runtime/data/random.js";
 import type { Example, MaskedExample } from "../../../src/runtime/data/types.js";
+import { BatchOrder } from "../../../src/runtime/train/schedule-data.js";
 import { SPECIAL } from "./toy.js";
 
 const VOCAB = 30522;
@@ -232,5 +233,20 @@ describe("maskExample: unit span", () => {
         expect(budget - got).toBeLessThan(MAX_WORD_TOKENS);
       }
     });
+  });
+
+  it("a resumed run replays the span masks of an uninterrupted one", () => {
+    const few = examples.slice(0, 50);
+    const cfg = config({ rate: { from: 0.15, to: 0.3, steps: 10 } });
+    const seed = 9;
+    const maskStep = (order: BatchOrder, step: number) =>
+      order.slots(step).map(({ epoch, index }) => maskExample(few[index]!, cfg, ctx({ seed, epoch, index, step })));
+    const whole = new BatchOrder(few.length, 8, seed);
+    const uninterrupted = Array.from({ length: 10 }, (_, step) => maskStep(whole, step));
+    const first = new BatchOrder(few.length, 8, seed);
+    const beforeStop = Array.from({ length: 5 }, (_, step) => maskStep(first, step));
+    const resumed = new BatchOrder(few.length, 8, seed);
+    const afterResume = Array.from({ length: 5 }, (_, k) => maskStep(resumed, 5 + k));
+    expect([...beforeStop, ...afterResume]).toEqual(uninterrupted);
   });
 });
