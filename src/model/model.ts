@@ -31,7 +31,7 @@ export const OPTIMIZER_KINDS = ["adamw", "lamb", "adam"] as const;
 export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 export const DECAY_KINDS = ["linear", "cosine", "constant"] as const;
 export type DecayKind = (typeof DECAY_KINDS)[number];
-export const MASK_UNIT_KINDS = ["token", "word", "ngram"] as const;
+export const MASK_UNIT_KINDS = ["token", "word", "ngram", "span"] as const;
 export type MaskUnitKind = (typeof MASK_UNIT_KINDS)[number];
 export const MASK_SCHEDULE_KINDS = ["static", "dynamic"] as const;
 export type MaskScheduleKind = (typeof MASK_SCHEDULE_KINDS)[number];
@@ -80,7 +80,11 @@ export type Objective = WeightedObjective | DistillObjective;
 /** A value that is either fixed or moves linearly from `from` to `to` over `steps` steps. */
 export type Schedule = { from: number; to: number; steps: number } | number;
 
-export type MaskUnit = { kind: Exclude<MaskUnitKind, "ngram"> } | { kind: "ngram"; n: number };
+export type MaskUnit =
+  | { kind: Exclude<MaskUnitKind, "ngram" | "span"> }
+  | { kind: "ngram"; n: number }
+  /** SpanBERT: span lengths in whole words from Geo(p) truncated to 1..max (renormalized). */
+  | { kind: "span"; p: number; max: number };
 export type MaskSchedule =
   { kind: Extract<MaskScheduleKind, "static">; duplicates: number } | { kind: Exclude<MaskScheduleKind, "static"> };
 

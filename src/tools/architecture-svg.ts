@@ -386,7 +386,14 @@ function maskingSummary(model: ResolvedModel): string {
     typeof m.rate === "number"
       ? percent(m.rate)
       : `${percent(m.rate.from)} → ${percent(m.rate.to)} over ${formatCount(m.rate.steps)} steps`;
-  const unit = m.unit.kind === "ngram" ? `${m.unit.n}-grams` : m.unit.kind === "word" ? "whole words" : "tokens";
+  const unit =
+    m.unit.kind === "ngram"
+      ? `${m.unit.n}-grams`
+      : m.unit.kind === "span"
+        ? `word spans (Geo ${m.unit.p}, ≤ ${m.unit.max})`
+        : m.unit.kind === "word"
+          ? "whole words"
+          : "tokens";
   const schedule = m.schedule.kind === "static" ? `static ×${m.schedule.duplicates}` : "dynamic";
   return `masks ${rate} of ${unit}, ${schedule}`;
 }

@@ -42,6 +42,17 @@ describe("diffModels", () => {
     expect(d.params.after.encoder - d.params.before.encoder).toBe(2 * 768);
   });
 
+  it("names a change of span length distribution as a change of masking.unit, with no parameter change", () => {
+    const span = (p: number, max: number) => ({
+      ...bertBase(),
+      masking: { ...bertBase().masking, unit: { kind: "span" as const, p, max } },
+    });
+    const d = diffModels(span(0.2, 10), span(0.3, 10));
+    expect(d.changes).toEqual([{ path: "masking.unit", before: "span p 0.2 max 10", after: "span p 0.3 max 10" }]);
+    expect(d.params.before).toEqual(d.params.after);
+    expect(diffModels(bertBase(), span(0.2, 10)).changes).toEqual([{ path: "masking.unit", before: "token", after: "span p 0.2 max 10" }]);
+  });
+
   it("finds nothing between a model and itself", () => {
     const d = diffModels(bertBase(), bertBase());
     expect(d.changes).toEqual([]);

@@ -165,6 +165,12 @@ describe("renderGraphSvg", () => {
     expect(pre).toContain("each: x + attention(LN(x)) → x + FFN(LN(x)); final LayerNorm");
   });
 
+  it("names span masking's length distribution in the masking summary", () => {
+    const span: ResolvedModel = { ...bertBase(), masking: { ...bertBase().masking, unit: { kind: "span", p: 0.2, max: 10 } } };
+    expect(allText(renderGraphSvg(span))).toContain("of word spans (Geo 0.2, ≤ 10)");
+    expect(allText(renderGraphSvg(bertBase()))).not.toContain("word spans");
+  });
+
   it("shows parameter counts when given", () => {
     const text = allText(renderGraphSvg(bertBase(), { params: bertParams }));
     expect(text).toContain("110,106,428 parameters · encoder 109,482,240");

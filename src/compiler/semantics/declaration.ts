@@ -162,6 +162,13 @@ class DeclarationReader {
     if (name === "masking" && schedule?.value === "dynamic" && duplicates) {
       this.report(diagnostic(Diag.DuplicatesWithDynamic, duplicates.span));
     }
+    const unit = seen.get("unit")?.value as { word: string } | undefined;
+    if (name === "masking" && unit && unit.word !== "span") {
+      for (const key of ["p", "max"]) {
+        const setting = seen.get(key);
+        if (setting) this.report(diagnostic(Diag.SpanSettingWithoutSpan, setting.span, [key, unit.word]));
+      }
+    }
   }
 
   /** Read `s.value` as `type`; report a problem, or a duplicate key, against the written value. */

@@ -336,7 +336,12 @@ function resolveMasking(get: Get): MaskingConfig {
     mask: get("masking.mask"),
     random: get("masking.random"),
     keep: get("masking.keep"),
-    unit: unit.word === "ngram" ? { kind: "ngram", n: unit.argument ?? 1 } : { kind: unit.word },
+    unit:
+      unit.word === "ngram"
+        ? { kind: "ngram", n: unit.argument ?? 1 }
+        : unit.word === "span"
+          ? { kind: "span", p: get("masking.p"), max: get("masking.max") }
+          : { kind: unit.word },
     schedule: schedule === "static" ? { kind: "static", duplicates: get("masking.duplicates") } : { kind: "dynamic" },
   };
 }

@@ -235,6 +235,9 @@ export const RECORDS = {
     unit: property(oneOf("masking unit", MASK_UNIT_KINDS, { ngram: integer(1) }), { word: "token", argument: null }),
     schedule: property(enumType("masking schedule", MASK_SCHEDULE_KINDS), "dynamic"),
     duplicates: property(integer(1), 10),
+    // `unit span p 0.2 max 10`: SpanBERT's span lengths, Geo(p) over 1..max whole words.
+    p: property(real(0, 1, { exclusiveMin: true }), 0.2),
+    max: property(integer(1), 10),
   },
   // Special ids for a model that declares none: a layout that fits any vocabulary of 5 or
   // more. It applies as a whole: a declaration that sets some ids must set every role that

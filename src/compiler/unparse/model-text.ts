@@ -108,6 +108,7 @@ export function fractionsText(m: Pick<MaskingConfig, "mask" | "random" | "keep">
 }
 
 export function unitText(u: MaskUnit): string {
+  if (u.kind === "span") return `span p ${n(u.p)} max ${n(u.max)}`;
   return u.kind === "ngram" ? `ngram ${n(u.n)}` : u.kind;
 }
 

@@ -16,9 +16,17 @@
  * is skipped, so a word is never split. For n-grams each span draws n first and takes the
  * first start (in the random order) where n free, adjacent words fit; only when none does is
  * n reduced — so span lengths follow 1/n instead of being biased short by collisions.
+ * SpanBERT's spans (`unit span p P max M`): each span draws a length L in whole words from
+ * Geo(P) truncated to 1..M and renormalized (P 0.2, M 10: mean ≈ 3.8), then a start word
+ * uniformly among the words not yet masked whose tokens fit the remaining budget; the span
+ * takes L adjacent words from there, stopping early at a special token, a masked word, the
+ * end, or a word that would overshoot the budget — so the budget is met unless no free
+ * word fits it, and a word is never split.
  * Each selected token becomes [MASK] with probability `mask`, a uniformly random non-special
  * id in [0, vocab) with probability `random`, and stays itself with probability `keep`;
- * its label is the original id (-100 elsewhere).
+ * its label is the original id (-100 elsewhere). For `unit span` the choice is made once
+ * per span, as SpanBERT does: all of a span's tokens become [MASK], all become random ids
+ * (each its own), or all stay.
  */
 import type { MaskingConfig, Schedule } from "../../model/model.js";
 import { createRng, seedFrom, shuffle, type Rng } from "./random.js";
@@ -104,10 +112,57 @@ function sampleN(rng: Rng, maxN: number): number {
   return maxN;
 }
 
+/** P(L = l) for l in 1..max: Geo(p), p(1-p)^(l-1), truncated to 1..max and renormalized. */
+export function spanLengthProbabilities(p: number, max: number): number[] {
+  const weights: number[] = [];
+  for (let l = 1; l <= max; l++) weights.push(p * Math.pow(1 - p, l - 1));
+  const total = weights.reduce((a, b) => a + b, 0);
+  return weights.map((w) => w / total);
+}
+
+/** One span length in words, by inverting the truncated geometric's CDF with one draw. */
+export function sampleSpanLength(rng: () => number, p: number, max: number): number {
+  const probabilities = spanLengthProbabilities(p, Math.max(1, Math.floor(max)));
+  let u = rng();
+  for (let l = 1; l < probabilities.length; l++) {
+    u -= probabilities[l - 1]!;
+    if (u < 0) return l;
+  }
+  return probabilities.length;
+}
+
+/** SpanBERT's selection over whole-word units `us` (see the file comment). */
+function selectSpans(us: number[][], adjacent: boolean[], budget: number, p: number, max: number, rng: Rng): number[][] {
+  const covered = new Uint8Array(us.length);
+  const spans: number[][] = [];
+  let count = 0;
+  while (count < budget) {
+    const length = sampleSpanLength(rng, p, max);
+    // Uniform over the free starts: the same law as drawing any start and redrawing a masked one.
+    const starts: number[] = [];
+    for (let k = 0; k < us.length; k++) if (!covered[k] && count + us[k]!.length <= budget) starts.push(k);
+    if (starts.length === 0) break; // nothing left fits the remaining budget
+    const start = starts[rng.int(starts.length)]!;
+    const span: number[] = [];
+    for (let k = start; k < start + length && k < us.length; k++) {
+      if (covered[k] || (k > start && !adjacent[k - 1]) || count + us[k]!.length > budget) break;
+      covered[k] = 1;
+      span.push(...us[k]!);
+      count += us[k]!.length;
+    }
+    spans.push(span);
+  }
+  return spans;
+}
+
 function select(ex: Example, cfg: MaskingConfig, ctx: MaskContext, rng: Rng): number[][] {
   const maskable = maskablePositions(ex, ctx.special);
   const budget = predictionBudget(maskingRate(cfg.rate, ctx.step), maskable.length);
   const us = units(ex, maskable, cfg.unit.kind !== "token");
+  if (cfg.unit.kind === "span") {
+    const adjacentWords = us.map((u, k) => k + 1 < us.length && u[u.length - 1]! + 1 === us[k + 1]![0]);
+    return selectSpans(us, adjacentWords, budget, cfg.unit.p, cfg.unit.max, rng);
+  }
   const maxN = cfg.unit.kind === "ngram" ? Math.max(1, Math.floor(cfg.unit.n)) : 1;
   // adjacent[k]: unit k+1 starts right after unit k ends (no special token or gap between).
   const adjacent = us.map((u, k) => k + 1 < us.length && u[u.length - 1]! + 1 === us[k + 1]![0]);
@@ -165,23 +220,30 @@ export function maskExample(ex: Example, cfg: MaskingConfig, ctx: MaskContext): 
   let drawable = ctx.vocab;
   for (const id of specials) if (id >= 0 && id < ctx.vocab) drawable--;
   const rng = createRng(maskSeed(cfg, ctx));
-  const positions = select(ex, cfg, ctx, rng)
-    .flat()
-    .sort((a, b) => a - b);
+  const spans = select(ex, cfg, ctx, rng);
+  // Groups that share one mask/random/keep draw: a whole span for `unit span`, else each token.
+  const groups =
+    cfg.unit.kind === "span"
+      ? spans.map((s) => [...s].sort((a, b) => a - b)).sort((a, b) => a[0]! - b[0]!)
+      : spans
+          .flat()
+          .sort((a, b) => a - b)
+          .map((p) => [p]);
   const inputIds = [...ex.ids];
   const labels = ex.ids.map(() => NOT_PREDICTED);
-  for (const p of positions) {
-    const original = ex.ids[p]!;
-    labels[p] = original;
+  for (const group of groups) {
     const u = rng();
-    if (u < cfg.mask) inputIds[p] = maskId;
-    else if (u < cfg.mask + cfg.random) {
-      if (drawable <= 0) throw new Error(`no non-special id in [0, ${ctx.vocab}) to draw a random replacement from`);
-      let id: number;
-      do id = rng.int(ctx.vocab);
-      while (specials.has(id));
-      inputIds[p] = id;
-    } // else keep: the input stays the original token
+    for (const p of group) {
+      labels[p] = ex.ids[p]!;
+      if (u < cfg.mask) inputIds[p] = maskId;
+      else if (u < cfg.mask + cfg.random) {
+        if (drawable <= 0) throw new Error(`no non-special id in [0, ${ctx.vocab}) to draw a random replacement from`);
+        let id: number;
+        do id = rng.int(ctx.vocab);
+        while (specials.has(id));
+        inputIds[p] = id;
+      } // else keep: the input stays the original token
+    }
   }
   const out: MaskedExample = { inputIds, labels, tokenTypes: [...ex.tokenTypes] };
   if (ex.sentenceLabel !== undefined) out.sentenceLabel = ex.sentenceLabel;

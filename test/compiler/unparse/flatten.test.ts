@@ -91,6 +91,12 @@ describe("flattenModel", () => {
     expect(d["masking.unit"]).toBe("word");
   });
 
+  it("writes span masking as one property with its p and max", () => {
+    const m = bertBase();
+    m.masking = { ...m.masking, unit: { kind: "span", p: 0.2, max: 10 } };
+    expect(asRecord(m)["masking.unit"]).toBe("span p 0.2 max 10");
+  });
+
   it("writes sharing groups as a block unless they mean `sharing all`", () => {
     const m = bertBase();
     m.sharing = [

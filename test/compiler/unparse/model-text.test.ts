@@ -50,6 +50,7 @@ describe("model text", () => {
     expect(objectiveSettings({ name: "mlm", weight: 1 })).toBe("weight 1");
     expect(scheduleText({ from: 0.15, to: 0.4, steps: 1000 })).toBe("0.15 -> 0.4 over 1000");
     expect(unitText({ kind: "ngram", n: 3 })).toBe("ngram 3");
+    expect(unitText({ kind: "span", p: 0.25, max: 8 })).toBe("span p 0.25 max 8");
     expect(specialText({ zz: 1, mask: 4, pad: 0, aa: 2 })).toBe("pad 0 mask 4 aa 2 zz 1");
   });
 });

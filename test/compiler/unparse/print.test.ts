@@ -178,6 +178,36 @@ model distilbert {
     expect(meaning(resolved!)).toEqual(meaning(pre));
   });
 
+  it("writes span masking with its p and max on the unit line, and the text reads back to it", () => {
+    const span: ResolvedModel = { ...bertBase(), name: "span", masking: { ...bertBase().masking, unit: { kind: "span", p: 0.3, max: 5 } } };
+    const { text, checked, resolved } = reread(span);
+    expect(text).toContain("    unit span p 0.3 max 5\n    schedule ");
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(resolved!.masking.unit).toEqual({ kind: "span", p: 0.3, max: 5 });
+    expect(meaning(resolved!)).toEqual(meaning(span));
+  });
+
+  it("resolves `unit span` alone to p 0.2 max 10, and p or max from anywhere in the chain", () => {
+    const file = path.join(tmp, `span-chain-${tmpCount++}.bdl`);
+    writeFileSync(
+      file,
+      [
+        `import "${path.join(ROOT, "models/bert.bdl")}"`,
+        "model a extends bert {",
+        "  masking { unit span }",
+        "}",
+        "model b extends a {",
+        "  masking { max 4 }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const checked = checkFile(file);
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(checked.resolutions.get("a")!.model.masking.unit).toEqual({ kind: "span", p: 0.2, max: 10 });
+    expect(checked.resolutions.get("b")!.model.masking.unit).toEqual({ kind: "span", p: 0.2, max: 4 });
+  });
+
   it("writes sharing groups with ranges for consecutive layers and lists otherwise", () => {
     const m: ResolvedModel = {
       ...bertBase(),
