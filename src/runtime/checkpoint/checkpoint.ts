@@ -250,6 +250,9 @@ function modelProblem(x: unknown): string | null {
   // Absent in a post-LN model (see ResolvedModel.norm_position); only `pre` is ever written.
   if (x["norm_position"] !== undefined && x["norm_position"] !== "pre")
     return `'norm_position' is ${JSON.stringify(x["norm_position"])}, not "pre" or absent`;
+  // Absent in a plain feed-forward model (see ResolvedModel.feed_forward); only `gated` is ever written.
+  if (x["feed_forward"] !== undefined && x["feed_forward"] !== "gated")
+    return `'feed_forward' is ${JSON.stringify(x["feed_forward"])}, not "gated" or absent`;
   if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${POOLERS.join(", ")}`;
   const e = x["embeddings"];
   if (!isObject(e)) return "'embeddings' is not an object";
