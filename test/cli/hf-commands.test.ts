@@ -300,6 +300,30 @@ describe("bdlc import-hf / export-hf", () => {
     expect(fs.existsSync(path.join(tmp, "never"))).toBe(false);
   });
 
+  it("refuses to export or import a gated feed-forward model: every family's feed-forward layers are plain", async () => {
+    const text = fs.readFileSync(`${GOLDENS}/bert.bdl`, "utf8").replace("model tiny-bert {", "model tiny-glu {\n  feed_forward gated");
+    const bdl = path.join(tmp, "tiny-glu.bdl");
+    fs.writeFileSync(bdl, text);
+    const model = checkText(text, "tiny-glu-copy.bdl");
+    expect(model.feed_forward).toBe("gated");
+    const weights: WeightMap = new Map(
+      parameterTable(model).map((p) => [p.name, { shape: p.shape, values: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }]),
+    );
+    const ckpt = path.join(tmp, "tiny-glu-ckpt");
+    saveCheckpoint(ckpt, model, weights);
+    const out = path.join(tmp, "tiny-glu-hf");
+    const why = "BERT feed-forward layers are plain \\(activation, no gate\\), but model 'tiny-glu' has feed_forward gated";
+    expectUserError(
+      await cli("export-hf", ckpt, "--out", out),
+      new RegExp(`cannot export model 'tiny-glu' as a Hugging Face bert checkpoint: ${why}`),
+    );
+    expect(fs.existsSync(out)).toBe(false);
+    // goldens/bert's intermediate kernels are half as wide: refused for what the model computes, before any shape is compared.
+    const r = await cli("import-hf", `${GOLDENS}/bert`, "--model", bdl, "--out", path.join(tmp, "never-glu"));
+    expectUserError(r, new RegExp(`cannot read Hugging Face weights into model 'tiny-glu': ${why}`));
+    expect(fs.existsSync(path.join(tmp, "never-glu"))).toBe(false);
+  });
+
   it("refuses to replace a folder holding other files", async () => {
     const ckpt = path.join(tmp, "ckpt-bert");
     expect((await cli("import-hf", `${GOLDENS}/bert`, "--model", `${GOLDENS}/bert.bdl`, "--out", ckpt)).code).toBe(0);
