@@ -148,7 +148,10 @@ describe("bdlc from-hf", () => {
   it.each([
     [{ model_type: "bert", hidden_size: "32" }, /'hidden_size' must be an integer ≥ 1, got "32"/],
     [{ model_type: "bert", num_hidden_layers: 2.5 }, /'num_hidden_layers' must be an integer ≥ 1, got 2\.5/],
-    [{ model_type: "bert", hidden_act: "silu" }, /'hidden_act' "silu" is not an activation bdl supports/],
+    [
+      { model_type: "bert", hidden_act: "quick_gelu" },
+      /'hidden_act' "quick_gelu" is not an activation bdl supports \(gelu, gelu_new, relu, silu\)/,
+    ],
     [{ model_type: "gpt2" }, /'model_type' "gpt2" is not a family bdl reads/],
     [{ model_type: "albert", inner_group_num: 2 }, /'inner_group_num' 2/],
     [{ model_type: "albert", num_hidden_layers: 12, num_hidden_groups: 5 }, /'num_hidden_groups' 5 does not divide 'num_hidden_layers' 12/],
@@ -159,6 +162,15 @@ describe("bdlc from-hf", () => {
     const dir = fs.mkdtempSync(path.join(tmp, "bad-"));
     fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config));
     expectUserError(await cli("from-hf", dir), pattern);
+  });
+
+  it("reads hidden_act silu, which bdl's activations include", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "silu-"));
+    fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ model_type: "bert", hidden_act: "silu" }));
+    const r = await cli("from-hf", dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("activation silu");
+    expect(checkText(r.out, "bert-silu.bdl").activation).toBe("silu");
   });
 
   it("refuses a missing config.json and a bad --name", async () => {
