@@ -83,6 +83,10 @@ export const Diag = {
     "BDL075",
     "'init layers' copies {0}-LN layers of teacher '{1}' into a {2}-LN student, where the same weights compute something else; give both the same 'norm_position'.",
   ),
+  InitLayersFeedForward: entry(
+    "BDL076",
+    "'init layers' copies {0} feed-forward layers of teacher '{1}' into a {2} student, where the same weights compute something else; give both the same 'feed_forward'.",
+  ),
 
   ExpectMismatch: entry("BDL080", "Expected {0} to be {1}, but it is {2} ({3})."),
   UnknownExpectKey: entry("BDL081", "Unknown expectation '{0}'.{1}"),

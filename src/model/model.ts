@@ -7,11 +7,14 @@
 // Each vocabulary is a list, written once, and its type is derived from it: the schema offers
 // these words (in this order, which is the order messages list them in), the runtime checks
 // against them, and a word added here reaches both.
-export const ACTIVATIONS = ["gelu", "gelu_new", "relu"] as const;
+export const ACTIVATIONS = ["gelu", "gelu_new", "relu", "silu"] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 /** Where each sublayer's LayerNorm sits: after its residual sum (BERT) or on its input (GPT-2, ModernBERT). */
 export const NORM_POSITIONS = ["post", "pre"] as const;
 export type NormPosition = (typeof NORM_POSITIONS)[number];
+/** The feed-forward sublayer: act(x·Wi)·Wo (BERT), or gated, (act(x·Wi_input) * x·Wi_gate)·Wo (GeGLU, SwiGLU; ModernBERT). */
+export const FEED_FORWARD_KINDS = ["plain", "gated"] as const;
+export type FeedForwardKind = (typeof FEED_FORWARD_KINDS)[number];
 export const POOLERS = ["tanh", "none"] as const;
 export type Pooler = (typeof POOLERS)[number];
 export const SHARED_PARTS = ["attention", "ffn"] as const;
@@ -159,6 +162,8 @@ export interface ResolvedModel {
    * existed, and checkpoints saved then still read as post-LN. Read it with `normPosition`.
    */
   norm_position?: Extract<NormPosition, "pre">;
+  /** Present only as `gated`; absent means `plain`, the default, for the same reason. Read it with `feedForwardKind`. */
+  feed_forward?: Extract<FeedForwardKind, "gated">;
   dropout: number;
   attention_dropout: number;
   pooler: Pooler;
@@ -190,6 +195,11 @@ export function isTeacherObjective(name: ObjectiveName): name is TeacherObjectiv
 /** Where the model's LayerNorms sit (see `ResolvedModel.norm_position`). */
 export function normPosition(model: Pick<ResolvedModel, "norm_position">): NormPosition {
   return model.norm_position ?? "post";
+}
+
+/** The kind of the model's feed-forward sublayers (see `ResolvedModel.feed_forward`). */
+export function feedForwardKind(model: Pick<ResolvedModel, "feed_forward">): FeedForwardKind {
+  return model.feed_forward ?? "plain";
 }
 
 /** Embedding width E: `factorize` when set, otherwise `hidden`. */

@@ -8,6 +8,7 @@
  * [out, in], so they are transposed on import and export.
  */
 import {
+  feedForwardKind,
   groupOwning,
   normPosition,
   objective,
@@ -69,7 +70,9 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
         for (const d of ["query", "key", "value", "output"]) denseLayer(`${owner}.attention.${d}`, H, H, group);
         norm(`${owner}.attention.norm`, H, group);
       } else {
-        denseLayer(`${owner}.ffn.intermediate`, H, model.intermediate, group);
+        // Gated: one kernel [H, 2·I], input columns then gate columns, as Hugging Face's ModernBERT `mlp.Wi` ([2·I, H]) transposed.
+        const inputs = feedForwardKind(model) === "gated" ? 2 * model.intermediate : model.intermediate;
+        denseLayer(`${owner}.ffn.intermediate`, H, inputs, group);
         denseLayer(`${owner}.ffn.output`, model.intermediate, H, group);
         norm(`${owner}.ffn.norm`, H, group);
       }

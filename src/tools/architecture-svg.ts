@@ -11,6 +11,7 @@
  */
 import {
   embeddingWidth,
+  feedForwardKind,
   groupOwning,
   normPosition,
   type Objective,
@@ -606,6 +607,13 @@ function partLines(model: ResolvedModel, part: SharedPart): Line[] {
     return [
       { text: "Self-attention", bold: true },
       { text: `${model.heads} heads × ${model.hidden / model.heads} · hidden ${model.hidden}` },
+    ];
+  }
+  // Gated: W1 is twice as wide, its input half through the activation times its gate half.
+  if (feedForwardKind(model) === "gated") {
+    return [
+      { text: "Gated feed-forward", bold: true },
+      { text: `${model.hidden} → 2×${model.intermediate} → ${model.hidden} · ${model.activation} GLU` },
     ];
   }
   return [

@@ -148,7 +148,10 @@ describe("bdlc from-hf", () => {
   it.each([
     [{ model_type: "bert", hidden_size: "32" }, /'hidden_size' must be an integer ≥ 1, got "32"/],
     [{ model_type: "bert", num_hidden_layers: 2.5 }, /'num_hidden_layers' must be an integer ≥ 1, got 2\.5/],
-    [{ model_type: "bert", hidden_act: "silu" }, /'hidden_act' "silu" is not an activation bdl supports/],
+    [
+      { model_type: "bert", hidden_act: "quick_gelu" },
+      /'hidden_act' "quick_gelu" is not an activation bdl supports \(gelu, gelu_new, relu, silu\)/,
+    ],
     [{ model_type: "gpt2" }, /'model_type' "gpt2" is not a family bdl reads/],
     [{ model_type: "albert", inner_group_num: 2 }, /'inner_group_num' 2/],
     [{ model_type: "albert", num_hidden_layers: 12, num_hidden_groups: 5 }, /'num_hidden_groups' 5 does not divide 'num_hidden_layers' 12/],
@@ -159,6 +162,15 @@ describe("bdlc from-hf", () => {
     const dir = fs.mkdtempSync(path.join(tmp, "bad-"));
     fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config));
     expectUserError(await cli("from-hf", dir), pattern);
+  });
+
+  it("reads hidden_act silu, which bdl's activations include", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "silu-"));
+    fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ model_type: "bert", hidden_act: "silu" }));
+    const r = await cli("from-hf", dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("activation silu");
+    expect(checkText(r.out, "bert-silu.bdl").activation).toBe("silu");
   });
 
   it("refuses a missing config.json and a bad --name", async () => {
@@ -298,6 +310,30 @@ describe("bdlc import-hf / export-hf", () => {
     const r = await cli("import-hf", `${GOLDENS}/bert`, "--model", bdl, "--out", path.join(tmp, "never"));
     expectUserError(r, new RegExp(`cannot read Hugging Face weights into model 'tiny-pre': ${why}`));
     expect(fs.existsSync(path.join(tmp, "never"))).toBe(false);
+  });
+
+  it("refuses to export or import a gated feed-forward model: every family's feed-forward layers are plain", async () => {
+    const text = fs.readFileSync(`${GOLDENS}/bert.bdl`, "utf8").replace("model tiny-bert {", "model tiny-glu {\n  feed_forward gated");
+    const bdl = path.join(tmp, "tiny-glu.bdl");
+    fs.writeFileSync(bdl, text);
+    const model = checkText(text, "tiny-glu-copy.bdl");
+    expect(model.feed_forward).toBe("gated");
+    const weights: WeightMap = new Map(
+      parameterTable(model).map((p) => [p.name, { shape: p.shape, values: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }]),
+    );
+    const ckpt = path.join(tmp, "tiny-glu-ckpt");
+    saveCheckpoint(ckpt, model, weights);
+    const out = path.join(tmp, "tiny-glu-hf");
+    const why = "BERT feed-forward layers are plain \\(activation, no gate\\), but model 'tiny-glu' has feed_forward gated";
+    expectUserError(
+      await cli("export-hf", ckpt, "--out", out),
+      new RegExp(`cannot export model 'tiny-glu' as a Hugging Face bert checkpoint: ${why}`),
+    );
+    expect(fs.existsSync(out)).toBe(false);
+    // goldens/bert's intermediate kernels are half as wide: refused for what the model computes, before any shape is compared.
+    const r = await cli("import-hf", `${GOLDENS}/bert`, "--model", bdl, "--out", path.join(tmp, "never-glu"));
+    expectUserError(r, new RegExp(`cannot read Hugging Face weights into model 'tiny-glu': ${why}`));
+    expect(fs.existsSync(path.join(tmp, "never-glu"))).toBe(false);
   });
 
   it("refuses to replace a folder holding other files", async () => {

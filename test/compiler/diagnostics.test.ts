@@ -696,6 +696,23 @@ const CASES: Case[] = [
       "'init layers' copies post-LN layers of teacher 'bert' into a pre-LN student, where the same weights compute something else; give both the same 'norm_position'.",
   },
   {
+    what: "init layers from a teacher whose feed-forward layers are of another kind",
+    code: "BDL076",
+    text: lines(
+      'import "bert.bdl"',
+      "model x extends bert {",
+      "  layers 2",
+      "  feed_forward gated",
+      "  teacher bert { init layers [0, 11] }",
+      "}",
+    ),
+    line: 5,
+    column: 30,
+    span: "[0, 11]",
+    message:
+      "'init layers' copies plain feed-forward layers of teacher 'bert' into a gated student, where the same weights compute something else; give both the same 'feed_forward'.",
+  },
+  {
     what: "a model as its own teacher",
     code: "BDL074",
     text: lines('import "bert.bdl"', "model x extends bert {", "  teacher x", "}"),
@@ -1021,7 +1038,7 @@ describe("bdlc check output", () => {
     expect(c.out().split("\n")).toEqual([
       `${ERRORS}:5:3: error BDL030: 'heads' (7) must divide 'hidden' (768).`,
       `${ERRORS}:6:3: error BDL020: Unknown property 'hiden' in model 'broken'. Did you mean 'hidden'?`,
-      `${ERRORS}:7:14: error BDL023: 'gleu' is not a valid activation. Did you mean 'gelu'? Expected one of: gelu, gelu_new, relu.`,
+      `${ERRORS}:7:14: error BDL023: 'gleu' is not a valid activation. Did you mean 'gelu'? Expected one of: gelu, gelu_new, relu, silu.`,
       `${ERRORS}:9:11: error BDL070: Unknown teacher model 'bret'. Did you mean 'bert'?`,
     ]);
     expect(c.err()).toBe("4 errors.");

@@ -53,6 +53,15 @@ describe("diffModels", () => {
     expect(diffModels(bertBase(), span(0.2, 10)).changes).toEqual([{ path: "masking.unit", before: "token", after: "span p 0.2 max 10" }]);
   });
 
+  it("names the feed-forward kind and the gate's half of the intermediate kernel it adds", () => {
+    const d = diffModels(bertBase(), { ...bertBase(), feed_forward: "gated" });
+    expect(d.changes).toEqual([{ path: "feed_forward", before: "plain", after: "gated" }]);
+    const text = renderDiff(d, "a", "b");
+    expect(text).toContain("  feed_forward   plain -> gated\n");
+    // Per layer, the gate columns of the intermediate kernel and their bias: hidden × intermediate + intermediate.
+    expect(d.params.after.encoder - d.params.before.encoder).toBe(12 * (768 * 3072 + 3072));
+  });
+
   it("finds nothing between a model and itself", () => {
     const d = diffModels(bertBase(), bertBase());
     expect(d.changes).toEqual([]);

@@ -464,7 +464,9 @@ describe("grammar/bdl.tmLanguage.json", () => {
       expect(scopesOf(`  ${record} { }`, record), record).toContain("storage.type.record.bdl");
     }
     const words = [
-      ..."gelu gelu_new relu post pre tanh none all token word ngram span static dynamic adamw lamb adam linear cosine constant".split(" "),
+      ..."gelu gelu_new relu silu post pre plain gated tanh none all token word ngram span static dynamic adamw lamb adam linear cosine constant".split(
+        " ",
+      ),
       ...schema.TOKENIZERS,
       ...schema.SHARED_PARTS,
       ...schema.SHARING_MODES,

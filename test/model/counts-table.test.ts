@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFile, type CheckedProgram } from "../../src/compiler/semantics/check.js";
 import { countParams } from "../../src/model/counts.js";
-import { groupOwning, normPosition, type ResolvedModel } from "../../src/model/model.js";
+import { feedForwardKind, groupOwning, normPosition, type ResolvedModel } from "../../src/model/model.js";
 import { parameterTable } from "../../src/model/parameters.js";
 import { tempFiles } from "../helpers/temp-files.js";
 
@@ -43,7 +43,9 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
   const V = model.vocab;
   const { positions, offset, segments } = model.embeddings;
   const attention = 4 * (H * H + H) + 2 * H;
-  const ffn = H * I + I + I * H + H + 2 * H;
+  // Gated: the first kernel and its bias are twice as wide (input and gate halves).
+  const W = feedForwardKind(model) === "gated" ? 2 * I : I;
+  const ffn = H * W + W + I * H + H + 2 * H;
   const out: Record<string, number> = {};
   out["embeddings"] = (V + positions + offset + segments) * E + 2 * E;
   if (E !== H) out["embedding_projection"] = E * H + H;
@@ -172,8 +174,9 @@ function generatedModels(): string[] {
       const pooler = n % 2 === 0 && !/nsp|sop/.test(objectives) ? "pooler none" : "";
       const segments = n % 4 === 3 ? "segments 0 offset 2" : "";
       const norm = n % 5 === 2 ? "norm_position pre" : "";
+      const ffn = n % 3 === 2 ? "feed_forward gated" : "";
       models.push(
-        `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} ${norm} embeddings { ${factorize} ${segments} } ${sharing} ${objectives} }`,
+        `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} ${norm} ${ffn} embeddings { ${factorize} ${segments} } ${sharing} ${objectives} }`,
       );
       n++;
     }
@@ -203,6 +206,10 @@ describe("counts of generated layouts are the parameter table's sum", () => {
     expect(models.some((l) => normPosition(l.model) === "pre" && l.model.sharing.length > 0 && l.model.pooler === "tanh")).toBe(true);
     expect(models.some((l) => normPosition(l.model) === "pre" && l.model.embeddings.factorize !== null)).toBe(true);
     expect(models.some((l) => l.model.embeddings.factorize !== null && l.model.pooler === "none")).toBe(true);
+    const gated = (l: Loaded) => feedForwardKind(l.model) === "gated";
+    expect(models.some((l) => gated(l) && l.model.sharing.some((g) => g.share.includes("ffn")))).toBe(true);
+    expect(models.some((l) => gated(l) && normPosition(l.model) === "pre")).toBe(true);
+    expect(models.some((l) => gated(l) && l.model.embeddings.factorize === null && l.model.sharing.length === 0)).toBe(true);
     expect(models.some((l) => "head.cosine_projection" in countParams(l.model, l.teacher).breakdown)).toBe(true);
     expect(models.some((l) => l.teacher?.hidden === l.model.hidden && l.model.objectives.some((o) => o.name === "cosine"))).toBe(true);
   });

@@ -171,6 +171,13 @@ describe("renderGraphSvg", () => {
     expect(allText(renderGraphSvg(bertBase()))).not.toContain("word spans");
   });
 
+  it("draws a gated feed-forward as one, twice as wide before the gate", () => {
+    expect(allText(renderGraphSvg(bertBase()))).not.toContain("Gated");
+    const glu = allText(renderGraphSvg({ ...bertBase(), feed_forward: "gated", activation: "silu" }));
+    expect(glu).toContain("Gated feed-forward");
+    expect(glu).toContain("768 → 2×3072 → 768 · silu GLU");
+  });
+
   it("shows parameter counts when given", () => {
     const text = allText(renderGraphSvg(bertBase(), { params: bertParams }));
     expect(text).toContain("110,106,428 parameters · encoder 109,482,240");

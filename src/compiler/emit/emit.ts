@@ -9,6 +9,7 @@
 import { Project, VariableDeclarationKind, type CodeBlockWriter, type SourceFile } from "ts-morph";
 import {
   embeddingWidth,
+  feedForwardKind,
   isTeacherObjective,
   normPosition,
   objective,
@@ -127,6 +128,7 @@ class GraphWriter {
   private readonly hfPrefix: HfLayerPrefix;
   private readonly has: {
     preNorm: boolean;
+    gated: boolean;
     pooler: boolean;
     mlm: boolean;
     nsp: boolean;
@@ -150,6 +152,7 @@ class GraphWriter {
     const names = new Set(this.table.map((p) => p.name));
     this.has = {
       preNorm: normPosition(model) === "pre",
+      gated: feedForwardKind(model) === "gated",
       pooler: model.pooler === "tanh",
       mlm: objective(model, "mlm") !== undefined,
       nsp: objective(model, "nsp") !== undefined,
@@ -481,6 +484,8 @@ class GraphWriter {
     const positionPad = m.embeddings.offset > 0 ? m.embeddings.offset - 1 : null;
     // The layers' options name the norm position only when it is not the runtime's default, post.
     const pre = this.has.preNorm ? `, normPosition: "pre"` : "";
+    // Likewise the feed-forward kind, only when gated: a plain model's options are what they were.
+    const gated = this.has.gated ? `, kind: "gated"` : "";
     const consts: [string, string, string, string][] = [
       ["POSITIONS", "rt.PositionOptions", `{ offset: ${m.embeddings.offset}, padId: ${m.special["pad"] ?? 0} }`, ""],
       [
@@ -498,8 +503,10 @@ class GraphWriter {
       [
         "FEED_FORWARD",
         "rt.FeedForwardOptions",
-        `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps}, dropout: ${m.dropout}${pre} }`,
-        "",
+        `{ activation: ${literal(m.activation)}, normEps: ${m.norm_eps}, dropout: ${m.dropout}${pre}${gated} }`,
+        this.has.gated
+          ? `// Gated: the intermediate kernel's first ${m.intermediate} columns are the input, the next ${m.intermediate} the gate.`
+          : "",
       ],
     ];
     if (this.has.mlm)

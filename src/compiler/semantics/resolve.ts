@@ -263,6 +263,7 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
     norm_eps: get("norm_eps"),
     // Only `pre` is stored (see ResolvedModel.norm_position).
     ...(get("norm_position") === "pre" ? { norm_position: "pre" as const } : {}),
+    ...(get("feed_forward") === "gated" ? { feed_forward: "gated" as const } : {}),
     dropout: get("dropout"),
     attention_dropout: get("attention_dropout"),
     pooler: get("pooler"),

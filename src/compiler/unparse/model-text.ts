@@ -21,7 +21,7 @@ import type {
   TokenizerConfig,
   TrainConfig,
 } from "../../model/model.js";
-import { normPosition } from "../../model/model.js";
+import { feedForwardKind, normPosition } from "../../model/model.js";
 
 const n = formatNumber;
 
@@ -39,6 +39,7 @@ export type Architecture = Pick<
   | "activation"
   | "norm_eps"
   | "norm_position"
+  | "feed_forward"
   | "dropout"
   | "attention_dropout"
   | "pooler"
@@ -50,12 +51,13 @@ export function propertyLine([key, value]: PropertyText): string {
 }
 
 /**
- * The architecture's properties in the order the language lists them. `norm_position` is
- * written only when it is not the default (as `factorize`), so the text of every post-LN
- * model stays what it was; `listDefaults` writes it always (flatten, whose lines `diff` pairs).
+ * The architecture's properties in the order the language lists them. `norm_position` and
+ * `feed_forward` are written only when not the default (as `factorize`), so the text of every
+ * model without them stays what it was; `listDefaults` writes them always (flatten, whose lines `diff` pairs).
  */
 export function architectureProperties(m: Architecture, { listDefaults = false } = {}): PropertyText[] {
   const position = normPosition(m);
+  const ffn = feedForwardKind(m);
   return [
     ["vocab", n(m.vocab)],
     ["hidden", n(m.hidden)],
@@ -65,6 +67,7 @@ export function architectureProperties(m: Architecture, { listDefaults = false }
     ["activation", m.activation],
     ["norm_eps", n(m.norm_eps)],
     ...(listDefaults || position !== "post" ? [["norm_position", position] as PropertyText] : []),
+    ...(listDefaults || ffn !== "plain" ? [["feed_forward", ffn] as PropertyText] : []),
     ["dropout", n(m.dropout)],
     ["attention_dropout", n(m.attention_dropout)],
     ["pooler", m.pooler],

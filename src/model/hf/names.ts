@@ -8,7 +8,7 @@
  * Each family's names are a table (`FAMILY_NAMES`): where its layers live, the name of each
  * sublayer inside a layer, how every other parameter is renamed, and which tensors are tied.
  */
-import { normPosition, objective, type ResolvedModel } from "../model.js";
+import { feedForwardKind, normPosition, objective, type ResolvedModel } from "../model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
 import { FAMILY_NAME, hfFamily, type HfFamily } from "./family.js";
 
@@ -238,12 +238,23 @@ export function hfLayerPrefix(model: ResolvedModel, options: { withoutHeads?: bo
 /**
  * Why no Hugging Face family holds the model's block structure, or null: the four families'
  * layers are post-LN (LayerNorm after each residual sum) and have no final LayerNorm, so a
- * pre-LN model's weights would compute something else there.
+ * pre-LN model's weights would compute something else there; and their feed-forward
+ * sublayers are plain, act(x·W1)·W2, with no gate for a gated model's second half of W1.
  */
+export function blockStructureProblem(model: ResolvedModel): string | null {
+  return feedForwardProblem(model) ?? normPositionProblem(model);
+}
+
 export function normPositionProblem(model: ResolvedModel): string | null {
   if (normPosition(model) === "post") return null;
   const family = FAMILY_NAME[hfFamily(model)];
   return `${family} layers are post-LN (LayerNorm after each residual sum, no final LayerNorm), but model '${model.name}' has norm_position pre`;
+}
+
+export function feedForwardProblem(model: ResolvedModel): string | null {
+  if (feedForwardKind(model) === "plain") return null;
+  const family = FAMILY_NAME[hfFamily(model)];
+  return `${family} feed-forward layers are plain (activation, no gate), but model '${model.name}' has feed_forward gated`;
 }
 
 export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean } = {}): HfNaming {
@@ -261,7 +272,7 @@ export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean
     return null;
   };
 
-  let unrepresentable = normPositionProblem(model) ?? table.problem(model);
+  let unrepresentable = blockStructureProblem(model) ?? table.problem(model);
   const names: HfName[] = [];
   for (const spec of parameterTable(model)) {
     const hf = rename(spec.name);

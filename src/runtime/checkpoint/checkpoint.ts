@@ -17,7 +17,15 @@
 import * as fs from "node:fs";
 import { FileReadError, readJsonFile } from "../../io/read-file.js";
 import * as path from "node:path";
-import { ACTIVATIONS, OBJECTIVE_ORDER, OPTIMIZER_KINDS, POOLERS, TOKENIZER_KINDS, type ResolvedModel } from "../../model/model.js";
+import {
+  ACTIVATIONS,
+  feedForwardKind,
+  OBJECTIVE_ORDER,
+  OPTIMIZER_KINDS,
+  POOLERS,
+  TOKENIZER_KINDS,
+  type ResolvedModel,
+} from "../../model/model.js";
 import { parameterTable, type ParamSpec } from "../../model/parameters.js";
 import { diskErrorMessage, diskProblem } from "../system-error.js";
 import { syncDirectory, writeFileDurably } from "./durable.js";
@@ -250,6 +258,9 @@ function modelProblem(x: unknown): string | null {
   // Absent in a post-LN model (see ResolvedModel.norm_position); only `pre` is ever written.
   if (x["norm_position"] !== undefined && x["norm_position"] !== "pre")
     return `'norm_position' is ${JSON.stringify(x["norm_position"])}, not "pre" or absent`;
+  // Absent in a plain feed-forward model (see ResolvedModel.feed_forward); only `gated` is ever written.
+  if (x["feed_forward"] !== undefined && x["feed_forward"] !== "gated")
+    return `'feed_forward' is ${JSON.stringify(x["feed_forward"])}, not "gated" or absent`;
   if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${POOLERS.join(", ")}`;
   const e = x["embeddings"];
   if (!isObject(e)) return "'embeddings' is not an object";
@@ -337,6 +348,8 @@ export function checkpointMismatch(
   const settings: [string, unknown, unknown][] = [
     ["heads", expected.heads, saved.heads],
     ["activation", expected.activation, saved.activation],
+    // The shapes already differ between the kinds (W2 is [I, H] either way, W1 [H, I] or [H, 2·I]); named for a clear message all the same.
+    ["feed_forward", feedForwardKind(expected), feedForwardKind(saved)],
     ["norm_eps", expected.norm_eps, saved.norm_eps],
     ["embeddings offset", expected.embeddings.offset, saved.embeddings.offset],
   ];

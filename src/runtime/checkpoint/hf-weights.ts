@@ -7,7 +7,7 @@
 import type { ResolvedModel } from "../../model/model.js";
 import { parameterTable } from "../../model/parameters.js";
 import { nonFiniteProblem } from "./finite.js";
-import { baseModelName, hfNaming, isHfBuffer, normPositionProblem, type HfNaming } from "../../model/hf/names.js";
+import { baseModelName, hfNaming, isHfBuffer, blockStructureProblem, type HfNaming } from "../../model/hf/names.js";
 import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
 
 /** Parameter values by our names, as float32 arrays in our layout (kernels [in, out]). */
@@ -16,8 +16,8 @@ export type WeightMap = Map<string, { shape: number[]; values: Float32Array }>;
 export class WeightsError extends Error {}
 
 export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label: string): WeightMap {
-  // Hugging Face weights of a post-LN family would load into a pre-LN model tensor by tensor and compute something else.
-  const structure = normPositionProblem(model);
+  // Hugging Face weights of a post-LN, plain feed-forward family would load into a pre-LN or gated model and compute something else.
+  const structure = blockStructureProblem(model);
   if (structure) throw new WeightsError(`${label}: cannot read Hugging Face weights into model '${model.name}': ${structure}`);
   const naming = hfNaming(model);
   // A base-model checkpoint (BertModel, …) stores the base model's tensors under their base-model names.
@@ -67,7 +67,7 @@ export function weightsToHf(
   model: ResolvedModel,
   options: { withoutHeads?: boolean } = {},
 ): { entries: TensorEntry[]; naming: HfNaming } {
-  const structure = normPositionProblem(model);
+  const structure = blockStructureProblem(model);
   if (structure) throw new WeightsError(`cannot write model '${model.name}' as Hugging Face weights: ${structure}`);
   const naming = hfNaming(model, options);
   const entries = naming.names.map(({ name, hf, transpose }) => {

@@ -37,5 +37,8 @@ export function activation<T extends Tensor>(kind: Activation): (x: T) => T {
       return geluNew;
     case "relu":
       return (x) => tf.relu(x);
+    case "silu":
+      // x·σ(x) (SwiGLU's activation; Hugging Face's "silu").
+      return (x) => tf.mul(x, tf.sigmoid(x)) as T;
   }
 }

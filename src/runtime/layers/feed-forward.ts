@@ -1,8 +1,10 @@
 /**
  * The position-wise feed-forward sublayer with residual and LayerNorm: post-LN (BERT)
- * LN(x + FFN(x)) unless the options say pre-LN, x + FFN(LN(x)).
+ * LN(x + FFN(x)) unless the options say pre-LN, x + FFN(LN(x)). FFN is plain,
+ * act(x·Wi)·Wo, unless the options say gated (GeGLU, SwiGLU): x·Wi splits into an input
+ * half and a gate half, and FFN = (act(input) * gate)·Wo, as Hugging Face's ModernBERT MLP.
  */
-import type { Activation, NormPosition } from "../../model/model.js";
+import type { Activation, FeedForwardKind, NormPosition } from "../../model/model.js";
 import { tf, type Tensor3D } from "../backends/tf.js";
 import { activation } from "./activations.js";
 import { dense, type DenseParams } from "./dense.js";
@@ -21,6 +23,8 @@ export interface FeedForwardOptions {
   dropout: number;
   /** Absent: `post`. */
   normPosition?: NormPosition;
+  /** Absent: `plain`. Gated: `intermediate` is [H, 2·I], input columns then gate columns. */
+  kind?: FeedForwardKind;
 }
 
 export function feedForward(x: Tensor3D, p: FeedForwardParams, o: FeedForwardOptions, random: Randomness): Tensor3D {
@@ -30,6 +34,12 @@ export function feedForward(x: Tensor3D, p: FeedForwardParams, o: FeedForwardOpt
 
 /** [B, S, H] → [B, S, I] → [B, S, H], with dropout on the output. */
 function transform(x: Tensor3D, p: FeedForwardParams, o: FeedForwardOptions, random: Randomness): Tensor3D {
-  const inner = activation<Tensor3D>(o.activation)(dense(x, p.intermediate)); // [B, S, I]
+  const inner = o.kind === "gated" ? gated(x, p, o) : activation<Tensor3D>(o.activation)(dense(x, p.intermediate)); // [B, S, I]
   return dropout(dense(inner, p.output), o.dropout, random);
+}
+
+/** [B, S, H] → [B, S, 2·I] → act(input) * gate, [B, S, I]. */
+function gated(x: Tensor3D, p: FeedForwardParams, o: FeedForwardOptions): Tensor3D {
+  const [input, gate] = tf.split(dense(x, p.intermediate), 2, -1) as [Tensor3D, Tensor3D];
+  return tf.mul(activation<Tensor3D>(o.activation)(input), gate);
 }

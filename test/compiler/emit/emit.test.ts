@@ -30,25 +30,27 @@ function modelsOf(file: string): { model: ResolvedModel; teacher: ResolvedModel 
   return [{ model, teacher }];
 }
 
-/** A model of its own for what no reference model has: pre-LN layers and a final LayerNorm. */
-function preLnMini(): { model: ResolvedModel; teacher: ResolvedModel | null } {
-  const checked = checkFile(PRE_LN_FILE);
+/** A model of its own for each thing no reference model has: pre-LN layers and a final LayerNorm; gated feed-forward layers. */
+function fixture(name: string): { model: ResolvedModel; teacher: ResolvedModel | null } {
+  const checked = checkFile(`test/fixtures/emit/${name}.bdl`);
   expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  return { model: checked.resolutions.get("pre-ln-mini")!.model, teacher: null };
+  return { model: checked.resolutions.get(name)!.model, teacher: null };
 }
 
-const PRE_LN_FILE = "test/fixtures/emit/pre-ln-mini.bdl";
-const ALL = [...MODEL_FILES.flatMap(modelsOf), preLnMini()];
+const ALL = [...MODEL_FILES.flatMap(modelsOf), fixture("pre-ln-mini"), fixture("glu-mini")];
 const temp = tempFiles("bdl-emit-");
 
 describe("emitted graphs", () => {
-  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini", "pre-ln-mini"])("%s matches its golden file", async (name) => {
-    const { model, teacher } = ALL.find((m) => m.model.name === name)!;
-    const { text } = await emitGraph(model, teacher);
-    const baseline = `test/fixtures/emit/${name}.ts.baseline`;
-    if (process.env["UPDATE_BASELINES"]) writeFileSync(baseline, text);
-    expect(text).toBe(readFileSync(baseline, "utf8"));
-  });
+  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini", "pre-ln-mini", "glu-mini"])(
+    "%s matches its golden file",
+    async (name) => {
+      const { model, teacher } = ALL.find((m) => m.model.name === name)!;
+      const { text } = await emitGraph(model, teacher);
+      const baseline = `test/fixtures/emit/${name}.ts.baseline`;
+      if (process.env["UPDATE_BASELINES"]) writeFileSync(baseline, text);
+      expect(text).toBe(readFileSync(baseline, "utf8"));
+    },
+  );
 
   it("is deterministic: two emissions of every model are byte-identical", async () => {
     for (const { model, teacher } of ALL) {
@@ -78,6 +80,13 @@ describe("emitted graphs", () => {
     expect(pre).toMatch(/const FEED_FORWARD: rt\.FeedForwardOptions = \{[^}]*normPosition: "pre",\n\};/);
     expect(pre).toContain("h = rt.layerNorm(h, p.finalNorm, 1e-12);");
     expect(pre).toContain('finalNorm: { weight: t1("encoder.final_norm.weight"), bias: t1("encoder.final_norm.bias") },');
+    // Plain is the runtime's default: only a gated graph names the feed-forward kind.
+    for (const { model, teacher } of ALL.filter((m) => m.model.name !== "glu-mini")) {
+      expect((await emitGraph(model, teacher)).text, model.name).not.toMatch(/kind: "gated"|Gated:/);
+    }
+    const glu = (await emitGraph(find("glu-mini").model)).text;
+    expect(glu).toMatch(/const FEED_FORWARD: rt\.FeedForwardOptions = \{[^}]*activation: "silu",[^}]*kind: "gated",\n\};/);
+    expect(glu).not.toMatch(/normPosition|finalNorm/);
   });
 
   it("passes layer settings as named options, and weights only the terms whose weight is not 1", async () => {

@@ -18,6 +18,7 @@ describe("flattenModel", () => {
       { path: "activation", text: "gelu" },
       { path: "norm_eps", text: "1e-12" },
       { path: "norm_position", text: "post" },
+      { path: "feed_forward", text: "plain" },
       { path: "dropout", text: "0.1" },
       { path: "attention_dropout", text: "0.1" },
       { path: "pooler", text: "tanh" },
@@ -60,6 +61,11 @@ describe("flattenModel", () => {
   it("writes the norm position, post unless the model says pre", () => {
     expect(asRecord(bertBase())["norm_position"]).toBe("post");
     expect(asRecord({ ...bertBase(), norm_position: "pre" })["norm_position"]).toBe("pre");
+  });
+
+  it("writes the feed-forward kind, plain unless the model says gated", () => {
+    expect(asRecord(bertBase())["feed_forward"]).toBe("plain");
+    expect(asRecord({ ...bertBase(), feed_forward: "gated" })["feed_forward"]).toBe("gated");
   });
 
   it("writes albert's factorization, sharing and masking unit", () => {

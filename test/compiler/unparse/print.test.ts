@@ -208,6 +208,16 @@ model distilbert {
     expect(checked.resolutions.get("b")!.model.masking.unit).toEqual({ kind: "span", p: 0.2, max: 4 });
   });
 
+  it("writes feed_forward only when gated, and the text reads back to it", () => {
+    expect(printResolved(bertBase())).not.toContain("feed_forward");
+    const glu: ResolvedModel = { ...bertBase(), name: "glu", feed_forward: "gated", activation: "silu" };
+    const { text, checked, resolved } = reread(glu);
+    expect(text).toContain("\n  activation silu\n  norm_eps 1e-12\n  feed_forward gated\n  dropout 0.1\n");
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(resolved!.feed_forward).toBe("gated");
+    expect(meaning(resolved!)).toEqual(meaning(glu));
+  });
+
   it("writes sharing groups with ranges for consecutive layers and lists otherwise", () => {
     const m: ResolvedModel = {
       ...bertBase(),

@@ -95,6 +95,21 @@ describe("Hugging Face names", () => {
     expect(hfNaming({ ...bertBase(), norm_position: "pre" }).unrepresentable).toMatch(/^BERT layers are post-LN/);
   });
 
+  it("refuses a gated feed-forward model in every family, by name, and names every tensor as the plain model does", () => {
+    for (const base of [bertBase(), robertaBase(), albertBase(), distilbertBase()]) {
+      const gated = { ...base, feed_forward: "gated" as const };
+      const naming = hfNaming(gated);
+      expect(naming.unrepresentable).toMatch(
+        / feed-forward layers are plain \(activation, no gate\), but model '.+' has feed_forward gated$/,
+      );
+      expect(naming.family).toBe(hfFamily(base));
+      expect(naming.names.map((n) => n.name)).toEqual(hfNaming(base).names.map((n) => n.name));
+    }
+    expect(hfNaming({ ...robertaBase(), feed_forward: "gated" }).unrepresentable).toMatch(/^RoBERTa feed-forward layers are plain/);
+    // Both refusals apply to a gated pre-LN model: it names the feed-forward one first.
+    expect(hfNaming({ ...bertBase(), feed_forward: "gated", norm_position: "pre" }).unrepresentable).toMatch(/has feed_forward gated$/);
+  });
+
   it("DistilBERT: transformer.layer.N with q_lin … output_layer_norm, vocab_projector tied", () => {
     const naming = hfNaming(distilbertBase());
     const hf = new Map(naming.names.map((n) => [n.name, n.hf]));

@@ -151,6 +151,22 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     expect(() => loadCheckpoint(path.join(tmp, "pre"))).toThrow(/'norm_position' is "post", not "pre" or absent/);
   });
 
+  it("keeps a gated model's feed-forward kind; a plain model's metadata has none", () => {
+    const plain = model("bert.bdl", "tiny-bert");
+    const gated: ResolvedModel = { ...plain, name: "tiny-glu", feed_forward: "gated" };
+    saveCheckpoint(path.join(tmp, "plain"), plain, weightsOf(plain));
+    saveCheckpoint(path.join(tmp, "glu"), gated, weightsOf(gated));
+    expect(JSON.parse(fs.readFileSync(path.join(tmp, "plain", "bdl.json"), "utf8")).model).not.toHaveProperty("feed_forward");
+    const loaded = loadCheckpoint(path.join(tmp, "glu"), { model: gated });
+    expect(loaded.model.feed_forward).toBe("gated");
+    expect(loaded.weights.get("layers.0.ffn.intermediate.kernel")?.shape).toEqual([32, 2 * plain.intermediate]);
+    expect(() => loadCheckpoint(path.join(tmp, "plain"), { model: gated })).toThrow(
+      /parameter 'layers\.0\.ffn\.intermediate\.kernel' is \[32, \d+\] in model 'tiny-glu'/,
+    );
+    fs.writeFileSync(path.join(tmp, "glu", "bdl.json"), JSON.stringify({ format: 1, model: { ...gated, feed_forward: "plain" } }));
+    expect(() => loadCheckpoint(path.join(tmp, "glu"))).toThrow(/'feed_forward' is "plain", not "gated" or absent/);
+  });
+
   it("gives clear errors for missing and corrupt files", () => {
     const bert = model("bert.bdl", "tiny-bert");
     expect(() => loadCheckpoint(path.join(tmp, "nope"))).toThrow(/nope: no such checkpoint folder/);

@@ -1,4 +1,7 @@
-/** The feed-forward sublayer (dense, activation, dense, residual, LayerNorm; post-LN and pre-LN) for each activation, and each activation alone. */
+/**
+ * The feed-forward sublayer (dense, activation, dense, residual, LayerNorm; post-LN and pre-LN) for each activation, the gated
+ * sublayer (GeGLU, SwiGLU), and each activation alone.
+ */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Activation } from "../../../src/model/model.js";
 import { activation } from "../../../src/runtime/layers/activations.js";
@@ -15,7 +18,7 @@ beforeAll(async () => {
 const H = 6;
 const I = 10;
 const SHAPE = [2, 3, H];
-const ACTIVATIONS: Activation[] = ["gelu", "gelu_new", "relu"];
+const ACTIVATIONS: Activation[] = ["gelu", "gelu_new", "relu", "silu"];
 
 const t2 = (x: tf.Tensor) => x as tf.Tensor2D;
 const t1 = (x: tf.Tensor) => x as tf.Tensor1D;
@@ -57,6 +60,27 @@ describe("gradients of layer feed-forward", () => {
       return project(feedForward(p["x"] as tf.Tensor3D, params, options, EVAL));
     }, at);
     expectGradientsMatch(`pre-LN feed-forward (${kind})`, c, 2e-3);
+  });
+
+  // Gated: the intermediate kernel is [H, 2·I], input columns then gate columns; each half gets its own gradient.
+  const gatedAt = { ...at, "intermediate.kernel": uniform(52, [H, 2 * I], 0.7), "intermediate.bias": uniform(53, [2 * I], 0.3) };
+
+  it.each([
+    ["gelu", "post"],
+    ["silu", "post"],
+    ["silu", "pre"],
+  ] as const)("gated feed-forward (act(input) * gate) with %s, %s-LN: input and every weight", (kind, position) => {
+    const project = projection(59, SHAPE);
+    const c = compareGradients((p) => {
+      const params = {
+        intermediate: { kernel: t2(p["intermediate.kernel"]!), bias: t1(p["intermediate.bias"]!) },
+        output: { kernel: t2(p["output.kernel"]!), bias: t1(p["output.bias"]!) },
+        norm: { weight: t1(p["norm.weight"]!), bias: t1(p["norm.bias"]!) },
+      };
+      const options = { activation: kind, normEps: 1e-12, dropout: 0, normPosition: position, kind: "gated" as const };
+      return project(feedForward(p["x"] as tf.Tensor3D, params, options, EVAL));
+    }, gatedAt);
+    expectGradientsMatch(`gated feed-forward (${kind}, ${position}-LN)`, c, 2e-3);
   });
 
   it("feed-forward: no pre-activation lies within a difference step of relu's kink", () => {

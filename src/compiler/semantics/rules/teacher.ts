@@ -1,6 +1,6 @@
 /** A teacher link must name a model in scope, and what it copies must fit the student. */
 import { Diag } from "../../diagnostics.js";
-import { embeddingWidth, normPosition } from "../../../model/model.js";
+import { embeddingWidth, feedForwardKind, normPosition } from "../../../model/model.js";
 import type { RelatedInfo } from "../../diagnostics.js";
 import type { Span } from "../../source.js";
 import type { Rule, RuleContext } from "./context.js";
@@ -40,6 +40,16 @@ export const initLayersFit: Rule = (ctx) => {
       Diag.InitLayersNormPosition,
       at,
       [normPosition(teacher), teacher.name, normPosition(ctx.model)],
+      inherited(ctx, "teacher.initLayers", at, "layers"),
+    );
+  }
+  // A plain layer's W1 [H, 2·I] has the shape of a gated layer's of width I, but not its meaning; other widths fail above.
+  if (feedForwardKind(teacher) !== feedForwardKind(ctx.model)) {
+    const at = ctx.atNearest("teacher.initLayers", "feed_forward");
+    ctx.report(
+      Diag.InitLayersFeedForward,
+      at,
+      [feedForwardKind(teacher), teacher.name, feedForwardKind(ctx.model)],
       inherited(ctx, "teacher.initLayers", at, "layers"),
     );
   }
