@@ -15,6 +15,9 @@ export type NormPosition = (typeof NORM_POSITIONS)[number];
 /** The feed-forward sublayer: act(x·Wi)·Wo (BERT), or gated, (act(x·Wi_input) * x·Wi_gate)·Wo (GeGLU, SwiGLU; ModernBERT). */
 export const FEED_FORWARD_KINDS = ["plain", "gated"] as const;
 export type FeedForwardKind = (typeof FEED_FORWARD_KINDS)[number];
+/** Whether a part of each layer has bias tensors: written `true` or `false`, as Hugging Face's ModernBERT config. */
+export const BIAS_SWITCHES = ["true", "false"] as const;
+export type BiasSwitch = (typeof BIAS_SWITCHES)[number];
 export const POOLERS = ["tanh", "none"] as const;
 export type Pooler = (typeof POOLERS)[number];
 export const SHARED_PARTS = ["attention", "ffn"] as const;
@@ -164,6 +167,14 @@ export interface ResolvedModel {
   norm_position?: Extract<NormPosition, "pre">;
   /** Present only as `gated`; absent means `plain`, the default, for the same reason. Read it with `feedForwardKind`. */
   feed_forward?: Extract<FeedForwardKind, "gated">;
+  /**
+   * Present only as `false`; absent means `true`, the default, for the same reason: the q/k/v and
+   * output dense layers of attention (`attention_bias`), the feed-forward dense layers (`mlp_bias`),
+   * every LayerNorm (`norm_bias`). Read them with `hasBias`.
+   */
+  attention_bias?: false;
+  mlp_bias?: false;
+  norm_bias?: false;
   dropout: number;
   attention_dropout: number;
   pooler: Pooler;
@@ -200,6 +211,15 @@ export function normPosition(model: Pick<ResolvedModel, "norm_position">): NormP
 /** The kind of the model's feed-forward sublayers (see `ResolvedModel.feed_forward`). */
 export function feedForwardKind(model: Pick<ResolvedModel, "feed_forward">): FeedForwardKind {
   return model.feed_forward ?? "plain";
+}
+
+/** The parts whose bias tensors a model can leave out (see `ResolvedModel.attention_bias`). */
+export const BIAS_PARTS = ["attention", "mlp", "norm"] as const;
+export type BiasPart = (typeof BIAS_PARTS)[number];
+
+/** Whether the model's `part` has bias tensors. */
+export function hasBias(model: Pick<ResolvedModel, "attention_bias" | "mlp_bias" | "norm_bias">, part: BiasPart): boolean {
+  return model[`${part}_bias`] !== false;
 }
 
 /** Embedding width E: `factorize` when set, otherwise `hidden`. */

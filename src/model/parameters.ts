@@ -10,6 +10,7 @@
 import {
   feedForwardKind,
   groupOwning,
+  hasBias,
   normPosition,
   objective,
   SENTENCE_PAIR_OBJECTIVES,
@@ -44,13 +45,15 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
   const table: ParamSpec[] = [];
   const add = (name: string, shape: number[], init: Init, group: string | null = null) =>
     table.push({ name, shape, init, group, decay: init === "normal" });
-  const denseLayer = (prefix: string, n: number, m: number, group: string | null = null) => {
+  // A part without bias (attention_bias, mlp_bias, norm_bias false) has no bias tensor at all.
+  const denseLayer = (prefix: string, n: number, m: number, group: string | null = null, bias = true) => {
     add(`${prefix}.kernel`, [n, m], "normal", group);
-    add(`${prefix}.bias`, [m], "zeros", group);
+    if (bias) add(`${prefix}.bias`, [m], "zeros", group);
   };
+  const normBias = hasBias(model, "norm");
   const norm = (prefix: string, width: number, group: string | null = null) => {
     add(`${prefix}.weight`, [width], "ones", group);
-    add(`${prefix}.bias`, [width], "zeros", group);
+    if (normBias) add(`${prefix}.bias`, [width], "zeros", group);
   };
 
   add("embeddings.word", [model.vocab, E], "normal");
@@ -67,13 +70,14 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
       seen.add(`${owner}.${part}`);
       const group = owner.startsWith("groups.") ? owner.slice("groups.".length) : null;
       if (part === "attention") {
-        for (const d of ["query", "key", "value", "output"]) denseLayer(`${owner}.attention.${d}`, H, H, group);
+        for (const d of ["query", "key", "value", "output"])
+          denseLayer(`${owner}.attention.${d}`, H, H, group, hasBias(model, "attention"));
         norm(`${owner}.attention.norm`, H, group);
       } else {
         // Gated: one kernel [H, 2·I], input columns then gate columns, as Hugging Face's ModernBERT `mlp.Wi` ([2·I, H]) transposed.
         const inputs = feedForwardKind(model) === "gated" ? 2 * model.intermediate : model.intermediate;
-        denseLayer(`${owner}.ffn.intermediate`, H, inputs, group);
-        denseLayer(`${owner}.ffn.output`, model.intermediate, H, group);
+        denseLayer(`${owner}.ffn.intermediate`, H, inputs, group, hasBias(model, "mlp"));
+        denseLayer(`${owner}.ffn.output`, model.intermediate, H, group, hasBias(model, "mlp"));
         norm(`${owner}.ffn.norm`, H, group);
       }
     }

@@ -38,6 +38,8 @@ export function initFromTeacher(
   const out: WeightMap = new Map([...studentWeights].map(([k, w]) => [k, { shape: [...w.shape], values: w.values.slice() }]));
   if (!link) return out;
   const copy = (from: string, to: string, rows?: number) => {
+    // A bias that neither model has (both with `attention_bias false`, say) is nothing to copy.
+    if (!teacherWeights.has(from) && !out.has(to) && from.endsWith(".bias")) return;
     const source = teacherWeights.get(from);
     const target = out.get(to);
     if (!source || !target) throw new TeacherInitError(`cannot copy teacher '${from}' to student '${to}': no such tensor`);

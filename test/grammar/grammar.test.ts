@@ -464,7 +464,7 @@ describe("grammar/bdl.tmLanguage.json", () => {
       expect(scopesOf(`  ${record} { }`, record), record).toContain("storage.type.record.bdl");
     }
     const words = [
-      ..."gelu gelu_new relu silu post pre plain gated tanh none all token word ngram span static dynamic adamw lamb adam linear cosine constant".split(
+      ..."gelu gelu_new relu silu post pre plain gated true false tanh none all token word ngram span static dynamic adamw lamb adam linear cosine constant".split(
         " ",
       ),
       ...schema.TOKENIZERS,

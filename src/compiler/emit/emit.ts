@@ -10,6 +10,7 @@ import { Project, VariableDeclarationKind, type CodeBlockWriter, type SourceFile
 import {
   embeddingWidth,
   feedForwardKind,
+  hasBias,
   isTeacherObjective,
   normPosition,
   objective,
@@ -129,6 +130,9 @@ class GraphWriter {
   private readonly has: {
     preNorm: boolean;
     gated: boolean;
+    attentionBias: boolean;
+    mlpBias: boolean;
+    normBias: boolean;
     pooler: boolean;
     mlm: boolean;
     nsp: boolean;
@@ -153,6 +157,9 @@ class GraphWriter {
     this.has = {
       preNorm: normPosition(model) === "pre",
       gated: feedForwardKind(model) === "gated",
+      attentionBias: hasBias(model, "attention"),
+      mlpBias: hasBias(model, "mlp"),
+      normBias: hasBias(model, "norm"),
       pooler: model.pooler === "tanh",
       mlm: objective(model, "mlm") !== undefined,
       nsp: objective(model, "nsp") !== undefined,
@@ -440,17 +447,25 @@ class GraphWriter {
         w.writeLine("const { t1, t2 } = rt.tensorGetter<ParamName>(lookup);");
         const name = (n: string) => literal(n);
         const under = (local: string) => `\`\${owner}.${templateText(local)}\``;
-        const denseOf = (prefix: string, key = name) => `{ kernel: t2(${key(prefix + ".kernel")}), bias: t1(${key(prefix + ".bias")}) }`;
-        const normOf = (prefix: string, key = name) => `{ weight: t1(${key(prefix + ".weight")}), bias: t1(${key(prefix + ".bias")}) }`;
+        // A part without bias (attention_bias, mlp_bias, norm_bias false) has no bias tensor to bind.
+        const denseOf = (prefix: string, key = name, bias = true) =>
+          bias
+            ? `{ kernel: t2(${key(prefix + ".kernel")}), bias: t1(${key(prefix + ".bias")}) }`
+            : `{ kernel: t2(${key(prefix + ".kernel")}) }`;
+        const normOf = (prefix: string, key = name) =>
+          this.has.normBias
+            ? `{ weight: t1(${key(prefix + ".weight")}), bias: t1(${key(prefix + ".bias")}) }`
+            : `{ weight: t1(${key(prefix + ".weight")}) }`;
         if (shared) w.writeLine("// Each owner's tensors are bound once, so the layers of a sharing group hold the same objects.");
         const [open, close] = shared ? ["rt.bindOnce(", ")"] : ["", ""];
         w.writeLine(`const attention = ${open}(owner: AttentionOwner): rt.AttentionParams => ({`);
-        for (const d of ["query", "key", "value", "output"]) w.writeLine(`  ${d}: ${denseOf(`attention.${d}`, under)},`);
+        for (const d of ["query", "key", "value", "output"])
+          w.writeLine(`  ${d}: ${denseOf(`attention.${d}`, under, this.has.attentionBias)},`);
         w.writeLine(`  norm: ${normOf("attention.norm", under)},`);
         w.writeLine(`})${close};`);
         w.writeLine(`const feedForward = ${open}(owner: FeedForwardOwner): rt.FeedForwardParams => ({`);
-        w.writeLine(`  intermediate: ${denseOf("ffn.intermediate", under)},`);
-        w.writeLine(`  output: ${denseOf("ffn.output", under)},`);
+        w.writeLine(`  intermediate: ${denseOf("ffn.intermediate", under, this.has.mlpBias)},`);
+        w.writeLine(`  output: ${denseOf("ffn.output", under, this.has.mlpBias)},`);
         w.writeLine(`  norm: ${normOf("ffn.norm", under)},`);
         w.writeLine(`})${close};`);
         w.writeLine("return {");

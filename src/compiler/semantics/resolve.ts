@@ -264,6 +264,10 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
     // Only `pre` is stored (see ResolvedModel.norm_position).
     ...(get("norm_position") === "pre" ? { norm_position: "pre" as const } : {}),
     ...(get("feed_forward") === "gated" ? { feed_forward: "gated" as const } : {}),
+    // Only `false` is stored (see ResolvedModel.attention_bias).
+    ...(get("attention_bias") === "false" ? { attention_bias: false as const } : {}),
+    ...(get("mlp_bias") === "false" ? { mlp_bias: false as const } : {}),
+    ...(get("norm_bias") === "false" ? { norm_bias: false as const } : {}),
     dropout: get("dropout"),
     attention_dropout: get("attention_dropout"),
     pooler: get("pooler"),

@@ -6,6 +6,7 @@
 import type { Value } from "../syntax/ast.js";
 import {
   ACTIVATIONS,
+  BIAS_SWITCHES,
   DECAY_KINDS,
   EXPECT_KEYS,
   FEED_FORWARD_KINDS,
@@ -216,6 +217,9 @@ export const MODEL_PROPERTIES = {
   norm_eps: property(positive, 1e-12),
   norm_position: property(enumType("norm position", NORM_POSITIONS), "post"),
   feed_forward: property(enumType("feed-forward kind", FEED_FORWARD_KINDS), "plain"),
+  attention_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
+  mlp_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
+  norm_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
   dropout: property(dropoutType, 0.1),
   attention_dropout: property(dropoutType, 0.1),
   pooler: property(enumType("pooler", POOLERS), "tanh"),

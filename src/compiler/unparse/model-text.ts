@@ -21,7 +21,7 @@ import type {
   TokenizerConfig,
   TrainConfig,
 } from "../../model/model.js";
-import { feedForwardKind, normPosition } from "../../model/model.js";
+import { BIAS_PARTS, feedForwardKind, hasBias, normPosition } from "../../model/model.js";
 
 const n = formatNumber;
 
@@ -40,6 +40,9 @@ export type Architecture = Pick<
   | "norm_eps"
   | "norm_position"
   | "feed_forward"
+  | "attention_bias"
+  | "mlp_bias"
+  | "norm_bias"
   | "dropout"
   | "attention_dropout"
   | "pooler"
@@ -51,8 +54,8 @@ export function propertyLine([key, value]: PropertyText): string {
 }
 
 /**
- * The architecture's properties in the order the language lists them. `norm_position` and
- * `feed_forward` are written only when not the default (as `factorize`), so the text of every
+ * The architecture's properties in the order the language lists them. `norm_position`,
+ * `feed_forward` and the bias switches are written only when not the default (as `factorize`), so the text of every
  * model without them stays what it was; `listDefaults` writes them always (flatten, whose lines `diff` pairs).
  */
 export function architectureProperties(m: Architecture, { listDefaults = false } = {}): PropertyText[] {
@@ -68,6 +71,9 @@ export function architectureProperties(m: Architecture, { listDefaults = false }
     ["norm_eps", n(m.norm_eps)],
     ...(listDefaults || position !== "post" ? [["norm_position", position] as PropertyText] : []),
     ...(listDefaults || ffn !== "plain" ? [["feed_forward", ffn] as PropertyText] : []),
+    ...BIAS_PARTS.filter((part) => listDefaults || !hasBias(m, part)).map(
+      (part) => [`${part}_bias`, String(hasBias(m, part))] as PropertyText,
+    ),
     ["dropout", n(m.dropout)],
     ["attention_dropout", n(m.attention_dropout)],
     ["pooler", m.pooler],

@@ -8,7 +8,7 @@
  * Each family's names are a table (`FAMILY_NAMES`): where its layers live, the name of each
  * sublayer inside a layer, how every other parameter is renamed, and which tensors are tied.
  */
-import { feedForwardKind, normPosition, objective, type ResolvedModel } from "../model.js";
+import { BIAS_PARTS, feedForwardKind, hasBias, normPosition, objective, type ResolvedModel } from "../model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
 import { FAMILY_NAME, hfFamily, type HfFamily } from "./family.js";
 
@@ -239,10 +239,18 @@ export function hfLayerPrefix(model: ResolvedModel, options: { withoutHeads?: bo
  * Why no Hugging Face family holds the model's block structure, or null: the four families'
  * layers are post-LN (LayerNorm after each residual sum) and have no final LayerNorm, so a
  * pre-LN model's weights would compute something else there; and their feed-forward
- * sublayers are plain, act(x·W1)·W2, with no gate for a gated model's second half of W1.
+ * sublayers are plain, act(x·W1)·W2, with no gate for a gated model's second half of W1;
+ * every dense layer and LayerNorm of theirs has a bias, which a bias-free part would lack.
  */
 export function blockStructureProblem(model: ResolvedModel): string | null {
-  return feedForwardProblem(model) ?? normPositionProblem(model);
+  return feedForwardProblem(model) ?? normPositionProblem(model) ?? biasProblem(model);
+}
+
+export function biasProblem(model: ResolvedModel): string | null {
+  const missing = BIAS_PARTS.find((part) => !hasBias(model, part));
+  if (missing === undefined) return null;
+  const family = FAMILY_NAME[hfFamily(model)];
+  return `${family} dense layers and LayerNorms all have biases, but model '${model.name}' has ${missing}_bias false`;
 }
 
 export function normPositionProblem(model: ResolvedModel): string | null {

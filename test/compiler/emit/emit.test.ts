@@ -30,18 +30,21 @@ function modelsOf(file: string): { model: ResolvedModel; teacher: ResolvedModel 
   return [{ model, teacher }];
 }
 
-/** A model of its own for each thing no reference model has: pre-LN layers and a final LayerNorm; gated feed-forward layers. */
+/**
+ * A model of its own for each thing no reference model has: pre-LN layers and a final LayerNorm; gated feed-forward layers;
+ * attention, feed-forward and LayerNorms without bias.
+ */
 function fixture(name: string): { model: ResolvedModel; teacher: ResolvedModel | null } {
   const checked = checkFile(`test/fixtures/emit/${name}.bdl`);
   expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return { model: checked.resolutions.get(name)!.model, teacher: null };
 }
 
-const ALL = [...MODEL_FILES.flatMap(modelsOf), fixture("pre-ln-mini"), fixture("glu-mini")];
+const ALL = [...MODEL_FILES.flatMap(modelsOf), fixture("pre-ln-mini"), fixture("glu-mini"), fixture("no-bias-mini")];
 const temp = tempFiles("bdl-emit-");
 
 describe("emitted graphs", () => {
-  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini", "pre-ln-mini", "glu-mini"])(
+  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini", "pre-ln-mini", "glu-mini", "no-bias-mini"])(
     "%s matches its golden file",
     async (name) => {
       const { model, teacher } = ALL.find((m) => m.model.name === name)!;
@@ -87,6 +90,16 @@ describe("emitted graphs", () => {
     const glu = (await emitGraph(find("glu-mini").model)).text;
     expect(glu).toMatch(/const FEED_FORWARD: rt\.FeedForwardOptions = \{[^}]*activation: "silu",[^}]*kind: "gated",\n\};/);
     expect(glu).not.toMatch(/normPosition|finalNorm/);
+    // A part without bias binds no bias tensor; every other model binds one for each dense layer and LayerNorm.
+    const noBias = (await emitGraph(find("no-bias-mini").model)).text;
+    expect(noBias).not.toMatch(/attention\.\w+\.bias|ffn\.\w+\.bias|norm\.bias/);
+    expect(noBias).toContain("query: { kernel: t2(`${owner}.attention.query.kernel`) },");
+    expect(noBias).toContain('norm: { weight: t1("embeddings.norm.weight") },');
+    // The heads' dense layers and the MLM decoder keep theirs: no switch covers them.
+    expect(noBias).toContain('pooler: { kernel: t2("pooler.kernel"), bias: t1("pooler.bias") },');
+    for (const { model, teacher } of ALL.filter((m) => m.model.name !== "no-bias-mini")) {
+      expect((await emitGraph(model, teacher)).text, model.name).toContain("bias: t1(`${owner}.attention.query.bias`)");
+    }
   });
 
   it("passes layer settings as named options, and weights only the terms whose weight is not 1", async () => {

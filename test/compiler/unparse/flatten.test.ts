@@ -19,6 +19,9 @@ describe("flattenModel", () => {
       { path: "norm_eps", text: "1e-12" },
       { path: "norm_position", text: "post" },
       { path: "feed_forward", text: "plain" },
+      { path: "attention_bias", text: "true" },
+      { path: "mlp_bias", text: "true" },
+      { path: "norm_bias", text: "true" },
       { path: "dropout", text: "0.1" },
       { path: "attention_dropout", text: "0.1" },
       { path: "pooler", text: "tanh" },
@@ -66,6 +69,16 @@ describe("flattenModel", () => {
   it("writes the feed-forward kind, plain unless the model says gated", () => {
     expect(asRecord(bertBase())["feed_forward"]).toBe("plain");
     expect(asRecord({ ...bertBase(), feed_forward: "gated" })["feed_forward"]).toBe("gated");
+  });
+
+  it("writes each bias switch, true unless the model says false", () => {
+    for (const key of ["attention_bias", "mlp_bias", "norm_bias"] as const) {
+      expect(asRecord(bertBase())[key], key).toBe("true");
+      const record = asRecord({ ...bertBase(), [key]: false });
+      expect(record[key], key).toBe("false");
+      const others = ["attention_bias", "mlp_bias", "norm_bias"].filter((k) => k !== key);
+      for (const other of others) expect(record[other], `${key}: ${other}`).toBe("true");
+    }
   });
 
   it("writes albert's factorization, sharing and masking unit", () => {
