@@ -53,6 +53,21 @@ describe("diffModels", () => {
     expect(diffModels(bertBase(), span(0.2, 10)).changes).toEqual([{ path: "masking.unit", before: "token", after: "span p 0.2 max 10" }]);
   });
 
+  it("names each bias switch turned off and the bias tensors it removes", () => {
+    const d = diffModels(bertBase(), { ...bertBase(), attention_bias: false, norm_bias: false });
+    expect(d.changes).toEqual([
+      { path: "attention_bias", before: "true", after: "false" },
+      { path: "norm_bias", before: "true", after: "false" },
+    ]);
+    const text = renderDiff(d, "a", "b");
+    expect(text).toMatch(/\n  attention_bias +true -> false\n/);
+    // Per layer four attention biases and two LayerNorm biases of width hidden; the embeddings' LayerNorm bias too.
+    expect(d.params.before.encoder - d.params.after.encoder).toBe(12 * 6 * 768 + 768);
+    expect(diffModels(bertBase(), { ...bertBase(), mlp_bias: false }).changes).toEqual([
+      { path: "mlp_bias", before: "true", after: "false" },
+    ]);
+  });
+
   it("names the feed-forward kind and the gate's half of the intermediate kernel it adds", () => {
     const d = diffModels(bertBase(), { ...bertBase(), feed_forward: "gated" });
     expect(d.changes).toEqual([{ path: "feed_forward", before: "plain", after: "gated" }]);

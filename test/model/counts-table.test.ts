@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFile, type CheckedProgram } from "../../src/compiler/semantics/check.js";
 import { countParams } from "../../src/model/counts.js";
-import { feedForwardKind, groupOwning, normPosition, type ResolvedModel } from "../../src/model/model.js";
+import { feedForwardKind, groupOwning, hasBias, normPosition, type ResolvedModel } from "../../src/model/model.js";
 import { parameterTable } from "../../src/model/parameters.js";
 import { tempFiles } from "../helpers/temp-files.js";
 
@@ -42,12 +42,16 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
   const E = model.embeddings.factorize ?? H;
   const V = model.vocab;
   const { positions, offset, segments } = model.embeddings;
-  const attention = 4 * (H * H + H) + 2 * H;
+  // A part without bias counts its kernels (and LayerNorm weights) only.
+  const a = hasBias(model, "attention") ? 1 : 0;
+  const f = hasBias(model, "mlp") ? 1 : 0;
+  const ln = hasBias(model, "norm") ? 2 : 1;
+  const attention = 4 * (H * H + a * H) + ln * H;
   // Gated: the first kernel and its bias are twice as wide (input and gate halves).
   const W = feedForwardKind(model) === "gated" ? 2 * I : I;
-  const ffn = H * W + W + I * H + H + 2 * H;
+  const ffn = H * W + f * W + I * H + f * H + ln * H;
   const out: Record<string, number> = {};
-  out["embeddings"] = (V + positions + offset + segments) * E + 2 * E;
+  out["embeddings"] = (V + positions + offset + segments) * E + ln * E;
   if (E !== H) out["embedding_projection"] = E * H + H;
   const listed = new Set<string>();
   for (let layer = 0; layer < model.layers; layer++) {
@@ -66,10 +70,10 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
     if (own > 0) out[`layer.${layer}`] = own;
   }
   // Pre-LN: the encoder's final LayerNorm, after the layers and before the pooler.
-  if (normPosition(model) === "pre") out["final_norm"] = 2 * H;
+  if (normPosition(model) === "pre") out["final_norm"] = ln * H;
   if (model.pooler === "tanh") out["pooler"] = H * H + H;
   const has = (name: string) => model.objectives.some((o) => o.name === name);
-  if (has("mlm")) out["head.mlm"] = H * E + E + 2 * E + V; // the decoder's weight is the word table
+  if (has("mlm")) out["head.mlm"] = H * E + E + ln * E + V; // the decoder's weight is the word table
   if (has("nsp")) out["head.nsp"] = 2 * H + 2;
   if (has("sop")) out["head.sop"] = 2 * H + 2;
   if (has("cosine") && teacher && teacher.hidden !== H) out["head.cosine_projection"] = H * teacher.hidden + teacher.hidden;
@@ -175,8 +179,16 @@ function generatedModels(): string[] {
       const segments = n % 4 === 3 ? "segments 0 offset 2" : "";
       const norm = n % 5 === 2 ? "norm_position pre" : "";
       const ffn = n % 3 === 2 ? "feed_forward gated" : "";
+      const bias = [
+        "",
+        "attention_bias false",
+        "mlp_bias false",
+        "",
+        "norm_bias false",
+        "attention_bias false mlp_bias false norm_bias false",
+      ][n % 6];
       models.push(
-        `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} ${norm} ${ffn} embeddings { ${factorize} ${segments} } ${sharing} ${objectives} }`,
+        `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} ${norm} ${ffn} ${bias} embeddings { ${factorize} ${segments} } ${sharing} ${objectives} }`,
       );
       n++;
     }
@@ -210,6 +222,11 @@ describe("counts of generated layouts are the parameter table's sum", () => {
     expect(models.some((l) => gated(l) && l.model.sharing.some((g) => g.share.includes("ffn")))).toBe(true);
     expect(models.some((l) => gated(l) && normPosition(l.model) === "pre")).toBe(true);
     expect(models.some((l) => gated(l) && l.model.embeddings.factorize === null && l.model.sharing.length === 0)).toBe(true);
+    const biasFree = (l: Loaded, part: "attention" | "mlp" | "norm") => !hasBias(l.model, part);
+    expect(models.some((l) => biasFree(l, "attention") && l.model.sharing.some((g) => g.share.includes("attention")))).toBe(true);
+    expect(models.some((l) => biasFree(l, "mlp") && feedForwardKind(l.model) === "gated")).toBe(true);
+    expect(models.some((l) => biasFree(l, "norm") && normPosition(l.model) === "pre")).toBe(true);
+    expect(models.some((l) => biasFree(l, "norm") && l.model.objectives.some((o) => o.name === "mlm"))).toBe(true);
     expect(models.some((l) => "head.cosine_projection" in countParams(l.model, l.teacher).breakdown)).toBe(true);
     expect(models.some((l) => l.teacher?.hidden === l.model.hidden && l.model.objectives.some((o) => o.name === "cosine"))).toBe(true);
   });

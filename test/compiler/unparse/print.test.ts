@@ -218,6 +218,20 @@ model distilbert {
     expect(meaning(resolved!)).toEqual(meaning(glu));
   });
 
+  it("writes a bias switch only when false, and the text reads back to it", () => {
+    expect(printResolved(bertBase())).not.toMatch(/_bias/);
+    const plain: ResolvedModel = { ...bertBase(), name: "plain", attention_bias: false, mlp_bias: false, norm_bias: false };
+    const { text, checked, resolved } = reread(plain);
+    expect(text).toContain("\n  norm_eps 1e-12\n  attention_bias false\n  mlp_bias false\n  norm_bias false\n  dropout 0.1\n");
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect([resolved!.attention_bias, resolved!.mlp_bias, resolved!.norm_bias]).toEqual([false, false, false]);
+    expect(meaning(resolved!)).toEqual(meaning(plain));
+    const one = reread({ ...bertBase(), name: "one", mlp_bias: false });
+    expect(one.text).toContain("\n  mlp_bias false\n");
+    expect(one.text).not.toMatch(/attention_bias|norm_bias/);
+    expect("attention_bias" in one.resolved! || "norm_bias" in one.resolved!).toBe(false);
+  });
+
   it("writes sharing groups with ranges for consecutive layers and lists otherwise", () => {
     const m: ResolvedModel = {
       ...bertBase(),

@@ -110,6 +110,25 @@ describe("Hugging Face names", () => {
     expect(hfNaming({ ...bertBase(), feed_forward: "gated", norm_position: "pre" }).unrepresentable).toMatch(/has feed_forward gated$/);
   });
 
+  it("refuses a model with a bias-free part in every family, by name, and names the tensors it has as the full model does", () => {
+    for (const base of [bertBase(), robertaBase(), albertBase(), distilbertBase()]) {
+      for (const part of ["attention", "mlp", "norm"] as const) {
+        const model = { ...base, [`${part}_bias`]: false };
+        const naming = hfNaming(model);
+        expect(naming.unrepresentable, part).toMatch(
+          new RegExp(` dense layers and LayerNorms all have biases, but model '.+' has ${part}_bias false$`),
+        );
+        expect(naming.family).toBe(hfFamily(base));
+        const full = new Map(hfNaming(base).names.map((n) => [n.name, n.hf]));
+        expect(naming.names.length, part).toBeLessThan(full.size);
+        for (const n of naming.names) expect(n.hf, n.name).toBe(full.get(n.name));
+      }
+    }
+    expect(hfNaming({ ...robertaBase(), norm_bias: false }).unrepresentable).toMatch(/^RoBERTa dense layers and LayerNorms/);
+    // A gated model without biases names the feed-forward refusal first.
+    expect(hfNaming({ ...bertBase(), feed_forward: "gated", mlp_bias: false }).unrepresentable).toMatch(/has feed_forward gated$/);
+  });
+
   it("DistilBERT: transformer.layer.N with q_lin … output_layer_norm, vocab_projector tied", () => {
     const naming = hfNaming(distilbertBase());
     const hf = new Map(naming.names.map((n) => [n.name, n.hf]));
