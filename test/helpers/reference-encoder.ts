@@ -1,7 +1,7 @@
 /**
  * A reference for the encoder's layers written with plain TensorFlow.js ops, none of the
  * runtime's layer functions: what the tests of the emitted encoder (norm positions, gated
- * feed-forward layers) compare against, layer by layer. Weights are drawn at random,
+ * feed-forward layers, bias-free parts) compare against, layer by layer. Weights are drawn at random,
  * LayerNorm weights too, so a LayerNorm in the wrong place or a swapped split shows.
  */
 import { tf } from "../../src/runtime/backends/tf.js";
@@ -35,15 +35,20 @@ export function randomWeights(shapes: Map<string, number[]>, seed: number): Weig
   return out;
 }
 
+/** A bias the weights lack (a model with `attention_bias`, `mlp_bias` or `norm_bias` false) adds zero. */
+function biasOr0(w: Weights, prefix: string): tf.Tensor | number {
+  return w.get(`${prefix}.bias`) ?? 0;
+}
+
 export function layerNorm(x: tf.Tensor, w: Weights, prefix: string, eps: number): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w.get(`${prefix}.weight`)!), w.get(`${prefix}.bias`)!);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w.get(`${prefix}.weight`)!), biasOr0(w, prefix));
 }
 
 export function linear(x: tf.Tensor, w: Weights, prefix: string): tf.Tensor {
   const kernel = w.get(`${prefix}.kernel`)! as tf.Tensor2D;
   const [b, s] = x.shape as [number, number, number];
-  return tf.reshape(tf.add(tf.matMul(tf.reshape(x, [b * s, -1]) as tf.Tensor2D, kernel), w.get(`${prefix}.bias`)!), [b, s, -1]);
+  return tf.reshape(tf.add(tf.matMul(tf.reshape(x, [b * s, -1]) as tf.Tensor2D, kernel), biasOr0(w, prefix)), [b, s, -1]);
 }
 
 /** Self-attention without residual or LayerNorm, for one layer's tensors under `prefix`. */
