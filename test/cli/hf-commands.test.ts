@@ -336,6 +336,30 @@ describe("bdlc import-hf / export-hf", () => {
     expect(fs.existsSync(path.join(tmp, "never-glu"))).toBe(false);
   });
 
+  it("refuses to export or import a model without biases: every family's dense layers and LayerNorms have them", async () => {
+    const text = fs.readFileSync(`${GOLDENS}/bert.bdl`, "utf8").replace("model tiny-bert {", "model tiny-bare {\n  norm_bias false");
+    const bdl = path.join(tmp, "tiny-bare.bdl");
+    fs.writeFileSync(bdl, text);
+    const model = checkText(text, "tiny-bare-copy.bdl");
+    expect(model.norm_bias).toBe(false);
+    const weights: WeightMap = new Map(
+      parameterTable(model).map((p) => [p.name, { shape: p.shape, values: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }]),
+    );
+    const ckpt = path.join(tmp, "tiny-bare-ckpt");
+    saveCheckpoint(ckpt, model, weights);
+    const out = path.join(tmp, "tiny-bare-hf");
+    const why = "BERT dense layers and LayerNorms all have biases, but model 'tiny-bare' has norm_bias false";
+    expectUserError(
+      await cli("export-hf", ckpt, "--out", out),
+      new RegExp(`cannot export model 'tiny-bare' as a Hugging Face bert checkpoint: ${why}`),
+    );
+    expect(fs.existsSync(out)).toBe(false);
+    // goldens/bert has every LayerNorm bias: refused for what the model computes, before any tensor is compared.
+    const r = await cli("import-hf", `${GOLDENS}/bert`, "--model", bdl, "--out", path.join(tmp, "never-bare"));
+    expectUserError(r, new RegExp(`cannot read Hugging Face weights into model 'tiny-bare': ${why}`));
+    expect(fs.existsSync(path.join(tmp, "never-bare"))).toBe(false);
+  });
+
   it("refuses to replace a folder holding other files", async () => {
     const ckpt = path.join(tmp, "ckpt-bert");
     expect((await cli("import-hf", `${GOLDENS}/bert`, "--model", `${GOLDENS}/bert.bdl`, "--out", ckpt)).code).toBe(0);

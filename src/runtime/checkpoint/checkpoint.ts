@@ -261,6 +261,9 @@ function modelProblem(x: unknown): string | null {
   // Absent in a plain feed-forward model (see ResolvedModel.feed_forward); only `gated` is ever written.
   if (x["feed_forward"] !== undefined && x["feed_forward"] !== "gated")
     return `'feed_forward' is ${JSON.stringify(x["feed_forward"])}, not "gated" or absent`;
+  // Absent in a model whose parts all have biases (see ResolvedModel.attention_bias); only `false` is ever written.
+  for (const k of ["attention_bias", "mlp_bias", "norm_bias"])
+    if (x[k] !== undefined && x[k] !== false) return `'${k}' is ${JSON.stringify(x[k])}, not false or absent`;
   if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${POOLERS.join(", ")}`;
   const e = x["embeddings"];
   if (!isObject(e)) return "'embeddings' is not an object";

@@ -167,6 +167,24 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     expect(() => loadCheckpoint(path.join(tmp, "glu"))).toThrow(/'feed_forward' is "plain", not "gated" or absent/);
   });
 
+  it("keeps a bias-free model's switches and tensors; a full model's metadata has none", () => {
+    const full = model("bert.bdl", "tiny-bert");
+    const bare: ResolvedModel = { ...full, name: "tiny-bare", attention_bias: false, norm_bias: false };
+    saveCheckpoint(path.join(tmp, "full"), full, weightsOf(full));
+    saveCheckpoint(path.join(tmp, "bare"), bare, weightsOf(bare));
+    const metadata = JSON.parse(fs.readFileSync(path.join(tmp, "full", "bdl.json"), "utf8")).model;
+    for (const k of ["attention_bias", "mlp_bias", "norm_bias"]) expect(metadata).not.toHaveProperty(k);
+    const loaded = loadCheckpoint(path.join(tmp, "bare"), { model: bare });
+    expect([loaded.model.attention_bias, loaded.model.mlp_bias, loaded.model.norm_bias]).toEqual([false, undefined, false]);
+    expect(loaded.weights.has("layers.0.attention.query.bias")).toBe(false);
+    expect(loaded.weights.has("layers.0.ffn.output.bias")).toBe(true);
+    expect(() => loadCheckpoint(path.join(tmp, "full"), { model: bare })).toThrow(
+      /the checkpoint has parameter '.*bias', which model 'tiny-bare' lacks/,
+    );
+    fs.writeFileSync(path.join(tmp, "bare", "bdl.json"), JSON.stringify({ format: 1, model: { ...bare, norm_bias: true } }));
+    expect(() => loadCheckpoint(path.join(tmp, "bare"))).toThrow(/'norm_bias' is true, not false or absent/);
+  });
+
   it("gives clear errors for missing and corrupt files", () => {
     const bert = model("bert.bdl", "tiny-bert");
     expect(() => loadCheckpoint(path.join(tmp, "nope"))).toThrow(/nope: no such checkpoint folder/);
