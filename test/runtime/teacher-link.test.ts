@@ -53,6 +53,26 @@ beforeAll(async () => {
 });
 
 describe("teacher links", () => {
+  it("between bias-free models copies the tensors both have; a switch that differs is an error naming the bias", () => {
+    const { teacher, student } = resolved();
+    const bare = { attention_bias: false, norm_bias: false } as const;
+    const [bareTeacher, bareStudent] = [
+      { ...teacher, ...bare },
+      { ...student, ...bare },
+    ];
+    const teacherWeights = initialWeights(parameterTable(bareTeacher), 1, 0);
+    const own = initialWeights(parameterTable(bareStudent, bareTeacher), 2, 0);
+    const started = initFromTeacher(bareStudent, own, bareTeacher, teacherWeights);
+    expect(started.has("layers.0.attention.query.bias")).toBe(false);
+    expect(Array.from(started.get("layers.1.attention.query.kernel")!.values)).toEqual(
+      Array.from(teacherWeights.get("layers.2.attention.query.kernel")!.values),
+    );
+    // The biases the student keeps are there (their values are zeros in both models, so only presence tells).
+    expect(started.has("layers.1.ffn.output.bias")).toBe(true);
+    const fullOwn = initialWeights(parameterTable(student, bareTeacher), 2, 0);
+    expect(() => initFromTeacher(student, fullOwn, bareTeacher, teacherWeights)).toThrow(/cannot copy teacher '.*\.bias'.*no such tensor/);
+  });
+
   it("init layers [0, 2, 4, 7, 9, 11] copies exactly those teacher layers, and init embeddings the embeddings", () => {
     const { teacher, student } = resolved();
     const teacherWeights = initialWeights(parameterTable(teacher), 1, 0);
