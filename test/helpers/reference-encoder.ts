@@ -4,6 +4,9 @@
  * feed-forward layers, bias-free parts) compare against, layer by layer. Weights are drawn at random,
  * LayerNorm weights too, so a LayerNorm in the wrong place or a swapped split shows.
  */
+import { expect } from "vitest";
+import { checkFile } from "../../src/compiler/semantics/check.js";
+import type { ResolvedModel } from "../../src/model/model.js";
 import { tf } from "../../src/runtime/backends/tf.js";
 import { mulberry32 } from "../../src/runtime/data/random.js";
 
@@ -131,3 +134,29 @@ export const referenceInputs = () => ({
     "int32",
   ),
 });
+
+/** The sizes of the tiny models the reference is checked on. */
+export const TINY = { hidden: 8, heads: 2, intermediate: 12, layers: 2, eps: 1e-12 } as const;
+export const TINY_SIZES: Sizes = TINY;
+
+/** The tiny model, named `name`, with dropout off so the encoder is deterministic; a test's variants extend it. */
+export function tinyModelSource(name: string): string {
+  const { hidden, layers, heads, intermediate } = TINY;
+  return `
+model ${name} {
+  vocab 40 hidden ${hidden} layers ${layers} heads ${heads} intermediate ${intermediate}
+  dropout 0 attention_dropout 0
+  embeddings { positions 16 }
+  objectives { mlm }
+  special { pad 0 unk 1 cls 2 sep 3 mask 4 }
+  train { seq 16 }
+}
+`;
+}
+
+/** Every model `file` resolves to, by name; any error fails the test. */
+export function resolvedModels(file: string): Map<string, ResolvedModel> {
+  const checked = checkFile(file);
+  expect(checked.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
+  return new Map([...checked.resolutions].map(([name, r]) => [name, r.model]));
+}

@@ -5,7 +5,6 @@
  * drawn at random, biases too, so a bias left in (or one dropped from a part that keeps it) shows.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkFile } from "../../src/compiler/semantics/check.js";
 import { loadGraph } from "../../src/app/graph-loader.js";
 import { feedForwardKind, normPosition, type ResolvedModel } from "../../src/model/model.js";
 import { EVAL } from "../../src/runtime/layers/dropout.js";
@@ -18,7 +17,10 @@ import {
   randomWeights,
   referenceInputs,
   referenceLayer,
-  type Sizes,
+  resolvedModels,
+  TINY,
+  TINY_SIZES,
+  tinyModelSource,
 } from "../helpers/reference-encoder.js";
 import { tempFiles } from "../helpers/temp-files.js";
 
@@ -26,21 +28,9 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-const H = 8;
-const HEADS = 2;
-const I = 12;
-const LAYERS = 2;
-const EPS = 1e-12;
+const { hidden: H, intermediate: I, layers: LAYERS, eps: EPS } = TINY;
 
-const SOURCE = `
-model tiny-plain {
-  vocab 40 hidden ${H} layers ${LAYERS} heads ${HEADS} intermediate ${I}
-  dropout 0 attention_dropout 0
-  embeddings { positions 16 }
-  objectives { mlm }
-  special { pad 0 unk 1 cls 2 sep 3 mask 4 }
-  train { seq 16 }
-}
+const SOURCE = `${tinyModelSource("tiny-plain")}
 model tiny-no-attention-bias extends tiny-plain { attention_bias false }
 model tiny-no-mlp-bias extends tiny-plain { mlp_bias false }
 model tiny-no-norm-bias extends tiny-plain { norm_bias false }
@@ -52,13 +42,7 @@ model tiny-modern extends tiny-plain {
 
 const temp = tempFiles("bdl-bias-free-");
 
-function models(): Map<string, ResolvedModel> {
-  const checked = checkFile(temp.file("tiny.bdl", SOURCE));
-  expect(checked.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
-  return new Map([...checked.resolutions].map(([name, r]) => [name, r.model]));
-}
-
-const SIZES: Sizes = { hidden: H, heads: HEADS, intermediate: I, eps: EPS };
+const models = (): Map<string, ResolvedModel> => resolvedModels(temp.file("tiny.bdl", SOURCE));
 
 /** The embeddings as BERT sums them (positions 0.., segment 0), then their LayerNorm. */
 function referenceEmbeddings(ids: tf.Tensor2D, w: Map<string, tf.Tensor>): tf.Tensor {
@@ -98,9 +82,9 @@ describe("bias switches in the emitted encoder", () => {
       let h = referenceEmbeddings(x.inputIds, w);
       expect(maxDifference(out.hiddenStates[0]!, h), `${name} embeddings`).toBeLessThan(1e-4);
       const pre = normPosition(model) === "pre";
-      const transform = feedForwardKind(model) === "gated" ? gatedTransform("silu", SIZES) : plainTransform("gelu");
+      const transform = feedForwardKind(model) === "gated" ? gatedTransform("silu", TINY_SIZES) : plainTransform("gelu");
       for (let layer = 0; layer < LAYERS; layer++) {
-        h = referenceLayer(h, x.attentionMask, w, layer, { pre, transform, sizes: SIZES });
+        h = referenceLayer(h, x.attentionMask, w, layer, { pre, transform, sizes: TINY_SIZES });
         if (layer < LAYERS - 1) expect(maxDifference(out.hiddenStates[layer + 1]!, h), `${name} layer ${layer}`).toBeLessThan(1e-4);
       }
       if (pre) h = layerNorm(h, w, "encoder.final_norm", EPS);
@@ -120,7 +104,7 @@ describe("bias switches in the emitted encoder", () => {
     const noBias = new Map([...w].filter(([n]) => !n.endsWith(".bias")));
     let h = referenceEmbeddings(x.inputIds, noBias);
     for (let layer = 0; layer < LAYERS; layer++)
-      h = referenceLayer(h, x.attentionMask, noBias, layer, { pre: false, transform: plainTransform("gelu"), sizes: SIZES });
+      h = referenceLayer(h, x.attentionMask, noBias, layer, { pre: false, transform: plainTransform("gelu"), sizes: TINY_SIZES });
     expect(maxDifference(out.lastHiddenState, h)).toBeGreaterThan(0.05);
   });
 });

@@ -6,7 +6,6 @@
  * drawn at random, so a swapped split, a missing gate or the wrong activation shows.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkFile } from "../../src/compiler/semantics/check.js";
 import { loadGraph } from "../../src/app/graph-loader.js";
 import type { ResolvedModel } from "../../src/model/model.js";
 import { EVAL } from "../../src/runtime/layers/dropout.js";
@@ -18,7 +17,10 @@ import {
   randomWeights,
   referenceInputs,
   referenceLayer,
-  type Sizes,
+  resolvedModels,
+  TINY,
+  TINY_SIZES,
+  tinyModelSource,
 } from "../helpers/reference-encoder.js";
 import { tempFiles } from "../helpers/temp-files.js";
 
@@ -26,21 +28,9 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-const H = 8;
-const HEADS = 2;
-const I = 12;
-const LAYERS = 2;
-const EPS = 1e-12;
+const { hidden: H, intermediate: I, layers: LAYERS, eps: EPS } = TINY;
 
-const SOURCE = `
-model tiny-plain {
-  vocab 40 hidden ${H} layers ${LAYERS} heads ${HEADS} intermediate ${I}
-  dropout 0 attention_dropout 0
-  embeddings { positions 16 }
-  objectives { mlm }
-  special { pad 0 unk 1 cls 2 sep 3 mask 4 }
-  train { seq 16 }
-}
+const SOURCE = `${tinyModelSource("tiny-plain")}
 model tiny-geglu extends tiny-plain { feed_forward gated }
 model tiny-swiglu extends tiny-plain { feed_forward gated activation silu }
 model tiny-swiglu-pre extends tiny-swiglu { norm_position pre }
@@ -48,13 +38,7 @@ model tiny-swiglu-pre extends tiny-swiglu { norm_position pre }
 
 const temp = tempFiles("bdl-gated-ffn-");
 
-function models(): Map<string, ResolvedModel> {
-  const checked = checkFile(temp.file("tiny.bdl", SOURCE));
-  expect(checked.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
-  return new Map([...checked.resolutions].map(([name, r]) => [name, r.model]));
-}
-
-const SIZES: Sizes = { hidden: H, heads: HEADS, intermediate: I, eps: EPS };
+const models = (): Map<string, ResolvedModel> => resolvedModels(temp.file("tiny.bdl", SOURCE));
 
 describe("feed_forward gated in the emitted encoder", () => {
   it("a gated layer's intermediate kernel is [H, 2·I]; nothing else in the table changes", async () => {
@@ -87,7 +71,7 @@ describe("feed_forward gated in the emitted encoder", () => {
     expect(out.hiddenStates).toHaveLength(LAYERS + 1);
     let h: tf.Tensor = out.hiddenStates[0]!;
     for (let layer = 0; layer < LAYERS; layer++) {
-      h = referenceLayer(h, x.attentionMask, w, layer, { pre, transform: gatedTransform(act, SIZES), sizes: SIZES });
+      h = referenceLayer(h, x.attentionMask, w, layer, { pre, transform: gatedTransform(act, TINY_SIZES), sizes: TINY_SIZES });
       if (layer < LAYERS - 1) expect(maxDifference(out.hiddenStates[layer + 1]!, h), `${name} layer ${layer}`).toBeLessThan(1e-4);
     }
     if (pre) h = layerNorm(h, w, "encoder.final_norm", EPS);

@@ -6,7 +6,6 @@
  * drawn at random (LayerNorm weights too, so a LayerNorm in the wrong place shows).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkFile } from "../../src/compiler/semantics/check.js";
 import { loadGraph } from "../../src/app/graph-loader.js";
 import type { ResolvedModel } from "../../src/model/model.js";
 import { EVAL } from "../../src/runtime/layers/dropout.js";
@@ -18,7 +17,10 @@ import {
   randomWeights,
   referenceInputs,
   referenceLayer,
-  type Sizes,
+  resolvedModels,
+  TINY,
+  TINY_SIZES,
+  tinyModelSource,
 } from "../helpers/reference-encoder.js";
 import { tempFiles } from "../helpers/temp-files.js";
 
@@ -26,33 +28,18 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-const H = 8;
-const HEADS = 2;
-const I = 12;
-const LAYERS = 2;
-const EPS = 1e-12;
+const { hidden: H, intermediate: I, layers: LAYERS, eps: EPS } = TINY;
 
-const SOURCE = `
-model tiny-post {
-  vocab 40 hidden ${H} layers ${LAYERS} heads ${HEADS} intermediate ${I}
-  dropout 0 attention_dropout 0
-  embeddings { positions 16 }
-  objectives { mlm }
-  special { pad 0 unk 1 cls 2 sep 3 mask 4 }
-  train { seq 16 }
-}
+const SOURCE = `${tinyModelSource("tiny-post")}
 model tiny-pre extends tiny-post { norm_position pre }
 `;
 
 const temp = tempFiles("bdl-norm-position-");
 
 function models(): { post: ResolvedModel; pre: ResolvedModel } {
-  const checked = checkFile(temp.file("tiny.bdl", SOURCE));
-  expect(checked.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
-  return { post: checked.resolutions.get("tiny-post")!.model, pre: checked.resolutions.get("tiny-pre")!.model };
+  const all = resolvedModels(temp.file("tiny.bdl", SOURCE));
+  return { post: all.get("tiny-post")!, pre: all.get("tiny-pre")! };
 }
-
-const SIZES: Sizes = { hidden: H, heads: HEADS, intermediate: I, eps: EPS };
 
 describe("norm_position in the emitted encoder", () => {
   it("pre: x + Attn(LN(x)), x + FFN(LN(x)) in each layer, then the final LayerNorm; post: LN after each residual sum", async () => {
@@ -79,7 +66,7 @@ describe("norm_position in the emitted encoder", () => {
       expect(out.hiddenStates.at(-1)).toBe(out.lastHiddenState);
       let h: tf.Tensor = out.hiddenStates[0]!;
       for (let layer = 0; layer < LAYERS; layer++) {
-        h = referenceLayer(h, x.attentionMask, w, layer, { pre: kind === "pre", transform: plainTransform("gelu"), sizes: SIZES });
+        h = referenceLayer(h, x.attentionMask, w, layer, { pre: kind === "pre", transform: plainTransform("gelu"), sizes: TINY_SIZES });
         // Before the last layer, the hidden states are the layers' own outputs (unnormalised when pre-LN).
         if (layer < LAYERS - 1) expect(maxDifference(out.hiddenStates[layer + 1]!, h), `${kind} layer ${layer}`).toBeLessThan(1e-4);
       }
