@@ -1,4 +1,5 @@
-// `npm run bench -- [--config C] [--backend B] [--suite frontend|train] [--steps N] [--json]
+// `npm run bench -- [--config C] [--backend B] [--suite frontend|train|corpus] [--steps N] [--json]
+//                   [--corpus-mb N]
 //                   [--torch [--device cpu|cuda] [--python P] [--threads N]]`
 // Benchmarks, one JSON object per line with --json (readable lines otherwise). Without --config or
 // --suite: the front-end latency suite, then training throughput for tiny and mini on the default backend.
@@ -15,11 +16,15 @@
 // /usr/bin/python3 if present, else python3: Debian's python3-torch lives there); --device is torch's
 // (cpu or cuda); --threads sets torch's intra-op threads (default: every CPU this process may use).
 // A missing python or torch prints one line on stderr and the bdl rows still stand.
+//
+// --suite corpus: the data pipeline's peak RSS and time on a generated text corpus of --corpus-mb MB
+// (default 500), one `bdlc train` step of bert-mini (see bench/corpus.mjs); not in the default run.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runCorpusBench } from "./corpus.mjs";
 import { runFrontend } from "./frontend.mjs";
 import { CONFIG_GROUPS, resolveConfigs, runTrainBench } from "./train.mjs";
 
@@ -34,6 +39,7 @@ const { values } = parseArgs({
     python: { type: "string" },
     device: { type: "string", default: "cpu" },
     threads: { type: "string" },
+    "corpus-mb": { type: "string", default: "500" },
   },
   allowPositionals: false,
 });
@@ -55,6 +61,11 @@ function print(row) {
         `train ${row.train_ratio}× (${fmt(row.bdl_train_tokens_per_s)} vs ${fmt(row.torch_train_tokens_per_s)} tokens/s), ` +
         `infer ${row.infer_ratio}× (${fmt(row.bdl_infer_tokens_per_s)} vs ${fmt(row.torch_infer_tokens_per_s)} tokens/s)` +
         (row.params_match ? "" : `; PARAMETER COUNTS DIFFER (bdl ${row.bdl_params}, torch ${row.torch_params})`),
+    );
+  else if (row.suite === "corpus")
+    console.log(
+      `corpus of ${row.corpus_mb} MB (${fmt(row.training_sequences)} sequences): one bert-mini step in ${row.seconds} s, ` +
+        `peak RSS ${row.peak_rss_mb} MB (${row.wordnet_peak_rss_mb} MB on wordnet: the corpus costs ${row.corpus_rss_mb} MB)`,
     );
   else console.log(`${row.config} on ${row.backend}: train ${row.train_tokens_per_s} tokens/s (${row.step_ms} ms/step), infer ${row.infer_tokens_per_s} tokens/s; matmul ${row.matmul_gflops} GFLOP/s, step ${row.step_gflops} GFLOP/s; peak RSS ${row.peak_rss_mb} MB`);
 }
@@ -130,6 +141,7 @@ function compareRow(bdl, torch) {
 const suites = values.suite ? [values.suite] : values.config ? ["train"] : ["frontend", "train"];
 for (const suite of suites) {
   if (suite === "frontend") runFrontend().forEach(print);
+  else if (suite === "corpus") print(runCorpusBench({ megabytes: Number(values["corpus-mb"]), backend: values.backend }));
   else if (suite === "train") {
     let configs;
     try {
@@ -154,7 +166,7 @@ for (const suite of suites) {
       }
     }
   } else {
-    console.error(`bench: unknown suite '${suite}' (have: frontend, train)`);
+    console.error(`bench: unknown suite '${suite}' (have: frontend, train, corpus)`);
     process.exit(1);
   }
 }

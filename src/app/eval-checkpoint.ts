@@ -6,8 +6,8 @@
 import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
 import { CheckpointError } from "../runtime/checkpoint/checkpoint.js";
-import { CorpusError, loadCorpus, splitHeldOut } from "../runtime/data/corpus.js";
-import { buildExamples } from "../runtime/data/examples.js";
+import { CorpusError, documentsOnSide, heldOutFlags, loadCorpus } from "../runtime/data/corpus.js";
+import { examplesOf, tokenizeDocuments } from "../runtime/data/examples.js";
 import { loadTokenizer, TokenizerFormatError } from "../runtime/tokenizers/index.js";
 import { evalBatchSize, evaluateMlm, type MlmEvaluation } from "../runtime/train/evaluate.js";
 import { startBackend } from "./backend.js";
@@ -79,9 +79,13 @@ async function evaluate(o: EvalOptions, hooks: EvalHooks): Promise<EvalResult> {
   const { graph } = await loadGraph(model, null);
   if (!graph.mlmLogits) throw new InputError(`model '${model.name}' has no MLM head to evaluate`);
   const seed = typeof loaded.meta["seed"] === "number" ? (loaded.meta["seed"] as number) : 0;
-  const { heldOut } = splitHeldOut(corpus.documents, 0.01);
+  const heldOut = documentsOnSide(corpus, heldOutFlags(corpus, 0.01), "heldOut");
   const options = { seq: model.train.seq, special: model.special, sentencePairs: null, seed };
-  const examples = buildExamples(heldOut, (t) => tokenizer.encode(t), options).slice(0, o.maxExamples);
+  const all = examplesOf(
+    tokenizeDocuments(heldOut, (t) => tokenizer.encode(t), model.vocab),
+    options,
+  );
+  const examples = Array.from({ length: Math.min(o.maxExamples, all.length) }, (_, i) => all.get(i));
   if (examples.length === 0) throw new InputError(`corpus '${corpus.name}' has no held-out sequences to evaluate on`);
   const { tf } = await import("../runtime/backends/tf.js");
   const tensors = new Map([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));

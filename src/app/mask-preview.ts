@@ -3,7 +3,7 @@
  * NSP/SOP, else packed sentences) and masked with the model's masking, as text: one line each.
  */
 import type { ResolvedModel } from "../model/model.js";
-import { CorpusError, loadCorpus, splitHeldOut } from "../runtime/data/corpus.js";
+import { CorpusError, documentsOnSide, heldOutFlags, loadCorpus, sentencesOf } from "../runtime/data/corpus.js";
 import { buildExamples, sentencePairsFor } from "../runtime/data/examples.js";
 import { describeMasked, maskExample } from "../runtime/data/masking.js";
 import { loadTokenizer, TokenizerFormatError, TokenizerTrainingError, trainTokenizer } from "../runtime/tokenizers/index.js";
@@ -41,7 +41,16 @@ export function maskPreview(o: MaskPreviewOptions, hooks: MaskPreviewHooks): str
 function preview(o: MaskPreviewOptions, maskId: number, hooks: MaskPreviewHooks): string[] {
   const { model, count, seed, epoch, step } = o;
   const corpus = loadCorpus(o.corpus);
-  const { train: trainDocs } = splitHeldOut(corpus.documents, 0.01);
+  const held = heldOutFlags(corpus, 0.01);
+  const trainDocuments = held.length - held.reduce((n, h) => n + h, 0);
+  /** The first `n` documents of the training split. */
+  function* firstTrainDocuments(n: number) {
+    let taken = 0;
+    for (const d of documentsOnSide(corpus, held, "train")) {
+      if (taken++ === n) return;
+      yield d;
+    }
+  }
   let tokenizer;
   if (o.tokenizer !== undefined) {
     tokenizer = loadTokenizer(o.tokenizer);
@@ -50,22 +59,22 @@ function preview(o: MaskPreviewOptions, maskId: number, hooks: MaskPreviewHooks)
     }
   } else {
     hooks.note(
-      `note: no --tokenizer given: training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on the ${trainDocs.length} training documents of ${corpus.name}…`,
+      `note: no --tokenizer given: training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on the ${trainDocuments} training documents of ${corpus.name}…`,
     );
-    tokenizer = trainTokenizer(
-      model.tokenizer.kind,
-      trainDocs.flatMap((d) => d.sentences),
-      { vocabSize: model.vocab, lowercase: model.tokenizer.lowercase, special: model.special },
-    );
+    tokenizer = trainTokenizer(model.tokenizer.kind, sentencesOf(documentsOnSide(corpus, held, "train")), {
+      vocabSize: model.vocab,
+      lowercase: model.tokenizer.lowercase,
+      special: model.special,
+    });
   }
   const pairs = sentencePairsFor(model);
   const options = { seq: model.train.seq, special: model.special, sentencePairs: pairs, seed };
   // The first documents of the training split, more of them until there are enough examples.
-  let docs = Math.min(trainDocs.length, Math.max(8, 2 * count));
-  let examples = buildExamples(trainDocs.slice(0, docs), (t) => tokenizer.encode(t), options);
-  while (examples.length < count && docs < trainDocs.length) {
-    docs = Math.min(trainDocs.length, docs * 4);
-    examples = buildExamples(trainDocs.slice(0, docs), (t) => tokenizer.encode(t), options);
+  let docs = Math.min(trainDocuments, Math.max(8, 2 * count));
+  let examples = buildExamples(firstTrainDocuments(docs), (t) => tokenizer.encode(t), options);
+  while (examples.length < count && docs < trainDocuments) {
+    docs = Math.min(trainDocuments, docs * 4);
+    examples = buildExamples(firstTrainDocuments(docs), (t) => tokenizer.encode(t), options);
   }
   if (examples.length === 0) throw new InputError(`corpus '${corpus.name}' yields no training examples for model '${model.name}'`);
   if (examples.length < count) hooks.note(`note: corpus '${corpus.name}' yields only ${examples.length} example(s)`);

@@ -87,7 +87,7 @@ function synsetSentences(s: Synset): string[] {
   return [...head, ...s.examples.map(clean)].filter((t) => t.length > 0);
 }
 
-function wordnetCorpus(): Corpus {
+function wordnetDocuments(): Document[] {
   const documents: Document[] = [];
   let open: { lexname: string; synsets: number; document: Document } | null = null;
   for (const s of loadWordNet()) {
@@ -100,7 +100,7 @@ function wordnetCorpus(): Corpus {
     open.synsets++;
     open.document.sentences.push(...sentences);
   }
-  return { name: "wordnet", documents };
+  return documents;
 }
 
 /** The lines of a corpus file as it is read (never the whole file in memory). */
@@ -108,8 +108,7 @@ function* lineTexts(path: string): Generator<string> {
   for (const { text } of textLines(path, (m) => new CorpusError(m))) yield text;
 }
 
-function jsonlCorpus(path: string): Corpus {
-  const documents: Document[] = [];
+function* jsonlDocuments(path: string): Generator<Document> {
   for (const { value: obj, at, line } of jsonObjects(
     lineTexts(path),
     path,
@@ -125,9 +124,8 @@ function jsonlCorpus(path: string): Corpus {
       id = String(obj.id);
     }
     const sentences = splitSentences(obj.text);
-    if (sentences.length > 0) documents.push({ id, sentences });
+    if (sentences.length > 0) yield { id, sentences };
   }
-  return { name: path, documents };
 }
 
 const isBlank = (l: string): boolean => l.trim() === "";
@@ -144,50 +142,61 @@ function hasSeparatingBlankLines(path: string): boolean {
   return false;
 }
 
-function plainTextCorpus(path: string): Corpus {
-  const hasBlankLines = hasSeparatingBlankLines(path);
-  const documents: Document[] = [];
+/**
+ * The documents of a plain-text file, in order. `hasBlankLines` is the file's layout
+ * ({@link hasSeparatingBlankLines}), found by a pass of its own.
+ */
+function* plainTextDocuments(path: string, hasBlankLines: boolean): Generator<Document> {
   let current: Document | undefined;
   for (const { text: line, line: number } of textLines(path, (m) => new CorpusError(m))) {
     if (hasBlankLines) {
       if (isBlank(line)) {
+        if (current && current.sentences.length > 0) yield current;
         current = undefined;
         continue;
       }
-      if (!current) {
-        current = { id: String(number), sentences: [] };
-        documents.push(current);
-      }
+      current ??= { id: String(number), sentences: [] };
       current.sentences.push(...splitSentences(line));
     } else {
       const sentence = line.trim();
       if (!sentence) continue;
-      if (!current || current.sentences.length >= LINES_PER_DOCUMENT) {
-        current = { id: String(number), sentences: [] };
-        documents.push(current);
+      if (current && current.sentences.length >= LINES_PER_DOCUMENT) {
+        yield current;
+        current = undefined;
       }
+      current ??= { id: String(number), sentences: [] };
       current.sentences.push(sentence);
     }
   }
-  return { name: path, documents: documents.filter((d) => d.sentences.length > 0) };
+  if (current && current.sentences.length > 0) yield current;
 }
 
 /**
- * Loads a corpus: `wordnet` (built in) or a file path (`.jsonl`, else plain text); see the
- * module comment for the formats. Throws {@link CorpusError} for a missing file, a directory,
- * binary content, a bad JSONL line (with its line number), or a corpus without sentences.
+ * Opens a corpus: `wordnet` (built in) or a file path (`.jsonl`, else plain text); see the
+ * module comment for the formats. The file is read through once here, so that a missing
+ * file, a directory, binary content, a bad JSONL line (with its line number) or a corpus
+ * without sentences is a {@link CorpusError} before anything starts; its documents are then
+ * read again, a chunk at a time, each time they are asked for.
  */
 export function loadCorpus(spec: string): Corpus {
-  if (spec === "wordnet") return wordnetCorpus();
-  const corpus = spec.toLowerCase().endsWith(".jsonl") ? jsonlCorpus(spec) : plainTextCorpus(spec);
-  if (corpus.documents.length === 0) throw new CorpusError(`${spec}: the corpus is empty (no sentences found)`);
+  let corpus: Corpus;
+  if (spec === "wordnet") {
+    const documents = wordnetDocuments();
+    corpus = { name: spec, documents: () => documents };
+  } else if (spec.toLowerCase().endsWith(".jsonl")) {
+    corpus = { name: spec, documents: () => jsonlDocuments(spec) };
+  } else {
+    const hasBlankLines = hasSeparatingBlankLines(spec);
+    corpus = { name: spec, documents: () => plainTextDocuments(spec, hasBlankLines) };
+  }
+  if (countSentences(corpus) === 0) throw new CorpusError(`${spec}: the corpus is empty (no sentences found)`);
   return corpus;
 }
 
 /** The number of sentences in a corpus. */
 export function countSentences(corpus: Corpus): number {
   let n = 0;
-  for (const d of corpus.documents) n += d.sentences.length;
+  for (const d of corpus.documents()) n += d.sentences.length;
   return n;
 }
 
@@ -231,25 +240,37 @@ export function splitPosition(key: string, salt: string): number {
 }
 
 /**
- * Splits items by a hash of each item's key: an item goes to `heldOut` iff its position
- * ({@link splitPosition}) is below `fraction`, so its side never depends on the other items
- * or their order. Items keep their input order on both sides. With at least 2 items, each
- * side gets at least one: if the hash leaves a side empty, the item with the smallest
- * (largest) position moves over — the only case where the others matter.
+ * Which side of a split each position falls on (1 = held out): a position below `fraction`
+ * is held out. With at least 2 positions each side gets at least one: if the hash leaves a
+ * side empty, the smallest (largest) position moves over — the only case where the others
+ * matter.
  */
-export function hashSplit<T>(items: readonly T[], key: (item: T) => string, fraction: number, salt: string): { train: T[]; heldOut: T[] } {
+function splitSides(positions: readonly number[], fraction: number): Uint8Array {
   if (!(fraction > 0 && fraction < 1)) throw new RangeError(`held-out fraction must be between 0 and 1 (exclusive), got ${fraction}`);
-  const positions = items.map((item) => splitPosition(key(item), salt));
-  const held = positions.map((p) => p < fraction);
-  if (items.length >= 2) {
-    const extreme = (want: boolean, better: (a: number, b: number) => boolean): number => {
+  const held = Uint8Array.from(positions, (p) => (p < fraction ? 1 : 0));
+  if (positions.length >= 2) {
+    const extreme = (want: number, better: (a: number, b: number) => boolean): number => {
       let best = -1;
-      for (let i = 0; i < items.length; i++) if (held[i] === want && (best < 0 || better(positions[i]!, positions[best]!))) best = i;
+      for (let i = 0; i < positions.length; i++) if (held[i] === want && (best < 0 || better(positions[i]!, positions[best]!))) best = i;
       return best;
     };
-    if (!held.includes(true)) held[extreme(false, (a, b) => a < b)] = true;
-    else if (!held.includes(false)) held[extreme(true, (a, b) => a > b)] = false;
+    if (!held.includes(1)) held[extreme(0, (a, b) => a < b)] = 1;
+    else if (!held.includes(0)) held[extreme(1, (a, b) => a > b)] = 0;
   }
+  return held;
+}
+
+/**
+ * Splits items by a hash of each item's key: an item goes to `heldOut` iff its position
+ * ({@link splitPosition}) is below `fraction`, so its side never depends on the other items
+ * or their order (but for the one case {@link splitSides} names). Items keep their input
+ * order on both sides.
+ */
+export function hashSplit<T>(items: readonly T[], key: (item: T) => string, fraction: number, salt: string): { train: T[]; heldOut: T[] } {
+  const held = splitSides(
+    items.map((item) => splitPosition(key(item), salt)),
+    fraction,
+  );
   const train: T[] = [];
   const heldOut: T[] = [];
   items.forEach((item, i) => (held[i] ? heldOut : train).push(item));
@@ -263,4 +284,27 @@ export function hashSplit<T>(items: readonly T[], key: (item: T) => string, frac
  */
 export function splitHeldOut(documents: readonly Document[], fraction = 0.01, salt = "bdl"): { train: Document[]; heldOut: Document[] } {
   return hashSplit(documents, (d) => d.id, fraction, salt);
+}
+
+/**
+ * The same split as {@link splitHeldOut} for a corpus read as a stream: which documents, by
+ * their place in the corpus, are held out (1) or trained on (0). It costs one pass over the
+ * corpus and 9 bytes a document.
+ */
+export function heldOutFlags(corpus: Corpus, fraction = 0.01, salt = "bdl"): Uint8Array {
+  const positions: number[] = [];
+  for (const d of corpus.documents()) positions.push(splitPosition(d.id, salt));
+  return splitSides(positions, fraction);
+}
+
+/** The documents of one side of a split made by {@link heldOutFlags}, read from the corpus in order. */
+export function* documentsOnSide(corpus: Corpus, held: Uint8Array, side: "train" | "heldOut"): Generator<Document> {
+  const want = side === "heldOut" ? 1 : 0;
+  let i = 0;
+  for (const d of corpus.documents()) if (held[i++] === want) yield d;
+}
+
+/** The sentences of some documents, one after another. */
+export function* sentencesOf(documents: Iterable<Document>): Generator<string> {
+  for (const d of documents) yield* d.sentences;
 }

@@ -24,9 +24,14 @@
  * get -1. Examples come out in document order (the batcher shuffles); the result is a
  * function of (documents, encode, options) alone, randomness drawn per document from
  * (seed, document index).
+ *
+ * The documents are first tokenized into a {@link TokenStore}; an example is kept as the
+ * runs of stored tokens it is made of and materialized when asked for, so a large corpus
+ * costs a few bytes per token, not its text and number arrays.
  */
 import type { ResolvedModel, SentencePairObjective } from "../../model/model.js";
 import { createRng, seedFrom, type Rng } from "./random.js";
+import { ChunkedArray, TokenStoreBuilder, type TokenStore } from "./token-store.js";
 import type { Document, Encoding, Example } from "./types.js";
 
 /** The sentence-pair objective a model trains, if any. */
@@ -49,113 +54,137 @@ export function sentencePairsFor(model: Pick<ResolvedModel, "objectives">): Sent
   return nsp ? "nsp" : sop ? "sop" : null;
 }
 
-/** A run of tokens with corpus-wide unique word ids. */
-interface Span {
-  ids: number[];
-  words: number[];
+/** Training examples, built as they are asked for from a {@link TokenStore}. */
+export interface Examples {
+  readonly length: number;
+  get(index: number): Example;
 }
 
-export function buildExamples(documents: Document[], encode: (text: string) => Encoding, opts: ExampleOptions): Example[] {
+/** A run of consecutive stored tokens: [start, end). */
+interface Span {
+  start: number;
+  end: number;
+}
+
+const NO_LABEL = 255;
+
+/**
+ * Examples as runs of stored tokens, about 25 bytes each: an example is
+ * [CLS] run₁ [SEP] run₂ [SEP] …, its tokens read from the store when it is asked for.
+ * A pair's runs are A and B (token types 0 and 1); packed sentences have one run per
+ * document they cross (all type 0).
+ */
+class RunExamples implements Examples {
+  private readonly runs = new ChunkedArray((n) => new Uint32Array(n));
+  /** firstRun[e] is example e's first entry in `runs` (two per run); one more marks the end. */
+  private readonly firstRun = new ChunkedArray((n) => new Uint32Array(n));
+  private readonly labels = new ChunkedArray((n) => new Uint8Array(n));
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly cls: number,
+    private readonly sep: number,
+    private readonly pairs: boolean,
+  ) {
+    this.firstRun.push(0);
+  }
+
+  add(runs: readonly Span[], sentenceLabel?: number): void {
+    for (const r of runs) {
+      this.runs.push(r.start);
+      this.runs.push(r.end);
+    }
+    this.firstRun.push(this.runs.length);
+    this.labels.push(sentenceLabel ?? NO_LABEL);
+  }
+
+  get length(): number {
+    return this.labels.length;
+  }
+
+  /**
+   * Word indices are numbered 0, 1, … by first appearance in the example: tokens share one
+   * exactly when they come from the same word of the same sentence (a run always begins a
+   * word, even when truncation cut into one); special tokens get -1.
+   */
+  get(index: number): Example {
+    if (!(index >= 0 && index < this.length)) throw new RangeError(`example ${index} of ${this.length}`);
+    const ids = [this.cls];
+    const words = [-1];
+    const tokenTypes = [0];
+    let word = -1;
+    const end = this.firstRun.get(index + 1);
+    for (let r = this.firstRun.get(index), run = 0; r < end; r += 2, run++) {
+      const type = this.pairs ? run : 0;
+      for (let t = this.runs.get(r), stop = this.runs.get(r + 1); t < stop; t++) {
+        if (t === this.runs.get(r) || this.store.startsWord(t)) word++;
+        ids.push(this.store.id(t));
+        words.push(word);
+        tokenTypes.push(type);
+      }
+      ids.push(this.sep);
+      words.push(-1);
+      tokenTypes.push(type);
+    }
+    const label = this.labels.get(index);
+    const example: Example = { ids, words, tokenTypes };
+    if (label !== NO_LABEL) example.sentenceLabel = label;
+    return example;
+  }
+}
+
+/** The examples of a store of tokenized documents; see the module comment for how they are cut. */
+export function examplesOf(store: TokenStore, opts: ExampleOptions): Examples {
   const cls = opts.special.cls ?? opts.special.bos;
   const sep = opts.special.sep ?? opts.special.eos;
   if (cls === undefined || sep === undefined) throw new Error("special tokens need a 'cls' and a 'sep' (or 'bos' and 'eos') id");
   const minSeq = opts.sentencePairs ? 5 : 3;
   if (!Number.isInteger(opts.seq) || opts.seq < minSeq) throw new Error(`seq must be an integer >= ${minSeq}, got ${opts.seq}`);
-  const docs = encodeDocuments(documents, encode);
   const kind = opts.sentencePairs;
-  if (kind === null) return pack(docs, opts.seq - 2, cls, sep);
+  const out = new RunExamples(store, cls, sep, kind !== null);
+  if (kind === null) {
+    pack(store, opts.seq - 2, out);
+    return out;
+  }
   // Documents a random B may come from (those with a sentence), and each one's place among them.
-  const nonEmpty = docs.flatMap((doc, d) => (doc.length > 0 ? [d] : []));
-  const out: Example[] = [];
-  nonEmpty.forEach((d, rank) => {
+  const nonEmpty = new ChunkedArray((n) => new Uint32Array(n));
+  for (let d = 0; d < store.documents; d++) {
+    const { first, end } = store.documentSentences(d);
+    if (end > first) {
+      nonEmpty.push(d);
+    }
+  }
+  for (let rank = 0; rank < nonEmpty.length; rank++) {
+    const d = nonEmpty.get(rank);
     const rng = createRng(seedFrom(opts.seed, "examples", d));
     // A document other than d, uniformly: skip over d's own place in `nonEmpty`.
-    const other = (): Span[] => {
+    const other = (): number => {
       const k = rng.int(nonEmpty.length - 1);
-      return docs[nonEmpty[k >= rank ? k + 1 : k]!]!;
+      return nonEmpty.get(k >= rank ? k + 1 : k);
     };
-    pairsFromDocument(docs[d]!, kind, opts.seq - 3, rng, other, nonEmpty.length > 1, cls, sep, out);
-  });
+    pairsFromDocument(store, d, kind, opts.seq - 3, rng, other, nonEmpty.length > 1, out);
+  }
   return out;
 }
 
-/** Encode every sentence once; drop empty ones; give every word in the corpus its own id. */
-function encodeDocuments(documents: Document[], encode: (text: string) => Encoding): Span[][] {
-  let nextWord = 0;
-  return documents.map((doc) => {
-    const sentences: Span[] = [];
-    for (const text of doc.sentences) {
-      const enc = encode(text);
-      if (enc.ids.length === 0) continue;
-      const local = new Map<number, number>();
-      const words = enc.ids.map((_, i) => {
-        const w = enc.words[i];
-        if (w === undefined || w < 0) return nextWord++; // a token from no word: its own unit
-        let g = local.get(w);
-        if (g === undefined) local.set(w, (g = nextWord++));
-        return g;
-      });
-      sentences.push({ ids: [...enc.ids], words });
-    }
-    return sentences;
-  });
+/** Documents → examples in one call: tokenizes them into a store and builds every example. */
+export function buildExamples(documents: Iterable<Document>, encode: (text: string) => Encoding, opts: ExampleOptions): Example[] {
+  const examples = examplesOf(tokenizeDocuments(documents, encode, 2 ** 32), opts);
+  return Array.from({ length: examples.length }, (_, i) => examples.get(i));
 }
 
-function concat(spans: Span[]): Span {
-  return { ids: spans.flatMap((s) => s.ids), words: spans.flatMap((s) => s.words) };
+/** Encodes each document's sentences into a new {@link TokenStore}. */
+export function tokenizeDocuments(documents: Iterable<Document>, encode: (text: string) => Encoding, vocabSize: number): TokenStore {
+  const store = new TokenStoreBuilder(vocabSize);
+  for (const doc of documents) store.addDocument(doc.sentences.map(encode));
+  return store;
 }
 
-function slice(s: Span, start: number, end: number): Span {
-  return { ids: s.ids.slice(start, end), words: s.words.slice(start, end) };
-}
-
-class ExampleWriter {
-  readonly ids: number[] = [];
-  readonly words: number[] = [];
-  readonly tokenTypes: number[] = [];
-  private readonly renumber = new Map<number, number>();
-
-  special(id: number, type: number): void {
-    this.ids.push(id);
-    this.words.push(-1);
-    this.tokenTypes.push(type);
-  }
-
-  span(s: Span, type: number): void {
-    for (let i = 0; i < s.ids.length; i++) {
-      const g = s.words[i]!;
-      let w = this.renumber.get(g);
-      if (w === undefined) this.renumber.set(g, (w = this.renumber.size));
-      this.ids.push(s.ids[i]!);
-      this.words.push(w);
-      this.tokenTypes.push(type);
-    }
-  }
-
-  get length(): number {
-    return this.ids.length;
-  }
-
-  example(sentenceLabel?: number): Example {
-    const ex: Example = { ids: this.ids, words: this.words, tokenTypes: this.tokenTypes };
-    if (sentenceLabel !== undefined) ex.sentenceLabel = sentenceLabel;
-    return ex;
-  }
-}
-
-function pairExample(a: Span, b: Span, label: number, cls: number, sep: number): Example {
-  const w = new ExampleWriter();
-  w.special(cls, 0);
-  w.span(a, 0);
-  w.special(sep, 0);
-  w.span(b, 1);
-  w.special(sep, 1);
-  return w.example(label);
-}
+const length = (s: Span): number => s.end - s.start;
 
 /** BERT's truncate_seq_pair: trim the longer side, from the front or back at random, until both fit. */
 function truncatePair(a: Span, b: Span, maxTokens: number, rng: Rng): [Span, Span] {
-  let [aStart, aEnd, bStart, bEnd] = [0, a.ids.length, 0, b.ids.length];
+  let [aStart, aEnd, bStart, bEnd] = [a.start, a.end, b.start, b.end];
   while (aEnd - aStart + (bEnd - bStart) > maxTokens) {
     const trimA = aEnd - aStart > bEnd - bStart;
     const front = rng() < 0.5;
@@ -165,112 +194,125 @@ function truncatePair(a: Span, b: Span, maxTokens: number, rng: Rng): [Span, Spa
     } else if (front) bStart++;
     else bEnd--;
   }
-  return [slice(a, aStart, aEnd), slice(b, bStart, bEnd)];
+  return [
+    { start: aStart, end: aEnd },
+    { start: bStart, end: bEnd },
+  ];
 }
 
 function pairsFromDocument(
-  doc: Span[],
+  store: TokenStore,
+  d: number,
   kind: SentencePairObjective,
   maxTokens: number,
   rng: Rng,
   /** A uniformly chosen other document; only called when `hasOthers`. */
-  randomDocument: () => Span[],
+  randomDocument: () => number,
   hasOthers: boolean,
-  cls: number,
-  sep: number,
-  out: Example[],
+  out: RunExamples,
 ): void {
   const target = maxTokens;
-  let chunk: Span[] = [];
-  let length = 0;
-  for (let i = 0; i < doc.length; i++) {
-    const sentence = doc[i]!;
-    chunk.push(sentence);
-    length += sentence.ids.length;
-    if (i !== doc.length - 1 && length < target) continue;
+  const { first, end } = store.documentSentences(d);
+  /** The tokens of sentences [from, to) of the store, which are consecutive. */
+  const sentences = (from: number, to: number): Span => ({
+    start: store.sentenceTokens(from).start,
+    end: store.sentenceTokens(to - 1).end,
+  });
+  let chunkStart = first;
+  let length_ = 0;
+  for (let i = first; i < end; i++) {
+    length_ += length(store.sentenceTokens(i));
+    if (i !== end - 1 && length_ < target) continue;
+    const chunkLength = i + 1 - chunkStart;
 
     if (kind === "nsp") {
-      const aEnd = chunk.length >= 2 ? 1 + rng.int(chunk.length - 1) : 1;
-      const a = concat(chunk.slice(0, aEnd));
+      const aEnd = chunkStart + (chunkLength >= 2 ? 1 + rng.int(chunkLength - 1) : 1);
+      const a = sentences(chunkStart, aEnd);
       let b: Span | undefined;
       let label = 0;
-      if ((chunk.length === 1 || rng() < 0.5) && hasOthers) {
+      if ((chunkLength === 1 || rng() < 0.5) && hasOthers) {
         label = 1;
-        const targetB = target - a.ids.length;
-        const random = randomDocument();
-        const parts: Span[] = [];
+        const targetB = target - length(a);
+        const random = store.documentSentences(randomDocument());
         let lengthB = 0;
-        for (let j = rng.int(random.length); j < random.length; j++) {
-          parts.push(random[j]!);
-          lengthB += random[j]!.ids.length;
+        const from = random.first + rng.int(random.end - random.first);
+        let to = from;
+        while (to < random.end) {
+          lengthB += length(store.sentenceTokens(to++));
           if (lengthB >= targetB) break;
         }
-        b = concat(parts);
-        i -= chunk.length - aEnd; // the sentences not used for A are read again
-      } else if (chunk.length >= 2) {
-        b = concat(chunk.slice(aEnd));
+        b = sentences(from, to);
+        i = aEnd - 1; // the sentences not used for A are read again
+      } else if (chunkLength >= 2) {
+        b = sentences(aEnd, i + 1);
       }
       if (b) {
         const [ta, tb] = truncatePair(a, b, maxTokens, rng);
-        out.push(pairExample(ta, tb, label, cls, sep));
+        out.add([ta, tb], label);
       }
     } else {
       let a: Span | undefined;
       let b: Span | undefined;
-      if (chunk.length >= 2) {
-        const aEnd = 1 + rng.int(chunk.length - 1);
-        a = concat(chunk.slice(0, aEnd));
-        b = concat(chunk.slice(aEnd));
+      if (chunkLength >= 2) {
+        const aEnd = chunkStart + 1 + rng.int(chunkLength - 1);
+        a = sentences(chunkStart, aEnd);
+        b = sentences(aEnd, i + 1);
       } else {
-        const s = chunk[0]!;
+        const s = store.sentenceTokens(chunkStart);
         const boundaries: number[] = [];
-        for (let p = 1; p < s.ids.length; p++) if (s.words[p] !== s.words[p - 1]) boundaries.push(p);
+        for (let p = s.start + 1; p < s.end; p++) if (store.startsWord(p)) boundaries.push(p);
         if (boundaries.length > 0) {
           const p = boundaries[rng.int(boundaries.length)]!;
-          a = slice(s, 0, p);
-          b = slice(s, p, s.ids.length);
+          a = { start: s.start, end: p };
+          b = { start: p, end: s.end };
         }
       }
       if (a && b) {
         const [ta, tb] = truncatePair(a, b, maxTokens, rng);
         const swap = rng() < 0.5;
-        out.push(swap ? pairExample(tb, ta, 1, cls, sep) : pairExample(ta, tb, 0, cls, sep));
+        if (swap) out.add([tb, ta], 1);
+        else out.add([ta, tb], 0);
       }
     }
-    chunk = [];
-    length = 0;
+    chunkStart = i + 1;
+    length_ = 0;
   }
 }
 
 /** RoBERTa FULL-SENTENCES: [CLS] s1 s2 … [SEP] [doc sep] … [SEP], at most maxTokens between the outer two. */
-function pack(docs: Span[][], maxTokens: number, cls: number, sep: number): Example[] {
-  const out: Example[] = [];
-  let w = new ExampleWriter();
-  w.special(cls, 0);
+function pack(store: TokenStore, maxTokens: number, out: RunExamples): void {
+  let runs: Span[] = [];
+  /** Tokens between [CLS] and the closing [SEP]: the runs and the separators between them. */
+  let content = 0;
   const flush = () => {
-    if (w.length <= 1) return;
-    w.special(sep, 0);
-    out.push(w.example());
-    w = new ExampleWriter();
-    w.special(cls, 0);
+    if (content === 0) return;
+    out.add(runs);
+    runs = [];
+    content = 0;
   };
-  for (const doc of docs) {
-    if (doc.length === 0) continue;
-    let docSep = w.length > 1; // a separator before this document, unless it opens an example
-    for (const sentence of doc) {
-      for (let start = 0; start < sentence.ids.length; start += maxTokens) {
-        const piece = slice(sentence, start, Math.min(sentence.ids.length, start + maxTokens));
-        const content = w.length - 1;
-        if (content + piece.ids.length + (docSep ? 1 : 0) > maxTokens) {
+  for (let d = 0; d < store.documents; d++) {
+    const { first, end } = store.documentSentences(d);
+    if (end === first) continue;
+    let docSep = content > 0; // a separator before this document, unless it opens an example
+    for (let s = first; s < end; s++) {
+      const sentence = store.sentenceTokens(s);
+      for (let start = sentence.start; start < sentence.end; start += maxTokens) {
+        const pieceEnd = Math.min(sentence.end, start + maxTokens);
+        if (content + (pieceEnd - start) + (docSep ? 1 : 0) > maxTokens) {
           flush();
           docSep = false;
         }
-        if (docSep) w.special(sep, 0);
+        if (docSep || runs.length === 0) {
+          if (docSep) content++;
+          runs.push({ start, end: pieceEnd });
+        } else {
+          // The piece follows the last one in the same document: the run grows.
+          runs[runs.length - 1]!.end = pieceEnd;
+        }
         docSep = false;
-        w.span(piece, 0);
+        content += pieceEnd - start;
       }
     }
   }
   flush();
-  return out;
 }

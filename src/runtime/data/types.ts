@@ -14,7 +14,8 @@ export interface Document {
 export interface Corpus {
   /** `wordnet`, or the path it was read from. */
   name: string;
-  documents: Document[];
+  /** Its documents in order, read again on each call: a file corpus is never held in memory. */
+  documents(): Iterable<Document>;
 }
 
 /** A labelled text for sequence classification (fine-tuning). */

@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResolvedModel } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
-import { splitHeldOut } from "../data/corpus.js";
-import { buildExamples, sentencePairsFor } from "../data/examples.js";
+import { documentsOnSide, heldOutFlags, sentencesOf } from "../data/corpus.js";
+import { examplesOf, sentencePairsFor, tokenizeDocuments } from "../data/examples.js";
 import { maskExample } from "../data/masking.js";
 import type { Corpus, Example } from "../data/types.js";
 import type { AnyGraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "../graph-module.js";
@@ -40,7 +40,7 @@ export interface TrainerOptions {
   teacherWeights: WeightMap | null;
   corpus: Corpus;
   /** The tokenizer to use, or a function that trains one (called only when the run has none yet). */
-  tokenizer: (texts: string[]) => Tokenizer;
+  tokenizer: (texts: Iterable<string>) => Tokenizer;
   loadTokenizer: (path: string) => Tokenizer;
   saveTokenizer: (t: Tokenizer, path: string) => void;
   out: string;
@@ -99,21 +99,26 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   const withSegments = model.embeddings.segments > 0;
   const pairs = sentencePairsFor(model);
 
-  // Data: a fixed held-out split, the run's tokenizer, examples built once.
-  const { train: trainDocs, heldOut } = splitHeldOut(o.corpus.documents, 0.01);
+  // Data: a fixed held-out split, the run's tokenizer, the corpus tokenized once into compact
+  // stores (a file corpus is read as a stream each time: its text is never held whole).
+  const held = heldOutFlags(o.corpus, 0.01);
+  const side = (which: "train" | "heldOut") => documentsOnSide(o.corpus, held, which);
   let tokenizer: Tokenizer;
   if (fs.existsSync(folder.tokenizer)) tokenizer = o.loadTokenizer(folder.tokenizer);
   else {
-    o.progress.message(`training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on ${trainDocs.length} documents…`);
-    tokenizer = o.tokenizer(trainDocs.flatMap((d) => d.sentences));
+    const trainDocuments = held.length - held.reduce((n, h) => n + h, 0);
+    o.progress.message(`training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on ${trainDocuments} documents…`);
+    tokenizer = o.tokenizer(sentencesOf(side("train")));
     o.saveTokenizer(tokenizer, folder.tokenizer);
   }
   if (tokenizer.vocabSize !== model.vocab)
     throw new TrainingError(`${folder.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
+  const encode = (t: string) => tokenizer.encode(t);
   const exampleOpts = { seq: model.train.seq, special: model.special, sentencePairs: pairs, seed: o.seed };
-  const examples: Example[] = buildExamples(trainDocs, (t) => tokenizer.encode(t), exampleOpts);
+  const examples = examplesOf(tokenizeDocuments(side("train"), encode, model.vocab), exampleOpts);
   // Held-out MLM evaluation needs no sentence pairs: packed sentences use every held-out token.
-  const evalExamples = buildExamples(heldOut, (t) => tokenizer.encode(t), { ...exampleOpts, sentencePairs: null }).slice(0, o.evalExamples);
+  const heldOutExamples = examplesOf(tokenizeDocuments(side("heldOut"), encode, model.vocab), { ...exampleOpts, sentencePairs: null });
+  const evalExamples = Array.from({ length: Math.min(o.evalExamples, heldOutExamples.length) }, (_, i) => heldOutExamples.get(i));
   if (examples.length < o.batch)
     throw new TrainingError(`corpus '${o.corpus.name}' yields ${examples.length} training sequences; a batch needs ${o.batch}`);
   o.progress.message(`${examples.length} training sequences, ${evalExamples.length} held out (seq ≤ ${model.train.seq})`);
@@ -217,7 +222,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
         use: (x: GraphInputs, y: GraphLabels, random: Randomness, teacher: GraphTeacherOutputs | undefined) => R,
       ): R => {
         const masked = slots.slice(m * per, (m + 1) * per).map((s) =>
-          maskExample(examples[s.index]!, model.masking, {
+          maskExample(examples.get(s.index), model.masking, {
             seed: o.seed,
             epoch: s.epoch,
             index: s.index,

@@ -6,6 +6,9 @@ import {
   LINES_PER_DOCUMENT,
   SYNSETS_PER_DOCUMENT,
   countSentences,
+  documentsOnSide,
+  heldOutFlags,
+  sentencesOf,
   fnv1a,
   loadCorpus,
   requireSize,
@@ -21,15 +24,16 @@ const error = (f: () => unknown): CorpusError => thrown(CorpusError, f);
 
 // Loaded once for the file.
 const wordnet: Corpus = loadCorpus("wordnet");
+const wordnetDocuments = [...wordnet.documents()];
 
 describe("loadCorpus('wordnet')", () => {
   it("groups up to 8 consecutive synsets of one lexicographer file per document, in file order", () => {
     expect(wordnet.name).toBe("wordnet");
     // 117,791 synsets: at least ⌈117,791 / 8⌉ documents, more where a lexicographer file ends.
-    expect(wordnet.documents.length).toBeGreaterThanOrEqual(Math.ceil(117_791 / SYNSETS_PER_DOCUMENT));
-    expect(wordnet.documents.length).toBeLessThan(117_791 / SYNSETS_PER_DOCUMENT + 100);
-    expect(wordnet.documents[0]!.id).toBe("n00001740");
-    expect(new Set(wordnet.documents.map((d) => d.id)).size).toBe(wordnet.documents.length);
+    expect(wordnetDocuments.length).toBeGreaterThanOrEqual(Math.ceil(117_791 / SYNSETS_PER_DOCUMENT));
+    expect(wordnetDocuments.length).toBeLessThan(117_791 / SYNSETS_PER_DOCUMENT + 100);
+    expect(wordnetDocuments[0]!.id).toBe("n00001740");
+    expect(new Set(wordnetDocuments.map((d) => d.id)).size).toBe(wordnetDocuments.length);
     expect(countSentences(wordnet)).toBeGreaterThan(160_000);
     // Every synset's definition is in one document, at most 8 to a document; every
     // lexicographer file starts at least one document.
@@ -37,19 +41,19 @@ describe("loadCorpus('wordnet')", () => {
     const heads = new Set(
       synsets.filter((s) => s.definition.trim() !== "").map((s) => `${s.words.join(", ")}: ${s.definition.replace(/"/g, "").trim()}`),
     );
-    const perDocument = wordnet.documents.map((d) => d.sentences.filter((s) => heads.has(s)).length);
+    const perDocument = wordnetDocuments.map((d) => d.sentences.filter((s) => heads.has(s)).length);
     expect(Math.max(...perDocument)).toBe(SYNSETS_PER_DOCUMENT);
     expect(Math.min(...perDocument)).toBeGreaterThanOrEqual(1);
     expect(perDocument.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(heads.size);
     const lexnameOf = new Map(synsets.map((s) => [`${s.pos}${s.offset}`, s.lexname]));
-    expect(new Set(wordnet.documents.map((d) => lexnameOf.get(d.id)!)).size).toBe(45);
+    expect(new Set(wordnetDocuments.map((d) => lexnameOf.get(d.id)!)).size).toBe(45);
   });
   it("writes each synset as 'its words: its definition', then its examples, without quotes", () => {
-    const dog = wordnet.documents.find((d) => d.sentences.some((s) => s.startsWith("dog, domestic dog, Canis familiaris: ")))!;
+    const dog = wordnetDocuments.find((d) => d.sentences.some((s) => s.startsWith("dog, domestic dog, Canis familiaris: ")))!;
     const at = dog.sentences.findIndex((s) => s.startsWith("dog, domestic dog, Canis familiaris: "));
     expect(dog.sentences[at]).toContain("domesticated");
     expect(dog.sentences[at + 1]).toBe("the dog barked all night");
-    for (const d of wordnet.documents) {
+    for (const d of wordnetDocuments) {
       if (d.sentences.length === 0 || d.sentences.some((s) => s.length === 0 || s.includes('"'))) throw new Error(`bad document ${d.id}`);
     }
   });
@@ -77,7 +81,7 @@ describe("loadCorpus(plain text)", () => {
     const path = file("blocks.txt", "\nFirst line.\nSecond line. Also a second sentence.\n\n\n  \nAnother document.\n\n");
     const c = loadCorpus(path);
     expect(c.name).toBe(path);
-    expect(c.documents).toEqual([
+    expect([...c.documents()]).toEqual([
       { id: "2", sentences: ["First line.", "Second line.", "Also a second sentence."] },
       { id: "7", sentences: ["Another document."] },
     ]);
@@ -86,20 +90,20 @@ describe("loadCorpus(plain text)", () => {
     const lines = Array.from({ length: 20 }, (_, i) => `Sentence number ${i + 1}. Not split here.`);
     const c = loadCorpus(file("lines.txt", `\n${lines.join("\n")}\n\n`));
     expect(LINES_PER_DOCUMENT).toBe(8);
-    expect(c.documents.map((d) => d.sentences.length)).toEqual([8, 8, 4]);
-    expect(c.documents.map((d) => d.id)).toEqual(["2", "10", "18"]);
-    expect(c.documents[0]!.sentences[0]).toBe("Sentence number 1. Not split here.");
+    expect([...c.documents()].map((d) => d.sentences.length)).toEqual([8, 8, 4]);
+    expect([...c.documents()].map((d) => d.id)).toEqual(["2", "10", "18"]);
+    expect([...c.documents()][0]!.sentences[0]).toBe("Sentence number 1. Not split here.");
   });
   it("handles CRLF line ends and a BOM", () => {
     const c = loadCorpus(file("crlf.txt", "\uFEFFOne.\r\nTwo.\r\n\r\nThree.\r\n"));
-    expect(c.documents).toEqual([
+    expect([...c.documents()]).toEqual([
       { id: "1", sentences: ["One.", "Two."] },
       { id: "4", sentences: ["Three."] },
     ]);
   });
   it("treats any non-.jsonl extension (or none) as plain text", () => {
-    expect(loadCorpus(file("corpus", "a\nb\n")).documents).toEqual([{ id: "1", sentences: ["a", "b"] }]);
-    expect(loadCorpus(file("c.json", '{"text": "x"}\n')).documents[0]!.sentences).toEqual(['{"text": "x"}']);
+    expect([...loadCorpus(file("corpus", "a\nb\n")).documents()]).toEqual([{ id: "1", sentences: ["a", "b"] }]);
+    expect([...loadCorpus(file("c.json", '{"text": "x"}\n')).documents()][0]!.sentences).toEqual(['{"text": "x"}']);
   });
 });
 
@@ -109,7 +113,7 @@ describe("loadCorpus(JSONL)", () => {
       "c.jsonl",
       '{"text": "One here. Two here.", "id": "a"}\n\n{"text": "Three", "id": 7, "extra": true}\n{"text": "Four."}\n{"text": "   "}\n',
     );
-    expect(loadCorpus(path).documents).toEqual([
+    expect([...loadCorpus(path).documents()]).toEqual([
       { id: "a", sentences: ["One here.", "Two here."] },
       { id: "7", sentences: ["Three"] },
       { id: "4", sentences: ["Four."] },
@@ -179,13 +183,13 @@ describe("splitHeldOut", () => {
   const ids = (d: Document[]): string[] => d.map((x) => x.id);
 
   it("holds out ~1% of WordNet, deterministically", () => {
-    const a = splitHeldOut(wordnet.documents);
-    const b = splitHeldOut(wordnet.documents);
+    const a = splitHeldOut(wordnetDocuments);
+    const b = splitHeldOut(wordnetDocuments);
     expect(ids(a.heldOut)).toEqual(ids(b.heldOut));
-    expect(a.train.length + a.heldOut.length).toBe(wordnet.documents.length);
+    expect(a.train.length + a.heldOut.length).toBe(wordnetDocuments.length);
     expect(a.heldOut.length).toBe(160); // pinned: the split is a pure function of the ids
-    expect(a.heldOut.length / wordnet.documents.length).toBeGreaterThan(0.008);
-    expect(a.heldOut.length / wordnet.documents.length).toBeLessThan(0.012);
+    expect(a.heldOut.length / wordnetDocuments.length).toBeGreaterThan(0.008);
+    expect(a.heldOut.length / wordnetDocuments.length).toBeLessThan(0.012);
   });
   it("spreads sequential ids (line numbers) evenly", () => {
     const seq = docs(Array.from({ length: 10_000 }, (_, i) => String(i + 1)));
@@ -223,5 +227,31 @@ describe("splitHeldOut", () => {
   });
   it("rejects a fraction outside (0, 1)", () => {
     for (const f of [0, 1, -0.5, 2, Number.NaN]) expect(() => splitHeldOut(docs(["a"]), f)).toThrow(RangeError);
+  });
+});
+
+describe("heldOutFlags and documentsOnSide", () => {
+  it("make splitHeldOut's split while reading the corpus as a stream", () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `Sentence ${i}.`);
+    const path = file("stream.txt", lines.join("\n"));
+    for (const corpus of [wordnet, loadCorpus(path)]) {
+      const all = [...corpus.documents()];
+      const held = heldOutFlags(corpus);
+      expect(held.length).toBe(all.length);
+      const eager = splitHeldOut(all);
+      expect([...documentsOnSide(corpus, held, "heldOut")]).toEqual(eager.heldOut);
+      expect([...documentsOnSide(corpus, held, "train")]).toEqual(eager.train);
+    }
+  });
+  it("keeps a side non-empty as splitHeldOut does", () => {
+    const corpus = loadCorpus(file("two.txt", "One.\n\nTwo.\n"));
+    const held = heldOutFlags(corpus, 0.01);
+    expect([...held].sort()).toEqual([0, 1]);
+  });
+  it("a file corpus reads its documents again on each call", () => {
+    const corpus = loadCorpus(file("again.txt", "a\nb\n\nc\n"));
+    const first = [...corpus.documents()];
+    expect([...corpus.documents()]).toEqual(first);
+    expect(sentencesOf(corpus.documents()).next().value).toBe("a");
   });
 });

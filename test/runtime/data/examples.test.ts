@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildExamples, sentencePairsFor, type SentencePairs } from "../../../src/runtime/data/examples.js";
+import { buildExamples, examplesOf, sentencePairsFor, tokenizeDocuments, type SentencePairs } from "../../../src/runtime/data/examples.js";
 import type { Document, Example } from "../../../src/runtime/data/types.js";
 import { SPECIAL, syntheticDocuments, toyTokenizer } from "./toy.js";
 
@@ -296,5 +296,23 @@ describe("sentencePairsFor", () => {
     expect(sentencePairsFor(objectives("mlm", "sop"))).toBe("sop");
     expect(sentencePairsFor(objectives("mlm"))).toBeNull();
     expect(() => sentencePairsFor(objectives("nsp", "sop"))).toThrow();
+  });
+});
+
+describe("examplesOf", () => {
+  it("builds each example on demand, equal to buildExamples, as a fresh copy", () => {
+    const docs = syntheticDocuments(40, { seed: 11 });
+    for (const sentencePairs of ["nsp", "sop", null] as const) {
+      const tok = toyTokenizer();
+      const encode = (t: string) => tok.encode(t);
+      const opts = { seq: 24, special: { ...SPECIAL }, sentencePairs, seed: 3 };
+      const eager = buildExamples(docs, encode, opts);
+      const lazy = examplesOf(tokenizeDocuments(docs, encode, tok.size()), opts);
+      expect(lazy.length).toBe(eager.length);
+      expect(Array.from({ length: lazy.length }, (_, i) => lazy.get(i))).toEqual(eager);
+      lazy.get(0).ids[1] = -7;
+      expect(lazy.get(0)).toEqual(eager[0]);
+      expect(() => lazy.get(lazy.length)).toThrow(RangeError);
+    }
   });
 });
