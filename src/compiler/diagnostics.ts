@@ -51,6 +51,22 @@ export const Diag = {
 
   HeadsDoNotDivideHidden: entry("BDL030", "'heads' ({0}) must divide 'hidden' ({1})."),
   FactorizeNotBelowHidden: entry("BDL031", "'factorize' ({0}) must be smaller than 'hidden' ({1})."),
+  FirstAttentionNormPostLn: entry(
+    "BDL032",
+    "'first_attention_norm false' needs 'norm_position pre': in a post-LN layer that LayerNorm normalises the layer's output.",
+  ),
+  FirstAttentionNormShared: entry(
+    "BDL033",
+    "'first_attention_norm false' removes layer 0's attention LayerNorm, but sharing group '{0}' shares that attention with layers {1}, which need it.",
+  ),
+  LocalRotaryWithoutRotary: entry(
+    "BDL034",
+    "'local_rotary' is the RoPE base of local layers, but the model has no rotary positions ('attention {{ rotary THETA }}').",
+  ),
+  RotaryOddHeadWidth: entry(
+    "BDL035",
+    "Rotary positions rotate pairs of a head's features, so its width (hidden / heads = {0}) must be even.",
+  ),
 
   SharingLayerOutOfRange: entry("BDL040", "Sharing group '{0}' names layer {1}, but the model has {2} layers (0..{3})."),
   LayerInTwoGroups: entry("BDL041", "Layer {0} is claimed by sharing groups '{1}' and '{2}' for {3}."),

@@ -59,6 +59,18 @@ export interface EmbeddingsConfig {
   factorize: number | null;
 }
 
+/** Rotary positions and local attention; a model without either has none (see `ResolvedModel.attention`). */
+export interface AttentionConfig {
+  /** RoPE base of the global layers; null: learned absolute positions (the position table). */
+  rotary: number | null;
+  /** Local layers attend to keys within window / 2 positions of the query (inclusive); null: every layer is global. */
+  window: number | null;
+  /** With a window, layer i is global iff i % global_every == 0. */
+  global_every: number;
+  /** RoPE base of the local layers; null: `rotary`'s. */
+  local_rotary: number | null;
+}
+
 export interface SharingGroup {
   name: string;
   /** Layer indices, ascending. */
@@ -175,6 +187,12 @@ export interface ResolvedModel {
   attention_bias?: false;
   mlp_bias?: false;
   norm_bias?: false;
+  /** Present only as `false` (the MLM head's transform dense layer has no bias); read with `hasBias(model, "classifier")`. */
+  classifier_bias?: false;
+  /** Present only as `false`: layer 0 has no attention LayerNorm (ModernBERT). Read it with `hasAttentionNorm`. */
+  first_attention_norm?: false;
+  /** Present only when the model has rotary positions or local attention; read it with `attentionConfig`. */
+  attention?: AttentionConfig;
   dropout: number;
   attention_dropout: number;
   pooler: Pooler;
@@ -214,12 +232,41 @@ export function feedForwardKind(model: Pick<ResolvedModel, "feed_forward">): Fee
 }
 
 /** The parts whose bias tensors a model can leave out (see `ResolvedModel.attention_bias`). */
-export const BIAS_PARTS = ["attention", "mlp", "norm"] as const;
+export const BIAS_PARTS = ["attention", "mlp", "norm", "classifier"] as const;
 export type BiasPart = (typeof BIAS_PARTS)[number];
 
 /** Whether the model's `part` has bias tensors. */
-export function hasBias(model: Pick<ResolvedModel, "attention_bias" | "mlp_bias" | "norm_bias">, part: BiasPart): boolean {
+export function hasBias(
+  model: Pick<ResolvedModel, "attention_bias" | "mlp_bias" | "norm_bias" | "classifier_bias">,
+  part: BiasPart,
+): boolean {
   return model[`${part}_bias`] !== false;
+}
+
+/** BERT's attention: learned positions, every layer global. */
+export const DEFAULT_ATTENTION: Readonly<AttentionConfig> = { rotary: null, window: null, global_every: 1, local_rotary: null };
+
+/** The model's rotary and local-attention settings (see `ResolvedModel.attention`). */
+export function attentionConfig(model: Pick<ResolvedModel, "attention">): AttentionConfig {
+  return model.attention ?? DEFAULT_ATTENTION;
+}
+
+/** Whether layer `layer` attends only within the window (a local layer). */
+export function isLocalLayer(model: Pick<ResolvedModel, "attention">, layer: number): boolean {
+  const a = attentionConfig(model);
+  return a.window !== null && layer % a.global_every !== 0;
+}
+
+/** The RoPE base layer `layer` uses, or null with learned positions. */
+export function rotaryBase(model: Pick<ResolvedModel, "attention">, layer: number): number | null {
+  const a = attentionConfig(model);
+  if (a.rotary === null) return null;
+  return isLocalLayer(model, layer) ? (a.local_rotary ?? a.rotary) : a.rotary;
+}
+
+/** Whether layer `layer`'s attention sublayer has a LayerNorm (see `ResolvedModel.first_attention_norm`). */
+export function hasAttentionNorm(model: Pick<ResolvedModel, "first_attention_norm">, layer: number): boolean {
+  return layer !== 0 || model.first_attention_norm !== false;
 }
 
 /** Embedding width E: `factorize` when set, otherwise `hidden`. */

@@ -8,7 +8,9 @@
  * [out, in], so they are transposed on import and export.
  */
 import {
+  attentionConfig,
   feedForwardKind,
+  hasAttentionNorm,
   groupOwning,
   hasBias,
   normPosition,
@@ -57,7 +59,9 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
   };
 
   add("embeddings.word", [model.vocab, E], "normal");
-  add("embeddings.position", [model.embeddings.positions + model.embeddings.offset, E], "normal");
+  // Rotary positions rotate queries and keys instead: no position table.
+  if (attentionConfig(model).rotary === null)
+    add("embeddings.position", [model.embeddings.positions + model.embeddings.offset, E], "normal");
   if (model.embeddings.segments > 0) add("embeddings.segment", [model.embeddings.segments, E], "normal");
   norm("embeddings.norm", E);
   if (E !== H) denseLayer("embeddings.projection", E, H);
@@ -72,7 +76,8 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
       if (part === "attention") {
         for (const d of ["query", "key", "value", "output"])
           denseLayer(`${owner}.attention.${d}`, H, H, group, hasBias(model, "attention"));
-        norm(`${owner}.attention.norm`, H, group);
+        // ModernBERT's layer 0 has no attention LayerNorm (a rule keeps that layer's attention unshared).
+        if (owner !== "layers.0" || hasAttentionNorm(model, 0)) norm(`${owner}.attention.norm`, H, group);
       } else {
         // Gated: one kernel [H, 2·I], input columns then gate columns, as Hugging Face's ModernBERT `mlp.Wi` ([2·I, H]) transposed.
         const inputs = feedForwardKind(model) === "gated" ? 2 * model.intermediate : model.intermediate;
@@ -87,7 +92,7 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
   if (normPosition(model) === "pre") norm("encoder.final_norm", H);
   if (model.pooler === "tanh") denseLayer("pooler", H, H);
   if (objective(model, "mlm")) {
-    denseLayer("heads.mlm.transform", H, E);
+    denseLayer("heads.mlm.transform", H, E, null, hasBias(model, "classifier"));
     norm("heads.mlm.norm", E);
     add("heads.mlm.bias", [model.vocab], "zeros");
   }

@@ -19,7 +19,8 @@ export {
   type EmbeddingOptions,
   type PositionOptions,
 } from "./layers/embeddings.js";
-export { attentionBias, selfAttention, type AttentionParams, type AttentionOptions } from "./layers/attention.js";
+export { attentionBias, localAttentionBias, selfAttention, type AttentionParams, type AttentionOptions } from "./layers/attention.js";
+export { applyRotary, rotaryTables, type RotaryTables } from "./layers/rotary.js";
 export { feedForward, type FeedForwardParams, type FeedForwardOptions } from "./layers/feed-forward.js";
 export { flattenPositions, mlmLogits, pooler, type MlmHeadOptions, type MlmHeadParams } from "./layers/heads.js";
 export { crossEntropy, IGNORE } from "./objectives/cross-entropy.js";

@@ -139,12 +139,15 @@ function lossAndGradients(
     const byVariable = new Map(list.map((v) => [v.name, v]));
     const names = new Map([...variables].map(([n, v]) => [v, n]));
     const hf = new Map(hfNaming(graph.config).names.map((n) => [n.name, n.hf]));
-    const gradNorms: Record<string, number> = {};
+    // Squared norms summed by Hugging Face name: a fused tensor (ModernBERT's attn.Wqkv) holds several of ours.
+    const squares: Record<string, number> = {};
     for (const [varName, g] of Object.entries(grads)) {
       const ours = names.get(byVariable.get(varName)!)!;
-      gradNorms[hf.get(ours) ?? ours] = tf.tidy(() => tf.norm(g).dataSync()[0]!);
+      const key = hf.get(ours) ?? ours;
+      squares[key] = (squares[key] ?? 0) + tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]!);
       g.dispose();
     }
+    const gradNorms = Object.fromEntries(Object.entries(squares).map(([k, s]) => [k, Math.sqrt(s)]));
     const loss = value.dataSync()[0]!;
     value.dispose();
     return { loss, loss_terms: terms, grad_norms: gradNorms };

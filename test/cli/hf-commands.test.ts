@@ -10,6 +10,7 @@ import { checkFile } from "../../src/compiler/semantics/check.js";
 import { main } from "../../src/cli/cli.js";
 import { loadGraph } from "../../src/app/graph-loader.js";
 import { countParams } from "../../src/model/counts.js";
+import { readHfConfig } from "../../src/model/hf/config.js";
 import { saveCheckpoint } from "../../src/runtime/checkpoint/checkpoint.js";
 import { weightsFromHf, type WeightMap } from "../../src/runtime/checkpoint/hf-weights.js";
 import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
@@ -58,7 +59,7 @@ function checkText(text: string, file: string) {
 }
 
 describe("bdlc from-hf", () => {
-  it.each(["bert", "albert", "distill/student", "distill/teacher"])(
+  it.each(["bert", "albert", "distill/student", "distill/teacher", "modernbert"])(
     "%s: the generated model checks and has exactly the golden's parameter count",
     async (folder) => {
       const r = await cli("from-hf", `${GOLDENS}/${folder}`);
@@ -211,6 +212,35 @@ describe("bdlc import-hf / export-hf", () => {
     expect(readSafetensors(`${out}/model.safetensors`).metadata).toEqual({ format: "pt" });
     // transformers' config, field for field (the goldens were written by save_pretrained).
     expect(json(`${out}/config.json`)).toEqual(json(`${GOLDENS}/${folder}/config.json`));
+  });
+
+  it("modernbert: import then export reproduces every tensor bit for bit (attn.Wqkv from its three parts); config.json reads back the same", async () => {
+    const ckpt = path.join(tmp, "ckpt", "modernbert");
+    const out = path.join(tmp, "export", "modernbert");
+    const i = await cli("import-hf", `${GOLDENS}/modernbert`, "--model", `${GOLDENS}/modernbert.bdl`, "--out", ckpt);
+    expect(i.code, i.err).toBe(0);
+    const e = await cli("export-hf", ckpt, "--out", out);
+    expect(e.code, e.err).toBe(0);
+    const original = tensorMap(`${GOLDENS}/modernbert/model.safetensors`);
+    const exported = tensorMap(`${out}/model.safetensors`);
+    expect([...exported.keys()].sort()).toEqual([...original.keys()].sort());
+    for (const [name, [shape, bytes]] of original) {
+      const [s, b] = exported.get(name)!;
+      expect(s, name).toEqual(shape);
+      expect(b.equals(bytes), name).toBe(true);
+    }
+    // transformers 5 writes fields of its own (dtype, rope_parameters, …): compare what each config means.
+    const meaning = (file: string) => {
+      const { defaulted, sources, specialNote, ...spec } = readHfConfig(json(file), "config.json");
+      void [defaulted, sources, specialNote];
+      return spec;
+    };
+    expect(meaning(`${out}/config.json`)).toEqual(meaning(`${GOLDENS}/modernbert/config.json`));
+    expect(json(`${out}/config.json`)).toMatchObject({
+      model_type: "modernbert",
+      architectures: ["ModernBertForMaskedLM"],
+      local_attention: 4,
+    });
   });
 
   it("names every difference between config.json and the .bdl model", async () => {

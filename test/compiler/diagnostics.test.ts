@@ -444,6 +444,50 @@ const CASES: Case[] = [
     span: "factorize 768",
     message: "'factorize' (768) must be smaller than 'hidden' (768).",
   },
+  {
+    what: "first_attention_norm false in a post-LN model",
+    code: "BDL032",
+    text: lines('import "bert.bdl"', "model x extends bert {", "  first_attention_norm false", "}"),
+    line: 3,
+    column: 3,
+    span: "first_attention_norm false",
+    message: "'first_attention_norm false' needs 'norm_position pre': in a post-LN layer that LayerNorm normalises the layer's output.",
+  },
+  {
+    what: "first_attention_norm false where layer 0 shares its attention",
+    code: "BDL033",
+    text: lines(
+      'import "bert.bdl"',
+      "model x extends bert {",
+      "  norm_position pre",
+      "  first_attention_norm false",
+      "  sharing { group a layers 0..2 share attention }",
+      "}",
+    ),
+    line: 4,
+    column: 3,
+    span: "first_attention_norm false",
+    message:
+      "'first_attention_norm false' removes layer 0's attention LayerNorm, but sharing group 'a' shares that attention with layers 1, 2, which need it.",
+  },
+  {
+    what: "local_rotary without rotary",
+    code: "BDL034",
+    text: lines('import "bert.bdl"', "model x extends bert {", "  attention { window 128 global_every 3 local_rotary 10000 }", "}"),
+    line: 3,
+    column: 41,
+    span: "local_rotary 10000",
+    message: "'local_rotary' is the RoPE base of local layers, but the model has no rotary positions ('attention { rotary THETA }').",
+  },
+  {
+    what: "rotary positions with an odd head width",
+    code: "BDL035",
+    text: lines('import "bert.bdl"', "model x extends bert {", "  heads 256", "  attention { rotary 10000 }", "}"),
+    line: 4,
+    column: 15,
+    span: "rotary 10000",
+    message: "Rotary positions rotate pairs of a head's features, so its width (hidden / heads = 3) must be even.",
+  },
 
   // --- sharing -------------------------------------------------------------------------
   {

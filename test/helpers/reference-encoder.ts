@@ -54,13 +54,58 @@ export function linear(x: tf.Tensor, w: Weights, prefix: string): tf.Tensor {
   return tf.reshape(tf.add(tf.matMul(tf.reshape(x, [b * s, -1]) as tf.Tensor2D, kernel), biasOr0(w, prefix)), [b, s, -1]);
 }
 
+/** How a layer attends: `theta`, rotary positions with that base; `window`, keys within window / 2 positions only. */
+export interface AttentionKind {
+  theta?: number;
+  window?: number;
+}
+
+/**
+ * RoPE written out pair by pair: feature i and i + d/2 of position p turn by the angle
+ * p · theta^(−2i/d), in float64 here.
+ */
+function rotate(x: tf.Tensor, theta: number): tf.Tensor {
+  const [b, heads, s, d] = x.shape as [number, number, number, number];
+  const values = x.arraySync() as number[][][][];
+  for (let i = 0; i < b; i++)
+    for (let h = 0; h < heads; h++)
+      for (let p = 0; p < s; p++) {
+        const row = values[i]![h]![p]!;
+        const turned = [...row];
+        for (let j = 0; j < d / 2; j++) {
+          const angle = p * Math.pow(theta, (-2 * j) / d);
+          const [a, c] = [row[j]!, row[j + d / 2]!];
+          turned[j] = a * Math.cos(angle) - c * Math.sin(angle);
+          turned[j + d / 2] = c * Math.cos(angle) + a * Math.sin(angle);
+        }
+        values[i]![h]![p] = turned;
+      }
+  return tf.tensor(values);
+}
+
 /** Self-attention without residual or LayerNorm, for one layer's tensors under `prefix`. */
-export function attend(x: tf.Tensor, mask: tf.Tensor2D, w: Weights, prefix: string, { hidden, heads }: Sizes): tf.Tensor {
+export function attend(
+  x: tf.Tensor,
+  mask: tf.Tensor2D,
+  w: Weights,
+  prefix: string,
+  { hidden, heads }: Sizes,
+  kind: AttentionKind = {},
+): tf.Tensor {
   const [b, s] = x.shape as [number, number, number];
   const d = hidden / heads;
   const split = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [b, s, heads, d]), [0, 2, 1, 3]);
-  const [q, k, v] = ["query", "key", "value"].map((n) => split(linear(x, w, `${prefix}.${n}`)));
-  const masked = tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, "float32")), -1e9), [b, 1, 1, s]);
+  let [q, k, v] = ["query", "key", "value"].map((n) => split(linear(x, w, `${prefix}.${n}`)));
+  if (kind.theta !== undefined) [q, k] = [rotate(q!, kind.theta), rotate(k!, kind.theta)];
+  // A key is masked once, whether for padding or for being outside the window.
+  const visible = mask
+    .arraySync()
+    .map((row) =>
+      Array.from({ length: s }, (_, query) =>
+        row.map((m, key) => (m === 1 && (kind.window === undefined || Math.abs(query - key) <= kind.window / 2) ? 0 : -1e9)),
+      ),
+    );
+  const masked = tf.reshape(tf.tensor(visible), [b, 1, s, s]);
   const scores = tf.add(tf.div(tf.matMul(q!, k!, false, true), Math.sqrt(d)), masked);
   const context = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v!), [0, 2, 1, 3]), [b, s, hidden]);
   return linear(context, w, `${prefix}.output`);
@@ -98,16 +143,17 @@ export function referenceLayer(
   mask: tf.Tensor2D,
   w: Weights,
   layer: number,
-  o: { pre: boolean; transform: Transform; sizes: Sizes },
+  o: { pre: boolean; transform: Transform; sizes: Sizes; attention?: AttentionKind; attentionNorm?: boolean },
 ): tf.Tensor {
   const at = `layers.${layer}.attention`;
   const ff = `layers.${layer}.ffn`;
   const ln = (x: tf.Tensor, prefix: string) => layerNorm(x, w, prefix, o.sizes.eps);
   if (o.pre) {
-    const a = tf.add(h, attend(ln(h, `${at}.norm`), mask, w, at, o.sizes));
+    const input = o.attentionNorm === false ? h : ln(h, `${at}.norm`);
+    const a = tf.add(h, attend(input, mask, w, at, o.sizes, o.attention));
     return tf.add(a, o.transform(ln(a, `${ff}.norm`), w, ff));
   }
-  const a = ln(tf.add(h, attend(h, mask, w, at, o.sizes)), `${at}.norm`);
+  const a = ln(tf.add(h, attend(h, mask, w, at, o.sizes, o.attention)), `${at}.norm`);
   return ln(tf.add(a, o.transform(a, w, ff)), `${ff}.norm`);
 }
 

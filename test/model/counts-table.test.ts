@@ -46,18 +46,23 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
   const a = hasBias(model, "attention") ? 1 : 0;
   const f = hasBias(model, "mlp") ? 1 : 0;
   const ln = hasBias(model, "norm") ? 2 : 1;
+  const c = hasBias(model, "classifier") ? 1 : 0;
   const attention = 4 * (H * H + a * H) + ln * H;
   // Gated: the first kernel and its bias are twice as wide (input and gate halves).
   const W = feedForwardKind(model) === "gated" ? 2 * I : I;
   const ffn = H * W + f * W + I * H + f * H + ln * H;
   const out: Record<string, number> = {};
-  out["embeddings"] = (V + positions + offset + segments) * E + ln * E;
+  // Rotary positions have no table.
+  const table = model.attention?.rotary ? 0 : positions + offset;
+  out["embeddings"] = (V + table + segments) * E + ln * E;
   if (E !== H) out["embedding_projection"] = E * H + H;
   const listed = new Set<string>();
   for (let layer = 0; layer < model.layers; layer++) {
     let own = 0;
+    // ModernBERT's layer 0 has no attention LayerNorm.
+    const attentionHere = layer === 0 && model.first_attention_norm === false ? attention - ln * H : attention;
     for (const [part, size] of [
-      ["attention", attention],
+      ["attention", attentionHere],
       ["ffn", ffn],
     ] as const) {
       const group = groupOwning(model, layer, part);
@@ -73,7 +78,7 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
   if (normPosition(model) === "pre") out["final_norm"] = ln * H;
   if (model.pooler === "tanh") out["pooler"] = H * H + H;
   const has = (name: string) => model.objectives.some((o) => o.name === name);
-  if (has("mlm")) out["head.mlm"] = H * E + E + ln * E + V; // the decoder's weight is the word table
+  if (has("mlm")) out["head.mlm"] = H * E + c * E + ln * E + V; // the decoder's weight is the word table
   if (has("nsp")) out["head.nsp"] = 2 * H + 2;
   if (has("sop")) out["head.sop"] = 2 * H + 2;
   if (has("cosine") && teacher && teacher.hidden !== H) out["head.cosine_projection"] = H * teacher.hidden + teacher.hidden;
@@ -95,7 +100,7 @@ const referenceFiles = readdirSync(MODELS_DIR)
   .sort();
 
 describe("counts of the models in models/ are the parameter table's sum", () => {
-  it("models/ holds the four reference models and their minis", () => {
+  it("models/ holds the five reference models and the minis of the first four", () => {
     expect(referenceFiles).toEqual([
       "albert-mini.bdl",
       "albert.bdl",
@@ -103,6 +108,7 @@ describe("counts of the models in models/ are the parameter table's sum", () => 
       "bert.bdl",
       "distilbert-mini.bdl",
       "distilbert.bdl",
+      "modernbert.bdl",
       "roberta-mini.bdl",
       "roberta.bdl",
     ]);
@@ -187,8 +193,10 @@ function generatedModels(): string[] {
         "norm_bias false",
         "attention_bias false mlp_bias false norm_bias false",
       ][n % 6];
+      const head = n % 4 === 1 ? "classifier_bias false" : "";
+      const rotary = n % 7 === 3 ? "attention { rotary 10000 window 2 global_every 2 }" : "";
       models.push(
-        `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} ${norm} ${ffn} ${bias} embeddings { ${factorize} ${segments} } ${sharing} ${objectives} }`,
+        `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} ${norm} ${ffn} ${bias} ${head} embeddings { ${factorize} ${segments} } ${rotary} ${sharing} ${objectives} }`,
       );
       n++;
     }

@@ -23,6 +23,8 @@ describe("reference models", () => {
     ["roberta", 124_055_040, 124_697_433],
     ["albert", 11_683_584, 11_813_810],
     ["distilbert", 66_362_880, 66_985_530],
+    // ModernBertForMaskedLM (transformers 5.17, whose tensors the modernbert golden lists) at ModernBERT-base's config.
+    ["modernbert", 149_014_272, 149_655_232],
   ])("%s has Hugging Face's parameter counts", (name, encoder, total) => {
     const { counts } = resolved(`models/${name}.bdl`, name);
     expect(counts.encoder).toBe(encoder);

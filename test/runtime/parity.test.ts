@@ -137,6 +137,39 @@ describe.each(BACKENDS_HERE)("on %s", (backend) => {
     });
   });
 
+  describe("modernbert golden (ModernBertForMaskedLM, transformers 5.17)", () => {
+    let out: Record<string, unknown>;
+    let golden: Record<string, any>;
+
+    beforeAll(async () => {
+      const { model, graph } = await compiled(`${GOLDENS}/modernbert.bdl`, "tiny-modernbert");
+      const weights = weightsFromHf(readSafetensors(`${GOLDENS}/modernbert/model.safetensors`), model, "modernbert");
+      golden = json(`${GOLDENS}/modernbert/outputs.json`);
+      out = runOnce({ graph, weights }, json(`${GOLDENS}/modernbert/inputs.json`) as RunInputs);
+    });
+
+    it.each(["last_hidden_state", "mlm_logits"])("%s matches to OUTPUT_ABS", (key) => {
+      expect(maxAbsDiff(out[key] as Nested, golden[key])).toBeLessThan(OUTPUT_ABS);
+    });
+
+    it("every hidden_states entry matches to OUTPUT_ABS (the last one after final_norm, as transformers 5 records it)", () => {
+      const ours = out["hidden_states"] as Nested[];
+      expect(ours.length).toBe(golden["hidden_states"].length);
+      ours.forEach((h, i) => expect(maxAbsDiff(h, golden["hidden_states"][i]), `hidden_states[${i}]`).toBeLessThan(OUTPUT_ABS));
+    });
+
+    it("the MLM loss matches to LOSS_REL relative", () => {
+      expect(relative(out["loss"] as number, golden["loss"])).toBeLessThan(LOSS_REL);
+      expect(relative((out["loss_terms"] as Record<string, number>)["mlm"]!, golden["loss_terms"]["mlm"])).toBeLessThan(LOSS_REL);
+    });
+
+    it("every gradient norm matches to GRAD_NORM_REL relative, the fused attn.Wqkv's over its three parts", () => {
+      const ours = out["grad_norms"] as Record<string, number>;
+      expect(Object.keys(ours).sort()).toEqual(Object.keys(golden["grad_norms"]).sort());
+      for (const [k, v] of Object.entries(golden["grad_norms"] as Record<string, number>)) expectGradNormClose(ours[k]!, v, k);
+    });
+  });
+
   describe("distill golden (BertForMaskedLM teacher → DistilBertForMaskedLM student)", () => {
     let out: Record<string, unknown>;
     let golden: Record<string, any>;

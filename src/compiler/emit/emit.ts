@@ -8,8 +8,10 @@
  */
 import { Project, VariableDeclarationKind, type CodeBlockWriter, type SourceFile } from "ts-morph";
 import {
+  attentionConfig,
   embeddingWidth,
   feedForwardKind,
+  hasAttentionNorm,
   hasBias,
   isTeacherObjective,
   normPosition,
@@ -130,6 +132,11 @@ class GraphWriter {
   private readonly has: {
     preNorm: boolean;
     gated: boolean;
+    /** Layer 0 has no attention LayerNorm (ModernBERT). */
+    firstNormless: boolean;
+    rotary: boolean;
+    /** Some layers attend within a window. */
+    local: boolean;
     attentionBias: boolean;
     mlpBias: boolean;
     normBias: boolean;
@@ -157,6 +164,9 @@ class GraphWriter {
     this.has = {
       preNorm: normPosition(model) === "pre",
       gated: feedForwardKind(model) === "gated",
+      firstNormless: !hasAttentionNorm(model, 0),
+      rotary: attentionConfig(model).rotary !== null,
+      local: attentionConfig(model).window !== null && model.layers > 1 && attentionConfig(model).global_every > 1,
       attentionBias: hasBias(model, "attention"),
       mlpBias: hasBias(model, "mlp"),
       normBias: hasBias(model, "norm"),
@@ -276,13 +286,20 @@ class GraphWriter {
         returnType: "Spec[]",
         leadingTrivia: `\n/** The tensors of one ${what} sublayer. */\n`,
         statements: (w) => {
-          w.writeLine("return [");
-          for (const t of this.sublayer(part)) {
-            w.writeLine(
-              `{ name: \`\${name}.${templateText(t.local)}\`, shape: ${literal(t.shape)}, init: ${literal(t.init)}, group, decay: ${t.decay}, hf: \`\${hf}.${templateText(t.hf)}\` },`,
-            );
-          }
+          const spec = (t: ReturnType<GraphWriter["sublayer"]>[number]) =>
+            `{ name: \`\${name}.${templateText(t.local)}\`, shape: ${literal(t.shape)}, init: ${literal(t.init)}, group, decay: ${t.decay}, hf: \`\${hf}.${templateText(t.hf)}\` }`;
+          const tensors = this.sublayer(part);
+          const isNorm = (t: (typeof tensors)[number]) =>
+            part === "attention" && this.has.firstNormless && t.local.startsWith("attention.norm.");
+          const norms = tensors.filter(isNorm);
+          w.writeLine(norms.length > 0 ? "const tensors: Spec[] = [" : "return [");
+          for (const t of tensors.filter((t) => !isNorm(t))) w.writeLine(`${spec(t)},`);
           w.writeLine("];");
+          if (norms.length > 0) {
+            w.writeLine("// Layer 0 has no attention LayerNorm: the embeddings' LayerNorm comes right before it.");
+            w.writeLine(`if (name !== "layers.0") tensors.push(${norms.map(spec).join(", ")});`);
+            w.writeLine("return tensors;");
+          }
         },
       });
     }
@@ -365,6 +382,11 @@ class GraphWriter {
     return `{ name: ${literal(p.name)}, shape: ${literal(p.shape)}, init: ${literal(p.init)}, group: ${literal(p.group)}, decay: ${p.decay}${hfField} }`;
   }
 
+  /** Whether `owner`'s `part` sublayer is the attention of layer 0 without its LayerNorm. */
+  private isNormless(owner: string, part: SharedPart): boolean {
+    return this.has.firstNormless && part === "attention" && owner === "layers.0";
+  }
+
   /** Whether some layer owns its `part` sublayer itself (no sharing group does). */
   private ownsItself(part: SharedPart): boolean {
     return this.layout.units.some((u) => u.part === part && u.owner.startsWith("layers."));
@@ -381,7 +403,9 @@ class GraphWriter {
   private sublayer(part: SharedPart): { local: string; shape: number[]; init: string; decay: boolean; hf: string }[] {
     let first: string | null = null;
     let template: ReturnType<GraphWriter["sublayer"]> = [];
-    for (const unit of this.layout.units.filter((u) => u.part === part)) {
+    // Layer 0's attention without its LayerNorm (first_attention_norm false) is the others' less the norm: bound as null there.
+    const units = this.layout.units.filter((u) => u.part === part && !(this.isNormless(u.owner, part) && this.model.layers > 1));
+    for (const unit of units) {
       const prefix = this.hfPrefix.owner(unit.owner);
       const tensors = unit.tensors.map((t) => {
         const hf = this.hfNames.get(t.name);
@@ -461,7 +485,8 @@ class GraphWriter {
         w.writeLine(`const attention = ${open}(owner: AttentionOwner): rt.AttentionParams => ({`);
         for (const d of ["query", "key", "value", "output"])
           w.writeLine(`  ${d}: ${denseOf(`attention.${d}`, under, this.has.attentionBias)},`);
-        w.writeLine(`  norm: ${normOf("attention.norm", under)},`);
+        if (this.has.firstNormless) w.writeLine(`  norm: owner === "layers.0" ? null : ${normOf("attention.norm", under)},`);
+        else w.writeLine(`  norm: ${normOf("attention.norm", under)},`);
         w.writeLine(`})${close};`);
         w.writeLine(`const feedForward = ${open}(owner: FeedForwardOwner): rt.FeedForwardParams => ({`);
         w.writeLine(`  intermediate: ${denseOf("ffn.intermediate", under, this.has.mlpBias)},`);
@@ -471,7 +496,7 @@ class GraphWriter {
         w.writeLine("return {");
         w.writeLine("  embeddings: {");
         w.writeLine(`    word: t2("embeddings.word"),`);
-        w.writeLine(`    position: t2("embeddings.position"),`);
+        w.writeLine(`    position: ${this.has.rotary ? "null" : `t2("embeddings.position")`},`);
         w.writeLine(`    segment: ${this.has.segments ? `t2("embeddings.segment")` : "null"},`);
         w.writeLine(`    norm: ${normOf("embeddings.norm")},`);
         w.writeLine("  },");
@@ -484,7 +509,7 @@ class GraphWriter {
         if (this.has.pooler) w.writeLine(`  pooler: ${denseOf("pooler")},`);
         if (this.has.mlm)
           w.writeLine(
-            `  mlm: { transform: ${denseOf("heads.mlm.transform")}, norm: ${normOf("heads.mlm.norm")}, bias: t1("heads.mlm.bias") },`,
+            `  mlm: { transform: ${denseOf("heads.mlm.transform", name, hasBias(this.model, "classifier"))}, norm: ${normOf("heads.mlm.norm")}, bias: t1("heads.mlm.bias") },`,
           );
         if (this.has.nsp) w.writeLine(`  nsp: ${denseOf("heads.nsp")},`);
         if (this.has.sop) w.writeLine(`  sop: ${denseOf("heads.sop")},`);
@@ -576,8 +601,9 @@ class GraphWriter {
         ? "\n/** The encoder: embeddings, then the pre-LN layers (attention, then feed-forward, each x + f(LayerNorm(x))), then a final LayerNorm. */\n"
         : "\n/** The encoder: embeddings, then the post-LN layers (attention, then feed-forward, each with residual + LayerNorm). */\n",
       statements: (w) => {
-        w.writeLine("const positions = rt.positionIds(x.inputIds, POSITIONS);");
         const types = this.has.segments ? "x.tokenTypeIds ?? null" : "null";
+        if (this.has.rotary) w.writeLine("const positions = null; // rotary: attention rotates queries and keys by position instead");
+        else w.writeLine("const positions = rt.positionIds(x.inputIds, POSITIONS);");
         if (this.has.projection) {
           w.writeLine(`// [B, S] → [B, S, ${embeddingWidth(m)}] → [B, S, ${m.hidden}]`);
           w.writeLine(`const embedded = rt.embeddings(p.embeddings, x.inputIds, ${types}, positions, EMBEDDINGS, random);`);
@@ -588,8 +614,28 @@ class GraphWriter {
         }
         w.writeLine("const hiddenStates = [h];");
         w.writeLine("const bias = rt.attentionBias(x.attentionMask); // [B, 1, 1, S]");
-        w.write("for (const layer of p.layers)").block(() => {
-          w.writeLine("h = rt.selfAttention(h, bias, layer.attention, ATTENTION, random);");
+        const a = attentionConfig(m);
+        if (this.has.local)
+          w.writeLine(
+            `const localBias = rt.localAttentionBias(bias, ${a.window}); // [B, 1, S, S]: keys within ${Math.floor(a.window! / 2)} positions either side`,
+          );
+        const localBase = a.local_rotary ?? a.rotary;
+        const twoBases = this.has.rotary && this.has.local && localBase !== a.rotary;
+        if (this.has.rotary) {
+          w.writeLine(`const seq = x.inputIds.shape[1];`);
+          w.writeLine(`const rotary = rt.rotaryTables(seq, ${m.hidden / m.heads}, ${a.rotary}); // RoPE, base ${a.rotary}`);
+          if (twoBases) w.writeLine(`const localRotary = rt.rotaryTables(seq, ${m.hidden / m.heads}, ${localBase}); // local layers' base`);
+        }
+        const rotaryArg = !this.has.rotary ? "" : twoBases ? ", local ? localRotary : rotary" : ", rotary";
+        const loop = this.has.local ? "for (const [i, layer] of p.layers.entries())" : "for (const layer of p.layers)";
+        w.write(loop).block(() => {
+          if (this.has.local) {
+            w.writeLine(`// Layers 0, ${a.global_every}, ${2 * a.global_every}, … attend to every key; the others within the window.`);
+            w.writeLine(`const local = i % ${a.global_every} !== 0;`);
+            w.writeLine(`h = rt.selfAttention(h, local ? localBias : bias, layer.attention, ATTENTION, random${rotaryArg});`);
+          } else {
+            w.writeLine(`h = rt.selfAttention(h, bias, layer.attention, ATTENTION, random${rotaryArg});`);
+          }
           w.writeLine("h = rt.feedForward(h, layer.ffn, FEED_FORWARD, random);");
           w.writeLine("hiddenStates.push(h);");
         });

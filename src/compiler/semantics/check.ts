@@ -6,7 +6,7 @@
 import { Diag, diagnostic, didYouMean, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { ParseCache, loadProgram, type Program } from "./program.js";
 import { Resolver, type Resolution } from "./resolve.js";
-import { factorizeBelowHidden, headsDivideHidden, seqWithinPositions } from "./rules/architecture.js";
+import { factorizeBelowHidden, firstAttentionNormFits, headsDivideHidden, rotaryFits, seqWithinPositions } from "./rules/architecture.js";
 import { makeContext, type Rule, type RuleSubject } from "./rules/context.js";
 import { expectationsHold } from "./rules/expect.js";
 import { maskFractionsSumToOne } from "./rules/masking.js";
@@ -28,6 +28,8 @@ export const RULES: readonly Rule[] = [
   headsDivideHidden,
   factorizeBelowHidden,
   seqWithinPositions,
+  firstAttentionNormFits,
+  rotaryFits,
   sharingGroups,
   objectivesNeedTeacher,
   sentenceObjectivesNeedPooler,

@@ -12,7 +12,9 @@
 import { readDeclaration, type DeclarationInfo } from "./declaration.js";
 import { Diag, diagnostic, didYouMean, type Diagnostic } from "../diagnostics.js";
 import {
+  DEFAULT_ATTENTION,
   OBJECTIVE_ORDER,
+  type AttentionConfig,
   type MaskingConfig,
   type Objective,
   type ObjectiveName,
@@ -236,6 +238,18 @@ function extend(base: Merged | null, info: DeclarationInfo): Merged {
   return m;
 }
 
+/** The `attention` record, stored only when it differs from BERT's (see ResolvedModel.attention). */
+function resolveAttention(get: Get): { attention?: AttentionConfig } {
+  const attention: AttentionConfig = {
+    rotary: get("attention.rotary"),
+    window: get("attention.window"),
+    global_every: get("attention.global_every"),
+    local_rotary: get("attention.local_rotary"),
+  };
+  const isDefault = (Object.keys(DEFAULT_ATTENTION) as (keyof AttentionConfig)[]).every((k) => attention[k] === DEFAULT_ATTENTION[k]);
+  return isDefault ? {} : { attention };
+}
+
 /** The resolved model of `leaf`, whose chain merged to `merged`: defaults filled in, required properties checked. */
 function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, diagnostics: Diagnostic[]): Resolution | null {
   const { settings } = merged;
@@ -268,6 +282,9 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
     ...(get("attention_bias") === "false" ? { attention_bias: false as const } : {}),
     ...(get("mlp_bias") === "false" ? { mlp_bias: false as const } : {}),
     ...(get("norm_bias") === "false" ? { norm_bias: false as const } : {}),
+    ...(get("classifier_bias") === "false" ? { classifier_bias: false as const } : {}),
+    ...(get("first_attention_norm") === "false" ? { first_attention_norm: false as const } : {}),
+    ...resolveAttention(get),
     dropout: get("dropout"),
     attention_dropout: get("attention_dropout"),
     pooler: get("pooler"),

@@ -174,6 +174,15 @@ const optionalWidth: PropertyType<number | null> = {
   },
 };
 
+/** A RoPE base, or `none`. */
+const optionalTheta: PropertyType<number | null> = {
+  describe: "a number > 0 or none",
+  read(v) {
+    if (v.kind === "Word" && v.name.text === "none" && !v.argument) return ok(null);
+    return real(0, Infinity, { exclusiveMin: true }).read(v);
+  },
+};
+
 const fraction01 = real(0, 1);
 const dropoutType = real(0, 1, { exclusiveMax: true });
 const positive = real(0, Infinity, { exclusiveMin: true });
@@ -220,6 +229,10 @@ export const MODEL_PROPERTIES = {
   attention_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
   mlp_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
   norm_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
+  // The MLM head's transform dense layer (Hugging Face's ModernBERT `classifier_bias`).
+  classifier_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
+  // ModernBERT: layer 0 has no attention LayerNorm (the embeddings' LayerNorm is right before it). Pre-LN only.
+  first_attention_norm: property(enumType("switch", BIAS_SWITCHES), "true"),
   dropout: property(dropoutType, 0.1),
   attention_dropout: property(dropoutType, 0.1),
   pooler: property(enumType("pooler", POOLERS), "tanh"),
@@ -232,6 +245,18 @@ export const RECORDS = {
     offset: property(integer(0, MAX_WIDTH), 0),
     segments: property(integer(0, MAX_VOCAB), 2),
     factorize: property(optionalWidth, null),
+  },
+  // Rotary positions and local attention (ModernBERT). Every default is BERT's: learned
+  // positions, every layer attending to every key.
+  attention: {
+    // RoPE base (theta) of the global layers; set, it replaces the learned position table.
+    rotary: property(optionalTheta, null),
+    // Local layers see the keys within window / 2 positions either side of the query.
+    window: property(optionalWidth, null),
+    // With a window, layer i attends globally iff i % global_every == 0 (ModernBERT: 3).
+    global_every: property(integer(1, MAX_LAYERS), 1),
+    // RoPE base of the local layers; none: the global layers' base.
+    local_rotary: property(optionalTheta, null),
   },
   masking: {
     rate: property(rateType, 0.15),

@@ -6,10 +6,19 @@
  * `name`, `file`, `bases` and `expect` are left out: they say where a model comes from and
  * what its author checks, not what the model is.
  */
-import { OBJECTIVE_ORDER, objective, SHARED_PARTS, type ResolvedModel, type SharingGroup, type TeacherLink } from "../../model/model.js";
+import {
+  attentionConfig,
+  OBJECTIVE_ORDER,
+  objective,
+  SHARED_PARTS,
+  type ResolvedModel,
+  type SharingGroup,
+  type TeacherLink,
+} from "../../model/model.js";
 import { sharesAllLayers } from "../../model/sharing.js";
 import {
   architectureProperties,
+  attentionProperties,
   embeddingsProperties,
   fractionsText,
   groupText,
@@ -38,6 +47,7 @@ export function flattenModel(model: ResolvedModel): FlatProperty[] {
   for (const [key, text] of embeddingsProperties(model.embeddings)) add(`embeddings.${key}`, text);
   // Every property appears, so a diff shows factorizing turned on or off.
   if (model.embeddings.factorize === null) add("embeddings.factorize", "none");
+  for (const [key, text] of attentionProperties(attentionConfig(model))) add(`attention.${key}`, text);
 
   add("sharing", sharingText(model));
 

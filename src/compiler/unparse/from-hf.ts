@@ -5,7 +5,15 @@
  */
 import { layersText } from "./layers-text.js";
 import { formatSource } from "./format.js";
-import { architectureProperties, embeddingsProperties, groupSettings, groupText, propertyLine, specialText } from "./model-text.js";
+import {
+  architectureProperties,
+  attentionProperties,
+  embeddingsProperties,
+  groupSettings,
+  groupText,
+  propertyLine,
+  specialText,
+} from "./model-text.js";
 import { formatNumber } from "../../model/numbers.js";
 import { isSharingAll } from "../../model/sharing.js";
 import { BASE_CLASS } from "../../model/hf/family.js";
@@ -62,6 +70,7 @@ export function renderHfModel(spec: HfModelSpec, name: string, label: string): s
   lines.push("");
   const e = spec.embeddings;
   lines.push(`embeddings { ${embeddingsProperties(e).map(propertyLine).join(" ")} }`);
+  if (spec.attention) lines.push(`attention { ${attentionProperties(spec.attention).map(propertyLine).join(" ")} }`);
   if (isSharingAll(spec)) {
     lines.push("sharing all");
   } else if (spec.sharing.length > 0) {

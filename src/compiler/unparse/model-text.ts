@@ -21,7 +21,7 @@ import type {
   TokenizerConfig,
   TrainConfig,
 } from "../../model/model.js";
-import { BIAS_PARTS, feedForwardKind, hasBias, normPosition } from "../../model/model.js";
+import { BIAS_PARTS, feedForwardKind, hasAttentionNorm, hasBias, normPosition, type AttentionConfig } from "../../model/model.js";
 
 const n = formatNumber;
 
@@ -43,6 +43,8 @@ export type Architecture = Pick<
   | "attention_bias"
   | "mlp_bias"
   | "norm_bias"
+  | "classifier_bias"
+  | "first_attention_norm"
   | "dropout"
   | "attention_dropout"
   | "pooler"
@@ -74,6 +76,7 @@ export function architectureProperties(m: Architecture, { listDefaults = false }
     ...BIAS_PARTS.filter((part) => listDefaults || !hasBias(m, part)).map(
       (part) => [`${part}_bias`, String(hasBias(m, part))] as PropertyText,
     ),
+    ...(listDefaults || !hasAttentionNorm(m, 0) ? [["first_attention_norm", String(hasAttentionNorm(m, 0))] as PropertyText] : []),
     ["dropout", n(m.dropout)],
     ["attention_dropout", n(m.attention_dropout)],
     ["pooler", m.pooler],
@@ -89,6 +92,17 @@ export function embeddingsProperties(e: EmbeddingsConfig): PropertyText[] {
   ];
   if (e.factorize !== null) out.push(["factorize", n(e.factorize)]);
   return out;
+}
+
+/** The `attention` record: rotary positions and local attention, `none` where unset. */
+export function attentionProperties(a: AttentionConfig): PropertyText[] {
+  const orNone = (v: number | null) => (v === null ? "none" : n(v));
+  return [
+    ["rotary", orNone(a.rotary)],
+    ["window", orNone(a.window)],
+    ["global_every", n(a.global_every)],
+    ["local_rotary", orNone(a.local_rotary)],
+  ];
 }
 
 /** `group NAME layers 0..3 share attention ffn`; `share` defaults to the group's own order. */

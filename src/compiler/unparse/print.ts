@@ -10,6 +10,7 @@
 import { formatSource, quoteString } from "./format.js";
 import {
   architectureProperties,
+  attentionProperties,
   embeddingsProperties,
   fractionsText,
   groupText,
@@ -45,6 +46,14 @@ export function printResolved(model: ResolvedModel, teacher: ResolvedModel | nul
   out.open("embeddings");
   for (const p of embeddingsProperties(model.embeddings)) out.line(propertyLine(p));
   out.close();
+
+  // Only a model with rotary positions or local attention has the record (as `factorize`).
+  if (model.attention) {
+    out.blank();
+    out.open("attention");
+    for (const p of attentionProperties(model.attention)) out.line(propertyLine(p));
+    out.close();
+  }
 
   out.blank();
   printSharing(out, model);

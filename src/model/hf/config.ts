@@ -14,6 +14,8 @@
 import { formatNumber } from "../numbers.js";
 import {
   ACTIVATIONS,
+  attentionConfig,
+  hasBias,
   SHARED_PARTS,
   type Activation,
   type ObjectiveName,
@@ -63,6 +65,14 @@ export interface HfModelSpec extends Pick<
   | "pooler"
   | "embeddings"
   | "sharing"
+  | "norm_position"
+  | "feed_forward"
+  | "attention_bias"
+  | "mlp_bias"
+  | "norm_bias"
+  | "classifier_bias"
+  | "first_attention_norm"
+  | "attention"
 > {
   family: HfFamily;
   /** The `architectures[0]` class, or null when the config names none (a base model). */
@@ -114,12 +124,26 @@ const DISTILBERT_KEYS: Record<Exclude<Sized, "norm_eps">, string> = {
 
 export const DISTILBERT_NORM_EPS = 1e-12;
 
+/** ModernBERT's `mlp_dropout` is bdl's `dropout`; its `embedding_dropout` must agree with it. */
+const MODERNBERT_KEYS: Record<Sized, string> = {
+  vocab: "vocab_size",
+  hidden: "hidden_size",
+  layers: "num_hidden_layers",
+  heads: "num_attention_heads",
+  intermediate: "intermediate_size",
+  activation: "hidden_activation",
+  norm_eps: "norm_eps",
+  dropout: "mlp_dropout",
+  attention_dropout: "attention_dropout",
+};
+
 /** Each family's key for each model property (`norm_eps` null: not in the config). */
 export const CONFIG_KEYS: Record<HfFamily, Record<Sized, string | null>> = {
   bert: BERT_KEYS,
   roberta: BERT_KEYS,
   albert: BERT_KEYS,
   distilbert: { ...DISTILBERT_KEYS, norm_eps: null },
+  modernbert: MODERNBERT_KEYS,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +193,34 @@ export const DEFAULTS: Record<HfFamily, Record<string, unknown>> = {
     attention_dropout: 0.1,
     activation: "gelu",
     pad_token_id: 0,
+  },
+  // ModernBertConfig (transformers 4.48+).
+  modernbert: {
+    vocab_size: 50368,
+    hidden_size: 768,
+    intermediate_size: 1152,
+    num_hidden_layers: 22,
+    num_attention_heads: 12,
+    hidden_activation: "gelu",
+    max_position_embeddings: 8192,
+    norm_eps: 1e-5,
+    norm_bias: false,
+    pad_token_id: 50283,
+    cls_token_id: 50281,
+    sep_token_id: 50282,
+    global_rope_theta: 160000,
+    local_rope_theta: 10000,
+    attention_bias: false,
+    attention_dropout: 0,
+    global_attn_every_n_layers: 3,
+    local_attention: 128,
+    embedding_dropout: 0,
+    mlp_bias: false,
+    mlp_dropout: 0,
+    decoder_bias: true,
+    classifier_bias: false,
+    classifier_activation: "gelu",
+    tie_word_embeddings: true,
   },
 };
 
@@ -233,6 +285,11 @@ class FieldReader {
     const v = this.raw(key);
     if (typeof v !== "string") this.fail(key, "a string", v);
     return v;
+  }
+
+  /** A field that may be absent and has no default; read as it is. */
+  optional(key: string): unknown {
+    return this.config[key];
   }
 
   bool(key: string): boolean {
@@ -306,7 +363,7 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
   if (family === "distilbert") {
     if (f.bool("sinusoidal_pos_embds"))
       throw new HfConfigError(`${label}: 'sinusoidal_pos_embds' true: bdl models learn their position embeddings`);
-  } else {
+  } else if (family !== "modernbert") {
     const kind = f.string("position_embedding_type");
     if (kind !== "absolute")
       throw new HfConfigError(`${label}: 'position_embedding_type' "${kind}": bdl models have absolute position embeddings only`);
@@ -320,7 +377,7 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
       `${label}: 'max_position_embeddings' ${maxPositions} leaves no positions after RoBERTa's offset pad_token_id + 1 = ${offset}`,
     );
   }
-  const segments = family === "distilbert" ? 0 : f.int("type_vocab_size", 1);
+  const segments = family === "distilbert" || family === "modernbert" ? 0 : f.int("type_vocab_size", 1);
   let factorize: number | null = null;
   let sharing: SharingGroup[] = [];
   if (family === "albert") {
@@ -335,6 +392,7 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
   }
 
   const special = specialIds(family, pad, common.vocab, f);
+  const layout = family === "modernbert" ? modernBertLayout(f, common, label) : {};
 
   const fixed = (what: string): string => `model_type ${family} (${what})`;
   const sources: Record<Compared, string> = {
@@ -347,7 +405,7 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
     norm_eps: keys.norm_eps === null ? fixed(`LayerNorm eps fixed at ${formatNumber(DISTILBERT_NORM_EPS)}`) : f.source(keys.norm_eps),
     positions: f.source("max_position_embeddings"),
     offset: family === "roberta" ? `${f.source("pad_token_id")} (position ids start at ${offset})` : fixed("position ids start at 0"),
-    segments: family === "distilbert" ? fixed("no token-type embeddings") : f.source("type_vocab_size"),
+    segments: family === "distilbert" || family === "modernbert" ? fixed("no token-type embeddings") : f.source("type_vocab_size"),
     factorize: family === "albert" ? f.source("embedding_size") : fixed("embeddings are hidden-wide"),
     sharing: family === "albert" ? f.source("num_hidden_groups") : fixed("no layer sharing"),
     pad: f.source("pad_token_id"),
@@ -357,6 +415,7 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
     family,
     architecture,
     ...common,
+    ...layout,
     pooler: arch.pooler,
     embeddings: { positions, offset, segments, factorize },
     sharing,
@@ -366,6 +425,68 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
     specialNote: special.note,
     defaulted: f.defaulted,
     sources,
+  };
+}
+
+/**
+ * What ModernBERT's config sets beyond the sizes, in bdl's terms: pre-LN layers without
+ * layer 0's attention LayerNorm, a GLU MLP, the bias switches, rotary positions with a base
+ * per layer kind, and local attention. Its RoPE bases are `rope_parameters` (transformers
+ * 5) or `global_rope_theta` / `local_rope_theta` (4.48+); `layer_types`, when present, must
+ * be the pattern `global_attn_every_n_layers` makes.
+ */
+function modernBertLayout(
+  f: FieldReader,
+  common: { activation: Activation; dropout: number; layers: number },
+  label: string,
+): Partial<HfModelSpec> {
+  const refuse = (why: string): never => {
+    throw new HfConfigError(`${label}: ${why}`);
+  };
+  if (!f.bool("decoder_bias")) refuse("'decoder_bias' false: bdl's MLM decoder always has a bias");
+  if (!f.bool("tie_word_embeddings")) refuse("'tie_word_embeddings' false: bdl's MLM decoder is always the word-embedding table");
+  const headActivation = f.activation("classifier_activation");
+  if (headActivation !== common.activation)
+    refuse(
+      `'classifier_activation' ${headActivation} differs from 'hidden_activation' ${common.activation}: bdl's MLM head uses the model's activation`,
+    );
+  const embeddingDropout = f.fraction("embedding_dropout");
+  if (embeddingDropout !== common.dropout)
+    refuse(`'embedding_dropout' ${embeddingDropout} differs from 'mlp_dropout' ${common.dropout}: bdl has one hidden dropout for both`);
+  const every = f.int("global_attn_every_n_layers", 1);
+  const window = f.int("local_attention", 1);
+  const types = (f.optional("layer_types") ?? null) as unknown;
+  if (types !== null) {
+    const expected = Array.from({ length: common.layers }, (_, i) => (i % every === 0 ? "full_attention" : "sliding_attention"));
+    if (!Array.isArray(types) || types.join(",") !== expected.join(","))
+      refuse(
+        `'layer_types' must be ${JSON.stringify(expected)}, the layers 'global_attn_every_n_layers' ${every} makes global, got ${show(types)}`,
+      );
+  }
+  const rope = f.optional("rope_parameters");
+  const theta = (kind: string, legacy: string): number => {
+    if (rope === undefined) return f.positive(legacy);
+    const entry = typeof rope === "object" && rope !== null ? (rope as Record<string, unknown>)[kind] : undefined;
+    const value = typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>)["rope_theta"] : undefined;
+    const type = typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>)["rope_type"] : undefined;
+    if (typeof value !== "number" || !(value > 0))
+      refuse(`'rope_parameters.${kind}.rope_theta' must be a positive number, got ${show(value)}`);
+    if (type !== undefined && type !== "default")
+      refuse(`'rope_parameters.${kind}.rope_type' ${show(type)}: bdl applies default RoPE only`);
+    return value as number;
+  };
+  const global = theta("full_attention", "global_rope_theta");
+  const local = theta("sliding_attention", "local_rope_theta");
+  const off = (key: string) => (f.bool(key) ? {} : { [key]: false as const });
+  return {
+    norm_position: "pre",
+    feed_forward: "gated",
+    first_attention_norm: false,
+    ...off("attention_bias"),
+    ...off("mlp_bias"),
+    ...off("norm_bias"),
+    ...off("classifier_bias"),
+    attention: { rotary: global, window, global_every: every, local_rotary: local === global ? null : local },
   };
 }
 
@@ -414,6 +535,24 @@ function specialIds(family: HfFamily, pad: number, vocab: number, f: FieldReader
   } else if (family === "albert") {
     standard = { pad, unk: 1, cls: 2, sep: 3, mask: 4 };
     described = "unk 1, cls 2, sep 3, mask 4";
+  } else if (family === "modernbert") {
+    standard = { pad, unk: 50280, cls: f.int("cls_token_id", 0), sep: f.int("sep_token_id", 0), mask: 50284 };
+    described = "unk 50280, mask 50284, cls = cls_token_id, sep = sep_token_id";
+    // The config's cls and sep are kept when the standard unk and mask do not fit a small vocabulary.
+    if (!fits(standard, vocab)) {
+      const { cls, sep } = standard;
+      const used = new Set([pad, cls!, sep!]);
+      const free = (): number => {
+        for (let id = 0; id < vocab; id++) if (!used.has(id)) return (used.add(id), id);
+        throw new HfConfigError(`vocab_size ${vocab} is too small to hold the special tokens pad, unk, cls, sep and mask`);
+      };
+      const ids = { pad, cls: cls!, sep: sep!, unk: free(), mask: free() };
+      if (fits(ids, vocab))
+        return {
+          ids,
+          note: `Special ids: pad, cls and sep from config.json; the standard ModernBERT tokenizer's unk 50280 and mask 50284 do not fit vocab ${vocab}, so these are the lowest free ids.`,
+        };
+    }
   } else {
     standard = { pad, unk: 100, cls: 101, sep: 102, mask: 103 };
     described = "unk 100, cls 101, sep 102, mask 103";
@@ -463,6 +602,44 @@ export function configProblem(model: ResolvedModel, family: HfFamily): string | 
   return null;
 }
 
+/**
+ * ModernBERT's fields beyond the sizes. The RoPE bases are written both ways transformers
+ * reads them (`rope_parameters` and `layer_types` since version 5, `global_rope_theta` and
+ * `local_rope_theta` before); without a window every layer is global
+ * (`global_attn_every_n_layers` 1).
+ */
+function modernBertConfig(model: ResolvedModel): Record<string, unknown> {
+  const a = attentionConfig(model);
+  const every = a.window === null ? 1 : a.global_every;
+  const local = a.local_rotary ?? a.rotary!;
+  const s = model.special;
+  return {
+    attention_bias: hasBias(model, "attention"),
+    mlp_bias: hasBias(model, "mlp"),
+    norm_bias: hasBias(model, "norm"),
+    classifier_bias: hasBias(model, "classifier"),
+    decoder_bias: true,
+    tie_word_embeddings: true,
+    classifier_activation: model.activation,
+    embedding_dropout: model.dropout,
+    classifier_dropout: 0,
+    global_attn_every_n_layers: every,
+    // With every layer global the window is never used; transformers' default stands in.
+    local_attention: a.window ?? 128,
+    global_rope_theta: a.rotary,
+    local_rope_theta: local,
+    layer_types: Array.from({ length: model.layers }, (_, i) => (i % every === 0 ? "full_attention" : "sliding_attention")),
+    rope_parameters: {
+      full_attention: { rope_theta: a.rotary, rope_type: "default" },
+      sliding_attention: { rope_theta: local, rope_type: "default" },
+    },
+    cls_token_id: s["cls"],
+    sep_token_id: s["sep"],
+    bos_token_id: s["bos"] ?? s["cls"],
+    eos_token_id: s["eos"] ?? s["sep"],
+  };
+}
+
 /** The transformers version the written configs name (the goldens were saved with it). */
 const TRANSFORMERS_VERSION = "4.38.2";
 
@@ -483,10 +660,13 @@ export function hfConfig(model: ResolvedModel, family: HfFamily, architecture: s
     initializer_range: 0.02,
     model_type: family,
     torch_dtype: "float32",
-    transformers_version: TRANSFORMERS_VERSION,
+    // ModernBERT arrived in transformers 4.48.
+    transformers_version: family === "modernbert" ? "4.48.0" : TRANSFORMERS_VERSION,
   });
   if (family === "distilbert") {
     Object.assign(config, { qa_dropout: model.dropout, seq_classif_dropout: model.dropout, sinusoidal_pos_embds: false });
+  } else if (family === "modernbert") {
+    Object.assign(config, modernBertConfig(model));
   } else {
     Object.assign(config, { position_embedding_type: "absolute", type_vocab_size: model.embeddings.segments });
   }

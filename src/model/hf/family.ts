@@ -3,16 +3,18 @@
  * a model belongs to, its classes (base model, pretraining heads), its display name and its
  * standard tokenizer.
  */
-import { objective, type ObjectiveName, type Pooler, type ResolvedModel, type TokenizerKind } from "../model.js";
+import { attentionConfig, objective, type ObjectiveName, type Pooler, type ResolvedModel, type TokenizerKind } from "../model.js";
 
-export const HF_FAMILIES = ["bert", "roberta", "albert", "distilbert"] as const;
+export const HF_FAMILIES = ["bert", "roberta", "albert", "distilbert", "modernbert"] as const;
 export type HfFamily = (typeof HF_FAMILIES)[number];
 
 /**
- * Which family's layout a model has: factorized embeddings or layer sharing → ALBERT; no
- * segment embeddings → DistilBERT; a position offset → RoBERTa; otherwise BERT.
+ * Which family's layout a model has: rotary positions → ModernBERT; factorized embeddings
+ * or layer sharing → ALBERT; no segment embeddings → DistilBERT; a position offset →
+ * RoBERTa; otherwise BERT.
  */
 export function hfFamily(model: ResolvedModel): HfFamily {
+  if (attentionConfig(model).rotary !== null) return "modernbert";
   if (model.embeddings.factorize !== null || model.sharing.length > 0) return "albert";
   if (model.embeddings.segments === 0) return "distilbert";
   if (model.embeddings.offset > 0) return "roberta";
@@ -30,13 +32,21 @@ export const BASE_CLASS: Record<HfFamily, string> = {
   roberta: "RobertaModel",
   albert: "AlbertModel",
   distilbert: "DistilBertModel",
+  modernbert: "ModernBertModel",
 };
-export const FAMILY_NAME: Record<HfFamily, string> = { bert: "BERT", roberta: "RoBERTa", albert: "ALBERT", distilbert: "DistilBERT" };
+export const FAMILY_NAME: Record<HfFamily, string> = {
+  bert: "BERT",
+  roberta: "RoBERTa",
+  albert: "ALBERT",
+  distilbert: "DistilBERT",
+  modernbert: "ModernBERT",
+};
 export const TOKENIZER: Record<HfFamily, TokenizerKind> = {
   bert: "wordpiece",
   roberta: "bpe",
   albert: "sentencepiece",
   distilbert: "wordpiece",
+  modernbert: "bpe",
 };
 
 /** The classes each family supports, with the pooler and pretraining objectives each has. */
@@ -58,6 +68,10 @@ export const ARCHITECTURES: Record<HfFamily, Record<string, { pooler: Pooler; ob
   distilbert: {
     DistilBertForMaskedLM: { pooler: "none", objectives: ["mlm"] },
     DistilBertModel: { pooler: "none", objectives: [] },
+  },
+  modernbert: {
+    ModernBertForMaskedLM: { pooler: "none", objectives: ["mlm"] },
+    ModernBertModel: { pooler: "none", objectives: [] },
   },
 };
 
@@ -90,5 +104,9 @@ export function hfArchitecture(model: ResolvedModel, family: HfFamily): { name: 
     case "distilbert":
       if (nsp || sop) return "DistilBERT classes have no sentence-pair head";
       return mlm ? { name: "DistilBertForMaskedLM", base: false } : { name: "DistilBertModel", base: true };
+    case "modernbert":
+      if (nsp || sop) return "ModernBERT classes have no sentence-pair head";
+      if (tanh) return "ModernBERT classes have no tanh pooler: declare `pooler none`";
+      return mlm ? { name: "ModernBertForMaskedLM", base: false } : { name: "ModernBertModel", base: true };
   }
 }

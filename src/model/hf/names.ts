@@ -8,7 +8,16 @@
  * Each family's names are a table (`FAMILY_NAMES`): where its layers live, the name of each
  * sublayer inside a layer, how every other parameter is renamed, and which tensors are tied.
  */
-import { BIAS_PARTS, feedForwardKind, hasBias, normPosition, objective, type ResolvedModel } from "../model.js";
+import {
+  attentionConfig,
+  BIAS_PARTS,
+  feedForwardKind,
+  hasAttentionNorm,
+  hasBias,
+  normPosition,
+  objective,
+  type ResolvedModel,
+} from "../model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
 import { FAMILY_NAME, hfFamily, type HfFamily } from "./family.js";
 
@@ -20,6 +29,11 @@ export interface HfName {
   hf: string;
   /** Dense kernels are [in, out] here and [out, in] in Hugging Face checkpoints. */
   transpose: boolean;
+  /**
+   * Set when the Hugging Face tensor holds several of ours stacked along its first axis
+   * (ModernBERT's `attn.Wqkv`: query, key, value): ours is block `index` of `count` equal ones.
+   */
+  block?: { index: number; count: number };
 }
 
 export interface HfNaming {
@@ -42,12 +56,17 @@ interface Rename extends HfPlace {
   ours: string;
 }
 
+/** A sublayer's Hugging Face name, or its block of one fused tensor (see `HfName.block`). */
+type SublayerName = string | { hf: string; index: number; count: number };
+
 interface FamilyNames {
+  /** The prefix of the base model's tensors in the pretraining class (`bert.`, ModernBERT's `model.`). */
+  prefix: string;
   /** Layer (or ALBERT layer group) `i` lives under `${layers}${i}${inLayer}`. */
   layers: string;
   inLayer: string;
   /** Each sublayer of a layer (see parameters.ts), by its name inside the layer. */
-  sublayers: Record<string, string>;
+  sublayers: Record<string, SublayerName>;
   renames: Rename[];
   /** Tensors transformers ties and stores once: the dropped name and the stored one it equals. */
   tied: { dropped: HfPlace; equals: HfPlace }[];
@@ -82,6 +101,7 @@ const BERT_LAYER: Record<string, string> = {
 
 const FAMILY_NAMES: Record<HfFamily, FamilyNames> = {
   bert: {
+    prefix: "bert.",
     layers: "encoder.layer.",
     inLayer: "",
     sublayers: BERT_LAYER,
@@ -100,6 +120,7 @@ const FAMILY_NAMES: Record<HfFamily, FamilyNames> = {
     problem: () => null,
   },
   roberta: {
+    prefix: "roberta.",
     layers: "encoder.layer.",
     inLayer: "",
     sublayers: BERT_LAYER,
@@ -121,6 +142,7 @@ const FAMILY_NAMES: Record<HfFamily, FamilyNames> = {
     },
   },
   albert: {
+    prefix: "albert.",
     layers: "encoder.albert_layer_groups.",
     // bdl's ALBERT groups hold one layer each (inner_group_num 1).
     inLayer: ".albert_layers.0",
@@ -154,6 +176,7 @@ const FAMILY_NAMES: Record<HfFamily, FamilyNames> = {
     },
   },
   distilbert: {
+    prefix: "distilbert.",
     layers: "transformer.layer.",
     inLayer: "",
     sublayers: {
@@ -175,11 +198,36 @@ const FAMILY_NAMES: Record<HfFamily, FamilyNames> = {
     tied: [{ dropped: { hf: "vocab_projector.weight", base: false }, equals: WORD_EMBEDDINGS }],
     problem: (model) => (model.pooler === "tanh" ? "DistilBERT has no pooler" : null),
   },
+  modernbert: {
+    prefix: "model.",
+    layers: "layers.",
+    inLayer: "",
+    sublayers: {
+      "attention.query": { hf: "attn.Wqkv", index: 0, count: 3 },
+      "attention.key": { hf: "attn.Wqkv", index: 1, count: 3 },
+      "attention.value": { hf: "attn.Wqkv", index: 2, count: 3 },
+      "attention.output": "attn.Wo",
+      "attention.norm": "attn_norm",
+      "ffn.intermediate": "mlp.Wi",
+      "ffn.output": "mlp.Wo",
+      "ffn.norm": "mlp_norm",
+    },
+    renames: [
+      inBase("embeddings.word", "embeddings.tok_embeddings.weight"),
+      inBase("embeddings.norm.", "embeddings.norm."),
+      inBase("encoder.final_norm.", "final_norm."),
+      inHeads("heads.mlm.transform.", "head.dense."),
+      inHeads("heads.mlm.norm.", "head.norm."),
+      inHeads("heads.mlm.bias", "decoder.bias"),
+    ],
+    tied: [{ dropped: { hf: "decoder.weight", base: false }, equals: { hf: "embeddings.tok_embeddings.weight", base: true } }],
+    problem: () => null,
+  },
 };
 
 /** The prefix of base-model tensors in the family's pretraining class. */
 function classPrefix(family: HfFamily): string {
-  return `${family}.`;
+  return FAMILY_NAMES[family].prefix;
 }
 
 /**
@@ -243,7 +291,36 @@ export function hfLayerPrefix(model: ResolvedModel, options: { withoutHeads?: bo
  * every dense layer and LayerNorm of theirs has a bias, which a bias-free part would lack.
  */
 export function blockStructureProblem(model: ResolvedModel): string | null {
-  return feedForwardProblem(model) ?? normPositionProblem(model) ?? biasProblem(model);
+  if (hfFamily(model) === "modernbert") return modernBertProblem(model);
+  return feedForwardProblem(model) ?? normPositionProblem(model) ?? biasProblem(model) ?? attentionProblem(model);
+}
+
+/**
+ * What ModernBERT's layout fixes: pre-LN layers whose layer 0 has no attention LayerNorm,
+ * a gated MLP, rotary positions (which make a model this family), hidden-wide embeddings
+ * of tokens alone, no layer sharing. Its bias switches, window and RoPE bases are config
+ * fields, so any value fits.
+ */
+function modernBertProblem(model: ResolvedModel): string | null {
+  const has = (what: string) => `ModernBERT ${what}, but model '${model.name}'`;
+  if (normPosition(model) !== "pre") return `${has("layers are pre-LN")} has norm_position post`;
+  if (hasAttentionNorm(model, 0)) return `${has("has no attention LayerNorm in layer 0")} has first_attention_norm true`;
+  if (feedForwardKind(model) !== "gated") return `${has("MLPs are gated (GLU)")} has feed_forward plain`;
+  if (model.embeddings.segments > 0) return `${has("has no token-type embeddings")} has segments ${model.embeddings.segments}`;
+  if (model.embeddings.offset > 0) return `${has("has no position offset")} has offset ${model.embeddings.offset}`;
+  if (model.embeddings.factorize !== null) return `${has("embeddings are hidden-wide")} factorizes them to ${model.embeddings.factorize}`;
+  if (model.sharing.length > 0) return `${has("layers share no weights")} has sharing groups`;
+  return null;
+}
+
+/** The four families learn absolute positions and attend globally in every layer. */
+export function attentionProblem(model: ResolvedModel): string | null {
+  const a = attentionConfig(model);
+  const family = FAMILY_NAME[hfFamily(model)];
+  if (a.rotary !== null) return `${family} models learn absolute positions, but model '${model.name}' has rotary positions`;
+  if (a.window !== null && a.global_every > 1 && model.layers > 1)
+    return `${family} layers attend to every key, but model '${model.name}' has local attention (window ${a.window})`;
+  return null;
 }
 
 export function biasProblem(model: ResolvedModel): string | null {
@@ -270,12 +347,17 @@ export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean
   const table = FAMILY_NAMES[family];
   const place = (p: HfPlace): string => (p.base && !options.withoutHeads ? classPrefix(family) : "") + p.hf;
   const owner = hfLayerPrefix(model, options).owner;
-  const rename = (ours: string): string | null => {
+  const rename = (ours: string): { hf: string; block?: HfName["block"] } | null => {
     const layer = splitLayerName(ours);
-    if (layer) return `${owner(layer[0])}.${table.sublayers[layer[1]]}.${layer[2]}`;
+    if (layer) {
+      const sublayer = table.sublayers[layer[1]];
+      if (sublayer === undefined) return null;
+      if (typeof sublayer === "string") return { hf: `${owner(layer[0])}.${sublayer}.${layer[2]}` };
+      return { hf: `${owner(layer[0])}.${sublayer.hf}.${layer[2]}`, block: { index: sublayer.index, count: sublayer.count } };
+    }
     for (const r of table.renames) {
-      if (ours === r.ours) return place(r);
-      if (r.ours.endsWith(".") && ours.startsWith(r.ours)) return place(r) + leafName(ours.slice(r.ours.length));
+      if (ours === r.ours) return { hf: place(r) };
+      if (r.ours.endsWith(".") && ours.startsWith(r.ours)) return { hf: place(r) + leafName(ours.slice(r.ours.length)) };
     }
     return null;
   };
@@ -283,12 +365,12 @@ export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean
   let unrepresentable = blockStructureProblem(model) ?? table.problem(model);
   const names: HfName[] = [];
   for (const spec of parameterTable(model)) {
-    const hf = rename(spec.name);
-    if (hf === null) {
+    const renamed = rename(spec.name);
+    if (renamed === null) {
       unrepresentable ??= `no Hugging Face ${family} name for ${spec.name}`;
       continue;
     }
-    names.push({ name: spec.name, hf, transpose: isKernel(spec) });
+    names.push({ name: spec.name, hf: renamed.hf, transpose: isKernel(spec), ...(renamed.block ? { block: renamed.block } : {}) });
   }
   const tiedAliases = Object.fromEntries(table.tied.map((t) => [place(t.dropped), place(t.equals)]));
   return { family, names, tiedAliases, unrepresentable };

@@ -262,8 +262,19 @@ function modelProblem(x: unknown): string | null {
   if (x["feed_forward"] !== undefined && x["feed_forward"] !== "gated")
     return `'feed_forward' is ${JSON.stringify(x["feed_forward"])}, not "gated" or absent`;
   // Absent in a model whose parts all have biases (see ResolvedModel.attention_bias); only `false` is ever written.
-  for (const k of ["attention_bias", "mlp_bias", "norm_bias"])
+  for (const k of ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias", "first_attention_norm"])
     if (x[k] !== undefined && x[k] !== false) return `'${k}' is ${JSON.stringify(x[k])}, not false or absent`;
+  // Absent with learned positions and global attention (see ResolvedModel.attention).
+  if (x["attention"] !== undefined) {
+    const a = x["attention"];
+    if (!isObject(a)) return "'attention' is not an object";
+    for (const k of ["rotary", "local_rotary"])
+      if (a[k] !== null && !(typeof a[k] === "number" && (a[k] as number) > 0)) return `'attention.${k}' is not a positive number or null`;
+    if (a["window"] !== null && !(Number.isSafeInteger(a["window"]) && (a["window"] as number) >= 1))
+      return "'attention.window' is not a positive integer or null";
+    if (!Number.isSafeInteger(a["global_every"]) || (a["global_every"] as number) < 1)
+      return "'attention.global_every' is not a positive integer";
+  }
   if (!isOneOf(x["pooler"], POOLERS)) return `'pooler' is ${JSON.stringify(x["pooler"])}, not one of ${POOLERS.join(", ")}`;
   const e = x["embeddings"];
   if (!isObject(e)) return "'embeddings' is not an object";

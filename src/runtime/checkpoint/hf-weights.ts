@@ -29,7 +29,8 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
   const weights: WeightMap = new Map();
   const missing: string[] = [];
   const used = new Set<string>();
-  for (const { name, hf, transpose } of naming.names) {
+  for (const { name, hf, transpose, block } of naming.names) {
+    if (missing.includes(hf)) continue;
     const entry = stored(hf);
     if (!entry) {
       missing.push(hf);
@@ -37,16 +38,20 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
     }
     used.add(entry.name);
     const expected = shapes.get(name)!;
-    const shape = transpose ? [...entry.shape].reverse() : entry.shape;
-    if (shape.join(",") !== expected.join(",")) {
-      throw new WeightsError(
-        `${label}: tensor '${entry.name}' has shape [${entry.shape}], but model '${model.name}' needs [${transpose ? [...expected].reverse() : expected}]`,
-      );
+    // The Hugging Face tensor in our layout's terms: a fused one stacks `count` of ours along its first axis.
+    const ours = transpose ? [...expected].reverse() : expected;
+    const wanted = block ? [ours[0]! * block.count, ...ours.slice(1)] : ours;
+    if (entry.shape.join(",") !== wanted.join(",")) {
+      throw new WeightsError(`${label}: tensor '${entry.name}' has shape [${entry.shape}], but model '${model.name}' needs [${wanted}]`);
     }
-    const values = toFloat32(entry);
+    let values = toFloat32(entry);
     const nonFinite = nonFiniteProblem(values);
     if (nonFinite) throw new WeightsError(`${label}: tensor '${entry.name}' holds ${nonFinite}; weights must be finite`);
-    weights.set(name, { shape: expected, values: transpose ? transpose2d(values, entry.shape[0]!, entry.shape[1]!) : values });
+    if (block) {
+      const size = values.length / block.count;
+      values = values.slice(block.index * size, (block.index + 1) * size);
+    }
+    weights.set(name, { shape: expected, values: transpose ? transpose2d(values, ours[0]!, ours[1]!) : values });
   }
   if (missing.length > 0) {
     throw new WeightsError(`${label}: missing ${missing.length} tensor(s) model '${model.name}' needs: ${preview(missing)}`);
@@ -70,11 +75,25 @@ export function weightsToHf(
   const structure = blockStructureProblem(model);
   if (structure) throw new WeightsError(`cannot write model '${model.name}' as Hugging Face weights: ${structure}`);
   const naming = hfNaming(model, options);
-  const entries = naming.names.map(({ name, hf, transpose }) => {
+  // Each Hugging Face tensor from its parts: one of ours, or the blocks a fused tensor stacks (in block order).
+  const parts = new Map<string, { index: number; shape: number[]; values: Float32Array }[]>();
+  for (const { name, hf, transpose, block } of naming.names) {
     const w = weights.get(name);
     if (!w) throw new WeightsError(`no value for parameter '${name}'`);
     const [rows, cols] = w.shape as [number, number];
-    return transpose ? fromFloat32(hf, [cols, rows], transpose2d(w.values, rows, cols)) : fromFloat32(hf, w.shape, w.values);
+    const part = transpose ? { shape: [cols, rows], values: transpose2d(w.values, rows, cols) } : { shape: w.shape, values: w.values };
+    parts.set(hf, [...(parts.get(hf) ?? []), { index: block?.index ?? 0, ...part }]);
+  }
+  const entries = [...parts].map(([hf, blocks]) => {
+    if (blocks.length === 1) return fromFloat32(hf, blocks[0]!.shape, blocks[0]!.values);
+    blocks.sort((a, b) => a.index - b.index);
+    const values = new Float32Array(blocks.reduce((n, b) => n + b.values.length, 0));
+    let at = 0;
+    for (const b of blocks) {
+      values.set(b.values, at);
+      at += b.values.length;
+    }
+    return fromFloat32(hf, [blocks.length * blocks[0]!.shape[0]!, ...blocks[0]!.shape.slice(1)], values);
   });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { entries, naming };

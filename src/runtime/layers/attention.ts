@@ -8,13 +8,15 @@ import { dense, type DenseParams } from "./dense.js";
 import { dropout, type Randomness } from "./dropout.js";
 import { layerNorm, type LayerNormParams } from "./layer-norm.js";
 import { matMul, matMulTransposed } from "./matmul.js";
+import { applyRotary, type RotaryTables } from "./rotary.js";
 
 export interface AttentionParams {
   query: DenseParams;
   key: DenseParams;
   value: DenseParams;
   output: DenseParams;
-  norm: LayerNormParams;
+  /** Null only in a pre-LN layer without one (ModernBERT's layer 0): its input goes in as it is. */
+  norm: LayerNormParams | null;
 }
 
 export interface AttentionOptions {
@@ -36,22 +38,59 @@ export function attentionBias(attentionMask: tf.Tensor2D): Tensor4D {
   return tf.reshape(bias, [batch, 1, 1, seq]);
 }
 
+/**
+ * A local layer's bias, [B, 1, S, S]: one large negative value for every key that is
+ * padding or more than `window / 2` positions from the query, 0 elsewhere. Unlike a global
+ * layer, a local one can have queries that see no key at all (a padded query whose window
+ * is all padding); Hugging Face then attends uniformly, since every score is finfo.min.
+ * A single value for both reasons keeps that uniform (a sum would overflow to −∞ and give
+ * NaN). It is finfo.min / 2, which no score added to it can push past −∞ (the webgpu
+ * backend gave NaN there with finfo.min itself); it still absorbs any score, so the
+ * weights are the same as Hugging Face's.
+ */
+export function localAttentionBias(paddingBias: Tensor4D, window: number): Tensor4D {
+  const seq = paddingBias.shape[3];
+  const reach = Math.floor(window / 2);
+  const band = new Float32Array(seq * seq);
+  for (let q = 0; q < seq; q++) for (let k = 0; k < seq; k++) if (Math.abs(q - k) > reach) band[q * seq + k] = MASKED;
+  return tf.maximum(tf.minimum(paddingBias, tf.tensor4d(band, [1, 1, seq, seq])), MASKED / 2);
+}
+
 /** [B, S, H] → [B, heads, S, d] */
 function splitHeads(x: Tensor3D, heads: number): Tensor4D {
   const [batch, seq, hidden] = x.shape;
   return tf.transpose(tf.reshape(x, [batch, seq, heads, hidden / heads]), [0, 2, 1, 3]);
 }
 
-export function selfAttention(x: Tensor3D, bias: Tensor4D, p: AttentionParams, o: AttentionOptions, random: Randomness): Tensor3D {
-  if (o.normPosition === "pre") return tf.add(x, attend(layerNorm(x, p.norm, o.normEps), bias, p, o, random));
-  return layerNorm(tf.add(attend(x, bias, p, o, random), x), p.norm, o.normEps);
+/**
+ * `bias`: [B, 1, 1, S] (padding) or [B, 1, S, S] (a local layer's). `rotary`: the tables
+ * that rotate queries and keys, for a model with rotary positions.
+ */
+export function selfAttention(
+  x: Tensor3D,
+  bias: Tensor4D,
+  p: AttentionParams,
+  o: AttentionOptions,
+  random: Randomness,
+  rotary?: RotaryTables,
+): Tensor3D {
+  if (o.normPosition === "pre") {
+    const input = p.norm ? layerNorm(x, p.norm, o.normEps) : x;
+    return tf.add(x, attend(input, bias, p, o, random, rotary));
+  }
+  if (!p.norm) throw new Error("a post-LN attention layer needs its LayerNorm");
+  return layerNorm(tf.add(attend(x, bias, p, o, random, rotary), x), p.norm, o.normEps);
 }
 
 /** The attention sublayer's own computation, between residual and LayerNorm: [B, S, H] → [B, S, H]. */
-function attend(x: Tensor3D, bias: Tensor4D, p: AttentionParams, o: AttentionOptions, random: Randomness): Tensor3D {
+function attend(x: Tensor3D, bias: Tensor4D, p: AttentionParams, o: AttentionOptions, random: Randomness, rotary?: RotaryTables): Tensor3D {
   const [batch, seq, hidden] = x.shape;
-  const q = splitHeads(dense(x, p.query), o.heads); // [B, heads, S, d]
-  const k = splitHeads(dense(x, p.key), o.heads);
+  let q = splitHeads(dense(x, p.query), o.heads); // [B, heads, S, d]
+  let k = splitHeads(dense(x, p.key), o.heads);
+  if (rotary) {
+    q = applyRotary(q, rotary);
+    k = applyRotary(k, rotary);
+  }
   const v = splitHeads(dense(x, p.value), o.heads);
   const scale = 1 / Math.sqrt(hidden / o.heads);
   // [B, heads, S, S]; padded query rows are computed too, as in Hugging Face.

@@ -7,7 +7,8 @@ import { layerNorm, type LayerNormParams } from "./layer-norm.js";
 
 export interface EmbeddingParams {
   word: Tensor2D;
-  position: Tensor2D;
+  /** Null with rotary positions, which attention applies instead. */
+  position: Tensor2D | null;
   /** Null when the model has no segment embeddings (`segments 0`). */
   segment: Tensor2D | null;
   norm: LayerNormParams;
@@ -48,11 +49,12 @@ export function embeddings(
   p: EmbeddingParams,
   inputIds: tf.Tensor2D,
   tokenTypeIds: tf.Tensor2D | null,
-  positions: tf.Tensor2D,
+  positions: tf.Tensor2D | null,
   options: EmbeddingOptions,
   random: Randomness,
 ): Tensor3D {
-  let sum = tf.add(embeddingLookup(p.word, inputIds, options.padId), embeddingLookup(p.position, positions, options.positionPadId));
+  let sum = embeddingLookup(p.word, inputIds, options.padId);
+  if (p.position && positions) sum = tf.add(sum, embeddingLookup(p.position, positions, options.positionPadId));
   if (p.segment) {
     const types = tokenTypeIds ?? tf.zerosLike(inputIds);
     sum = tf.add(sum, embeddingLookup(p.segment, types, null));

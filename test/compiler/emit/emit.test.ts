@@ -40,11 +40,17 @@ function fixture(name: string): { model: ResolvedModel; teacher: ResolvedModel |
   return { model: checked.resolutions.get(name)!.model, teacher: null };
 }
 
-const ALL = [...MODEL_FILES.flatMap(modelsOf), fixture("pre-ln-mini"), fixture("glu-mini"), fixture("no-bias-mini")];
+const ALL = [
+  ...MODEL_FILES.flatMap(modelsOf),
+  fixture("pre-ln-mini"),
+  fixture("glu-mini"),
+  fixture("no-bias-mini"),
+  fixture("modern-mini"),
+];
 const temp = tempFiles("bdl-emit-");
 
 describe("emitted graphs", () => {
-  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini", "pre-ln-mini", "glu-mini", "no-bias-mini"])(
+  it.each(["bert-mini", "albert-mini", "distilbert-mini", "roberta-mini", "pre-ln-mini", "glu-mini", "no-bias-mini", "modern-mini"])(
     "%s matches its golden file",
     async (name) => {
       const { model, teacher } = ALL.find((m) => m.model.name === name)!;
@@ -74,7 +80,7 @@ describe("emitted graphs", () => {
     expect(albert).toMatch(/projectEmbeddings/);
     expect(bert).not.toMatch(/bindOnce|attentionOwner/);
     // Post-LN is the runtime's default: only a pre-LN graph names the position, and only it has a final LayerNorm.
-    for (const { model, teacher } of ALL.filter((m) => m.model.name !== "pre-ln-mini")) {
+    for (const { model, teacher } of ALL.filter((m) => m.model.norm_position !== "pre")) {
       expect((await emitGraph(model, teacher)).text, model.name).not.toMatch(/normPosition|finalNorm|final_norm|rt\.layerNorm/);
     }
     const pre = (await emitGraph(find("pre-ln-mini").model)).text;
@@ -84,7 +90,7 @@ describe("emitted graphs", () => {
     expect(pre).toContain("h = rt.layerNorm(h, p.finalNorm, 1e-12);");
     expect(pre).toContain('finalNorm: { weight: t1("encoder.final_norm.weight"), bias: t1("encoder.final_norm.bias") },');
     // Plain is the runtime's default: only a gated graph names the feed-forward kind.
-    for (const { model, teacher } of ALL.filter((m) => m.model.name !== "glu-mini")) {
+    for (const { model, teacher } of ALL.filter((m) => m.model.feed_forward !== "gated")) {
       expect((await emitGraph(model, teacher)).text, model.name).not.toMatch(/kind: "gated"|Gated:/);
     }
     const glu = (await emitGraph(find("glu-mini").model)).text;
@@ -97,8 +103,24 @@ describe("emitted graphs", () => {
     expect(noBias).toContain('norm: { weight: t1("embeddings.norm.weight") },');
     // The heads' dense layers and the MLM decoder keep theirs: no switch covers them.
     expect(noBias).toContain('pooler: { kernel: t2("pooler.kernel"), bias: t1("pooler.bias") },');
-    for (const { model, teacher } of ALL.filter((m) => m.model.name !== "no-bias-mini")) {
+    for (const { model, teacher } of ALL.filter((m) => m.model.attention_bias !== false)) {
       expect((await emitGraph(model, teacher)).text, model.name).toContain("bias: t1(`${owner}.attention.query.bias`)");
+    }
+    // Rotary positions and local attention: tables and a banded bias, no position ids; every other model has neither.
+    const modern = (await emitGraph(find("modern-mini").model)).text;
+    expect(modern).toContain("const localBias = rt.localAttentionBias(bias, 128);");
+    expect(modern).toContain("const rotary = rt.rotaryTables(seq, 64, 160000);");
+    expect(modern).toContain("const localRotary = rt.rotaryTables(seq, 64, 10000);");
+    expect(modern).toContain("const local = i % 3 !== 0;");
+    expect(modern.replace(/\s+/g, " ")).toContain(
+      "rt.selfAttention( h, local ? localBias : bias, layer.attention, ATTENTION, random, local ? localRotary : rotary, );",
+    );
+    expect(modern).toContain("position: null,");
+    expect(modern).toContain('norm: owner === "layers.0" ? null : { weight: t1(`${owner}.attention.norm.weight`) },');
+    expect(modern).toContain('transform: { kernel: t2("heads.mlm.transform.kernel") },');
+    expect(modern).not.toMatch(/positionIds/);
+    for (const { model, teacher } of ALL.filter((m) => !m.model.attention)) {
+      expect((await emitGraph(model, teacher)).text, model.name).not.toMatch(/rotary|localAttentionBias|"layers\.0" ?/);
     }
   });
 
@@ -106,7 +128,7 @@ describe("emitted graphs", () => {
     for (const { model, teacher } of ALL) {
       const { text } = await emitGraph(model, teacher);
       expect(text, model.name).not.toMatch(/rt\.tf\.mul\(\w+, 1\)/);
-      expect(text, model.name).toMatch(/rt\.positionIds\(x\.inputIds, POSITIONS\)/);
+      if (!model.attention?.rotary) expect(text, model.name).toMatch(/rt\.positionIds\(x\.inputIds, POSITIONS\)/);
       for (const o of model.objectives.filter((o) => o.weight !== 1 && (teacher || (o.name !== "distill" && o.name !== "cosine")))) {
         expect(text, `${model.name} ${o.name}`).toContain(`rt.tf.mul(${o.name}, ${o.weight})`);
       }

@@ -22,6 +22,8 @@ describe("flattenModel", () => {
       { path: "attention_bias", text: "true" },
       { path: "mlp_bias", text: "true" },
       { path: "norm_bias", text: "true" },
+      { path: "classifier_bias", text: "true" },
+      { path: "first_attention_norm", text: "true" },
       { path: "dropout", text: "0.1" },
       { path: "attention_dropout", text: "0.1" },
       { path: "pooler", text: "tanh" },
@@ -29,6 +31,10 @@ describe("flattenModel", () => {
       { path: "embeddings.offset", text: "0" },
       { path: "embeddings.segments", text: "2" },
       { path: "embeddings.factorize", text: "none" },
+      { path: "attention.rotary", text: "none" },
+      { path: "attention.window", text: "none" },
+      { path: "attention.global_every", text: "1" },
+      { path: "attention.local_rotary", text: "none" },
       { path: "sharing", text: "none" },
       { path: "objectives.mlm", text: "weight 1" },
       { path: "objectives.nsp", text: "weight 1" },
@@ -72,13 +78,30 @@ describe("flattenModel", () => {
   });
 
   it("writes each bias switch, true unless the model says false", () => {
-    for (const key of ["attention_bias", "mlp_bias", "norm_bias"] as const) {
+    for (const key of ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias"] as const) {
       expect(asRecord(bertBase())[key], key).toBe("true");
       const record = asRecord({ ...bertBase(), [key]: false });
       expect(record[key], key).toBe("false");
-      const others = ["attention_bias", "mlp_bias", "norm_bias"].filter((k) => k !== key);
+      const others = ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias"].filter((k) => k !== key);
       for (const other of others) expect(record[other], `${key}: ${other}`).toBe("true");
     }
+  });
+
+  it("writes ModernBERT's layer-0 norm switch and attention record, BERT's values otherwise", () => {
+    const modern = asRecord({
+      ...bertBase(),
+      norm_position: "pre",
+      first_attention_norm: false,
+      attention: { rotary: 160000, window: 128, global_every: 3, local_rotary: 10000 },
+    });
+    expect(modern["first_attention_norm"]).toBe("false");
+    expect([
+      modern["attention.rotary"],
+      modern["attention.window"],
+      modern["attention.global_every"],
+      modern["attention.local_rotary"],
+    ]).toEqual(["160000", "128", "3", "10000"]);
+    expect(asRecord(bertBase())["attention.rotary"]).toBe("none");
   });
 
   it("writes albert's factorization, sharing and masking unit", () => {
