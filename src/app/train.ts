@@ -15,6 +15,7 @@ import { loadTokenizer, saveTokenizer, TokenizerFormatError, TokenizerTrainingEr
 import type { Progress } from "../runtime/train/progress.js";
 import { acquireRunLock, RunLockError } from "../runtime/train/run-lock.js";
 import { planResume, removeLeftovers, ResumeError, type GivenSettings, type RunSettings } from "../runtime/train/resume.js";
+import type { RecomputeSetting } from "../runtime/train/step-memory.js";
 import { train as runTraining, TrainingError, type TrainSummary } from "../runtime/train/trainer.js";
 import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
@@ -36,6 +37,8 @@ export interface TrainOptions {
   /** Continue from this checkpoint's step instead. */
   resumeFrom: number | undefined;
   backend: string | undefined;
+  /** Recompute each layer in the backward pass: `auto` (absent) where a step would not fit otherwise. */
+  recompute?: RecomputeSetting;
 }
 
 export interface TrainHooks {
@@ -117,6 +120,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       evalEvery: settings.evalEvery,
       evalExamples: 512,
       clipNorm: 1,
+      recompute: o.recompute ?? "auto",
       resume: plan ? { from: plan.from, damaged: plan.damaged } : null,
       progress,
       onStepLoop: hooks.onStepLoop,

@@ -8,6 +8,7 @@ import { dense, type DenseParams } from "./dense.js";
 import { dropout, type Randomness } from "./dropout.js";
 import { layerNorm, type LayerNormParams } from "./layer-norm.js";
 import { matMul, matMulTransposed } from "./matmul.js";
+import { sublayer } from "./recompute.js";
 
 export interface AttentionParams {
   query: DenseParams;
@@ -42,9 +43,12 @@ function splitHeads(x: Tensor3D, heads: number): Tensor4D {
   return tf.transpose(tf.reshape(x, [batch, seq, heads, hidden / heads]), [0, 2, 1, 3]);
 }
 
+/** One sublayer (see recompute.ts): its temporaries are freed on return, or recomputed in the backward pass. */
 export function selfAttention(x: Tensor3D, bias: Tensor4D, p: AttentionParams, o: AttentionOptions, random: Randomness): Tensor3D {
-  if (o.normPosition === "pre") return tf.add(x, attend(layerNorm(x, p.norm, o.normEps), bias, p, o, random));
-  return layerNorm(tf.add(attend(x, bias, p, o, random), x), p.norm, o.normEps);
+  return sublayer(x, bias, p, random, (x, bias, random) => {
+    if (o.normPosition === "pre") return tf.add(x, attend(layerNorm(x, p.norm, o.normEps), bias, p, o, random));
+    return layerNorm(tf.add(attend(x, bias, p, o, random), x), p.norm, o.normEps);
+  });
 }
 
 /** The attention sublayer's own computation, between residual and LayerNorm: [B, S, H] → [B, S, H]. */
