@@ -13,8 +13,9 @@ import { CheckpointError } from "../runtime/checkpoint/checkpoint.js";
 import { CorpusError, loadCorpus } from "../runtime/data/corpus.js";
 import { loadTokenizer, saveTokenizer, TokenizerFormatError, TokenizerTrainingError, trainTokenizer } from "../runtime/tokenizers/index.js";
 import type { Progress } from "../runtime/train/progress.js";
-import { acquireRunLock, RunLockError } from "../runtime/train/run-lock.js";
+import { acquireRunLock, RunLockError, type RunLock } from "../runtime/train/run-lock.js";
 import { planResume, removeLeftovers, ResumeError, type GivenSettings, type RunSettings } from "../runtime/train/resume.js";
+import type { RecomputeSetting } from "../runtime/train/step-memory.js";
 import { train as runTraining, TrainingError, type TrainSummary } from "../runtime/train/trainer.js";
 import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
@@ -36,6 +37,8 @@ export interface TrainOptions {
   /** Continue from this checkpoint's step instead. */
   resumeFrom: number | undefined;
   backend: string | undefined;
+  /** Recompute each layer in the backward pass: `auto` (absent) where a step would not fit otherwise. */
+  recompute?: RecomputeSetting;
 }
 
 export interface TrainHooks {
@@ -80,9 +83,13 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
   const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
   const progress = hooks.progress();
   progress.message(`backend: ${backend}${o.backend === undefined || o.backend === "auto" ? " (auto: the fastest present)" : ""}`);
-  let lock: { release(): void } | null = null;
+  let lock: RunLock | null = null;
   try {
     lock = acquireRunLock(out);
+    if (lock.tookOverFrom)
+      progress.message(
+        `took over ${join(out, "run.lock")} from PID ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, which no longer runs`,
+      );
     for (const removed of removeLeftovers(out)) progress.message(`removed ${removed}, left by a process that no longer runs`);
     const plan = o.resume || o.resumeFrom !== undefined ? planResume(out, model, teacher, o.given, defaults, o.resumeFrom) : null;
     if (plan?.finished) return { finished: true, out, step: plan.from.step, steps: plan.settings.steps };
@@ -117,6 +124,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       evalEvery: settings.evalEvery,
       evalExamples: 512,
       clipNorm: 1,
+      recompute: o.recompute ?? "auto",
       resume: plan ? { from: plan.from, damaged: plan.damaged } : null,
       progress,
       onStepLoop: hooks.onStepLoop,

@@ -42,7 +42,7 @@ export class FileReadError extends Error {
 /** Why a file that is not a regular file cannot be read, in words. */
 function notRegular(st: fs.Stats): string {
   if (st.isDirectory()) return "is a directory, not a file";
-  if (st.isCharacterDevice()) return "is a character device (like /dev/zero), not a regular file";
+  if (st.isCharacterDevice()) return "is a character device (a terminal or a stream such as /dev/zero), not a regular file";
   if (st.isBlockDevice()) return "is a block device, not a regular file";
   if (st.isFIFO()) return "is a named pipe (FIFO), not a regular file";
   if (st.isSocket()) return "is a socket, not a regular file";

@@ -485,7 +485,7 @@ describe("bdlc run", () => {
     const r = await cli("run", `${GOLDENS}/albert.bdl`, "--weights", ckpt, "--inputs", `${GOLDENS}/albert/inputs.json`);
     expectUserError(
       r,
-      /checkpoint of model 'tiny-bert', which does not fit model 'tiny-albert': parameter 'embeddings\.word' is \[99, 16\]/,
+      /checkpoint of model 'tiny-bert' \(as bdl.json describes it\), which does not fit model 'tiny-albert': parameter 'embeddings\.word' is \[99, 16\]/,
     );
   });
 

@@ -1,4 +1,5 @@
 /** `bdlc train MODEL [--corpus PATH] [--steps N] …`: pretrain with the model's objectives and masking. */
+import { RECOMPUTE_SETTINGS, type RecomputeSetting } from "../../runtime/train/step-memory.js";
 import type { Progress } from "../../runtime/train/progress.js";
 import type { GivenSettings } from "../../runtime/train/resume.js";
 import {
@@ -37,6 +38,10 @@ Options:
                       run's recorded settings (a contradicting flag is refused)
   --resume-from N     continue from checkpoint step-N instead, when the newer ones
                       are damaged (they are kept, renamed damaged-step-M)
+  --recompute MODE    auto (default), on or off: recompute each layer in the backward
+                      pass instead of keeping its activations (gradient checkpointing);
+                      the same gradients in less memory, a third more compute; auto
+                      turns it on where a step would not fit in the wasm backends' 4 GiB
 ${BACKEND_FLAG_HELP}`;
 
 export const train: Command = {
@@ -60,6 +65,7 @@ export const train: Command = {
         resume: { type: "boolean" },
         "resume-from": { type: "string" },
         backend: { type: "string" },
+        recompute: { type: "string" },
       },
       help,
     );
@@ -72,6 +78,10 @@ export const train: Command = {
     if (resumeFrom !== undefined && !Number.isSafeInteger(resumeFrom))
       throw new UsageError(`--resume-from must be a checkpoint's step (N or step-N), not '${values["resume-from"]}'.`);
 
+    const recompute = values.recompute as RecomputeSetting | undefined;
+    if (recompute !== undefined && !RECOMPUTE_SETTINGS.includes(recompute))
+      throw new UsageError(`--recompute must be one of ${RECOMPUTE_SETTINGS.join(", ")}, not '${recompute}'.`);
+
     const [{ train: trainModel }, progressMod] = await Promise.all([
       import("../../app/train.js"),
       import("../../runtime/train/progress.js"),
@@ -82,7 +92,7 @@ export const train: Command = {
       const outcome = await trainModel(
         {
           ...{ model: loaded.model, teacher: loaded.teacher, given, out: values.out, teacherCheckpoint: values.teacher },
-          ...{ resume: values.resume ?? false, resumeFrom, backend: values.backend },
+          ...{ resume: values.resume ?? false, resumeFrom, backend: values.backend, recompute },
         },
         {
           progress: () =>

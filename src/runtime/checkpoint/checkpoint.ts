@@ -19,6 +19,7 @@ import { FileReadError, readJsonFile } from "../../io/read-file.js";
 import * as path from "node:path";
 import {
   ACTIVATIONS,
+  attentionConfig,
   feedForwardKind,
   OBJECTIVE_ORDER,
   OPTIMIZER_KINDS,
@@ -340,6 +341,13 @@ function preview(names: string[]): string {
  * parameter one has and the other lacks or holds in another shape, then the settings that
  * change the computation without changing any shape. Null when the checkpoint fits.
  */
+/** `rotary 160000 window 128 …`: the attention record as a message shows it. */
+function attentionText(model: ResolvedModel): string {
+  const a = attentionConfig(model);
+  const show = (v: number | null) => (v === null ? "none" : String(v));
+  return `{ rotary ${show(a.rotary)} window ${show(a.window)} global_every ${a.global_every} local_rotary ${show(a.local_rotary)} }`;
+}
+
 export function checkpointMismatch(
   saved: ResolvedModel,
   savedTeacher: ResolvedModel | null,
@@ -366,6 +374,8 @@ export function checkpointMismatch(
     ["feed_forward", feedForwardKind(expected), feedForwardKind(saved)],
     ["norm_eps", expected.norm_eps, saved.norm_eps],
     ["embeddings offset", expected.embeddings.offset, saved.embeddings.offset],
+    // Rotary bases and windows change no shape.
+    ["attention", attentionText(expected), attentionText(saved)],
   ];
   for (const [what, want, got] of settings) {
     if (want !== got) return `model '${expected.name}' has ${what} ${String(want)}, the checkpoint's model ${String(got)}`;
@@ -429,7 +439,7 @@ export function loadCheckpoint(
     const mismatch = checkpointMismatch(model, teacher, expected.model, expected.teacher ?? null);
     if (mismatch) {
       throw new CheckpointError(
-        `${dir} is a checkpoint of model '${model.name}', which does not fit model '${expected.model.name}': ${mismatch}`,
+        `${dir} is a checkpoint of model '${model.name}' (as ${META_FILE} describes it), which does not fit model '${expected.model.name}': ${mismatch}`,
       );
     }
   }

@@ -1,11 +1,18 @@
 /** Durable writes: data reaches the disk before a rename makes it visible. */
 import * as fs from "node:fs";
 
+/**
+ * At most this many bytes per write: one `fs.writeSync` (and `fs.writeFileSync`, which makes
+ * one) refuses more than 2 GiB with ERR_OUT_OF_RANGE, and BERT-large's Adam moments are 2.7 GB.
+ */
+const WRITE_CHUNK = 1 << 30;
+
 /** Writes a file and flushes it to disk. */
 export function writeFileDurably(file: string, data: string | Uint8Array): void {
   const fd = fs.openSync(file, "w");
   try {
-    fs.writeFileSync(fd, data);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, Math.min(WRITE_CHUNK, bytes.length - done));
     fs.fsyncSync(fd);
   } catch (e) {
     throw withPath(e, file);

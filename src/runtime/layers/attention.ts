@@ -9,6 +9,7 @@ import { dropout, type Randomness } from "./dropout.js";
 import { layerNorm, type LayerNormParams } from "./layer-norm.js";
 import { matMul, matMulTransposed } from "./matmul.js";
 import { applyRotary, type RotaryTables } from "./rotary.js";
+import { sublayer } from "./recompute.js";
 
 export interface AttentionParams {
   query: DenseParams;
@@ -63,8 +64,9 @@ function splitHeads(x: Tensor3D, heads: number): Tensor4D {
 }
 
 /**
- * `bias`: [B, 1, 1, S] (padding) or [B, 1, S, S] (a local layer's). `rotary`: the tables
- * that rotate queries and keys, for a model with rotary positions.
+ * One sublayer (see recompute.ts): its temporaries are freed on return, or recomputed in the
+ * backward pass. `bias`: [B, 1, 1, S] (padding) or [B, 1, S, S] (a local layer's). `rotary`:
+ * the tables that rotate queries and keys, for a model with rotary positions.
  */
 export function selfAttention(
   x: Tensor3D,
@@ -74,12 +76,17 @@ export function selfAttention(
   random: Randomness,
   rotary?: RotaryTables,
 ): Tensor3D {
-  if (o.normPosition === "pre") {
-    const input = p.norm ? layerNorm(x, p.norm, o.normEps) : x;
-    return tf.add(x, attend(input, bias, p, o, random, rotary));
-  }
-  if (!p.norm) throw new Error("a post-LN attention layer needs its LayerNorm");
-  return layerNorm(tf.add(attend(x, bias, p, o, random, rotary), x), p.norm, o.normEps);
+  // What the sublayer reads but is not differentiated by: the bias, and the rotary tables.
+  const context = rotary ? [bias, rotary.cos, rotary.sin] : [bias];
+  return sublayer(x, context, p, random, (x, [bias, cos, sin], random) => {
+    const tables = cos && sin ? { cos: cos as tf.Tensor2D, sin: sin as tf.Tensor2D } : undefined;
+    if (o.normPosition === "pre") {
+      const input = p.norm ? layerNorm(x, p.norm, o.normEps) : x;
+      return tf.add(x, attend(input, bias as Tensor4D, p, o, random, tables));
+    }
+    if (!p.norm) throw new Error("a post-LN attention layer needs its LayerNorm");
+    return layerNorm(tf.add(attend(x, bias as Tensor4D, p, o, random, tables), x), p.norm, o.normEps);
+  });
 }
 
 /** The attention sublayer's own computation, between residual and LayerNorm: [B, S, H] → [B, S, H]. */

@@ -10,6 +10,7 @@ import { activation } from "./activations.js";
 import { dense, type DenseParams } from "./dense.js";
 import { dropout, type Randomness } from "./dropout.js";
 import { layerNorm, type LayerNormParams } from "./layer-norm.js";
+import { sublayer } from "./recompute.js";
 
 export interface FeedForwardParams {
   intermediate: DenseParams;
@@ -27,9 +28,12 @@ export interface FeedForwardOptions {
   kind?: FeedForwardKind;
 }
 
+/** One sublayer (see recompute.ts): its temporaries are freed on return, or recomputed in the backward pass. */
 export function feedForward(x: Tensor3D, p: FeedForwardParams, o: FeedForwardOptions, random: Randomness): Tensor3D {
-  if (o.normPosition === "pre") return tf.add(x, transform(layerNorm(x, p.norm, o.normEps), p, o, random));
-  return layerNorm(tf.add(transform(x, p, o, random), x), p.norm, o.normEps);
+  return sublayer(x, [], p, random, (x, _none, random) => {
+    if (o.normPosition === "pre") return tf.add(x, transform(layerNorm(x, p.norm, o.normEps), p, o, random));
+    return layerNorm(tf.add(transform(x, p, o, random), x), p.norm, o.normEps);
+  });
 }
 
 /** [B, S, H] → [B, S, I] → [B, S, H], with dropout on the output. */

@@ -1,4 +1,4 @@
-import { tf, type Scalar, type Tensor2D } from "../backends/tf.js";
+import { tf, type Scalar, type Tensor, type Tensor2D } from "../backends/tf.js";
 
 /**
  * DistilBERT's soft-target loss: KL(softmax(t/T) ‖ softmax(s/T)), summed over the
@@ -11,9 +11,44 @@ export interface DistillOptions {
   temperature: number;
 }
 
+/**
+ * One op with its gradients written out (pS, pT the softened distributions, KLᵢ row i's term):
+ *   ∂/∂s = T/N · (pS − pT),   ∂/∂t = T/N · pT · (log pT − log pS − KLᵢ)
+ * Taped op by op, the loss kept seven [N, V] tensors (every real token × the vocabulary:
+ * 125 MB each for 1,024 tokens of BERT's vocabulary) until the backward pass; this keeps
+ * only the student's and the teacher's logits, which are alive anyway, and recomputes the
+ * softmaxes from them, one gradient at a time.
+ */
+const klDivergence = (temperature: number) =>
+  tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [student, teacher] = args as [Tensor2D, Tensor2D];
+    const save = args[2] as tf.GradSaveFunc;
+    save([student, teacher]);
+    const logS = tf.logSoftmax(tf.div(student, temperature));
+    const logT = tf.logSoftmax(tf.div(teacher, temperature));
+    const kl = tf.sum(tf.mul(tf.exp(logT), tf.sub(logT, logS)));
+    const value = tf.mul(tf.div(kl, student.shape[0]), temperature * temperature);
+    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+      const [s, t] = saved as [Tensor2D, Tensor2D];
+      const scale = tf.mul(dy, temperature / s.shape[0]);
+      const dStudent = tf.tidy(() => tf.mul(tf.sub(tf.softmax(tf.div(s, temperature)), tf.softmax(tf.div(t, temperature))), scale));
+      // A frozen teacher's logits are no variable's: the trainer never reads this one.
+      const dTeacher = tf.tidy(() => {
+        const logS = tf.logSoftmax(tf.div(s, temperature));
+        const logT = tf.logSoftmax(tf.div(t, temperature));
+        const pT = tf.exp(logT);
+        const gap = tf.sub(logT, logS);
+        return tf.mul(tf.mul(pT, tf.sub(gap, tf.sum(tf.mul(pT, gap), 1, true))), scale);
+      });
+      return [dStudent, dTeacher];
+    };
+    return { value, gradFunc };
+  });
+
+const byTemperature = new Map<number, ReturnType<typeof klDivergence>>();
+
 export function distillLoss(student: Tensor2D, teacher: Tensor2D, { temperature }: DistillOptions): Scalar {
-  const logS = tf.logSoftmax(tf.div(student, temperature));
-  const logT = tf.logSoftmax(tf.div(teacher, temperature));
-  const kl = tf.sum(tf.mul(tf.exp(logT), tf.sub(logT, logS)));
-  return tf.mul(tf.div(kl, student.shape[0]), temperature * temperature) as Scalar;
+  let f = byTemperature.get(temperature);
+  if (!f) byTemperature.set(temperature, (f = klDivergence(temperature)));
+  return f(student, teacher) as Scalar;
 }

@@ -20,7 +20,7 @@ export class RunLockError extends Error {
   }
 }
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
 }
@@ -48,6 +48,8 @@ function readOwner(file: string): LockOwner | null {
 export interface RunLock {
   /** Removes the lock (and the folder, if the lock made it and no file was written there). */
   release(): void;
+  /** The dead process whose lock this one replaced, if any: worth a line to the user. */
+  readonly tookOverFrom: LockOwner | null;
 }
 
 /**
@@ -74,6 +76,7 @@ export function acquireRunLock(dir: string): RunLock {
   const content = JSON.stringify({ ...me, started: new Date().toISOString() }) + "\n";
   // Two tries: the second after moving a stale lock aside. If another process took the stale
   // lock over in between, the second link fails and that live process is named.
+  let tookOverFrom: LockOwner | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       publishLock(file, content);
@@ -87,7 +90,10 @@ export function acquireRunLock(dir: string): RunLock {
         );
       }
       const owner = readOwner(file);
-      if (attempt === 0 && isStale(file, owner, me.host) && removeStaleLock(file, owner)) continue;
+      if (attempt === 0 && isStale(file, owner, me.host) && removeStaleLock(file, owner)) {
+        tookOverFrom = owner;
+        continue;
+      }
       removeIfMadeAndEmpty();
       throw new RunLockError(
         owner
@@ -108,7 +114,7 @@ export function acquireRunLock(dir: string): RunLock {
   };
   // process.exit (a second Ctrl-C) skips `finally` blocks but runs 'exit' listeners.
   process.on("exit", release);
-  return { release };
+  return { release, tookOverFrom };
 }
 
 /**

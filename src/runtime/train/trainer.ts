@@ -30,6 +30,8 @@ import { RunFolder, type LoadedStep } from "./run-folder.js";
 import { BatchOrder } from "./schedule-data.js";
 import { accumulate, applyGradients, trainableVariables, type Gradients, type TrainState } from "./step.js";
 import { yieldToEventLoop } from "./yield.js";
+import { withRecomputation } from "../layers/recompute.js";
+import { recomputeFor, type RecomputeSetting } from "./step-memory.js";
 
 export interface TrainerOptions {
   model: ResolvedModel;
@@ -56,6 +58,8 @@ export interface TrainerOptions {
   evalEvery: number;
   accumulate: number;
   clipNorm: number;
+  /** Recompute each sublayer in the backward pass (step-memory.ts); absent: `auto`. */
+  recompute?: RecomputeSetting;
   /** Held-out examples to evaluate on (at most). */
   evalExamples: number;
   progress: Progress;
@@ -170,6 +174,8 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
 
   const order = new BatchOrder(examples.length, o.batch, o.seed);
   const micro = Math.max(1, o.accumulate);
+  const recompute = recomputeFor(o.recompute ?? "auto", tf.getBackend(), model, o.teacher, Math.ceil(o.batch / micro));
+  if (recompute.reason) o.progress.message(recompute.reason);
   const currentWeights = (): WeightMap =>
     new Map([...state.variables].map(([n, v]) => [n, { shape: v.shape, values: v.dataSync() as Float32Array }]));
   let lastSaved = o.resume ? start : -1;
@@ -243,8 +249,8 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
       };
       let result;
       try {
-        if (micro === 1) result = onMicroBatch(0, (x, y, random, teacher) => graph.trainStep(state, lr, x, y, random, teacher));
-        else {
+        result = withRecomputation(recompute.on, () => {
+          if (micro === 1) return onMicroBatch(0, (x, y, random, teacher) => graph.trainStep(state, lr, x, y, random, teacher));
           // Accumulation: each micro-batch's gradients from the graph, summed, then one update averaged over `micro`.
           let sum: Gradients | null = null;
           for (let m = 0; m < micro; m++) {
@@ -252,8 +258,8 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
             const g = onMicroBatch(m, (x, y, random, teacher) => graph.gradients(state.variables, x, y, random, teacher));
             sum = sum ? accumulate(sum, g) : g;
           }
-          result = applyGradients(state, sum!, lr, micro);
-        }
+          return applyGradients(state, sum!, lr, micro);
+        });
       } catch (e) {
         if (!(e instanceof NonFiniteStep)) throw e;
         throw new TrainingError(

@@ -119,11 +119,16 @@ describe("saveCheckpoint / loadCheckpoint", () => {
     saveCheckpoint(path.join(tmp, "c"), bert, weightsOf(bert));
     expect(() => loadCheckpoint(path.join(tmp, "c"), { model: albert })).toThrow(CheckpointError);
     expect(() => loadCheckpoint(path.join(tmp, "c"), { model: albert })).toThrow(
-      /checkpoint of model 'tiny-bert', which does not fit model 'tiny-albert': parameter 'embeddings\.word' is \[99, 16\] in model 'tiny-albert' but \[99, 32\] in the checkpoint/,
+      /checkpoint of model 'tiny-bert' \(as bdl.json describes it\), which does not fit model 'tiny-albert': parameter 'embeddings\.word' is \[99, 16\] in model 'tiny-albert' but \[99, 32\] in the checkpoint/,
     );
     const wider = { ...bert, name: "wider", intermediate: 64 };
     expect(() => loadCheckpoint(path.join(tmp, "c"), { model: wider })).toThrow(
       /'layers\.0\.ffn\.intermediate\.kernel' is \[32, 64\] in model 'wider' but \[32, 37\]/,
+    );
+    // Attention settings that change no shape: a window.
+    const local = { ...bert, name: "local", attention: { rotary: null, window: 4, global_every: 2, local_rotary: null } };
+    expect(() => loadCheckpoint(path.join(tmp, "c"), { model: local })).toThrow(
+      /model 'local' has attention \{ rotary none window 4 global_every 2 local_rotary none \}, the checkpoint's model \{ rotary none window none/,
     );
     const relu = { ...bert, name: "relu", activation: "relu" as const };
     expect(() => loadCheckpoint(path.join(tmp, "c"), { model: relu })).toThrow(

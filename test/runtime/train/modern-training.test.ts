@@ -1,7 +1,7 @@
 /**
  * The newer block and objective choices train end to end through the built CLI, together:
- * a few steps of the tiny model with pre-LN layers, SwiGLU feed-forward layers and span
- * masking. The loss is finite and falls; the checkpoint holds the final LayerNorm and the
+ * a few steps of the tiny model with pre-LN layers (layer 0 without its attention LayerNorm),
+ * SwiGLU feed-forward layers, rotary positions with a local layer, and span masking. The loss is finite and falls; the checkpoint holds the final LayerNorm and the
  * [H, 2·I] intermediate kernels and reads back with every choice; `bdlc mask-preview` shows
  * the masks as runs of predicted tokens. (Each choice is checked alone, layer by layer, in
  * test/runtime/norm-position.test.ts, gated-feed-forward.test.ts, gradients/ and
@@ -15,7 +15,7 @@ import { bdlc, trainingFolder } from "../../helpers/training.js";
 
 const MODEL = "test/fixtures/train/tiny-modern.bdl";
 
-describe("bdlc train on a pre-LN, SwiGLU, span-masked model", () => {
+describe("bdlc train on a pre-LN, SwiGLU, rotary, local, span-masked model", () => {
   it("the loss is finite and falls, the checkpoint keeps every choice, and mask-preview shows spans", () => {
     const { dir, corpus } = trainingFolder("bdl-modern-");
     const out = join(dir, "run");
@@ -40,6 +40,12 @@ describe("bdlc train on a pre-LN, SwiGLU, span-masked model", () => {
     expect(model.masking.unit).toEqual({ kind: "span", p: 0.2, max: 10 });
     expect(weights.get("encoder.final_norm.weight")?.shape).toEqual([32]);
     expect(weights.get("layers.0.ffn.intermediate.kernel")?.shape).toEqual([32, 2 * model.intermediate]);
+    expect(model.attention).toEqual({ rotary: 10000, window: 8, global_every: 2, local_rotary: null });
+    expect(model.first_attention_norm).toBe(false);
+    expect(weights.has("embeddings.position")).toBe(false);
+    expect(weights.has("layers.0.attention.norm.weight")).toBe(false);
+    expect(weights.has("layers.1.attention.norm.weight")).toBe(true);
+    expect(weights.has("heads.mlm.transform.bias")).toBe(false);
 
     const tokenizer = join(out, "tokenizer.json");
     expect(existsSync(tokenizer)).toBe(true);

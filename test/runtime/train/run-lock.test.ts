@@ -43,12 +43,17 @@ describe("run lock", () => {
     lock.release();
   });
 
-  it("takes over a lock whose process died", () => {
+  it("takes over a lock whose process died, and says whose", () => {
     const dir = folder();
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname() }));
+    const dead = { pid: deadPid(), host: hostname() };
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify(dead));
     const lock = acquireRunLock(dir);
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), "utf8")).pid).toBe(process.pid);
+    expect(lock.tookOverFrom).toEqual(dead);
     lock.release();
+    const fresh = acquireRunLock(dir);
+    expect(fresh.tookOverFrom).toBeNull();
+    fresh.release();
   });
 
   it("never removes a live lock that replaced the stale one it judged", () => {
