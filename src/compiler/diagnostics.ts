@@ -63,6 +63,10 @@ export const Diag = {
     "BDL034",
     "'local_rotary' is the RoPE base of local layers, but the model has no rotary positions ('attention {{ rotary THETA }}').",
   ),
+  WindowBeyondPositions: entry(
+    "BDL036",
+    "'window' ({0}) is wider than the model's {1} positions, so local layers would see every key; give a smaller window or leave it out.",
+  ),
   RotaryOddHeadWidth: entry(
     "BDL035",
     "Rotary positions rotate pairs of a head's features, so its width (hidden / heads = {0}) must be even.",

@@ -189,6 +189,8 @@ export interface ResolvedModel {
   norm_bias?: false;
   /** Present only as `false` (the MLM head's transform dense layer has no bias); read with `hasBias(model, "classifier")`. */
   classifier_bias?: false;
+  /** Present only as `false` (the MLM decoder has no bias of its own); read with `hasBias(model, "decoder")`. */
+  decoder_bias?: false;
   /** Present only as `false`: layer 0 has no attention LayerNorm (ModernBERT). Read it with `hasAttentionNorm`. */
   first_attention_norm?: false;
   /** Present only when the model has rotary positions or local attention; read it with `attentionConfig`. */
@@ -232,12 +234,12 @@ export function feedForwardKind(model: Pick<ResolvedModel, "feed_forward">): Fee
 }
 
 /** The parts whose bias tensors a model can leave out (see `ResolvedModel.attention_bias`). */
-export const BIAS_PARTS = ["attention", "mlp", "norm", "classifier"] as const;
+export const BIAS_PARTS = ["attention", "mlp", "norm", "classifier", "decoder"] as const;
 export type BiasPart = (typeof BIAS_PARTS)[number];
 
 /** Whether the model's `part` has bias tensors. */
 export function hasBias(
-  model: Pick<ResolvedModel, "attention_bias" | "mlp_bias" | "norm_bias" | "classifier_bias">,
+  model: Pick<ResolvedModel, "attention_bias" | "mlp_bias" | "norm_bias" | "classifier_bias" | "decoder_bias">,
   part: BiasPart,
 ): boolean {
   return model[`${part}_bias`] !== false;

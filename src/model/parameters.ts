@@ -94,7 +94,7 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
   if (objective(model, "mlm")) {
     denseLayer("heads.mlm.transform", H, E, null, hasBias(model, "classifier"));
     norm("heads.mlm.norm", E);
-    add("heads.mlm.bias", [model.vocab], "zeros");
+    if (hasBias(model, "decoder")) add("heads.mlm.bias", [model.vocab], "zeros");
   }
   for (const name of SENTENCE_PAIR_OBJECTIVES) if (objective(model, name)) denseLayer(`heads.${name}`, H, 2);
   if (teacher && objective(model, "cosine") && teacher.hidden !== H) denseLayer("heads.cosine.projection", H, teacher.hidden);

@@ -10,6 +10,7 @@
  * function of the input (no clocks, no randomness), so the same model gives the same bytes.
  */
 import {
+  attentionConfig,
   embeddingWidth,
   feedForwardKind,
   groupOwning,
@@ -555,7 +556,7 @@ function layoutStack(
   drawBox(scene, rect, CONTAINER, []);
   const structure =
     normPosition(model) === "pre"
-      ? "x + attention(LN(x)) → x + FFN(LN(x)); final LayerNorm"
+      ? `x + attention(LN(x)) → x + FFN(LN(x)); final LayerNorm${model.first_attention_norm === false ? "; layer 0 without attention LN" : ""}`
       : "self-attention → feed-forward, residual + LayerNorm";
   const header = `Encoder · ${model.layers} layers · each: ${structure}`;
   addText(scene, rect.x + INNER_PAD, rect.y + 21, header, { size: 13, bold: true });
@@ -604,10 +605,17 @@ function drawEllipsis(scene: Scene, item: { first: number; last: number }, rect:
 /** Text for one attention or FFN cell. */
 function partLines(model: ResolvedModel, part: SharedPart): Line[] {
   if (part === "attention") {
-    return [
+    const a = attentionConfig(model);
+    const lines: Line[] = [
       { text: "Self-attention", bold: true },
       { text: `${model.heads} heads × ${model.hidden / model.heads} · hidden ${model.hidden}` },
     ];
+    const notes: string[] = [];
+    if (a.rotary !== null)
+      notes.push(a.local_rotary !== null && a.window !== null ? `RoPE θ ${a.rotary} / local ${a.local_rotary}` : `RoPE θ ${a.rotary}`);
+    if (a.window !== null && a.global_every > 1) notes.push(`local ±${Math.floor(a.window / 2)}, global every ${a.global_every}`);
+    if (notes.length > 0) lines.push({ text: notes.join(" · "), color: MUTED });
+    return lines;
   }
   // Gated: W1 is twice as wide, its input half through the activation times its gate half.
   if (feedForwardKind(model) === "gated") {
@@ -824,18 +832,27 @@ function layoutEmbeddings(
   const cellH = rect.y + rect.h - INNER_PAD - cellY;
   const cell = (i: number): Rect => ({ x: innerX + i * (cellW + CELL_GAP), y: cellY, w: cellW, h: cellH });
   const positionRows = offset > 0 ? `(${positions} + ${offset}) × ${E}` : `${positions} × ${E}`;
+  const rotary = attentionConfig(model).rotary !== null;
   const cells: EmbeddingsLayout["cells"] = [
     { rect: cell(0), input: "input_ids" },
-    { rect: cell(1), input: "position_ids" },
+    { rect: cell(1), input: rotary ? null : "position_ids" },
     { rect: cell(2), input: segments > 0 ? "token_type_ids" : null },
   ];
   drawBox(scene, cells[0]!.rect, { fill: "#ffffff", stroke: TIE_COLOR, strokeWidth: 1.5 }, [
     { text: "word", bold: true },
     { text: `${formatCount(model.vocab)} × ${E}` },
   ]);
-  const positionLines: Line[] = [{ text: "position", bold: true }, { text: positionRows }];
-  if (offset > 0) positionLines.push({ text: `first id ${offset}`, color: MUTED });
-  drawBox(scene, cells[1]!.rect, { fill: "#ffffff", stroke: EMBED.stroke }, positionLines);
+  if (rotary) {
+    // Rotary positions rotate queries and keys inside attention: no table here.
+    drawBox(scene, cells[1]!.rect, { fill: "#ffffff", stroke: "#9aa5b1", dashed: true }, [
+      { text: "no position table", color: MUTED },
+      { text: "rotary, in attention", color: MUTED },
+    ]);
+  } else {
+    const positionLines: Line[] = [{ text: "position", bold: true }, { text: positionRows }];
+    if (offset > 0) positionLines.push({ text: `first id ${offset}`, color: MUTED });
+    drawBox(scene, cells[1]!.rect, { fill: "#ffffff", stroke: EMBED.stroke }, positionLines);
+  }
   if (segments > 0) {
     drawBox(scene, cells[2]!.rect, { fill: "#ffffff", stroke: EMBED.stroke }, [
       { text: "segment", bold: true },

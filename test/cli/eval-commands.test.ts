@@ -132,7 +132,9 @@ describe("bdlc train refuses input that does not fit the model", () => {
     const out = join(dir, "student");
     const r = bdlc(["train", `${MISMATCH}:tiny-student`, "--teacher", run, "--corpus", corpus, "--out", out]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/is a checkpoint of model 'tiny' \(as bdl.json describes it\), which does not fit model 'deep-teacher': .*layers\.2\./);
+    expect(r.stderr).toMatch(
+      /is a checkpoint of model 'tiny' \(as bdl.json describes it\), which does not fit model 'deep-teacher': .*layers\.2\./,
+    );
     expect(r.stderr).not.toMatch(/internal error|    at /);
     expect(existsSync(join(out, "run.json"))).toBe(false);
   }, 120_000);

@@ -480,6 +480,16 @@ const CASES: Case[] = [
     message: "'local_rotary' is the RoPE base of local layers, but the model has no rotary positions ('attention { rotary THETA }').",
   },
   {
+    what: "a window wider than the positions",
+    code: "BDL036",
+    text: lines('import "bert.bdl"', "model x extends bert {", "  attention { window 1024 global_every 3 }", "}"),
+    line: 3,
+    column: 15,
+    span: "window 1024",
+    message:
+      "'window' (1024) is wider than the model's 512 positions, so local layers would see every key; give a smaller window or leave it out.",
+  },
+  {
     what: "rotary positions with an odd head width",
     code: "BDL035",
     text: lines('import "bert.bdl"', "model x extends bert {", "  heads 256", "  attention { rotary 10000 }", "}"),

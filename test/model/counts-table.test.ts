@@ -47,6 +47,7 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
   const f = hasBias(model, "mlp") ? 1 : 0;
   const ln = hasBias(model, "norm") ? 2 : 1;
   const c = hasBias(model, "classifier") ? 1 : 0;
+  const d = hasBias(model, "decoder") ? 1 : 0;
   const attention = 4 * (H * H + a * H) + ln * H;
   // Gated: the first kernel and its bias are twice as wide (input and gate halves).
   const W = feedForwardKind(model) === "gated" ? 2 * I : I;
@@ -78,7 +79,7 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
   if (normPosition(model) === "pre") out["final_norm"] = ln * H;
   if (model.pooler === "tanh") out["pooler"] = H * H + H;
   const has = (name: string) => model.objectives.some((o) => o.name === name);
-  if (has("mlm")) out["head.mlm"] = H * E + c * E + ln * E + V; // the decoder's weight is the word table
+  if (has("mlm")) out["head.mlm"] = H * E + c * E + ln * E + d * V; // the decoder's weight is the word table
   if (has("nsp")) out["head.nsp"] = 2 * H + 2;
   if (has("sop")) out["head.sop"] = 2 * H + 2;
   if (has("cosine") && teacher && teacher.hidden !== H) out["head.cosine_projection"] = H * teacher.hidden + teacher.hidden;
@@ -194,7 +195,7 @@ function generatedModels(): string[] {
         "norm_bias false",
         "attention_bias false mlp_bias false norm_bias false",
       ][n % 6];
-      const head = n % 4 === 1 ? "classifier_bias false" : "";
+      const head = ["", "classifier_bias false", "", "decoder_bias false"][n % 4];
       const rotary = n % 7 === 3 ? "attention { rotary 10000 window 2 global_every 2 }" : "";
       models.push(
         `model g${n} extends base { vocab ${vocab} ${sizes} layers 4 ${pooler} ${norm} ${ffn} ${bias} ${head} embeddings { ${factorize} ${segments} } ${rotary} ${sharing} ${objectives} }`,

@@ -36,6 +36,7 @@ model tiny-local-rotary extends tiny-plain {
   layers 4
   attention { rotary 160000 window 2 global_every 3 local_rotary 100 }
 }
+model tiny-no-decoder-bias extends tiny-plain { decoder_bias false }
 model tiny-modernbert extends tiny-local-rotary {
   norm_position pre feed_forward gated first_attention_norm false
   attention_bias false mlp_bias false norm_bias false classifier_bias false
@@ -101,6 +102,23 @@ describe("rotary positions and local attention in the emitted encoder", () => {
     expect(modern).toContain("layers.1.attention.norm.weight");
     expect(modern).toContain("heads.mlm.transform.kernel");
     expect(modern).not.toContain("heads.mlm.transform.bias");
+    expect(await names("tiny-no-decoder-bias")).toEqual(plain.filter((n) => n !== "heads.mlm.bias"));
+  });
+
+  it("without a decoder bias the MLM logits are the transform's output against the word table alone", async () => {
+    const withBias = await loadGraph(models().get("tiny-plain")!);
+    const without = await loadGraph(models().get("tiny-no-decoder-bias")!);
+    const w = randomWeights(new Map(withBias.graph.parameters.map((p) => [p.name, p.shape])), 11);
+    const h = tf.randomNormal([3, TINY.hidden], 0, 1, "float32", 5) as tf.Tensor2D;
+    const a = withBias.graph.mlmLogits!(
+      withBias.graph.bindParams((n) => w.get(n)),
+      h,
+    );
+    const b = without.graph.mlmLogits!(
+      without.graph.bindParams((n) => w.get(n)),
+      h,
+    );
+    expect(maxDifference(tf.sub(a, b), tf.broadcastTo(w.get("heads.mlm.bias")!, a.shape))).toBeLessThan(1e-5);
   });
 
   it("the settings matter: positions change a rotary model's output, and the window a local model's", async () => {

@@ -178,6 +178,23 @@ describe("renderGraphSvg", () => {
     expect(glu).toContain("768 → 2×3072 → 768 · silu GLU");
   });
 
+  it("draws rotary positions and the local/global pattern in attention, and layer 0 without its attention LayerNorm", () => {
+    const bert = allText(renderGraphSvg(bertBase()));
+    expect(bert).not.toMatch(/RoPE|rotary|local ±/);
+    const modern = allText(
+      renderGraphSvg({
+        ...bertBase(),
+        norm_position: "pre",
+        first_attention_norm: false,
+        attention: { rotary: 160000, window: 128, global_every: 3, local_rotary: 10000 },
+      }),
+    );
+    expect(modern).toContain("RoPE θ 160000 / local 10000 · local ±64, global every 3");
+    expect(modern).toContain("no position table");
+    expect(modern).toContain("rotary, in attention");
+    expect(modern).toContain("final LayerNorm; layer 0 without attention LN");
+  });
+
   it("shows parameter counts when given", () => {
     const text = allText(renderGraphSvg(bertBase(), { params: bertParams }));
     expect(text).toContain("110,106,428 parameters · encoder 109,482,240");

@@ -509,7 +509,7 @@ class GraphWriter {
         if (this.has.pooler) w.writeLine(`  pooler: ${denseOf("pooler")},`);
         if (this.has.mlm)
           w.writeLine(
-            `  mlm: { transform: ${denseOf("heads.mlm.transform", name, hasBias(this.model, "classifier"))}, norm: ${normOf("heads.mlm.norm")}, bias: t1("heads.mlm.bias") },`,
+            `  mlm: { transform: ${denseOf("heads.mlm.transform", name, hasBias(this.model, "classifier"))}, norm: ${normOf("heads.mlm.norm")}${hasBias(this.model, "decoder") ? `, bias: t1("heads.mlm.bias")` : ""} },`,
           );
         if (this.has.nsp) w.writeLine(`  nsp: ${denseOf("heads.nsp")},`);
         if (this.has.sop) w.writeLine(`  sop: ${denseOf("heads.sop")},`);

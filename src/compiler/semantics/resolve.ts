@@ -283,6 +283,7 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
     ...(get("mlp_bias") === "false" ? { mlp_bias: false as const } : {}),
     ...(get("norm_bias") === "false" ? { norm_bias: false as const } : {}),
     ...(get("classifier_bias") === "false" ? { classifier_bias: false as const } : {}),
+    ...(get("decoder_bias") === "false" ? { decoder_bias: false as const } : {}),
     ...(get("first_attention_norm") === "false" ? { first_attention_norm: false as const } : {}),
     ...resolveAttention(get),
     dropout: get("dropout"),

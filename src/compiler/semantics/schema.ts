@@ -231,6 +231,8 @@ export const MODEL_PROPERTIES = {
   norm_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
   // The MLM head's transform dense layer (Hugging Face's ModernBERT `classifier_bias`).
   classifier_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
+  // The MLM decoder's own bias (ModernBERT's `decoder_bias`); its weight is the word table either way.
+  decoder_bias: property(enumType("bias switch", BIAS_SWITCHES), "true"),
   // ModernBERT: layer 0 has no attention LayerNorm (the embeddings' LayerNorm is right before it). Pre-LN only.
   first_attention_norm: property(enumType("switch", BIAS_SWITCHES), "true"),
   dropout: property(dropoutType, 0.1),

@@ -44,6 +44,7 @@ export type Architecture = Pick<
   | "mlp_bias"
   | "norm_bias"
   | "classifier_bias"
+  | "decoder_bias"
   | "first_attention_norm"
   | "dropout"
   | "attention_dropout"

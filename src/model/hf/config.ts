@@ -71,6 +71,7 @@ export interface HfModelSpec extends Pick<
   | "mlp_bias"
   | "norm_bias"
   | "classifier_bias"
+  | "decoder_bias"
   | "first_attention_norm"
   | "attention"
 > {
@@ -443,7 +444,6 @@ function modernBertLayout(
   const refuse = (why: string): never => {
     throw new HfConfigError(`${label}: ${why}`);
   };
-  if (!f.bool("decoder_bias")) refuse("'decoder_bias' false: bdl's MLM decoder always has a bias");
   if (!f.bool("tie_word_embeddings")) refuse("'tie_word_embeddings' false: bdl's MLM decoder is always the word-embedding table");
   const headActivation = f.activation("classifier_activation");
   if (headActivation !== common.activation)
@@ -486,6 +486,7 @@ function modernBertLayout(
     ...off("mlp_bias"),
     ...off("norm_bias"),
     ...off("classifier_bias"),
+    ...off("decoder_bias"),
     attention: { rotary: global, window, global_every: every, local_rotary: local === global ? null : local },
   };
 }
@@ -618,7 +619,7 @@ function modernBertConfig(model: ResolvedModel): Record<string, unknown> {
     mlp_bias: hasBias(model, "mlp"),
     norm_bias: hasBias(model, "norm"),
     classifier_bias: hasBias(model, "classifier"),
-    decoder_bias: true,
+    decoder_bias: hasBias(model, "decoder"),
     tie_word_embeddings: true,
     classifier_activation: model.activation,
     embedding_dropout: model.dropout,

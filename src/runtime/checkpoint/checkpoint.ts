@@ -263,7 +263,7 @@ function modelProblem(x: unknown): string | null {
   if (x["feed_forward"] !== undefined && x["feed_forward"] !== "gated")
     return `'feed_forward' is ${JSON.stringify(x["feed_forward"])}, not "gated" or absent`;
   // Absent in a model whose parts all have biases (see ResolvedModel.attention_bias); only `false` is ever written.
-  for (const k of ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias", "first_attention_norm"])
+  for (const k of ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias", "decoder_bias", "first_attention_norm"])
     if (x[k] !== undefined && x[k] !== false) return `'${k}' is ${JSON.stringify(x[k])}, not false or absent`;
   // Absent with learned positions and global attention (see ResolvedModel.attention).
   if (x["attention"] !== undefined) {

@@ -16,8 +16,8 @@ export function pooler(h: Tensor3D, p: DenseParams): Tensor2D {
 export interface MlmHeadParams {
   transform: DenseParams;
   norm: LayerNormParams;
-  /** The decoder's own bias; its weight is the word-embedding table (weight tying). */
-  bias: Tensor1D;
+  /** The decoder's own bias (absent with `decoder_bias false`); its weight is the word-embedding table (weight tying). */
+  bias?: Tensor1D;
 }
 
 /**
@@ -33,7 +33,8 @@ export interface MlmHeadOptions {
 
 export function mlmLogits(h: Tensor2D, p: MlmHeadParams, wordEmbeddings: Tensor2D, o: MlmHeadOptions): Tensor2D {
   const t = layerNorm(activation<Tensor2D>(o.activation)(dense(h, p.transform)), p.norm, o.normEps);
-  return tf.add(matMulTransposed(t, wordEmbeddings), p.bias);
+  const logits = matMulTransposed(t, wordEmbeddings);
+  return p.bias ? tf.add(logits, p.bias) : logits;
 }
 
 /** [B, S, H] → [B·S, H] */

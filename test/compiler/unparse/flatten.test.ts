@@ -23,6 +23,7 @@ describe("flattenModel", () => {
       { path: "mlp_bias", text: "true" },
       { path: "norm_bias", text: "true" },
       { path: "classifier_bias", text: "true" },
+      { path: "decoder_bias", text: "true" },
       { path: "first_attention_norm", text: "true" },
       { path: "dropout", text: "0.1" },
       { path: "attention_dropout", text: "0.1" },
@@ -78,11 +79,11 @@ describe("flattenModel", () => {
   });
 
   it("writes each bias switch, true unless the model says false", () => {
-    for (const key of ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias"] as const) {
+    for (const key of ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias", "decoder_bias"] as const) {
       expect(asRecord(bertBase())[key], key).toBe("true");
       const record = asRecord({ ...bertBase(), [key]: false });
       expect(record[key], key).toBe("false");
-      const others = ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias"].filter((k) => k !== key);
+      const others = ["attention_bias", "mlp_bias", "norm_bias", "classifier_bias", "decoder_bias"].filter((k) => k !== key);
       for (const other of others) expect(record[other], `${key}: ${other}`).toBe("true");
     }
   });

@@ -40,6 +40,8 @@ describe("textLines", () => {
   it("refuses what is not a regular file", () => {
     expect(() => lines("/nonexistent/corpus.txt")).toThrow("/nonexistent/corpus.txt: no such file");
     expect(() => lines("/tmp")).toThrow("/tmp: is a directory, not a file");
-    expect(() => lines("/dev/null")).toThrow("/dev/null: is a character device (a terminal or a stream such as /dev/zero), not a regular file");
+    expect(() => lines("/dev/null")).toThrow(
+      "/dev/null: is a character device (a terminal or a stream such as /dev/zero), not a regular file",
+    );
   });
 });

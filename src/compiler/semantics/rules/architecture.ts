@@ -32,6 +32,11 @@ export const firstAttentionNormFits: Rule = (ctx) => {
 export const rotaryFits: Rule = (ctx) => {
   const a = attentionConfig(ctx.model);
   if (a.rotary === null && a.local_rotary !== null) ctx.report(Diag.LocalRotaryWithoutRotary, ctx.atNearest("attention.local_rotary"), []);
+  if (a.window !== null && a.window > ctx.model.embeddings.positions)
+    ctx.report(Diag.WindowBeyondPositions, ctx.atNearest("attention.window", "embeddings.positions"), [
+      a.window,
+      ctx.model.embeddings.positions,
+    ]);
   const width = ctx.model.hidden / ctx.model.heads;
   if (a.rotary !== null && Number.isInteger(width) && width % 2 !== 0)
     ctx.report(Diag.RotaryOddHeadWidth, ctx.atNearest("attention.rotary", "heads", "hidden"), [width]);
