@@ -223,6 +223,17 @@ export function isTeacherObjective(name: ObjectiveName): name is TeacherObjectiv
   return (TEACHER_OBJECTIVES as readonly ObjectiveName[]).includes(name);
 }
 
+/** The properties stored only when they differ from BERT's (see each in `ResolvedModel`): the block's layout. */
+export type BlockSwitch =
+  | "norm_position"
+  | "feed_forward"
+  | "attention_bias"
+  | "mlp_bias"
+  | "norm_bias"
+  | "classifier_bias"
+  | "decoder_bias"
+  | "first_attention_norm";
+
 /** Where the model's LayerNorms sit (see `ResolvedModel.norm_position`). */
 export function normPosition(model: Pick<ResolvedModel, "norm_position">): NormPosition {
   return model.norm_position ?? "post";

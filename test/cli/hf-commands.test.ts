@@ -185,6 +185,18 @@ function tensorMap(file: string): Map<string, [number[], Buffer]> {
   return new Map([...readSafetensors(file).tensors].map(([n, t]) => [n, [t.shape, Buffer.from(t.data)]]));
 }
 
+/** The same tensor names, shapes and bytes in both safetensors files. */
+function expectSameTensors(file: string, reference: string): void {
+  const original = tensorMap(reference);
+  const exported = tensorMap(file);
+  expect([...exported.keys()].sort()).toEqual([...original.keys()].sort());
+  for (const [name, [shape, bytes]] of original) {
+    const [s, b] = exported.get(name)!;
+    expect(s, name).toEqual(shape);
+    expect(b.equals(bytes), name).toBe(true);
+  }
+}
+
 describe("bdlc import-hf / export-hf", () => {
   it.each([
     ["bert", "bert.bdl"],
@@ -201,14 +213,7 @@ describe("bdlc import-hf / export-hf", () => {
     expect(e.code, e.err).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(["config.json", "model.safetensors"]);
 
-    const original = tensorMap(`${GOLDENS}/${folder}/model.safetensors`);
-    const exported = tensorMap(`${out}/model.safetensors`);
-    expect([...exported.keys()].sort()).toEqual([...original.keys()].sort());
-    for (const [name, [shape, bytes]] of original) {
-      const [s, b] = exported.get(name)!;
-      expect(s, name).toEqual(shape);
-      expect(b.equals(bytes), name).toBe(true);
-    }
+    expectSameTensors(`${out}/model.safetensors`, `${GOLDENS}/${folder}/model.safetensors`);
     expect(readSafetensors(`${out}/model.safetensors`).metadata).toEqual({ format: "pt" });
     // transformers' config, field for field (the goldens were written by save_pretrained).
     expect(json(`${out}/config.json`)).toEqual(json(`${GOLDENS}/${folder}/config.json`));
@@ -221,14 +226,7 @@ describe("bdlc import-hf / export-hf", () => {
     expect(i.code, i.err).toBe(0);
     const e = await cli("export-hf", ckpt, "--out", out);
     expect(e.code, e.err).toBe(0);
-    const original = tensorMap(`${GOLDENS}/modernbert/model.safetensors`);
-    const exported = tensorMap(`${out}/model.safetensors`);
-    expect([...exported.keys()].sort()).toEqual([...original.keys()].sort());
-    for (const [name, [shape, bytes]] of original) {
-      const [s, b] = exported.get(name)!;
-      expect(s, name).toEqual(shape);
-      expect(b.equals(bytes), name).toBe(true);
-    }
+    expectSameTensors(`${out}/model.safetensors`, `${GOLDENS}/modernbert/model.safetensors`);
     // transformers 5 writes fields of its own (dtype, rope_parameters, …): compare what each config means.
     const meaning = (file: string) => {
       const { defaulted, sources, specialNote, ...spec } = readHfConfig(json(file), "config.json");

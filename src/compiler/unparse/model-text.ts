@@ -21,7 +21,15 @@ import type {
   TokenizerConfig,
   TrainConfig,
 } from "../../model/model.js";
-import { BIAS_PARTS, feedForwardKind, hasAttentionNorm, hasBias, normPosition, type AttentionConfig } from "../../model/model.js";
+import {
+  BIAS_PARTS,
+  feedForwardKind,
+  hasAttentionNorm,
+  hasBias,
+  normPosition,
+  type AttentionConfig,
+  type BlockSwitch,
+} from "../../model/model.js";
 
 const n = formatNumber;
 
@@ -38,14 +46,7 @@ export type Architecture = Pick<
   | "intermediate"
   | "activation"
   | "norm_eps"
-  | "norm_position"
-  | "feed_forward"
-  | "attention_bias"
-  | "mlp_bias"
-  | "norm_bias"
-  | "classifier_bias"
-  | "decoder_bias"
-  | "first_attention_norm"
+  | BlockSwitch
   | "dropout"
   | "attention_dropout"
   | "pooler"

@@ -18,6 +18,7 @@ import {
   hasBias,
   SHARED_PARTS,
   type Activation,
+  type BlockSwitch,
   type ObjectiveName,
   type ResolvedModel,
   type SharingGroup,
@@ -65,14 +66,7 @@ export interface HfModelSpec extends Pick<
   | "pooler"
   | "embeddings"
   | "sharing"
-  | "norm_position"
-  | "feed_forward"
-  | "attention_bias"
-  | "mlp_bias"
-  | "norm_bias"
-  | "classifier_bias"
-  | "decoder_bias"
-  | "first_attention_norm"
+  | BlockSwitch
   | "attention"
 > {
   family: HfFamily;
