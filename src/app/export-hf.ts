@@ -13,15 +13,22 @@ import { configProblem, hfConfig } from "../model/hf/config.js";
 import { weightsToHf } from "../runtime/checkpoint/hf-weights.js";
 import { writeSafetensors } from "../runtime/checkpoint/safetensors.js";
 import { InputError } from "./input-error.js";
+import { findTokenizer } from "./tokenizer-lookup.js";
+import { hfTokenizerFiles, type HfTokenizerFiles } from "../model/hf/tokenizer-config.js";
+import type { ResolvedModel } from "../model/model.js";
+import { loadTokenizer } from "../runtime/tokenizers/hf-json.js";
 import { asInputErrors } from "./user-errors.js";
 
-const OUR_FILES = new Set(["config.json", "model.safetensors"]);
+const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+const OUR_FILES = new Set(["config.json", "model.safetensors", ...TOKENIZER_FILES]);
 
 export interface ExportHfOptions {
   /** A checkpoint folder, or a run folder meaning its latest checkpoint. */
   checkpoint: string;
   /** The Hugging Face folder to write. */
   out: string;
+  /** The tokenizer.json to write with it; absent: the run's, where the checkpoint has one. */
+  tokenizer?: string;
 }
 
 export interface ExportHfResult {
@@ -30,6 +37,8 @@ export interface ExportHfResult {
   tensors: number;
   /** The checkpoint folder read. */
   from: string;
+  /** The tokenizer.json written with the weights, or null when the checkpoint's run has none. */
+  tokenizer: string | null;
 }
 
 export function exportHf(o: ExportHfOptions): ExportHfResult {
@@ -47,6 +56,7 @@ export function exportHf(o: ExportHfOptions): ExportHfResult {
   if (problem) refuse(problem);
 
   const config = hfConfig(model, naming.family, architecture);
+  const tokenizer = tokenizerToWrite(o, ckpt.dir, model);
   // Base-model classes (BertModel, …) store their tensors without the class prefix.
   const { entries } = asInputErrors(() => weightsToHf(ckpt.weights, model, { withoutHeads: base }));
   asInputErrors(() =>
@@ -55,14 +65,42 @@ export function exportHf(o: ExportHfOptions): ExportHfResult {
       (tmp) => {
         writeSafetensors(path.join(tmp, "model.safetensors"), entries, { format: "pt" });
         writeFileDurably(path.join(tmp, "config.json"), JSON.stringify(config, null, 2) + "\n");
+        if (tokenizer) {
+          writeFileDurably(path.join(tmp, "tokenizer.json"), tokenizer.text);
+          writeFileDurably(path.join(tmp, "tokenizer_config.json"), JSON.stringify(tokenizer.files.tokenizerConfig, null, 2) + "\n");
+          writeFileDurably(path.join(tmp, "special_tokens_map.json"), JSON.stringify(tokenizer.files.specialTokensMap, null, 2) + "\n");
+        }
       },
       (existing) => {
         const others = fs.readdirSync(existing).filter((f) => !OUR_FILES.has(f));
         return others.length === 0
           ? null
-          : `it holds files other than config.json and model.safetensors (${others.slice(0, 3).join(", ")}${others.length > 3 ? ", …" : ""})`;
+          : `it holds files other than a Hugging Face folder's config, weights and tokenizer (${others.slice(0, 3).join(", ")}${others.length > 3 ? ", …" : ""})`;
       },
     ),
   );
-  return { architecture, tensors: entries.length, from: ckpt.dir };
+  return { architecture, tensors: entries.length, from: ckpt.dir, tokenizer: tokenizer?.path ?? null };
+}
+
+/**
+ * The run's tokenizer, checked against the model, with the files transformers reads beside it;
+ * null when none is given and the checkpoint's run has none (an imported checkpoint).
+ */
+function tokenizerToWrite(
+  o: ExportHfOptions,
+  checkpointDir: string,
+  model: ResolvedModel,
+): { path: string; text: string; files: HfTokenizerFiles } | null {
+  let file: string;
+  try {
+    file = findTokenizer(o.checkpoint, checkpointDir, o.tokenizer);
+  } catch (e) {
+    if (o.tokenizer === undefined && e instanceof InputError) return null;
+    throw e;
+  }
+  const tokenizer = asInputErrors(() => loadTokenizer(file));
+  if (tokenizer.vocabSize !== model.vocab)
+    throw new InputError(`${file} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`);
+  const files = hfTokenizerFiles(model, (id) => tokenizer.idToToken(id));
+  return { path: file, text: fs.readFileSync(file, "utf8"), files };
 }

@@ -391,11 +391,11 @@ describe("bdlc import-hf / export-hf", () => {
   it("refuses to replace a folder holding other files", async () => {
     const ckpt = path.join(tmp, "ckpt-bert");
     expect((await cli("import-hf", `${GOLDENS}/bert`, "--model", `${GOLDENS}/bert.bdl`, "--out", ckpt)).code).toBe(0);
-    const out = path.join(tmp, "hf-with-tokenizer");
+    const out = path.join(tmp, "hf-with-notes");
     fs.mkdirSync(out);
-    fs.writeFileSync(path.join(out, "tokenizer.json"), "{}");
-    expectUserError(await cli("export-hf", ckpt, "--out", out), /refusing to replace .*tokenizer\.json/);
-    expect(fs.readdirSync(out)).toEqual(["tokenizer.json"]);
+    fs.writeFileSync(path.join(out, "notes.txt"), "mine");
+    expectUserError(await cli("export-hf", ckpt, "--out", out), /refusing to replace .*notes\.txt/);
+    expect(fs.readdirSync(out)).toEqual(["notes.txt"]);
   });
 });
 

@@ -15,18 +15,26 @@ AlbertForPreTraining / AlbertForMaskedLM / AlbertModel, DistilBertForMaskedLM /
 DistilBertModel) with no missing or unexpected keys. Refuses a layout no transformers
 class has (say, a sharing group that shares only attention).
 
+With the weights goes the run's tokenizer: tokenizer.json, with tokenizer_config.json and
+special_tokens_map.json naming its special tokens, so AutoTokenizer.from_pretrained(DIR)
+encodes as bdl does and pipeline("fill-mask", DIR) finds the mask token. A checkpoint
+whose run has no tokenizer (an imported one) is written without.
+
 Options:
-  --out DIR  the folder to write (written atomically; an existing folder is replaced only
-             when it holds nothing but config.json and model.safetensors)`;
+  --out DIR         the folder to write (written atomically; an existing folder is replaced
+                    only when it holds nothing but a Hugging Face folder's files)
+  --tokenizer FILE  the tokenizer.json to write (default: the checkpoint's run's)`;
 
 export const exportHf: Command = {
   help,
   async run(args, io) {
-    const { values, positionals } = parseFlags(args, { out: { type: "string" } }, help);
+    const { values, positionals } = parseFlags(args, { out: { type: "string" }, tokenizer: { type: "string" } }, help);
     requirePositionals(positionals, 1, 1, "CKPT", help);
     if (values.out === undefined) throw new UsageError(`missing --out DIR.\n\n${help}`);
-    const r = exportCheckpoint({ checkpoint: positionals[0]!, out: values.out });
-    io.out(`wrote ${values.out}: ${r.architecture} (config.json, model.safetensors with ${r.tensors} tensors) from ${r.from}`);
+    const r = exportCheckpoint({ checkpoint: positionals[0]!, out: values.out, tokenizer: values.tokenizer });
+    const tokenizer = r.tokenizer ? ", tokenizer.json, tokenizer_config.json, special_tokens_map.json" : "";
+    io.out(`wrote ${values.out}: ${r.architecture} (config.json, model.safetensors with ${r.tensors} tensors${tokenizer}) from ${r.from}`);
+    if (!r.tokenizer) io.err(`note: ${r.from} belongs to no run with a tokenizer.json; give one with --tokenizer FILE to write it too`);
     return 0;
   },
 };
