@@ -3,7 +3,7 @@
  * resuming (the run's recorded settings, the checkpoint to continue from), the teacher run's
  * tokenizer, the corpus, and the runtime's training loop with the model's compiled graph.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderGraphSvg } from "../tools/architecture-svg.js";
 import { countParams } from "../model/counts.js";
@@ -21,7 +21,8 @@ import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
 import { startBackend } from "./backend.js";
 import { InputError } from "./input-error.js";
-import { inputErrorOf } from "./user-errors.js";
+import { asInputErrors, INPUT_FILE_ERRORS, inputErrorOf } from "./user-errors.js";
+import { loadWeights } from "./weights-source.js";
 
 export interface TrainOptions {
   model: ResolvedModel;
@@ -39,6 +40,10 @@ export interface TrainOptions {
   backend: string | undefined;
   /** Recompute each layer in the backward pass: `auto` (absent) where a step would not fit otherwise. */
   recompute?: RecomputeSetting;
+  /** Start from these weights (a checkpoint of this project, a run folder or a Hugging Face folder) instead of a random draw. */
+  init?: string;
+  /** Use this tokenizer.json instead of training one. */
+  tokenizer?: string;
 }
 
 export interface TrainHooks {
@@ -91,9 +96,21 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
         `took over ${join(out, "run.lock")} from PID ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}, which no longer runs`,
       );
     for (const removed of removeLeftovers(out)) progress.message(`removed ${removed}, left by a process that no longer runs`);
+    // A resumed run continues from its own checkpoint and tokenizer: these would start another.
+    for (const [flag, value] of [
+      ["--init", o.init],
+      ["--tokenizer", o.tokenizer],
+    ] as const) {
+      if ((o.resume || o.resumeFrom !== undefined) && value !== undefined)
+        throw new InputError(
+          `${flag} starts a run from other ${flag === "--init" ? "weights" : "tokens"}; --resume continues the run in ${out} with its own: leave ${flag} out`,
+        );
+    }
     const plan = o.resume || o.resumeFrom !== undefined ? planResume(out, model, teacher, o.given, defaults, o.resumeFrom) : null;
     if (plan?.finished) return { finished: true, out, step: plan.from.step, steps: plan.settings.steps };
     const settings: RunSettings = plan?.settings ?? { ...defaults, ...definedOnly(o.given) };
+    const initWeights = o.init === undefined ? null : loadWeights("--init", o.init, model, teacher);
+    if (o.tokenizer !== undefined) adoptTokenizer(o.tokenizer, out, model);
     // A student shares its teacher's vocabulary: start from the teacher run's tokenizer.
     if (o.teacherCheckpoint !== undefined && !plan) adoptTeacherTokenizer(o.teacherCheckpoint, out);
     const corpus = loadCorpus(settings.corpus);
@@ -125,6 +142,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       evalExamples: 512,
       clipNorm: 1,
       recompute: o.recompute ?? "auto",
+      initWeights,
       resume: plan ? { from: plan.from, damaged: plan.damaged } : null,
       progress,
       onStepLoop: hooks.onStepLoop,
@@ -157,6 +175,26 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Puts `file` in the run folder as its tokenizer, after checking it fits the model; a run
+ * folder that already has another tokenizer is refused (its checkpoints were trained on that one).
+ */
+function adoptTokenizer(file: string, out: string, model: ResolvedModel): void {
+  const tokenizer = asInputErrors(() => loadTokenizer(file), [TokenizerFormatError, ...INPUT_FILE_ERRORS]);
+  if (tokenizer.vocabSize !== model.vocab)
+    throw new InputError(`--tokenizer ${file} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
+  const target = join(out, "tokenizer.json");
+  const text = readFileSync(file, "utf8");
+  if (existsSync(target)) {
+    if (readFileSync(target, "utf8") === text) return;
+    throw new InputError(`--tokenizer ${file}: ${target} already holds another tokenizer; use another --out`);
+  }
+  mkdirSync(out, { recursive: true });
+  const temp = `${target}.tmp-${process.pid}`;
+  writeFileSync(temp, text);
+  renameSync(temp, target);
 }
 
 /** Copies the tokenizer of the teacher's run (the checkpoint's run folder, or the folder itself) into `out`, unless it has one. */

@@ -34,6 +34,10 @@ Options:
   --log-every N       log every N steps (default 10)
   --eval-every N      held-out evaluation every N steps (default 0: at the end only)
   --teacher CKPT      the teacher's checkpoint or run folder, for models with a teacher
+  --init W            start from these weights instead of a random draw: a checkpoint,
+                      run folder or Hugging Face folder of the same model
+  --tokenizer FILE    use this tokenizer.json (its vocabulary must be the model's)
+                      instead of training one on the corpus
   --resume            continue the run in --out from its latest checkpoint, with the
                       run's recorded settings (a contradicting flag is refused)
   --resume-from N     continue from checkpoint step-N instead, when the newer ones
@@ -66,6 +70,8 @@ export const train: Command = {
         "resume-from": { type: "string" },
         backend: { type: "string" },
         recompute: { type: "string" },
+        init: { type: "string" },
+        tokenizer: { type: "string" },
       },
       help,
     );
@@ -93,6 +99,7 @@ export const train: Command = {
         {
           ...{ model: loaded.model, teacher: loaded.teacher, given, out: values.out, teacherCheckpoint: values.teacher },
           ...{ resume: values.resume ?? false, resumeFrom, backend: values.backend, recompute },
+          ...{ init: values.init, tokenizer: values.tokenizer },
         },
         {
           progress: () =>

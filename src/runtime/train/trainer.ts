@@ -60,6 +60,8 @@ export interface TrainerOptions {
   clipNorm: number;
   /** Recompute each sublayer in the backward pass (step-memory.ts); absent: `auto`. */
   recompute?: RecomputeSetting;
+  /** A new run's first weights (`bdlc train --init`), checked against the model; absent or null: drawn at random. */
+  initWeights?: WeightMap | null;
   /** Held-out examples to evaluate on (at most). */
   evalExamples: number;
   progress: Progress;
@@ -142,8 +144,13 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
     folder.truncateLog(start);
     o.progress.message(`resuming from step ${start}`);
   } else {
-    weights = initialWeights(table, o.seed, padId);
-    if (model.teacher && o.teacher && o.teacherWeights) weights = initFromTeacher(model, weights, o.teacher, o.teacherWeights);
+    if (o.initWeights) {
+      weights = o.initWeights;
+      o.progress.message("starting from the --init weights");
+    } else {
+      weights = initialWeights(table, o.seed, padId);
+      if (model.teacher && o.teacher && o.teacherWeights) weights = initFromTeacher(model, weights, o.teacher, o.teacherWeights);
+    }
     // A log left by an attempt that died before its first checkpoint belongs to no run.
     if (fs.existsSync(folder.log)) folder.truncateLog(0);
     const options = {
