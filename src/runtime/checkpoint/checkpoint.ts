@@ -32,7 +32,7 @@ import { diskErrorMessage, diskProblem } from "../system-error.js";
 import { syncDirectory, writeFileDurably } from "./durable.js";
 import { nonFiniteProblem } from "./finite.js";
 import type { WeightMap } from "./hf-weights.js";
-import { fromFloat32, readSafetensors, SafetensorsError, toFloat32, writeSafetensors } from "./safetensors.js";
+import { fromFloat32, readSafetensors, SafetensorsError, toFloat32, writeSafetensors, type TensorEntry } from "./safetensors.js";
 
 export const CHECKPOINT_FORMAT = 1;
 export const WEIGHTS_FILE = "model.safetensors";
@@ -62,8 +62,12 @@ export interface CheckpointExtra {
   step?: number;
   /** More fields for bdl.json (must not be `format`, `model` or `teacher`). */
   meta?: Record<string, unknown>;
-  /** More files written into the checkpoint folder (optimizer state, …), by file name. */
-  files?: Record<string, string | Uint8Array>;
+  /**
+   * More files written into the checkpoint folder (optimizer state, …), by file name: text,
+   * bytes, or tensors written as a safetensors file one tensor at a time (never one buffer
+   * holding them all: BERT-large's Adam moments are 2.7 GB).
+   */
+  files?: Record<string, string | Uint8Array | { safetensors: TensorEntry[] }>;
 }
 
 export interface LoadedCheckpoint {
@@ -181,7 +185,10 @@ export function saveCheckpoint(dir: string, model: ResolvedModel, weights: Weigh
     (tmp) => {
       const entries = table.map((spec) => fromFloat32(spec.name, spec.shape, weights.get(spec.name)!.values));
       writeSafetensors(path.join(tmp, WEIGHTS_FILE), entries, { format: "bdl" });
-      for (const [name, data] of Object.entries(files)) writeFileDurably(path.join(tmp, name), data);
+      for (const [name, data] of Object.entries(files)) {
+        if (typeof data === "object" && "safetensors" in data) writeSafetensors(path.join(tmp, name), data.safetensors);
+        else writeFileDurably(path.join(tmp, name), data);
+      }
       writeFileDurably(path.join(tmp, META_FILE), JSON.stringify(json, null, 2) + "\n");
     },
     (existing) => {

@@ -588,7 +588,9 @@ export function fromFloat32(name: string, shape: number[], values: Float32Array)
   }
   let data: Uint8Array;
   if (LITTLE_ENDIAN) {
-    data = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
+    // A view, not a copy: the entry is written before its values change (a checkpoint is
+    // written synchronously), and a copy of every tensor doubled a save's memory.
+    data = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   } else {
     data = new Uint8Array(values.length * 4);
     const dv = new DataView(data.buffer);

@@ -17,7 +17,7 @@ import type { ResolvedModel } from "../../model/model.js";
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.js";
 import { replaceFile } from "../checkpoint/durable.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
-import { fromFloat32, serializeSafetensors } from "../checkpoint/safetensors.js";
+import { fromFloat32 } from "../checkpoint/safetensors.js";
 import type { OptimizerState } from "../optim/optimizer.js";
 import { parameterTable } from "../../model/parameters.js";
 import { OPTIMIZER_META, OPTIMIZER_WEIGHTS, readOptimizerState } from "./optimizer-files.js";
@@ -127,7 +127,7 @@ export class RunFolder {
       teacher,
       step,
       meta,
-      files: { [OPTIMIZER_WEIGHTS]: serializeSafetensors(moments), [OPTIMIZER_META]: JSON.stringify(slots, null, 2) + "\n" },
+      files: { [OPTIMIZER_WEIGHTS]: { safetensors: moments }, [OPTIMIZER_META]: JSON.stringify(slots, null, 2) + "\n" },
     });
     for (const old of this.savedSteps().slice(0, -Math.max(1, keep))) {
       fs.rmSync(path.join(this.checkpoints, `step-${old}`), { recursive: true, force: true });

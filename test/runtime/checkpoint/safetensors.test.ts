@@ -258,13 +258,15 @@ describe("toFloat32 / fromFloat32", () => {
     expect(() => toFloat32(entry("w", "F32", [3], new Uint8Array(8)))).toThrow(/does not match/);
   });
 
-  it("fromFloat32 copies little-endian bytes and checks the shape", () => {
+  it("fromFloat32 views little-endian bytes without copying them, and checks the shape", () => {
     const v = new Float32Array([1, 2, 3, 4, 5, 6]);
     const e = fromFloat32("w", [2, 3], v.subarray(0, 6));
     expect(e).toMatchObject({ name: "w", dtype: "F32", shape: [2, 3] });
     expect(Array.from(e.data.subarray(0, 4))).toEqual([0, 0, 0x80, 0x3f]);
+    // A view: saving a checkpoint no longer holds a second copy of every tensor.
+    expect(e.data.buffer).toBe(v.buffer);
     v[0] = 9;
-    expect(toFloat32(e)[0]).toBe(1);
+    expect(toFloat32(e)[0]).toBe(9);
     expect(fromFloat32("s", [], new Float32Array([3])).data.length).toBe(4);
     expect(() => fromFloat32("w", [4], v)).toThrow(/"w".*4 elements but 6/);
     expect(() => fromFloat32("w", [-1, -6], v)).toThrow(SafetensorsError);
