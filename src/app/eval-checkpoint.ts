@@ -7,12 +7,12 @@ import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
 import { CheckpointError } from "../runtime/checkpoint/checkpoint.js";
 import { CorpusError, documentsOnSide, heldOutFlags, loadCorpus } from "../runtime/data/corpus.js";
-import { examplesOf, tokenizeDocuments } from "../runtime/data/examples.js";
-import { loadTokenizer, TokenizerFormatError } from "../runtime/tokenizers/index.js";
+import { examplesOf, firstExamples, tokenizeDocuments } from "../runtime/data/examples.js";
+import { TokenizerFormatError } from "../runtime/tokenizers/index.js";
 import { evalBatchSize, evaluateMlm, type MlmEvaluation } from "../runtime/train/evaluate.js";
 import { startBackend } from "./backend.js";
 import { InputError } from "./input-error.js";
-import { findTokenizer } from "./tokenizer-lookup.js";
+import { findTokenizer, loadTokenizerFor } from "./tokenizer-lookup.js";
 import { inputErrorOf } from "./user-errors.js";
 
 export interface EvalOptions {
@@ -70,22 +70,19 @@ async function evaluate(o: EvalOptions, hooks: EvalHooks): Promise<EvalResult> {
     }
     throw e;
   }
-  const tokenizer = loadTokenizer(tokenizerPath);
-  if (tokenizer.vocabSize !== model.vocab) {
-    throw new InputError(
-      `${tokenizerPath} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`,
-    );
-  }
+  const tokenizer = loadTokenizerFor(tokenizerPath, model, { ofCheckpoint: true });
   const { graph } = await loadGraph(model, null);
   if (!graph.mlmLogits) throw new InputError(`model '${model.name}' has no MLM head to evaluate`);
   const seed = typeof loaded.meta["seed"] === "number" ? (loaded.meta["seed"] as number) : 0;
   const heldOut = documentsOnSide(corpus, heldOutFlags(corpus, 0.01), "heldOut");
   const options = { seq: model.train.seq, special: model.special, sentencePairs: null, seed };
-  const all = examplesOf(
-    tokenizeDocuments(heldOut, (t) => tokenizer.encode(t), model.vocab),
-    options,
+  const examples = firstExamples(
+    examplesOf(
+      tokenizeDocuments(heldOut, (t) => tokenizer.encode(t), model.vocab),
+      options,
+    ),
+    o.maxExamples,
   );
-  const examples = Array.from({ length: Math.min(o.maxExamples, all.length) }, (_, i) => all.get(i));
   if (examples.length === 0) throw new InputError(`corpus '${corpus.name}' has no held-out sequences to evaluate on`);
   const { tf } = await import("../runtime/backends/tf.js");
   const tensors = new Map([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));

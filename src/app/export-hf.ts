@@ -13,10 +13,9 @@ import { configProblem, hfConfig } from "../model/hf/config.js";
 import { weightsToHf } from "../runtime/checkpoint/hf-weights.js";
 import { writeSafetensors } from "../runtime/checkpoint/safetensors.js";
 import { InputError } from "./input-error.js";
-import { findTokenizer } from "./tokenizer-lookup.js";
+import { findTokenizer, loadTokenizerFor } from "./tokenizer-lookup.js";
 import { hfTokenizerFiles, type HfTokenizerFiles } from "../model/hf/tokenizer-config.js";
 import type { ResolvedModel } from "../model/model.js";
-import { loadTokenizer } from "../runtime/tokenizers/hf-json.js";
 import { asInputErrors } from "./user-errors.js";
 
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
@@ -98,9 +97,7 @@ function tokenizerToWrite(
     if (o.tokenizer === undefined && e instanceof InputError) return null;
     throw e;
   }
-  const tokenizer = asInputErrors(() => loadTokenizer(file));
-  if (tokenizer.vocabSize !== model.vocab)
-    throw new InputError(`${file} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`);
+  const tokenizer = loadTokenizerFor(file, model, { ofCheckpoint: true });
   const files = hfTokenizerFiles(model, (id) => tokenizer.idToToken(id));
   return { path: file, text: fs.readFileSync(file, "utf8"), files };
 }

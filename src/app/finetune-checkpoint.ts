@@ -9,14 +9,14 @@ import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
 import { CheckpointError } from "../runtime/checkpoint/checkpoint.js";
 import { loadTask, TaskError } from "../runtime/data/tasks.js";
-import { loadTokenizer, TokenizerFormatError } from "../runtime/tokenizers/index.js";
+import { TokenizerFormatError } from "../runtime/tokenizers/index.js";
 import { finetune, FinetuneError, type FinetuneResult } from "../runtime/train/finetune.js";
 import { initialWeights } from "../runtime/init.js";
 import { parameterTable } from "../model/parameters.js";
 import type { Progress } from "../runtime/train/progress.js";
 import { startBackend } from "./backend.js";
 import { InputError } from "./input-error.js";
-import { findTokenizer } from "./tokenizer-lookup.js";
+import { findTokenizer, loadTokenizerFor } from "./tokenizer-lookup.js";
 import { inputErrorOf } from "./user-errors.js";
 import { writeAtomically } from "./write-atomically.js";
 
@@ -113,12 +113,7 @@ async function run(o: FinetuneCheckpointOptions, hooks: FinetuneHooks): Promise<
   const loaded = loadValidCheckpoint(o.checkpoint);
   const model = loaded.model;
   const tokenizerPath = findTokenizer(o.checkpoint, loaded.dir, o.tokenizer);
-  const tokenizer = loadTokenizer(tokenizerPath);
-  if (tokenizer.vocabSize !== model.vocab) {
-    throw new InputError(
-      `${tokenizerPath} has ${tokenizer.vocabSize} tokens; the checkpoint's model '${model.name}' has vocab ${model.vocab}`,
-    );
-  }
+  const tokenizer = loadTokenizerFor(tokenizerPath, model, { ofCheckpoint: true });
   const seq = Math.min(o.seq, model.train.seq, model.embeddings.positions);
   const backend = await startBackend(o.backend);
   const { graph } = await loadGraph(model, null);

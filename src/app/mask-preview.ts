@@ -3,10 +3,11 @@
  * NSP/SOP, else packed sentences) and masked with the model's masking, as text: one line each.
  */
 import type { ResolvedModel } from "../model/model.js";
-import { CorpusError, documentsOnSide, heldOutFlags, loadCorpus, sentencesOf } from "../runtime/data/corpus.js";
+import { CorpusError, documentsOnSide, heldOutFlags, loadCorpus, sentencesOf, trainingDocuments } from "../runtime/data/corpus.js";
 import { buildExamples, sentencePairsFor } from "../runtime/data/examples.js";
 import { describeMasked, maskExample } from "../runtime/data/masking.js";
-import { loadTokenizer, TokenizerFormatError, TokenizerTrainingError, trainTokenizer } from "../runtime/tokenizers/index.js";
+import { TokenizerFormatError, TokenizerTrainingError, trainTokenizer } from "../runtime/tokenizers/index.js";
+import { loadTokenizerFor } from "./tokenizer-lookup.js";
 import { InputError } from "./input-error.js";
 import { inputErrorOf } from "./user-errors.js";
 
@@ -42,7 +43,7 @@ function preview(o: MaskPreviewOptions, maskId: number, hooks: MaskPreviewHooks)
   const { model, count, seed, epoch, step } = o;
   const corpus = loadCorpus(o.corpus);
   const held = heldOutFlags(corpus, 0.01);
-  const trainDocuments = held.length - held.reduce((n, h) => n + h, 0);
+  const trainDocuments = trainingDocuments(held);
   /** The first `n` documents of the training split. */
   function* firstTrainDocuments(n: number) {
     let taken = 0;
@@ -53,10 +54,7 @@ function preview(o: MaskPreviewOptions, maskId: number, hooks: MaskPreviewHooks)
   }
   let tokenizer;
   if (o.tokenizer !== undefined) {
-    tokenizer = loadTokenizer(o.tokenizer);
-    if (tokenizer.vocabSize !== model.vocab) {
-      throw new InputError(`${o.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
-    }
+    tokenizer = loadTokenizerFor(o.tokenizer, model);
   } else {
     hooks.note(
       `note: no --tokenizer given: training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on the ${trainDocuments} training documents of ${corpus.name}…`,

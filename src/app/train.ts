@@ -3,8 +3,8 @@
  * resuming (the run's recorded settings, the checkpoint to continue from), the teacher run's
  * tokenizer, the corpus, and the runtime's training loop with the model's compiled graph.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { renderGraphSvg } from "../tools/architecture-svg.js";
 import { countParams } from "../model/counts.js";
 import type { ResolvedModel } from "../model/model.js";
@@ -21,7 +21,8 @@ import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
 import { startBackend } from "./backend.js";
 import { InputError } from "./input-error.js";
-import { asInputErrors, INPUT_FILE_ERRORS, inputErrorOf } from "./user-errors.js";
+import { inputErrorOf } from "./user-errors.js";
+import { loadTokenizerFor } from "./tokenizer-lookup.js";
 import { loadWeights } from "./weights-source.js";
 
 export interface TrainOptions {
@@ -182,18 +183,20 @@ function definedOnly<T extends object>(o: T): Partial<T> {
  * folder that already has another tokenizer is refused (its checkpoints were trained on that one).
  */
 function adoptTokenizer(file: string, out: string, model: ResolvedModel): void {
-  const tokenizer = asInputErrors(() => loadTokenizer(file), [TokenizerFormatError, ...INPUT_FILE_ERRORS]);
-  if (tokenizer.vocabSize !== model.vocab)
-    throw new InputError(`--tokenizer ${file} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
+  loadTokenizerFor(file, model, { named: `--tokenizer ${file}` });
   const target = join(out, "tokenizer.json");
-  const text = readFileSync(file, "utf8");
   if (existsSync(target)) {
-    if (readFileSync(target, "utf8") === text) return;
+    if (readFileSync(target, "utf8") === readFileSync(file, "utf8")) return;
     throw new InputError(`--tokenizer ${file}: ${target} already holds another tokenizer; use another --out`);
   }
-  mkdirSync(out, { recursive: true });
+  copyIntoPlace(file, target);
+}
+
+/** Copies `source` to `target` under a temporary name, then renames it: a kill never leaves half a tokenizer. */
+function copyIntoPlace(source: string, target: string): void {
+  mkdirSync(dirname(target), { recursive: true });
   const temp = `${target}.tmp-${process.pid}`;
-  writeFileSync(temp, text);
+  copyFileSync(source, temp);
   renameSync(temp, target);
 }
 
@@ -203,11 +206,7 @@ function adoptTeacherTokenizer(teacherPath: string, out: string): void {
   if (existsSync(target)) return;
   for (const candidate of [join(teacherPath, "tokenizer.json"), join(teacherPath, "..", "..", "tokenizer.json")]) {
     if (existsSync(candidate)) {
-      mkdirSync(out, { recursive: true });
-      // Copied under a temporary name, then renamed: a kill never leaves half a tokenizer.
-      const temp = `${target}.tmp-${process.pid}`;
-      copyFileSync(candidate, temp);
-      renameSync(temp, target);
+      copyIntoPlace(candidate, target);
       return;
     }
   }

@@ -270,6 +270,11 @@ export function isLocalLayer(model: Pick<ResolvedModel, "attention">, layer: num
   return a.window !== null && layer % a.global_every !== 0;
 }
 
+/** Whether any of the model's layers is local (a window, and a layer that `global_every` leaves local). */
+export function hasLocalLayers(model: Pick<ResolvedModel, "attention" | "layers">): boolean {
+  return Array.from({ length: model.layers }, (_, layer) => isLocalLayer(model, layer)).some(Boolean);
+}
+
 /** The RoPE base layer `layer` uses, or null with learned positions. */
 export function rotaryBase(model: Pick<ResolvedModel, "attention">, layer: number): number | null {
   const a = attentionConfig(model);

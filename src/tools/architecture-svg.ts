@@ -14,6 +14,7 @@ import {
   embeddingWidth,
   feedForwardKind,
   groupOwning,
+  hasLocalLayers,
   normPosition,
   type Objective,
   type ResolvedModel,
@@ -613,7 +614,7 @@ function partLines(model: ResolvedModel, part: SharedPart): Line[] {
     const notes: string[] = [];
     if (a.rotary !== null)
       notes.push(a.local_rotary !== null && a.window !== null ? `RoPE θ ${a.rotary} / local ${a.local_rotary}` : `RoPE θ ${a.rotary}`);
-    if (a.window !== null && a.global_every > 1) notes.push(`local ±${Math.floor(a.window / 2)}, global every ${a.global_every}`);
+    if (a.window !== null && hasLocalLayers(model)) notes.push(`local ±${Math.floor(a.window / 2)}, global every ${a.global_every}`);
     if (notes.length > 0) lines.push({ text: notes.join(" · "), color: MUTED });
     return lines;
   }

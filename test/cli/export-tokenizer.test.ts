@@ -8,17 +8,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/cli.js";
 import { loadTokenizer } from "../../src/runtime/tokenizers/hf-json.js";
 import { tf } from "../../src/runtime/backends/tf.js";
+import { cli, tokenizerWithOneMoreToken } from "../helpers/cli.js";
 import { TINY_MODEL, trainingFolder } from "../helpers/training.js";
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => void out.push(t), err: (t) => void err.push(t), isTerminal: false });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 const json = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
 
@@ -82,17 +75,7 @@ describe("bdlc export-hf with the run's tokenizer", () => {
 
   it("refuses a --tokenizer whose vocabulary is not the model's, naming both, and writes nothing", async () => {
     const other = path.join(dir, "other-tokenizer.json");
-    const t = json(path.join(run, "tokenizer.json"));
-    t.added_tokens.push({
-      id: 400,
-      content: "[EXTRA]",
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    });
-    fs.writeFileSync(other, JSON.stringify(t));
+    tokenizerWithOneMoreToken(path.join(run, "tokenizer.json"), other);
     const out = path.join(dir, "hf-refused");
     const r = await cli("export-hf", run, "--out", out, "--tokenizer", other);
     expect(r.code).toBe(1);

@@ -7,7 +7,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkFile } from "../../src/compiler/semantics/check.js";
-import { main } from "../../src/cli/cli.js";
 import { loadGraph } from "../../src/app/graph-loader.js";
 import { countParams } from "../../src/model/counts.js";
 import { readHfConfig } from "../../src/model/hf/config.js";
@@ -17,15 +16,9 @@ import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
 import { parameterTable } from "../../src/model/parameters.js";
 import { runOnce, type RunInputs } from "../../src/runtime/run.js";
 import { tf } from "../../src/runtime/backends/tf.js";
+import { cli } from "../helpers/cli.js";
 
 const GOLDENS = "test/fixtures/goldens";
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => void out.push(t), err: (t) => void err.push(t), isTerminal: false });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 /** Exit 1 with one clear message: no stack trace, no internal error. */
 function expectUserError(r: { code: number; out: string; err: string }, pattern: RegExp): void {

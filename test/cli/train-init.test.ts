@@ -6,17 +6,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/cli.js";
 import { loadCheckpoint } from "../../src/runtime/checkpoint/checkpoint.js";
 import { tf } from "../../src/runtime/backends/tf.js";
+import { cli, tokenizerWithOneMoreToken } from "../helpers/cli.js";
 import { TINY_MODEL, trainingFolder } from "../helpers/training.js";
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (t) => void out.push(t), err: (t) => void err.push(t), isTerminal: false });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 /** Largest |a − b| over two checkpoints' tensors of the same names. */
 function maxDifference(a: string, b: string): number {
@@ -73,18 +66,8 @@ describe("bdlc train --init and --tokenizer", () => {
   }, 300_000);
 
   it("refuses a --tokenizer of another vocabulary, and one that differs from the run folder's", async () => {
-    const t = JSON.parse(fs.readFileSync(path.join(base, "tokenizer.json"), "utf8"));
-    t.added_tokens.push({
-      id: 400,
-      content: "[EXTRA]",
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    });
     const bigger = path.join(dir, "bigger.json");
-    fs.writeFileSync(bigger, JSON.stringify(t));
+    tokenizerWithOneMoreToken(path.join(base, "tokenizer.json"), bigger);
     const r = await train("bigger", "--tokenizer", bigger);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/--tokenizer .*bigger\.json has 401 tokens; model 'tiny' has vocab 400/);

@@ -522,6 +522,8 @@ function fits(ids: Record<string, number>, vocab: number): boolean {
 function specialIds(family: HfFamily, pad: number, vocab: number, f: FieldReader): { ids: Record<string, number>; note: string } {
   let standard: Record<string, number>;
   let described: string;
+  /** Roles whose ids config.json gives: kept when the standard ids do not fit. */
+  const kept: string[] = [];
   if (family === "roberta") {
     const bos = f.int("bos_token_id", 0);
     const eos = f.int("eos_token_id", 0);
@@ -533,21 +535,8 @@ function specialIds(family: HfFamily, pad: number, vocab: number, f: FieldReader
   } else if (family === "modernbert") {
     standard = { pad, unk: 50280, cls: f.int("cls_token_id", 0), sep: f.int("sep_token_id", 0), mask: 50284 };
     described = "unk 50280, mask 50284, cls = cls_token_id, sep = sep_token_id";
-    // The config's cls and sep are kept when the standard unk and mask do not fit a small vocabulary.
-    if (!fits(standard, vocab)) {
-      const { cls, sep } = standard;
-      const used = new Set([pad, cls!, sep!]);
-      const free = (): number => {
-        for (let id = 0; id < vocab; id++) if (!used.has(id)) return (used.add(id), id);
-        throw new HfConfigError(`vocab_size ${vocab} is too small to hold the special tokens pad, unk, cls, sep and mask`);
-      };
-      const ids = { pad, cls: cls!, sep: sep!, unk: free(), mask: free() };
-      if (fits(ids, vocab))
-        return {
-          ids,
-          note: `Special ids: pad, cls and sep from config.json; the standard ModernBERT tokenizer's unk 50280 and mask 50284 do not fit vocab ${vocab}, so these are the lowest free ids.`,
-        };
-    }
+    // The config holds cls and sep: a small vocabulary keeps them and finds room for the others.
+    kept.push("cls", "sep");
   } else {
     standard = { pad, unk: 100, cls: 101, sep: 102, mask: 103 };
     described = "unk 100, cls 101, sep 102, mask 103";
@@ -556,15 +545,16 @@ function specialIds(family: HfFamily, pad: number, vocab: number, f: FieldReader
   if (fits(standard, vocab)) {
     return { ids: standard, note: `Special ids other than pad are ${tokenizer} (${described}), not from config.json.` };
   }
-  // The ids right after pad, else the lowest free ones.
-  const used = new Set<number>([pad]);
+  // The ids config.json gives, then the ids right after pad, else the lowest free ones.
+  const ids: Record<string, number> = { pad };
+  for (const role of kept) ids[role] = standard[role]!;
+  const used = new Set<number>(Object.values(ids));
   const next = (): number => {
     for (let id = pad + 1; id < vocab; id++) if (!used.has(id)) return id;
     for (let id = 0; id < vocab; id++) if (!used.has(id)) return id;
     throw new HfConfigError(`vocab_size ${vocab} is too small to hold the special tokens pad, unk, cls, sep and mask`);
   };
-  const ids: Record<string, number> = { pad };
-  for (const role of ["unk", "cls", "sep", "mask"]) {
+  for (const role of ["unk", "cls", "sep", "mask"].filter((r) => !kept.includes(r))) {
     ids[role] = next();
     used.add(ids[role]!);
   }
@@ -574,7 +564,10 @@ function specialIds(family: HfFamily, pad: number, vocab: number, f: FieldReader
   }
   return {
     ids,
-    note: `Special ids other than pad are not in config.json, and ${tokenizer} (${described}) do not fit vocab ${vocab}: these follow pad.`,
+    note:
+      kept.length > 0
+        ? `Special ids: pad, ${kept.join(" and ")} from config.json; ${tokenizer} others (${described}) do not fit vocab ${vocab}: these follow pad.`
+        : `Special ids other than pad are not in config.json, and ${tokenizer} (${described}) do not fit vocab ${vocab}: these follow pad.`,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   feedForwardKind,
   hasAttentionNorm,
   hasBias,
+  hasLocalLayers,
   normPosition,
   objective,
   type ResolvedModel,
@@ -318,7 +319,7 @@ export function attentionProblem(model: ResolvedModel): string | null {
   const a = attentionConfig(model);
   const family = FAMILY_NAME[hfFamily(model)];
   if (a.rotary !== null) return `${family} models learn absolute positions, but model '${model.name}' has rotary positions`;
-  if (a.window !== null && a.global_every > 1 && model.layers > 1)
+  if (hasLocalLayers(model))
     return `${family} layers attend to every key, but model '${model.name}' has local attention (window ${a.window})`;
   return null;
 }

@@ -297,6 +297,11 @@ export function heldOutFlags(corpus: Corpus, fraction = 0.01, salt = "bdl"): Uin
   return splitSides(positions, fraction);
 }
 
+/** How many documents a split made by {@link heldOutFlags} trains on. */
+export function trainingDocuments(held: Uint8Array): number {
+  return held.length - held.reduce((n, h) => n + h, 0);
+}
+
 /** The documents of one side of a split made by {@link heldOutFlags}, read from the corpus in order. */
 export function* documentsOnSide(corpus: Corpus, held: Uint8Array, side: "train" | "heldOut"): Generator<Document> {
   const want = side === "heldOut" ? 1 : 0;

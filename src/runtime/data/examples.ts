@@ -169,8 +169,12 @@ export function examplesOf(store: TokenStore, opts: ExampleOptions): Examples {
 
 /** Documents → examples in one call: tokenizes them into a store and builds every example. */
 export function buildExamples(documents: Iterable<Document>, encode: (text: string) => Encoding, opts: ExampleOptions): Example[] {
-  const examples = examplesOf(tokenizeDocuments(documents, encode, 2 ** 32), opts);
-  return Array.from({ length: examples.length }, (_, i) => examples.get(i));
+  return firstExamples(examplesOf(tokenizeDocuments(documents, encode, 2 ** 32), opts), Infinity);
+}
+
+/** The first `count` examples (all, when there are fewer), built. */
+export function firstExamples(examples: Examples, count: number): Example[] {
+  return Array.from({ length: Math.min(count, examples.length) }, (_, i) => examples.get(i));
 }
 
 /** Encodes each document's sentences into a new {@link TokenStore}. */
@@ -178,6 +182,23 @@ export function tokenizeDocuments(documents: Iterable<Document>, encode: (text: 
   const store = new TokenStoreBuilder(vocabSize);
   for (const doc of documents) store.addDocument(doc.sentences.map(encode));
   return store;
+}
+
+/**
+ * The documents of both sides of a held-out split (`held[i]` 1: document i is held out),
+ * encoded into a store each in one pass over them.
+ */
+export function tokenizeSplit(
+  documents: Iterable<Document>,
+  held: Uint8Array,
+  encode: (text: string) => Encoding,
+  vocabSize: number,
+): { train: TokenStore; heldOut: TokenStore } {
+  const train = new TokenStoreBuilder(vocabSize);
+  const heldOut = new TokenStoreBuilder(vocabSize);
+  let i = 0;
+  for (const doc of documents) (held[i++] ? heldOut : train).addDocument(doc.sentences.map(encode));
+  return { train, heldOut };
 }
 
 const length = (s: Span): number => s.end - s.start;

@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResolvedModel } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
-import { documentsOnSide, heldOutFlags, sentencesOf } from "../data/corpus.js";
-import { examplesOf, sentencePairsFor, tokenizeDocuments } from "../data/examples.js";
+import { documentsOnSide, heldOutFlags, sentencesOf, trainingDocuments } from "../data/corpus.js";
+import { examplesOf, firstExamples, sentencePairsFor, tokenizeSplit } from "../data/examples.js";
 import { maskExample } from "../data/masking.js";
 import type { Corpus, Example } from "../data/types.js";
 import type { AnyGraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "../graph-module.js";
@@ -108,23 +108,21 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   // Data: a fixed held-out split, the run's tokenizer, the corpus tokenized once into compact
   // stores (a file corpus is read as a stream each time: its text is never held whole).
   const held = heldOutFlags(o.corpus, 0.01);
-  const side = (which: "train" | "heldOut") => documentsOnSide(o.corpus, held, which);
   let tokenizer: Tokenizer;
   if (fs.existsSync(folder.tokenizer)) tokenizer = o.loadTokenizer(folder.tokenizer);
   else {
-    const trainDocuments = held.length - held.reduce((n, h) => n + h, 0);
-    o.progress.message(`training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on ${trainDocuments} documents…`);
-    tokenizer = o.tokenizer(sentencesOf(side("train")));
+    o.progress.message(`training a ${model.tokenizer.kind} tokenizer (vocab ${model.vocab}) on ${trainingDocuments(held)} documents…`);
+    tokenizer = o.tokenizer(sentencesOf(documentsOnSide(o.corpus, held, "train")));
     o.saveTokenizer(tokenizer, folder.tokenizer);
   }
   if (tokenizer.vocabSize !== model.vocab)
     throw new TrainingError(`${folder.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
   const encode = (t: string) => tokenizer.encode(t);
   const exampleOpts = { seq: model.train.seq, special: model.special, sentencePairs: pairs, seed: o.seed };
-  const examples = examplesOf(tokenizeDocuments(side("train"), encode, model.vocab), exampleOpts);
+  const stores = tokenizeSplit(o.corpus.documents(), held, encode, model.vocab);
+  const examples = examplesOf(stores.train, exampleOpts);
   // Held-out MLM evaluation needs no sentence pairs: packed sentences use every held-out token.
-  const heldOutExamples = examplesOf(tokenizeDocuments(side("heldOut"), encode, model.vocab), { ...exampleOpts, sentencePairs: null });
-  const evalExamples = Array.from({ length: Math.min(o.evalExamples, heldOutExamples.length) }, (_, i) => heldOutExamples.get(i));
+  const evalExamples = firstExamples(examplesOf(stores.heldOut, { ...exampleOpts, sentencePairs: null }), o.evalExamples);
   if (examples.length < o.batch)
     throw new TrainingError(`corpus '${o.corpus.name}' yields ${examples.length} training sequences; a batch needs ${o.batch}`);
   o.progress.message(`${examples.length} training sequences, ${evalExamples.length} held out (seq ≤ ${model.train.seq})`);

@@ -7,18 +7,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../../src/cli/cli.js";
+import { cli } from "../../helpers/cli.js";
 import { nonFiniteProblem } from "../../../src/runtime/checkpoint/finite.js";
 import { readSafetensors, writeSafetensors, type TensorEntry } from "../../../src/runtime/checkpoint/safetensors.js";
 import { tf } from "../../../src/runtime/backends/tf.js";
 
 const GOLDENS = "test/fixtures/goldens";
-
-async function cli(...args: string[]) {
-  const err: string[] = [];
-  const code = await main(args, { out: () => {}, err: (t) => void err.push(t), isTerminal: false });
-  return { code, err: err.join("\n") };
-}
 
 /** Every file under `dir` with its bytes, to show that a refused command changed nothing. */
 function snapshot(dir: string): Map<string, string> {

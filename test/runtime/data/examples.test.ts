@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { buildExamples, examplesOf, sentencePairsFor, tokenizeDocuments, type SentencePairs } from "../../../src/runtime/data/examples.js";
+import {
+  buildExamples,
+  examplesOf,
+  firstExamples,
+  sentencePairsFor,
+  tokenizeDocuments,
+  tokenizeSplit,
+  type SentencePairs,
+} from "../../../src/runtime/data/examples.js";
 import type { Document, Example } from "../../../src/runtime/data/types.js";
 import { SPECIAL, syntheticDocuments, toyTokenizer } from "./toy.js";
 
@@ -314,5 +322,20 @@ describe("examplesOf", () => {
       expect(lazy.get(0)).toEqual(eager[0]);
       expect(() => lazy.get(lazy.length)).toThrow(RangeError);
     }
+  });
+});
+
+describe("tokenizeSplit", () => {
+  it("encodes each side of a split into its own store in one pass, as tokenizing each side alone does", () => {
+    const docs = syntheticDocuments(30, { seed: 4 });
+    const held = Uint8Array.from(docs, (_, i) => (i % 7 === 3 ? 1 : 0));
+    const tok = toyTokenizer();
+    const encode = (t: string) => tok.encode(t);
+    const opts = { seq: 24, special: { ...SPECIAL }, sentencePairs: "nsp" as const, seed: 2 };
+    const { train, heldOut } = tokenizeSplit(docs, held, encode, 2 ** 32);
+    const side = (want: number) => docs.filter((_, i) => held[i] === want);
+    expect(firstExamples(examplesOf(train, opts), Infinity)).toEqual(buildExamples(side(0), encode, opts));
+    expect(firstExamples(examplesOf(heldOut, opts), Infinity)).toEqual(buildExamples(side(1), encode, opts));
+    expect(heldOut.documents).toBe(side(1).length);
   });
 });
