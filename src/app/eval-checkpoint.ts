@@ -10,6 +10,7 @@ import { CorpusError, documentsOnSide, heldOutFlags, loadCorpus } from "../runti
 import { examplesOf, firstExamples, tokenizeDocuments } from "../runtime/data/examples.js";
 import { TokenizerFormatError } from "../runtime/tokenizers/index.js";
 import { evalBatchSize, evaluateMlm, type MlmEvaluation } from "../runtime/train/evaluate.js";
+import { predictsMaskedTokens } from "../runtime/graph-module.js";
 import { startBackend } from "./backend.js";
 import { InputError } from "./input-error.js";
 import { findTokenizer, loadTokenizerFor } from "./tokenizer-lookup.js";
@@ -72,7 +73,7 @@ async function evaluate(o: EvalOptions, hooks: EvalHooks): Promise<EvalResult> {
   }
   const tokenizer = loadTokenizerFor(tokenizerPath, model, { ofCheckpoint: true });
   const { graph } = await loadGraph(model, null);
-  if (!graph.mlmLogits) throw new InputError(`model '${model.name}' has no MLM head to evaluate`);
+  if (!predictsMaskedTokens(graph)) throw new InputError(`model '${model.name}' has no MLM head to evaluate`);
   const seed = typeof loaded.meta["seed"] === "number" ? (loaded.meta["seed"] as number) : 0;
   const heldOut = documentsOnSide(corpus, heldOutFlags(corpus, 0.01), "heldOut");
   const options = { seq: model.train.seq, special: model.special, sentencePairs: null, seed };

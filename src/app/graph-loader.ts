@@ -6,12 +6,13 @@
  * Nothing is written to disk: a module in a shared folder could be swapped or reached
  * through a planted link by another user before it is imported. The module is evaluated
  * as a function of its imports instead, and those are only the runtime this process has
- * loaded and, for a student, its teacher's graph.
+ * loaded and, for a student, its teacher's graph (for a model with a generator, the generator's).
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compileFunction } from "node:vm";
-import { emitGraph, RUNTIME_MODULE, teacherModuleSpecifier } from "../compiler/emit/emit.js";
+import { emitGraph, generatorModuleSpecifier, RUNTIME_MODULE, teacherModuleSpecifier } from "../compiler/emit/emit.js";
+import { generatorModel } from "../model/generator.js";
 import type { ResolvedModel } from "../model/model.js";
 import type { AnyGraphModule } from "../runtime/graph-module.js";
 
@@ -64,6 +65,13 @@ export async function loadGraph(model: ResolvedModel, teacher: ResolvedModel | n
   const imports = new Map<string, unknown>([[RUNTIME_MODULE, runtime]]);
   const teacherGraph = teacher ? evaluate(teacher.name, await transpile((await emitGraph(teacher, null)).text), imports) : null;
   if (teacher && teacherGraph) imports.set(teacherModuleSpecifier(teacher.name), teacherGraph);
+  if (model.generator) {
+    const generator = generatorModel(model);
+    imports.set(
+      generatorModuleSpecifier(model),
+      evaluate(generator.name, await transpile((await emitGraph(generator, null)).text), imports),
+    );
+  }
   const graph = evaluate(model.name, await transpile((await emitGraph(model, teacher)).text), imports);
   return { graph, teacher: teacherGraph };
 }

@@ -71,6 +71,7 @@ export const Diag = {
     "BDL035",
     "Rotary positions rotate pairs of a head's features, so its width (hidden / heads = {0}) must be even.",
   ),
+  GeneratorHeadsDoNotDivideHidden: entry("BDL037", "The generator's 'heads' ({0}) must divide its 'hidden' ({1})."),
 
   SharingLayerOutOfRange: entry("BDL040", "Sharing group '{0}' names layer {1}, but the model has {2} layers (0..{3})."),
   LayerInTwoGroups: entry("BDL041", "Layer {0} is claimed by sharing groups '{1}' and '{2}' for {3}."),
@@ -89,6 +90,15 @@ export const Diag = {
   ),
   UnknownObjectiveOption: entry("BDL055", "Objective '{0}' has no option '{1}'.{2}"),
   NoObjectives: entry("BDL056", "Model '{0}' has no objectives: it cannot be pretrained.", "warning"),
+  RtdNeedsGenerator: entry(
+    "BDL057",
+    "Objective 'rtd' detects the tokens a generator replaced, but the model declares no 'generator {{ hidden … heads … intermediate … }}'.",
+  ),
+  GeneratorNeedsObjectives: entry(
+    "BDL058",
+    "A generator learns by 'mlm' and teaches the model by 'rtd', but objective '{0}' is off; turn it on or remove the generator.",
+  ),
+  NotWithGenerator: entry("BDL059", "{0} cannot be combined with a generator (ELECTRA pretrains with 'mlm' and 'rtd' only)."),
 
   MaskFractionsSum: entry("BDL060", "Masking fractions mask {0} + random {1} + keep {2} = {3}, but they must sum to 1."),
   DuplicatesWithDynamic: entry("BDL061", "'duplicates' only applies to 'schedule static'; this model's schedule is dynamic."),

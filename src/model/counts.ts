@@ -6,13 +6,16 @@
  * embeddings' entry; a sharing group's tensors are listed once), so it is counted once.
  */
 import type { Expectation, ResolvedModel } from "./model.js";
+import { discriminatorModel, generatorModel } from "./generator.js";
 import { parameterTable, type ParamSpec } from "./parameters.js";
 
 export interface ParamCount {
-  /** Embeddings (+ factorized projection) + layers + pooler. */
+  /** Embeddings (+ factorized projection) + layers + pooler; with a generator, the discriminator's (ElectraModel). */
   encoder: number;
-  /** Encoder + pretraining heads. */
+  /** Encoder + pretraining heads; with a generator, also the generator's own tensors (the pair, shared embeddings once). */
   total: number;
+  /** With a generator: the discriminator with its head (ElectraForPreTraining), and the generator with the shared embeddings and its head (ElectraForMaskedLM). */
+  electra?: { discriminator: number; generator: number };
   /** Stable keys in a fixed order; sums to `total`. Keys starting with "head." are the heads. */
   breakdown: Record<string, number>;
 }
@@ -23,6 +26,7 @@ const HEAD_KEYS: Record<string, string> = {
   nsp: "head.nsp",
   sop: "head.sop",
   cosine: "head.cosine_projection",
+  rtd: "head.rtd",
 };
 
 /**
@@ -33,6 +37,8 @@ const HEAD_KEYS: Record<string, string> = {
 function placeOf(model: ResolvedModel, spec: ParamSpec): { key: string; place: number } {
   const [owner, second] = spec.name.split(".");
   const afterLayers = 2 * model.layers;
+  // The generator's own tensors, after everything of the discriminator's.
+  if (owner === "generator") return { key: "generator", place: afterLayers + 1 };
   if (spec.group !== null) {
     const group = model.sharing.find((g) => g.name === spec.group);
     if (!group) throw new Error(`parameter '${spec.name}' names an undeclared sharing group '${spec.group}'`);
@@ -60,8 +66,14 @@ export function countParams(model: ResolvedModel, teacher?: ResolvedModel | null
   places.sort((a, b) => a.place - b.place);
   const breakdown: Record<string, number> = {};
   for (const { key, size } of places) breakdown[key] = (breakdown[key] ?? 0) + size;
-  const encoder = sum(breakdown, (key) => !key.startsWith("head."));
-  return { encoder, total: sum(breakdown), breakdown };
+  const encoder = sum(breakdown, (key) => !key.startsWith("head.") && key !== "generator");
+  const count: ParamCount = { encoder, total: sum(breakdown), breakdown };
+  if (model.generator)
+    count.electra = {
+      discriminator: countParams(discriminatorModel(model)).total,
+      generator: countParams(generatorModel(model)).total,
+    };
+  return count;
 }
 
 function sum(breakdown: Record<string, number>, keep: (key: string) => boolean = () => true): number {

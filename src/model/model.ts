@@ -22,8 +22,11 @@ export const POOLERS = ["tanh", "none"] as const;
 export type Pooler = (typeof POOLERS)[number];
 export const SHARED_PARTS = ["attention", "ffn"] as const;
 export type SharedPart = (typeof SHARED_PARTS)[number];
-/** Objectives in canonical order: `ResolvedModel.objectives` keeps this order. */
-export const OBJECTIVE_ORDER = ["mlm", "nsp", "sop", "distill", "cosine"] as const;
+/**
+ * Objectives in canonical order: `ResolvedModel.objectives` keeps this order. `rtd` is
+ * ELECTRA's replaced-token detection, the discriminator's term beside its generator's `mlm`.
+ */
+export const OBJECTIVE_ORDER = ["mlm", "nsp", "sop", "distill", "cosine", "rtd"] as const;
 export type ObjectiveName = (typeof OBJECTIVE_ORDER)[number];
 /** The objectives that train on sentence pairs, which need the pooler; a model trains at most one of them. */
 export const SENTENCE_PAIR_OBJECTIVES = ["nsp", "sop"] as const satisfies readonly ObjectiveName[];
@@ -77,6 +80,20 @@ export interface SharingGroup {
   layers: number[];
   /** Which sublayers the group's layers share (each with its LayerNorm). */
   share: SharedPart[];
+}
+
+/**
+ * ELECTRA's generator: a smaller encoder of the same block kind that shares the model's
+ * embeddings (word, position and segment tables and their LayerNorm), learns by MLM, and
+ * fills the masked positions with samples the model (the discriminator) must tell apart
+ * from the original tokens (`rtd`). Its output layer is the shared word table.
+ */
+export interface GeneratorConfig {
+  hidden: number;
+  /** The discriminator's depth unless declared. */
+  layers: number;
+  heads: number;
+  intermediate: number;
 }
 
 /** An objective other than `distill`: it has a weight only. */
@@ -193,6 +210,13 @@ export interface ResolvedModel {
   decoder_bias?: false;
   /** Present only as `false`: layer 0 has no attention LayerNorm (ModernBERT). Read it with `hasAttentionNorm`. */
   first_attention_norm?: false;
+  /** Present only for a model with an ELECTRA generator; see `generatorModel` and `discriminatorModel`. */
+  generator?: GeneratorConfig;
+  /**
+   * Present only on the two encoders derived from a model with a generator (generator.ts):
+   * which of the pair it is. Never written in a `.bdl` file or a checkpoint, which hold the pair.
+   */
+  electra?: "generator" | "discriminator";
   /** Present only when the model has rotary positions or local attention; read it with `attentionConfig`. */
   attention?: AttentionConfig;
   dropout: number;
@@ -201,7 +225,7 @@ export interface ResolvedModel {
   embeddings: EmbeddingsConfig;
   /** Empty when no layer shares weights. */
   sharing: SharingGroup[];
-  /** In canonical order mlm, nsp, sop, distill, cosine; removed (`off`) objectives are absent. */
+  /** In canonical order mlm, nsp, sop, distill, cosine, rtd; removed (`off`) objectives are absent. With a generator, `mlm` is the generator's. */
   objectives: Objective[];
   masking: MaskingConfig;
   teacher: TeacherLink | null;

@@ -20,6 +20,7 @@ import {
   type ResolvedModel,
   type SharedPart,
 } from "./model.js";
+import { discriminatorModel, generatorModel, generatorTensorName, isSharedWithGenerator } from "./generator.js";
 
 export type Init = "normal" | "zeros" | "ones";
 
@@ -41,7 +42,20 @@ export function ownerOf(model: ResolvedModel, layer: number, part: SharedPart): 
   return group ? `groups.${group.name}` : `layers.${layer}`;
 }
 
+/**
+ * Every tensor of the model. With a generator (ELECTRA): the discriminator's tensors, then
+ * the generator's own under `generator.` (it reads the shared embedding tables by their
+ * names; see generator.ts).
+ */
 export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | null = null): ParamSpec[] {
+  if (!model.generator) return encoderTable(model, teacher);
+  const generator = encoderTable(generatorModel(model), null)
+    .filter((spec) => !isSharedWithGenerator(spec.name))
+    .map((spec) => ({ ...spec, name: generatorTensorName(spec.name) }));
+  return [...encoderTable(discriminatorModel(model), teacher), ...generator];
+}
+
+function encoderTable(model: ResolvedModel, teacher: ResolvedModel | null): ParamSpec[] {
   const H = model.hidden;
   const E = model.embeddings.factorize ?? H;
   const table: ParamSpec[] = [];
@@ -97,6 +111,11 @@ export function parameterTable(model: ResolvedModel, teacher: ResolvedModel | nu
     if (hasBias(model, "decoder")) add("heads.mlm.bias", [model.vocab], "zeros");
   }
   for (const name of SENTENCE_PAIR_OBJECTIVES) if (objective(model, name)) denseLayer(`heads.${name}`, H, 2);
+  // ELECTRA's discriminator head: dense, activation, then one logit per token (was it replaced?).
+  if (objective(model, "rtd")) {
+    denseLayer("heads.rtd.transform", H, H);
+    denseLayer("heads.rtd.output", H, 1);
+  }
   if (teacher && objective(model, "cosine") && teacher.hidden !== H) denseLayer("heads.cosine.projection", H, teacher.hidden);
   return table;
 }

@@ -21,6 +21,8 @@ export interface GraphLabels {
   labels?: Tensor2D;
   nextSentenceLabel?: Tensor1D;
   sentenceOrderLabel?: Tensor1D;
+  /** ELECTRA: samples to put at the labelled positions (-1 elsewhere) instead of drawing them. */
+  generatorSamples?: Tensor2D;
 }
 
 export interface GraphEncoderOutputs {
@@ -53,6 +55,10 @@ export interface GraphModule<P, X extends GraphInputs = GraphInputs, Y extends G
   mlmLogits?(p: P, h: Tensor2D): Tensor2D;
   nspLogits?(p: P, pooled: Tensor2D): Tensor2D;
   sopLogits?(p: P, pooled: Tensor2D): Tensor2D;
+  /** ELECTRA's discriminator: [B, S, H] → [B, S] replaced-token logits. */
+  rtdLogits?(p: P, h: Tensor3D): Tensor2D;
+  /** ELECTRA: the generator's graph (its tensors are this model's `generator.…` and shared embeddings). */
+  generatorGraph?: GraphModule<unknown>;
   /** The frozen teacher's outputs on a batch, from the teacher graph's bound params. */
   teacherOutputs?(tp: TP, x: X): T;
   loss(
@@ -73,3 +79,20 @@ export interface GraphModule<P, X extends GraphInputs = GraphInputs, Y extends G
  * and teacher outputs that are absent for a model without a teacher (whose `loss` ignores them).
  */
 export type AnyGraphModule = GraphModule<BoundParams, GraphInputs, GraphLabels, GraphTeacherOutputs | undefined>;
+
+/**
+ * The graph that predicts masked tokens, with its params: the model's own, or, for ELECTRA,
+ * its generator's (the discriminator has no MLM head). Null for a model with neither.
+ */
+export function maskedTokenPredictor(graph: AnyGraphModule, params: BoundParams): { graph: AnyGraphModule; params: BoundParams } | null {
+  if (graph.generatorGraph) {
+    // The joint params hold the generator's as `generator` (see the emitted module's `Params`).
+    return { graph: graph.generatorGraph as AnyGraphModule, params: (params as { generator?: BoundParams }).generator! };
+  }
+  return graph.mlmLogits ? { graph, params } : null;
+}
+
+/** Whether the model has a graph that predicts masked tokens (see `maskedTokenPredictor`). */
+export function predictsMaskedTokens(graph: AnyGraphModule): boolean {
+  return graph.generatorGraph !== undefined || graph.mlmLogits !== undefined;
+}

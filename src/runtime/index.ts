@@ -22,10 +22,19 @@ export {
 export { attentionBias, localAttentionBias, selfAttention, type AttentionParams, type AttentionOptions } from "./layers/attention.js";
 export { applyRotary, rotaryTables, type RotaryTables } from "./layers/rotary.js";
 export { feedForward, type FeedForwardParams, type FeedForwardOptions } from "./layers/feed-forward.js";
-export { flattenPositions, mlmLogits, pooler, type MlmHeadOptions, type MlmHeadParams } from "./layers/heads.js";
+export {
+  flattenPositions,
+  mlmLogits,
+  pooler,
+  rtdLogits,
+  type MlmHeadOptions,
+  type MlmHeadParams,
+  type RtdHeadParams,
+} from "./layers/heads.js";
 export { crossEntropy, IGNORE } from "./objectives/cross-entropy.js";
 export { distillLoss, type DistillOptions } from "./objectives/distill.js";
 export { cosineLoss } from "./objectives/cosine.js";
+export { givenSamples, replacedTokenLoss, replaceTokens, sampleTokens, type ReplacedTokens } from "./objectives/replaced-tokens.js";
 export { selectRows } from "./objectives/select.js";
 export type { AnyGraphModule, GraphModule } from "./graph-module.js";
 export { bindOnce, tensorGetter, type TensorGetter } from "./bind.js";

@@ -4,11 +4,12 @@
  * Inputs and outputs use Hugging Face's names; gradient norms are keyed by Hugging Face
  * parameter names.
  */
-import { hfNaming } from "../model/hf/names.js";
+import { electraPair, hfNaming, type HfNaming } from "../model/hf/names.js";
 import type { WeightMap } from "./checkpoint/hf-weights.js";
-import type { AnyGraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "./graph-module.js";
+import type { AnyGraphModule, BoundParams, GraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "./graph-module.js";
 import { EVAL } from "./layers/dropout.js";
 import { flattenPositions } from "./layers/heads.js";
+import { givenSamples, replaceTokens } from "./objectives/replaced-tokens.js";
 import { tf, type Tensor } from "./backends/tf.js";
 
 export interface RunInputs {
@@ -19,7 +20,12 @@ export interface RunInputs {
   next_sentence_label?: number[];
   sentence_order_label?: number[];
   teacher_input_ids?: number[][];
+  /** ELECTRA: the generator's sample at each labelled position (-1 elsewhere), replayed instead of drawn. */
+  generator_samples?: number[][];
 }
+
+/** The optional [batch][sequence] fields, each the shape of `input_ids`. */
+const MATRICES = ["attention_mask", "token_type_ids", "labels", "teacher_input_ids", "generator_samples"] as const;
 
 export class RunInputError extends Error {}
 
@@ -44,9 +50,9 @@ export function checkRunInputs(x: unknown, label: string): RunInputs {
     }
   };
   matrix("input_ids", true);
-  for (const key of ["attention_mask", "token_type_ids", "labels", "teacher_input_ids"]) matrix(key, false);
+  for (const key of MATRICES) matrix(key, false);
   const ids = o["input_ids"] as number[][];
-  for (const key of ["attention_mask", "token_type_ids", "labels", "teacher_input_ids"]) {
+  for (const key of MATRICES) {
     const m = o[key] as number[][] | undefined;
     if (m && (m.length !== ids.length || m[0]!.length !== ids[0]!.length)) {
       throw new RunInputError(`${label}: '${key}' is ${m.length}×${m[0]!.length} but input_ids is ${ids.length}×${ids[0]!.length}`);
@@ -57,6 +63,9 @@ export function checkRunInputs(x: unknown, label: string): RunInputs {
     if (v !== undefined && (!Array.isArray(v) || v.length !== ids.length || !v.every(Number.isInteger))) {
       throw new RunInputError(`${label}: '${key}' must be an array of ${ids.length} integers`);
     }
+  }
+  if (o["generator_samples"] !== undefined && o["labels"] === undefined) {
+    throw new RunInputError(`${label}: 'generator_samples' needs 'labels', the positions they replace`);
   }
   return o as unknown as RunInputs;
 }
@@ -81,6 +90,10 @@ export function runOnce(student: Model, inputs: RunInputs, teacher: Model | null
       ...(inputs.token_type_ids ? { tokenTypeIds: tf.tensor2d(inputs.token_type_ids, undefined, "int32") } : {}),
     };
     tf.tidy(() => {
+      if (graph.generatorGraph) {
+        Object.assign(out, electraOutputs(graph, params, x, inputs));
+        return;
+      }
       const encoded = graph.encode(params, x, EVAL);
       out["last_hidden_state"] = toArray(encoded.lastHiddenState);
       out["hidden_states"] = encoded.hiddenStates.map(toArray);
@@ -101,12 +114,57 @@ export function runOnce(student: Model, inputs: RunInputs, teacher: Model | null
   return out;
 }
 
+/**
+ * ELECTRA's outputs, under the names of its two Hugging Face models: the generator's on the
+ * masked input, the discriminator's on the input with the generator's given samples in
+ * place (on the input itself where no samples are given).
+ */
+function electraOutputs(graph: AnyGraphModule, params: BoundParams, x: GraphInputs, inputs: RunInputs): Record<string, unknown> {
+  // The generator's params are the joint params' `generator` (see the emitted module's `Params`).
+  const generator = graph.generatorGraph as GraphModule<BoundParams>;
+  const generatorParams = (params as { generator?: BoundParams }).generator!;
+  const [batch, seq] = x.inputIds.shape;
+  const out: Record<string, unknown> = {};
+  const generated = generator.encode(generatorParams, x, EVAL);
+  out["generator_last_hidden_state"] = toArray(generated.lastHiddenState);
+  out["generator_hidden_states"] = generated.hiddenStates.map(toArray);
+  const logits = generator.mlmLogits!(generatorParams, flattenPositions(generated.lastHiddenState));
+  out["generator_logits"] = toArray(tf.reshape(logits, [batch, seq, graph.config.vocab]));
+  let discriminatorIds = x.inputIds;
+  if (inputs.generator_samples && inputs.labels) {
+    const labels = tf.tensor2d(inputs.labels, undefined, "int32");
+    const samples = givenSamples(tf.tensor2d(inputs.generator_samples, undefined, "int32"), labels);
+    discriminatorIds = replaceTokens(x.inputIds, labels, samples).inputIds;
+    out["discriminator_input_ids"] = toArray(discriminatorIds);
+  }
+  const encoded = graph.encode(params, { ...x, inputIds: discriminatorIds }, EVAL);
+  out["discriminator_last_hidden_state"] = toArray(encoded.lastHiddenState);
+  out["discriminator_hidden_states"] = encoded.hiddenStates.map(toArray);
+  out["discriminator_logits"] = toArray(graph.rtdLogits!(params, encoded.lastHiddenState));
+  return out;
+}
+
 function labelsOf(inputs: RunInputs): GraphLabels | null {
   const labels: GraphLabels = {};
   if (inputs.labels) labels.labels = tf.tensor2d(inputs.labels, undefined, "int32");
+  if (inputs.generator_samples) labels.generatorSamples = tf.tensor2d(inputs.generator_samples, undefined, "int32");
   if (inputs.next_sentence_label) labels.nextSentenceLabel = tf.tensor1d(inputs.next_sentence_label, "int32");
   if (inputs.sentence_order_label) labels.sentenceOrderLabel = tf.tensor1d(inputs.sentence_order_label, "int32");
   return Object.keys(labels).length > 0 ? labels : null;
+}
+
+/**
+ * Gradient norms by Hugging Face name (a fused tensor, ModernBERT's attn.Wqkv, sums several
+ * of ours); a tensor `naming` does not name keeps our name, or is left out.
+ */
+function normsByHfName(squared: Map<string, number>, naming: HfNaming, options: { unnamed: "ours" | "omit" }): Record<string, number> {
+  const hf = new Map(naming.names.map((n) => [n.name, n.hf]));
+  const sums: Record<string, number> = {};
+  for (const [name, s] of squared) {
+    const key = hf.get(name) ?? (options.unnamed === "ours" ? name : null);
+    if (key !== null) sums[key] = (sums[key] ?? 0) + s;
+  }
+  return Object.fromEntries(Object.entries(sums).map(([k, s]) => [k, Math.sqrt(s)]));
 }
 
 function lossAndGradients(
@@ -138,19 +196,26 @@ function lossAndGradients(
     }, list);
     const byVariable = new Map(list.map((v) => [v.name, v]));
     const names = new Map([...variables].map(([n, v]) => [v, n]));
-    const hf = new Map(hfNaming(graph.config).names.map((n) => [n.name, n.hf]));
-    // Squared norms summed by Hugging Face name: a fused tensor (ModernBERT's attn.Wqkv) holds several of ours.
-    const squares: Record<string, number> = {};
+    const squared = new Map<string, number>();
     for (const [varName, g] of Object.entries(grads)) {
-      const ours = names.get(byVariable.get(varName)!)!;
-      const key = hf.get(ours) ?? ours;
-      squares[key] = (squares[key] ?? 0) + tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]!);
+      squared.set(
+        names.get(byVariable.get(varName)!)!,
+        tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]!),
+      );
       g.dispose();
     }
-    const gradNorms = Object.fromEntries(Object.entries(squares).map(([k, s]) => [k, Math.sqrt(s)]));
     const loss = value.dataSync()[0]!;
     value.dispose();
-    return { loss, loss_terms: terms, grad_norms: gradNorms };
+    if (!graph.config.generator)
+      return { loss, loss_terms: terms, grad_norms: normsByHfName(squared, hfNaming(graph.config), { unnamed: "ours" }) };
+    // Each of ELECTRA's two models under its own names; the shared embeddings' gradient (the sum of both models') in both.
+    const pair = electraPair(graph.config);
+    return {
+      loss,
+      loss_terms: terms,
+      generator_grad_norms: normsByHfName(squared, pair.generator.naming, { unnamed: "omit" }),
+      discriminator_grad_norms: normsByHfName(squared, pair.discriminator.naming, { unnamed: "omit" }),
+    };
   } finally {
     for (const t of teacherVars.values()) t.dispose();
   }

@@ -79,10 +79,20 @@ function closedForm(model: ResolvedModel, teacher: ResolvedModel | null): Record
   if (normPosition(model) === "pre") out["final_norm"] = ln * H;
   if (model.pooler === "tanh") out["pooler"] = H * H + H;
   const has = (name: string) => model.objectives.some((o) => o.name === name);
-  if (has("mlm")) out["head.mlm"] = H * E + c * E + ln * E + d * V; // the decoder's weight is the word table
+  // The decoder's weight is the word table. With a generator, the MLM head is the generator's.
+  const mlmHead = (width: number) => width * E + c * E + ln * E + d * V;
+  if (has("mlm") && !model.generator) out["head.mlm"] = mlmHead(H);
   if (has("nsp")) out["head.nsp"] = 2 * H + 2;
   if (has("sop")) out["head.sop"] = 2 * H + 2;
   if (has("cosine") && teacher && teacher.hidden !== H) out["head.cosine_projection"] = H * teacher.hidden + teacher.hidden;
+  if (has("rtd")) out["head.rtd"] = H * H + H + H + 1; // ELECTRA's discriminator head: dense, then one logit per token
+  const g = model.generator;
+  if (g) {
+    // ELECTRA's generator: its own projection (when its width is not E), its layers and MLM head; the embeddings are shared.
+    const layer = 4 * (g.hidden * g.hidden + g.hidden) + 2 * g.hidden + 2 * g.hidden * g.intermediate + g.intermediate + 3 * g.hidden;
+    const projection = E === g.hidden ? 0 : E * g.hidden + g.hidden;
+    out["generator"] = projection + g.layers * layer + mlmHead(g.hidden);
+  }
   return out;
 }
 
@@ -91,7 +101,7 @@ function expectCountsFromTable({ model, teacher }: Loaded): void {
   expect(counts.total).toBe(tableSum(model, teacher));
   expect(Object.entries(counts.breakdown)).toEqual(Object.entries(closedForm(model, teacher)));
   const encoder = Object.entries(counts.breakdown)
-    .filter(([k]) => !k.startsWith("head."))
+    .filter(([k]) => !k.startsWith("head.") && k !== "generator")
     .reduce((a, [, n]) => a + n, 0);
   expect(counts.encoder).toBe(encoder);
 }
@@ -101,7 +111,7 @@ const referenceFiles = readdirSync(MODELS_DIR)
   .sort();
 
 describe("counts of the models in models/ are the parameter table's sum", () => {
-  it("models/ holds the five reference models and their minis", () => {
+  it("models/ holds the six reference models and their minis", () => {
     expect(referenceFiles).toEqual([
       "albert-mini.bdl",
       "albert.bdl",
@@ -109,6 +119,8 @@ describe("counts of the models in models/ are the parameter table's sum", () => 
       "bert.bdl",
       "distilbert-mini.bdl",
       "distilbert.bdl",
+      "electra-mini.bdl",
+      "electra.bdl",
       "modernbert-mini.bdl",
       "modernbert.bdl",
       "roberta-mini.bdl",

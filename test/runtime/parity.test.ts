@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkFile } from "../../src/compiler/semantics/check.js";
 import { loadGraph } from "../../src/app/graph-loader.js";
 import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
-import { weightsFromHf } from "../../src/runtime/checkpoint/hf-weights.js";
+import { weightsFromHf, weightsFromHfPair } from "../../src/runtime/checkpoint/hf-weights.js";
 import { runOnce, type RunInputs } from "../../src/runtime/run.js";
 import { useBackend, type BackendName } from "../../src/runtime/backends/backend.js";
 import { nativeCounters, nativeLimits } from "../../src/runtime/backends/native/limits.js";
@@ -168,6 +168,49 @@ describe.each(BACKENDS_HERE)("on %s", (backend) => {
       expect(Object.keys(ours).sort()).toEqual(Object.keys(golden["grad_norms"]).sort());
       for (const [k, v] of Object.entries(golden["grad_norms"] as Record<string, number>)) expectGradNormClose(ours[k]!, v, k);
     });
+  });
+
+  describe("electra golden (ElectraForMaskedLM generator + ElectraForPreTraining discriminator, transformers 5.17)", () => {
+    let out: Record<string, unknown>;
+    let golden: Record<string, any>;
+
+    beforeAll(async () => {
+      const { model, graph } = await compiled(`${GOLDENS}/electra.bdl`, "tiny-electra");
+      const side = (name: string) => ({ file: readSafetensors(`${GOLDENS}/electra/${name}/model.safetensors`), label: name });
+      const weights = weightsFromHfPair(side("discriminator"), side("generator"), model);
+      golden = json(`${GOLDENS}/electra/outputs.json`);
+      out = runOnce({ graph, weights }, json(`${GOLDENS}/electra/inputs.json`) as RunInputs);
+    });
+
+    it.each(["generator_logits", "discriminator_logits", "discriminator_last_hidden_state"])("%s matches to OUTPUT_ABS", (key) => {
+      expect(maxAbsDiff(out[key] as Nested, golden[key])).toBeLessThan(OUTPUT_ABS);
+    });
+
+    it.each(["generator_hidden_states", "discriminator_hidden_states"])("every %s entry matches to OUTPUT_ABS", (key) => {
+      const ours = out[key] as Nested[];
+      expect(ours.length).toBe(golden[key].length);
+      ours.forEach((h, i) => expect(maxAbsDiff(h, golden[key][i]), `${key}[${i}]`).toBeLessThan(OUTPUT_ABS));
+    });
+
+    it("the discriminator reads the given samples in place, as the golden's discriminator_input_ids", () => {
+      expect(out["discriminator_input_ids"]).toEqual(json(`${GOLDENS}/electra/inputs.json`)["discriminator_input_ids"]);
+    });
+
+    it("matches term by term: mlm, rtd, and mlm + 50 × rtd", () => {
+      const terms = out["loss_terms"] as Record<string, number>;
+      for (const [k, v] of Object.entries(golden["loss_terms"] as Record<string, number>))
+        expect(relative(terms[k]!, v), k).toBeLessThan(LOSS_REL);
+      expect(relative(out["loss"] as number, golden["loss"])).toBeLessThan(LOSS_REL);
+    });
+
+    it.each(["generator_grad_norms", "discriminator_grad_norms"])(
+      "every %s entry matches to GRAD_NORM_REL relative, the shared embeddings' with both models' gradients",
+      (key) => {
+        const ours = out[key] as Record<string, number>;
+        expect(Object.keys(ours).sort()).toEqual(Object.keys(golden[key]).sort());
+        for (const [k, v] of Object.entries(golden[key] as Record<string, number>)) expectGradNormClose(ours[k]!, v, k);
+      },
+    );
   });
 
   describe("distill golden (BertForMaskedLM teacher → DistilBertForMaskedLM student)", () => {

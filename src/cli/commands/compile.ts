@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { emitGraph } from "../../compiler/emit/emit.js";
 import type { ResolvedModel } from "../../model/model.js";
+import { generatorModel } from "../../model/generator.js";
 import { ParseCache } from "../../compiler/semantics/program.js";
 import { loadChecked, parseFlags, selectModels, teacherOf, writeAtomically, UsageError, type Command } from "./command.js";
 
@@ -10,7 +11,7 @@ const help = `Usage: bdlc compile [FILE…] [--out DIR]
 
 Emit one typed TypeScript module per model: its resolved config, parameter table, typed
 inputs and outputs, forward pass, objectives, loss and trainStep. A model's teacher is
-compiled too. Without FILE, compiles every model under models/.
+compiled too, and so is a generator (ELECTRA), as NAME.generator.ts. Without FILE, compiles every model under models/.
 
 Options:
   --out DIR   where to write the modules (default: build)`;
@@ -30,6 +31,8 @@ export const compile: Command = {
       for (const r of selectModels(checked, file, undefined)) {
         const teacher = teacherOf(checked, r);
         toEmit.set(r.model.name, { model: r.model, teacher: teacher?.model ?? null });
+        // A model with a generator imports the generator's graph, a module of its own.
+        if (r.model.generator) toEmit.set(generatorModel(r.model).name, { model: generatorModel(r.model), teacher: null });
         if (teacher) toEmit.set(teacher.model.name, { model: teacher.model, teacher: teacherOf(checked, teacher)?.model ?? null });
       }
     }

@@ -23,6 +23,7 @@ import {
   type SharedPart,
 } from "../../model/model.js";
 import { parameterTable, type ParamSpec } from "../../model/parameters.js";
+import { discriminatorModel, generatorModel, isSharedWithGenerator } from "../../model/generator.js";
 import { hfLayerPrefix, hfNaming, type HfLayerPrefix } from "../../model/hf/names.js";
 
 export interface EmittedGraph {
@@ -36,6 +37,11 @@ export const RUNTIME_MODULE = "bdl/runtime";
 
 export function graphFileName(modelName: string): string {
   return `${modelName}.ts`;
+}
+
+/** Module specifier by which a model with a generator imports the generator's graph (emitted next to it; see `generatorModel`). */
+export function generatorModuleSpecifier(model: ResolvedModel): string {
+  return `./${generatorModel(model).name}.js`;
 }
 
 /** Module specifier by which a student's graph imports its teacher's (the teacher's module sits next to it). */
@@ -150,6 +156,9 @@ class GraphWriter {
     projection: boolean;
     segments: boolean;
     cosineProjection: boolean;
+    /** ELECTRA: the model is the discriminator of a generator whose graph is a module of its own. */
+    generator: boolean;
+    rtd: boolean;
   };
 
   constructor(
@@ -157,10 +166,12 @@ class GraphWriter {
     private readonly teacher: ResolvedModel | null,
     private readonly file: SourceFile,
   ) {
-    this.table = parameterTable(model, teacher);
+    // With a generator this module is the discriminator's, and the generator's tensors come from its own module.
+    const own = model.generator ? discriminatorModel(model) : model;
+    this.table = parameterTable(own, teacher);
     this.layout = splitTable(this.table);
-    this.hfNames = new Map(hfNaming(model).names.map((n) => [n.name, n.hf]));
-    this.hfPrefix = hfLayerPrefix(model);
+    this.hfNames = new Map(hfNaming(own).names.map((n) => [n.name, n.hf]));
+    this.hfPrefix = hfLayerPrefix(own);
     const names = new Set(this.table.map((p) => p.name));
     this.has = {
       preNorm: normPosition(model) === "pre",
@@ -172,7 +183,7 @@ class GraphWriter {
       mlpBias: hasBias(model, "mlp"),
       normBias: hasBias(model, "norm"),
       pooler: model.pooler === "tanh",
-      mlm: objective(model, "mlm") !== undefined,
+      mlm: objective(own, "mlm") !== undefined,
       nsp: objective(model, "nsp") !== undefined,
       sop: objective(model, "sop") !== undefined,
       distill: objective(model, "distill") !== undefined && teacher !== null,
@@ -180,6 +191,8 @@ class GraphWriter {
       projection: names.has("embeddings.projection.kernel"),
       segments: model.embeddings.segments > 0,
       cosineProjection: names.has("heads.cosine.projection.kernel"),
+      generator: model.generator !== undefined,
+      rtd: objective(model, "rtd") !== undefined,
     };
   }
 
@@ -199,7 +212,14 @@ class GraphWriter {
     if (this.teacher && (this.has.distill || this.has.cosine)) {
       this.file.addStatements(`import * as teacherGraph from ${literal(teacherModuleSpecifier(this.teacher.name))};`);
     }
+    if (this.has.generator) {
+      this.file.addStatements(`import * as generatorGraph from ${literal(generatorModuleSpecifier(this.model))};`);
+      this.file.addStatements(
+        "\n/** The generator's graph, which `bdlc run` and evaluation reach through this module. */\nexport { generatorGraph };",
+      );
+    }
     this.writeConfig();
+    if (this.has.generator) this.writeGeneratorTable();
     this.writeParameterTable();
     this.writeParams();
     this.writeBindParams();
@@ -223,11 +243,14 @@ class GraphWriter {
     const { before, after } = this.layout;
     const named = (specs: ParamSpec[]) => specs.map((p) => literal(p.name));
     const ownerTypes = PARTS.map(({ part, owner }) => `\`\${${owner}}.\${${PART_NAMES[part].tensor}}\``);
+    const generatorTypes = this.has.generator ? ["`generator.${generatorGraph.ParamName}`"] : [];
     this.file.addTypeAlias({
       isExported: true,
       name: "ParamName",
-      type: [...named(before), ...ownerTypes, ...named(after)].join(" | "),
-      leadingTrivia: "\n/** Every parameter's name: the embeddings', each layer's (under its owner) and the heads'. */\n",
+      type: [...named(before), ...ownerTypes, ...named(after), ...generatorTypes].join(" | "),
+      leadingTrivia: this.has.generator
+        ? "\n/** Every parameter's name: the embeddings', each layer's (under its owner), the heads' and the generator's own. */\n"
+        : "\n/** Every parameter's name: the embeddings', each layer's (under its owner) and the heads'. */\n",
     });
     for (const { part, owner } of PARTS) {
       const { tensor, what } = PART_NAMES[part];
@@ -345,11 +368,41 @@ class GraphWriter {
             for (const p of before) w.writeLine(`${this.specLiteral(p)},`);
             w.writeLine("...layerTensors(),");
             for (const p of after) w.writeLine(`${this.specLiteral(p)},`);
+            if (this.has.generator) w.writeLine("...generatorTensors(),");
             w.write("]");
           },
         },
       ],
-      leadingTrivia: `\n/** The parameter table: shape, initialiser, owning sharing group, weight decay, Hugging Face name (${this.table.length} tensors). */\n`,
+      leadingTrivia: this.has.generator
+        ? `\n/** The parameter table: shape, initialiser, owning sharing group, weight decay, Hugging Face name (${this.table.length} tensors, then the generator's own). */\n`
+        : `\n/** The parameter table: shape, initialiser, owning sharing group, weight decay, Hugging Face name (${this.table.length} tensors). */\n`,
+    });
+  }
+
+  /** ELECTRA: the generator's tensors it shares with this model, and its own, renamed into this model's table. */
+  private writeGeneratorTable(): void {
+    const shared = parameterTable(generatorModel(this.model))
+      .map((p) => p.name)
+      .filter(isSharedWithGenerator);
+    this.file.addVariableStatement({
+      declarationKind: VariableDeclarationKind.Const,
+      declarations: [{ name: "SHARED_WITH_GENERATOR", type: "ReadonlySet<string>", initializer: `new Set(${literal(shared)})` }],
+      leadingTrivia: "\n/** The generator's tensors that are this model's own: the embedding tables and their LayerNorm. */\n",
+    });
+    this.file.addFunction({
+      name: "generatorName",
+      parameters: [{ name: "name", type: "generatorGraph.ParamName" }],
+      returnType: "ParamName",
+      leadingTrivia: "\n/** A generator tensor's name in this model: a shared one's own, `generator.` before the others. */\n",
+      statements: ["return SHARED_WITH_GENERATOR.has(name) ? (name as ParamName) : `generator.${name}`;"],
+    });
+    this.file.addFunction({
+      name: "generatorTensors",
+      returnType: "Spec[]",
+      leadingTrivia: "\n/** The generator's own tensors (Hugging Face names of ElectraForMaskedLM). */\n",
+      statements: [
+        "return generatorGraph.parameters.filter((t) => !SHARED_WITH_GENERATOR.has(t.name)).map((t) => ({ ...t, name: generatorName(t.name) }));",
+      ],
     });
   }
 
@@ -446,6 +499,14 @@ class GraphWriter {
     if (this.has.mlm) props.push({ name: "mlm", type: "rt.MlmHeadParams" });
     if (this.has.nsp) props.push({ name: "nsp", type: "rt.DenseParams" });
     if (this.has.sop) props.push({ name: "sop", type: "rt.DenseParams" });
+    if (this.has.rtd)
+      props.push({ name: "rtd", type: "rt.RtdHeadParams", docs: ["Replaced-token detection: dense, activation, one logit."] });
+    if (this.has.generator)
+      props.push({
+        name: "generator",
+        type: "generatorGraph.Params",
+        docs: ["The generator's, bound to the shared embeddings and its own tensors."],
+      });
     if (this.has.cosineProjection)
       props.push({
         name: "cosineProjection",
@@ -514,6 +575,8 @@ class GraphWriter {
           );
         if (this.has.nsp) w.writeLine(`  nsp: ${denseOf("heads.nsp")},`);
         if (this.has.sop) w.writeLine(`  sop: ${denseOf("heads.sop")},`);
+        if (this.has.rtd) w.writeLine(`  rtd: { transform: ${denseOf("heads.rtd.transform")}, output: ${denseOf("heads.rtd.output")} },`);
+        if (this.has.generator) w.writeLine("  generator: generatorGraph.bindParams((name) => lookup(generatorName(name))),");
         if (this.has.cosineProjection) w.writeLine(`  cosineProjection: ${denseOf("heads.cosine.projection")},`);
         w.writeLine("};");
       },
@@ -668,6 +731,19 @@ class GraphWriter {
         statements: ["return rt.mlmLogits(h, p.mlm, p.embeddings.word, MLM_HEAD);"],
       });
     }
+    if (this.has.rtd) {
+      this.file.addFunction({
+        isExported: true,
+        name: "rtdLogits",
+        parameters: [
+          { name: "p", type: "Params" },
+          { name: "h", type: "Tensor3D" },
+        ],
+        returnType: "Tensor2D",
+        leadingTrivia: `\n/** [B, S, ${m.hidden}] → [B, S]: for each token, the logit that it was replaced. */\n`,
+        statements: [`return rt.rtdLogits(h, p.rtd, ${literal(m.activation)});`],
+      });
+    }
     for (const name of SENTENCE_PAIR_OBJECTIVES) {
       if (!this.has[name]) continue;
       const what = name === "nsp" ? "is segment B the segment that followed A" : "are the two segments in their original order";
@@ -688,8 +764,15 @@ class GraphWriter {
   private writeLoss(): void {
     const m = this.model;
     const labels: { name: string; type: string; docs: string[] }[] = [];
-    if (this.has.mlm)
+    if (this.has.mlm || this.has.generator)
       labels.push({ name: "labels", type: "Tensor2D", docs: ["[B, S] the original token at predicted positions, -100 elsewhere."] });
+    if (this.has.generator)
+      labels.push({
+        name: "generatorSamples",
+        type: "Tensor2D",
+        hasQuestionToken: true,
+        docs: ["[B, S] the generator's samples to use at the predicted positions (-1 elsewhere) instead of drawing them."],
+      } as never);
     if (this.has.nsp) labels.push({ name: "nextSentenceLabel", type: "Tensor1D", docs: ["[B] 0 = B follows A, 1 = B is random."] });
     if (this.has.sop) labels.push({ name: "sentenceOrderLabel", type: "Tensor1D", docs: ["[B] 0 = in order, 1 = swapped."] });
     this.file.addInterface({ isExported: true, name: "Labels", properties: labels, leadingTrivia: "\n" });
@@ -781,9 +864,29 @@ class GraphWriter {
     });
   }
 
+  /** ELECTRA: the generator's MLM on the masked input, its samples in place of the masks, the discriminator's rtd on the result. */
+  private writeGeneratorLoss(w: CodeBlockWriter): void {
+    w.writeLine("// The generator reads the masked tokens and predicts the originals at the labelled positions: [N, H] → [N, V].");
+    w.writeLine("const generated = generatorGraph.encode(p.generator, x, random);");
+    w.writeLine("const flatLabels = rt.tf.reshape(y.labels, [-1]) as Tensor1D;");
+    w.writeLine("const predicted = rt.tf.notEqual(flatLabels, rt.IGNORE) as Tensor1D;");
+    w.writeLine("const selected = rt.selectRows(rt.flattenPositions(generated.lastHiddenState), predicted);");
+    w.writeLine("const generatorLogits = generatorGraph.mlmLogits(p.generator, selected);");
+    w.writeLine("const mlm = rt.crossEntropy(generatorLogits, rt.selectRows(flatLabels, predicted));");
+    w.writeLine("// Each labelled position takes a sample from the generator's softmax (data: no gradient flows through it).");
+    w.writeLine("const samples = y.generatorSamples");
+    w.writeLine("  ? rt.givenSamples(y.generatorSamples, y.labels)");
+    w.writeLine("  : rt.sampleTokens(generatorLogits, random);");
+    w.writeLine("const corrupted = rt.replaceTokens(x.inputIds, y.labels, samples);");
+    w.writeLine("// The discriminator tells, for every real token, whether it is a replacement.");
+    w.writeLine("const outputs = encode(p, { ...x, inputIds: corrupted.inputIds }, random);");
+    w.writeLine("const rtd = rt.replacedTokenLoss(rtdLogits(p, outputs.lastHiddenState), corrupted.replaced, x.attentionMask);");
+  }
+
   private writeLossBody(w: CodeBlockWriter, terms: string[]): void {
     const weights = new Map(this.model.objectives.map((o) => [o.name, o]));
-    w.writeLine("const outputs = encode(p, x, random);");
+    if (this.has.generator) this.writeGeneratorLoss(w);
+    else w.writeLine("const outputs = encode(p, x, random);");
     if (this.has.distill || this.has.cosine) {
       w.writeLine("// Distillation looks at every real (non-padding) position; MLM at the labelled ones among them.");
       w.writeLine("const real = rt.tf.reshape(x.attentionMask, [-1]) as Tensor1D;");

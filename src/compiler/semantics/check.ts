@@ -9,6 +9,7 @@ import { Resolver, type Resolution } from "./resolve.js";
 import { factorizeBelowHidden, firstAttentionNormFits, headsDivideHidden, rotaryFits, seqWithinPositions } from "./rules/architecture.js";
 import { makeContext, type Rule, type RuleSubject } from "./rules/context.js";
 import { expectationsHold } from "./rules/expect.js";
+import { generatorFits, rtdNeedsGenerator } from "./rules/generator.js";
 import { maskFractionsSumToOne } from "./rules/masking.js";
 import {
   distillSharesVocab,
@@ -36,6 +37,8 @@ export const RULES: readonly Rule[] = [
   notBothNspAndSop,
   distillSharesVocab,
   hasObjectives,
+  rtdNeedsGenerator,
+  generatorFits,
   maskFractionsSumToOne,
   initLayersFit,
   initEmbeddingsFit,

@@ -15,6 +15,7 @@ import {
   DEFAULT_ATTENTION,
   OBJECTIVE_ORDER,
   type AttentionConfig,
+  type GeneratorConfig,
   type MaskingConfig,
   type Objective,
   type ObjectiveName,
@@ -238,6 +239,28 @@ function extend(base: Merged | null, info: DeclarationInfo): Merged {
   return m;
 }
 
+/** The `generator` record, present when the chain writes any of it; its sizes but `layers` must be written. */
+function resolveGenerator(
+  settings: ReadonlyMap<string, unknown>,
+  get: Get,
+  layers: number,
+  missing: (key: string) => void,
+): { generator?: GeneratorConfig } {
+  const keys = ["hidden", "layers", "heads", "intermediate"] as const;
+  if (!keys.some((k) => settings.has(`generator.${k}`))) return {};
+  const required = keys.filter((k) => k !== "layers" && !settings.has(`generator.${k}`));
+  for (const k of required) missing(k);
+  if (required.length > 0) return {};
+  return {
+    generator: {
+      hidden: get("generator.hidden")!,
+      layers: get("generator.layers") ?? layers,
+      heads: get("generator.heads")!,
+      intermediate: get("generator.intermediate")!,
+    },
+  };
+}
+
 /** The `attention` record, stored only when it differs from BERT's (see ResolvedModel.attention). */
 function resolveAttention(get: Get): { attention?: AttentionConfig } {
   const attention: AttentionConfig = {
@@ -285,6 +308,9 @@ function complete(leaf: ModelEntry, leafInfo: DeclarationInfo, merged: Merged, d
     ...(get("classifier_bias") === "false" ? { classifier_bias: false as const } : {}),
     ...(get("decoder_bias") === "false" ? { decoder_bias: false as const } : {}),
     ...(get("first_attention_norm") === "false" ? { first_attention_norm: false as const } : {}),
+    ...resolveGenerator(settings, get, layers, (key) =>
+      diagnostics.push(diagnostic(Diag.MissingProperty, leaf.decl.name.span, [leaf.decl.name.text, `generator ${key}`])),
+    ),
     ...resolveAttention(get),
     dropout: get("dropout"),
     attention_dropout: get("attention_dropout"),

@@ -260,6 +260,15 @@ export const RECORDS = {
     // RoPE base of the local layers; none: the global layers' base.
     local_rotary: property(optionalTheta, null),
   },
+  // ELECTRA's generator: declaring one makes the model a discriminator that learns, by `rtd`,
+  // which tokens the generator replaced. Its other settings are the model's (see generator.ts).
+  generator: {
+    hidden: noDefault(integer(1, MAX_WIDTH)),
+    // The model's own depth when unwritten.
+    layers: noDefault(integer(1, MAX_LAYERS)),
+    heads: noDefault(integer(1, MAX_WIDTH)),
+    intermediate: noDefault(integer(1, MAX_WIDTH)),
+  },
   masking: {
     rate: property(rateType, 0.15),
     mask: property(fraction01, 0.8),
@@ -310,6 +319,8 @@ export const OBJECTIVES = {
   sop: { weight },
   distill: { weight, temperature: property(positive, 2) },
   cosine: { weight },
+  // ELECTRA's replaced-token detection (the paper weighs it 50 against the generator's mlm).
+  rtd: { weight },
 } as const satisfies Record<ObjectiveName, Record<string, Property<number>>>;
 
 /** Words the language accepts after `tokenizer`, `share` and `expect`: the model's vocabularies. */

@@ -20,6 +20,8 @@ import {
   architectureProperties,
   attentionProperties,
   embeddingsProperties,
+  generatorProperties,
+  propertyLine,
   fractionsText,
   groupText,
   maskScheduleText,
@@ -49,6 +51,7 @@ export function flattenModel(model: ResolvedModel): FlatProperty[] {
   if (model.embeddings.factorize === null) add("embeddings.factorize", "none");
   for (const [key, text] of attentionProperties(attentionConfig(model))) add(`attention.${key}`, text);
 
+  add("generator", model.generator ? generatorProperties(model.generator).map(propertyLine).join(" ") : "none");
   add("sharing", sharingText(model));
 
   // Every objective appears, absent ones as `off`, so a diff shows an objective turned off.

@@ -10,6 +10,7 @@ import { formatNumber } from "../../model/numbers.js";
 import { specialRoles } from "../../model/specials.js";
 import type {
   EmbeddingsConfig,
+  GeneratorConfig,
   MaskingConfig,
   MaskSchedule,
   MaskUnit,
@@ -104,6 +105,16 @@ export function attentionProperties(a: AttentionConfig): PropertyText[] {
     ["window", orNone(a.window)],
     ["global_every", n(a.global_every)],
     ["local_rotary", orNone(a.local_rotary)],
+  ];
+}
+
+/** The `generator` record: ELECTRA's generator's sizes. */
+export function generatorProperties(g: GeneratorConfig): PropertyText[] {
+  return [
+    ["hidden", n(g.hidden)],
+    ["layers", n(g.layers)],
+    ["heads", n(g.heads)],
+    ["intermediate", n(g.intermediate)],
   ];
 }
 

@@ -12,6 +12,7 @@ import {
   architectureProperties,
   attentionProperties,
   embeddingsProperties,
+  generatorProperties,
   fractionsText,
   groupText,
   maskScheduleText,
@@ -52,6 +53,13 @@ export function printResolved(model: ResolvedModel, teacher: ResolvedModel | nul
     out.blank();
     out.open("attention");
     for (const p of attentionProperties(model.attention)) out.line(propertyLine(p));
+    out.close();
+  }
+
+  if (model.generator) {
+    out.blank();
+    out.open("generator");
+    for (const p of generatorProperties(model.generator)) out.line(propertyLine(p));
     out.close();
   }
 

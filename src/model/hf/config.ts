@@ -139,6 +139,7 @@ export const CONFIG_KEYS: Record<HfFamily, Record<Sized, string | null>> = {
   albert: BERT_KEYS,
   distilbert: { ...DISTILBERT_KEYS, norm_eps: null },
   modernbert: MODERNBERT_KEYS,
+  electra: BERT_KEYS,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -188,6 +189,14 @@ export const DEFAULTS: Record<HfFamily, Record<string, unknown>> = {
     attention_dropout: 0.1,
     activation: "gelu",
     pad_token_id: 0,
+  },
+  // ElectraConfig: ELECTRA-small's discriminator.
+  electra: {
+    ...BERT_DEFAULTS,
+    embedding_size: 128,
+    hidden_size: 256,
+    num_attention_heads: 4,
+    intermediate_size: 1024,
   },
   // ModernBertConfig (transformers 4.48+).
   modernbert: {
@@ -384,6 +393,10 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
     }
     factorize = E;
     sharing = albertSharing(f, common.layers, label);
+  } else if (family === "electra") {
+    // Each of ELECTRA's pair projects the shared embeddings to its own width when they differ (`embeddings_project`).
+    const E = f.int("embedding_size", 1);
+    factorize = E === common.hidden ? null : E;
   }
 
   const special = specialIds(family, pad, common.vocab, f);
@@ -401,7 +414,7 @@ export function readHfConfig(config: unknown, label: string): HfModelSpec {
     positions: f.source("max_position_embeddings"),
     offset: family === "roberta" ? `${f.source("pad_token_id")} (position ids start at ${offset})` : fixed("position ids start at 0"),
     segments: family === "distilbert" || family === "modernbert" ? fixed("no token-type embeddings") : f.source("type_vocab_size"),
-    factorize: family === "albert" ? f.source("embedding_size") : fixed("embeddings are hidden-wide"),
+    factorize: family === "albert" || family === "electra" ? f.source("embedding_size") : fixed("embeddings are hidden-wide"),
     sharing: family === "albert" ? f.source("num_hidden_groups") : fixed("no layer sharing"),
     pad: f.source("pad_token_id"),
   };
@@ -671,6 +684,12 @@ export function hfConfig(model: ResolvedModel, family: HfFamily, architecture: s
       num_hidden_groups: owners.size,
     });
   }
+  if (family === "electra")
+    Object.assign(config, {
+      classifier_dropout: null,
+      embedding_size: model.embeddings.factorize ?? model.hidden,
+      tie_word_embeddings: true,
+    });
   if (family === "bert" || family === "roberta") Object.assign(config, { classifier_dropout: null, use_cache: true });
   if (family === "roberta") Object.assign(config, { bos_token_id: s["bos"] ?? s["cls"], eos_token_id: s["eos"] ?? s["sep"] });
   return Object.fromEntries(

@@ -5,15 +5,16 @@
  */
 import { attentionConfig, objective, type ObjectiveName, type Pooler, type ResolvedModel, type TokenizerKind } from "../model.js";
 
-export const HF_FAMILIES = ["bert", "roberta", "albert", "distilbert", "modernbert"] as const;
+export const HF_FAMILIES = ["bert", "roberta", "albert", "distilbert", "modernbert", "electra"] as const;
 export type HfFamily = (typeof HF_FAMILIES)[number];
 
 /**
- * Which family's layout a model has: rotary positions → ModernBERT; factorized embeddings
+ * Which family's layout a model has: a generator (or one of its pair, see generator.ts) → ELECTRA; rotary positions → ModernBERT; factorized embeddings
  * or layer sharing → ALBERT; no segment embeddings → DistilBERT; a position offset →
  * RoBERTa; otherwise BERT.
  */
 export function hfFamily(model: ResolvedModel): HfFamily {
+  if (model.generator || model.electra) return "electra";
   if (attentionConfig(model).rotary !== null) return "modernbert";
   if (model.embeddings.factorize !== null || model.sharing.length > 0) return "albert";
   if (model.embeddings.segments === 0) return "distilbert";
@@ -33,6 +34,7 @@ export const BASE_CLASS: Record<HfFamily, string> = {
   albert: "AlbertModel",
   distilbert: "DistilBertModel",
   modernbert: "ModernBertModel",
+  electra: "ElectraModel",
 };
 export const FAMILY_NAME: Record<HfFamily, string> = {
   bert: "BERT",
@@ -40,6 +42,7 @@ export const FAMILY_NAME: Record<HfFamily, string> = {
   albert: "ALBERT",
   distilbert: "DistilBERT",
   modernbert: "ModernBERT",
+  electra: "ELECTRA",
 };
 export const TOKENIZER: Record<HfFamily, TokenizerKind> = {
   bert: "wordpiece",
@@ -47,6 +50,7 @@ export const TOKENIZER: Record<HfFamily, TokenizerKind> = {
   albert: "sentencepiece",
   distilbert: "wordpiece",
   modernbert: "bpe",
+  electra: "wordpiece",
 };
 
 /** The classes each family supports, with the pooler and pretraining objectives each has. */
@@ -72,6 +76,12 @@ export const ARCHITECTURES: Record<HfFamily, Record<string, { pooler: Pooler; ob
   modernbert: {
     ModernBertForMaskedLM: { pooler: "none", objectives: ["mlm"] },
     ModernBertModel: { pooler: "none", objectives: [] },
+  },
+  // One of the pair (generator.ts): the generator's class, the discriminator's, or the base model.
+  electra: {
+    ElectraForMaskedLM: { pooler: "none", objectives: ["mlm"] },
+    ElectraForPreTraining: { pooler: "none", objectives: ["rtd"] },
+    ElectraModel: { pooler: "none", objectives: [] },
   },
 };
 
@@ -104,6 +114,12 @@ export function hfArchitecture(model: ResolvedModel, family: HfFamily): { name: 
     case "distilbert":
       if (nsp || sop) return "DistilBERT classes have no sentence-pair head";
       return mlm ? { name: "DistilBertForMaskedLM", base: false } : { name: "DistilBertModel", base: true };
+    case "electra":
+      if (nsp || sop) return "ELECTRA classes have no sentence-pair head";
+      if (tanh) return "ELECTRA classes have no tanh pooler: declare `pooler none`";
+      if (model.generator) return "a model with a generator is two Hugging Face models: export each of the pair";
+      if (objective(model, "rtd")) return { name: "ElectraForPreTraining", base: false };
+      return mlm ? { name: "ElectraForMaskedLM", base: false } : { name: "ElectraModel", base: true };
     case "modernbert":
       if (nsp || sop) return "ModernBERT classes have no sentence-pair head";
       if (tanh) return "ModernBERT classes have no tanh pooler: declare `pooler none`";

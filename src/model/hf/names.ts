@@ -20,6 +20,7 @@ import {
   type ResolvedModel,
 } from "../model.js";
 import { parameterTable, type ParamSpec } from "../parameters.js";
+import { discriminatorModel, generatorModel, generatorTensorName } from "../generator.js";
 import { FAMILY_NAME, hfFamily, type HfFamily } from "./family.js";
 
 export { hfFamily, type HfFamily } from "./family.js";
@@ -101,6 +102,28 @@ const BERT_LAYER: Record<string, string> = {
 };
 
 const FAMILY_NAMES: Record<HfFamily, FamilyNames> = {
+  // ELECTRA's generator and discriminator are BERT encoders under `electra.` (names of one of the pair; see generator.ts).
+  electra: {
+    prefix: "electra.",
+    layers: "encoder.layer.",
+    inLayer: "",
+    sublayers: BERT_LAYER,
+    renames: [
+      ...embeddings(true),
+      inBase("embeddings.projection.", "embeddings_project."),
+      inHeads("heads.mlm.transform.", "generator_predictions.dense."),
+      inHeads("heads.mlm.norm.", "generator_predictions.LayerNorm."),
+      inHeads("heads.mlm.bias", "generator_lm_head.bias"),
+      inHeads("heads.rtd.transform.", "discriminator_predictions.dense."),
+      inHeads("heads.rtd.output.", "discriminator_predictions.dense_prediction."),
+    ],
+    tied: [{ dropped: { hf: "generator_lm_head.weight", base: false }, equals: WORD_EMBEDDINGS }],
+    problem: (model) => {
+      if (model.pooler === "tanh") return "ELECTRA has no pooler";
+      if (model.sharing.length > 0) return "ELECTRA layers share no weights";
+      return null;
+    },
+  },
   bert: {
     prefix: "bert.",
     layers: "encoder.layer.",
@@ -343,7 +366,41 @@ export function feedForwardProblem(model: ResolvedModel): string | null {
   return `${family} feed-forward layers are plain (activation, no gate), but model '${model.name}' has feed_forward gated`;
 }
 
+/**
+ * The names of a model with a generator: two checkpoints, the discriminator's
+ * (ElectraForPreTraining) and the generator's (ElectraForMaskedLM). Each side's `names` are
+ * keyed by the pair's own parameter names (the generator's under `generator.`), so the
+ * shared embeddings appear in both, under the same Hugging Face names.
+ */
+export interface ElectraPair {
+  discriminator: { model: ResolvedModel; naming: HfNaming };
+  generator: { model: ResolvedModel; naming: HfNaming };
+}
+
+export function electraPair(model: ResolvedModel, options: { withoutHeads?: boolean } = {}): ElectraPair {
+  const discriminator = discriminatorModel(model);
+  const generator = generatorModel(model);
+  const generatorNaming = hfNaming(generator, options);
+  return {
+    discriminator: { model: discriminator, naming: hfNaming(discriminator, options) },
+    generator: {
+      model: generator,
+      naming: { ...generatorNaming, names: generatorNaming.names.map((n) => ({ ...n, name: generatorTensorName(n.name) })) },
+    },
+  };
+}
+
+/**
+ * The Hugging Face names of the model's tensors. A model with a generator is two checkpoints
+ * (see `electraPair`): here it gets its discriminator's names, and `unrepresentable` says
+ * that one file cannot hold it.
+ */
 export function hfNaming(model: ResolvedModel, options: { withoutHeads?: boolean } = {}): HfNaming {
+  if (model.generator) {
+    const naming = hfNaming(discriminatorModel(model), options);
+    const pair = "a model with a generator is two Hugging Face checkpoints, the discriminator's and the generator's";
+    return { ...naming, unrepresentable: naming.unrepresentable ?? pair };
+  }
   const family = hfFamily(model);
   const table = FAMILY_NAMES[family];
   const place = (p: HfPlace): string => (p.base && !options.withoutHeads ? classPrefix(family) : "") + p.hf;

@@ -7,7 +7,8 @@
 import type { ResolvedModel } from "../../model/model.js";
 import { parameterTable } from "../../model/parameters.js";
 import { nonFiniteProblem } from "./finite.js";
-import { baseModelName, hfNaming, isHfBuffer, blockStructureProblem, type HfNaming } from "../../model/hf/names.js";
+import { generatorTensorName } from "../../model/generator.js";
+import { baseModelName, electraPair, hfNaming, isHfBuffer, blockStructureProblem, type HfNaming } from "../../model/hf/names.js";
 import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
 
 /** Parameter values by our names, as float32 arrays in our layout (kernels [in, out]). */
@@ -113,4 +114,55 @@ export function transpose2d(values: Float32Array, rows: number, cols: number): F
 
 function preview(names: string[]): string {
   return names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")} and ${names.length - 5} more`;
+}
+
+/**
+ * A model with a generator from its two Hugging Face checkpoints, ElectraForPreTraining's and
+ * ElectraForMaskedLM's (see `electraPair`). Both store the shared embeddings; they must hold
+ * the same values, as ELECTRA's own pretraining leaves them.
+ */
+export function weightsFromHfPair(
+  discriminator: { file: SafetensorsFile; label: string },
+  generator: { file: SafetensorsFile; label: string },
+  model: ResolvedModel,
+): WeightMap {
+  const pair = electraPair(model);
+  const weights = weightsFromHf(discriminator.file, pair.discriminator.model, discriminator.label);
+  for (const [name, w] of weightsFromHf(generator.file, pair.generator.model, generator.label)) {
+    const joint = generatorTensorName(name);
+    const shared = weights.get(joint);
+    if (!shared) {
+      weights.set(joint, w);
+      continue;
+    }
+    if (shared.shape.join(",") !== w.shape.join(",") || shared.values.some((v, i) => v !== w.values[i])) {
+      const hf = pair.generator.naming.names.find((n) => n.name === joint)?.hf ?? joint;
+      throw new WeightsError(
+        `${generator.label}: tensor '${hf}' differs from the discriminator's (${discriminator.label}); the generator and discriminator share their embeddings`,
+      );
+    }
+  }
+  return weights;
+}
+
+/** A model with a generator as its two Hugging Face checkpoints' tensors, each with the shared embeddings. */
+export function weightsToHfPair(
+  weights: WeightMap,
+  model: ResolvedModel,
+  options: { withoutHeads?: boolean } = {},
+): { discriminator: { entries: TensorEntry[]; naming: HfNaming }; generator: { entries: TensorEntry[]; naming: HfNaming } } {
+  const pair = electraPair(model);
+  const side = (sideModel: ResolvedModel, toJoint: (name: string) => string) => {
+    const own: WeightMap = new Map();
+    for (const p of parameterTable(sideModel)) {
+      const w = weights.get(toJoint(p.name));
+      if (!w) throw new WeightsError(`no value for parameter '${toJoint(p.name)}'`);
+      own.set(p.name, w);
+    }
+    return weightsToHf(own, sideModel, options);
+  };
+  return {
+    discriminator: side(pair.discriminator.model, (n) => n),
+    generator: side(pair.generator.model, generatorTensorName),
+  };
 }

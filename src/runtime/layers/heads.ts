@@ -42,3 +42,15 @@ export function flattenPositions(h: Tensor3D): Tensor2D {
   const [batch, seq, hidden] = h.shape;
   return tf.reshape(h, [batch * seq, hidden]);
 }
+
+export interface RtdHeadParams {
+  transform: DenseParams;
+  output: DenseParams;
+}
+
+/** ELECTRA's discriminator head, [B, S, H] → [B, S]: dense H→H, activation, then one logit per token (replaced or not). */
+export function rtdLogits(h: Tensor3D, p: RtdHeadParams, kind: Activation): Tensor2D {
+  const [batch, seq] = h.shape;
+  const t = activation<Tensor2D>(kind)(dense(flattenPositions(h), p.transform));
+  return tf.reshape(dense(t, p.output), [batch, seq]);
+}

@@ -3,11 +3,12 @@
  * perplexity, and accuracy (the argmax is the original token). Masks are fixed — drawn
  * from (seed, epoch 0, index) — so evaluations at different steps compare like with like.
  * Between batches it yields to the event loop, so that Ctrl-C can stop it (`shouldStop`).
+ * An ELECTRA model is evaluated by its generator, the encoder with the MLM head.
  */
 import type { MaskingConfig } from "../../model/model.js";
 import { maskExample } from "../data/masking.js";
 import type { Example } from "../data/types.js";
-import type { AnyGraphModule, BoundParams } from "../graph-module.js";
+import { maskedTokenPredictor, type AnyGraphModule, type BoundParams } from "../graph-module.js";
 import { EVAL } from "../layers/dropout.js";
 import { flattenPositions } from "../layers/heads.js";
 import { IGNORE } from "../objectives/cross-entropy.js";
@@ -45,7 +46,8 @@ export async function evaluateMlm(
   masking: MaskingConfig,
   opts: { seed: number; batch: number; padId: number; withSegments: boolean; shouldStop?: () => boolean },
 ): Promise<MlmEvaluation | null> {
-  if (!graph.mlmLogits) throw new Error(`model '${graph.config.name}' has no MLM head to evaluate`);
+  const predictor = maskedTokenPredictor(graph, params);
+  if (!predictor) throw new Error(`model '${graph.config.name}' has no MLM head to evaluate`);
   // Evaluate at the schedule's starting rate with the model's 80/10/10: the same task at every step.
   const fixed: MaskingConfig = {
     ...masking,
@@ -71,10 +73,10 @@ export async function evaluateMlm(
     const batch = collate(chunk, opts.padId, null, opts.withSegments);
     try {
       const [sum, right, count] = tf.tidy(() => {
-        const out = graph.encode(params, batch.x, EVAL);
+        const out = predictor.graph.encode(predictor.params, batch.x, EVAL);
         const labels = tf.reshape(batch.y.labels!, [-1]) as tf.Tensor1D;
         const keep = tf.notEqual(labels, IGNORE) as tf.Tensor1D;
-        const logits = graph.mlmLogits!(params, selectRows(flattenPositions(out.lastHiddenState), keep));
+        const logits = predictor.graph.mlmLogits!(predictor.params, selectRows(flattenPositions(out.lastHiddenState), keep));
         const target = tf.cast(selectRows(labels, keep), "int32");
         const logProbs = tf.logSoftmax(logits);
         const picked = tf.sum(tf.mul(logProbs, tf.oneHot(target, graph.config.vocab)), 1);

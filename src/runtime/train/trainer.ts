@@ -13,7 +13,13 @@ import { documentsOnSide, heldOutFlags, sentencesOf, trainingDocuments } from ".
 import { examplesOf, firstExamples, sentencePairsFor, tokenizeSplit } from "../data/examples.js";
 import { maskExample } from "../data/masking.js";
 import type { Corpus, Example } from "../data/types.js";
-import type { AnyGraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "../graph-module.js";
+import {
+  predictsMaskedTokens,
+  type AnyGraphModule,
+  type GraphInputs,
+  type GraphLabels,
+  type GraphTeacherOutputs,
+} from "../graph-module.js";
 import { initialWeights } from "../init.js";
 import { stepRandomness, type Randomness } from "../layers/dropout.js";
 import { createOptimizer, learningRate } from "../optim/index.js";
@@ -194,7 +200,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   };
   /** Null without an MLM head or held-out data, or when stopped by Ctrl-C (nothing is logged then). */
   const evaluate = async (step: number): Promise<MlmEvaluation | null> => {
-    if (!graph.mlmLogits || evalExamples.length === 0) return null;
+    if (!predictsMaskedTokens(graph) || evalExamples.length === 0) return null;
     const opts = { seed: o.seed, batch: evalBatchSize(model.train.seq), padId, withSegments, shouldStop: o.shouldStop };
     const result = await evaluateMlm(
       graph,

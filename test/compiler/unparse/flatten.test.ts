@@ -36,12 +36,14 @@ describe("flattenModel", () => {
       { path: "attention.window", text: "none" },
       { path: "attention.global_every", text: "1" },
       { path: "attention.local_rotary", text: "none" },
+      { path: "generator", text: "none" },
       { path: "sharing", text: "none" },
       { path: "objectives.mlm", text: "weight 1" },
       { path: "objectives.nsp", text: "weight 1" },
       { path: "objectives.sop", text: "off" },
       { path: "objectives.distill", text: "off" },
       { path: "objectives.cosine", text: "off" },
+      { path: "objectives.rtd", text: "off" },
       { path: "masking.rate", text: "0.15" },
       { path: "masking.fractions", text: "mask 0.8 random 0.1 keep 0.1" },
       { path: "masking.unit", text: "token" },
@@ -66,6 +68,11 @@ describe("flattenModel", () => {
   it("has the same paths for every model", () => {
     const paths = (m: ResolvedModel) => flattenModel(m).map((p) => p.path);
     for (const m of [robertaBase(), albertBase(), distilbertBase()]) expect(paths(m)).toEqual(paths(bertBase()));
+  });
+
+  it("writes ELECTRA's generator on one line, its sizes in the record's order", () => {
+    const electra = { ...bertBase(), generator: { hidden: 256, layers: 12, heads: 4, intermediate: 1024 } };
+    expect(asRecord(electra)["generator"]).toBe("hidden 256 layers 12 heads 4 intermediate 1024");
   });
 
   it("writes the norm position, post unless the model says pre", () => {
