@@ -3,7 +3,9 @@
  *
  * Data flows bottom → top, as in the usual Transformer figures: input ids at the bottom,
  * then embeddings, the encoder layers (layer 0 lowest), the pooler and the pretraining
- * heads at the top. A teacher, when there is one, sits in a dashed box at the right.
+ * heads at the top. A teacher, when there is one, sits in a dashed box at the right; so
+ * does ELECTRA's generator, which reads the shared embeddings and whose samples become
+ * the discriminator's input.
  *
  * The code has two halves: layout functions that place plain shapes (boxes, text, paths)
  * into a `Scene`, and `serialize`, the only place that writes SVG text. Output is a pure
@@ -62,6 +64,7 @@ export function renderGraphSvg(model: ResolvedModel, options: GraphOptions = {})
   if (model.teacher && frame.teacherX !== null) {
     layoutTeacher(scene, frame, model, teacher, heads, encoder.rect, embeddings.rect);
   }
+  if (model.generator && frame.teacherX !== null) layoutGenerator(scene, frame, model, params, encoder.rect, embeddings.rect);
   if (params) layoutCaption(scene, frame, params, y + STAGE_GAP);
 
   return serialize(scene, `${model.name}: architecture`);
@@ -109,7 +112,7 @@ interface PathShape {
 }
 
 type Shape = RectShape | TextShape | PathShape;
-type MarkerName = "flow" | "teacher" | "tie" | "loop0" | "loop1" | "loop2" | "loop3" | "loop4" | "loop5";
+type MarkerName = "flow" | "teacher" | "generator" | "tie" | "loop0" | "loop1" | "loop2" | "loop3" | "loop4" | "loop5";
 
 interface Scene {
   width: number;
@@ -190,7 +193,7 @@ interface Frame {
   /** Left edge of the loop lane (= right edge of the main column). */
   laneX: number;
   laneW: number;
-  /** Left edge of the teacher box; null when the model has no teacher. */
+  /** Left edge of the side panel (the teacher's or ELECTRA's generator's); null when the model has neither. */
   teacherX: number | null;
   width: number;
 }
@@ -199,7 +202,7 @@ function makeFrame(model: ResolvedModel, stack: StackItem[]): Frame {
   const colX = model.sharing.length > 0 ? GUTTER_GROUPS : GUTTER_PLAIN;
   const laneX = colX + COL_W;
   const laneW = stack.some((item) => item.kind === "repeat") ? LOOP_LANE : 16;
-  const teacherX = model.teacher ? laneX + laneW + TEACHER_GAP : null;
+  const teacherX = model.teacher || model.generator ? laneX + laneW + TEACHER_GAP : null;
   const width = (teacherX !== null ? teacherX + TEACHER_W : laneX + laneW) + MARGIN;
   return { colX, colW: COL_W, laneX, laneW, teacherX, width };
 }
@@ -327,6 +330,8 @@ function planHeads(model: ResolvedModel, teacher: ResolvedModel | null, params: 
     const count = (key: string): Line[] => paramLine(params, key);
     switch (o.name) {
       case "mlm":
+        // ELECTRA's MLM head is the generator's, drawn in its panel.
+        if (model.generator) break;
         plans.push({
           name: "mlm",
           feed: "sequence",
@@ -378,6 +383,20 @@ function planHeads(model: ResolvedModel, teacher: ResolvedModel | null, params: 
         plans.push({ name: "cosine", feed: "sequence", teacherFed: true, lines });
         break;
       }
+      case "rtd":
+        plans.push({
+          name: "rtd",
+          feed: "sequence",
+          teacherFed: false,
+          lines: [
+            { text: "Replaced-token detection", bold: true },
+            { text: `dense ${H} → ${H}, ${model.activation}, dense ${H} → 1 per token` },
+            { text: "replaced by the generator? BCE over real tokens" },
+            { text: weight, color: MUTED },
+            ...count("head.rtd"),
+          ],
+        });
+        break;
     }
   }
   return plans;
@@ -961,6 +980,88 @@ function layoutTeacher(
   drawTeacherOutputs(scene, heads, panel.rect);
 }
 
+// ---------------------------------------------------------------------------------------
+// ELECTRA's generator (right of the encoder).
+
+const GENERATOR_COLOR = "#0f766e";
+const GENERATOR_BOX: BoxStyle = { fill: "#f0fdfa", stroke: GENERATOR_COLOR, strokeWidth: 1.5 };
+
+/**
+ * The generator's box, level with the encoder: its sizes, its MLM head (tied to the shared
+ * word table) and the masking it learns from. An arrow brings it the shared embeddings of
+ * the masked input; a dashed one takes its samples back to the discriminator's input.
+ */
+function layoutGenerator(
+  scene: Scene,
+  frame: Frame,
+  model: ResolvedModel,
+  params: GraphOptions["params"] | null,
+  stack: Rect,
+  embeddings: Rect,
+): void {
+  const g = model.generator!;
+  const E = embeddingWidth(model);
+  const mlm = model.objectives.find((o) => o.name === "mlm");
+  const lines: Line[] = [
+    { text: "GENERATOR", size: 11, bold: true, color: GENERATOR_COLOR },
+    { text: `${g.layers} layers · hidden ${g.hidden} · ${g.heads} heads · FFN ${g.intermediate}` },
+    { text: "shares the embeddings (word, position, segment, LayerNorm)" },
+    ...(E !== g.hidden ? [{ text: `projection E ${E} → ${g.hidden} (its own)` }] : []),
+    { text: `MLM head: dense ${g.hidden} → ${E}, LayerNorm, decoder tied to word embeddings`, color: TIE_COLOR },
+    { text: maskingSummary(model) },
+    ...(mlm ? [{ text: `mlm weight ${mlm.weight}`, color: MUTED }] : []),
+    ...paramLine(params, "generator"),
+  ];
+  const x = frame.teacherX!;
+  const h = linesHeight(lines, TEACHER_W - 20) + 24;
+  const rect = { x, y: stack.y, w: TEACHER_W, h };
+  drawBox(scene, rect, GENERATOR_BOX, lines);
+
+  const gapLeft = frame.laneX + frame.laneW;
+  const gapMid = (gapLeft + x) / 2;
+  const gapW = x - gapLeft - 16;
+  const label = (title: string, detail: string): Line[] =>
+    wrapLines(
+      [
+        { text: title, bold: true, color: GENERATOR_COLOR },
+        { text: detail, color: GENERATOR_COLOR },
+      ],
+      gapW,
+    );
+  // The shared embeddings of the masked input feed the generator from below.
+  const inY = embeddings.y + 40;
+  const inX = x + 60;
+  scene.shapes.push({
+    kind: "path",
+    points: [
+      [embeddings.x + embeddings.w, inY],
+      [inX, inY],
+      [inX, rect.y + rect.h],
+    ],
+    color: GENERATOR_COLOR,
+    width: 1.5,
+    dashed: false,
+    marker: "generator",
+  });
+  stackLabel(scene, gapMid, inY - 8, label("masked input", "shared embeddings"));
+  // Its samples replace the masked tokens: the discriminator's input ids.
+  const outX = x + TEACHER_W - 40;
+  const inputsY = embeddings.y + embeddings.h + 44;
+  scene.shapes.push({
+    kind: "path",
+    points: [
+      [outX, rect.y + rect.h],
+      [outX, inputsY],
+      [embeddings.x + embeddings.w, inputsY],
+    ],
+    color: GENERATOR_COLOR,
+    width: 1.5,
+    dashed: true,
+    marker: "generator",
+  });
+  stackLabel(scene, gapMid, inputsY - 8, label("samples", "replace the masked tokens: the discriminator's input_ids"));
+}
+
 /** The teacher's box: name, checkpoint, sizes, and a mini stack of its layers when known. */
 function drawTeacherPanel(
   scene: Scene,
@@ -1135,6 +1236,7 @@ function blockName(key: string): string {
   if (key.startsWith("layer.")) return `layer ${key.slice(6)}`;
   if (key.startsWith("group.")) return `group ${key.slice(6)} (shared)`;
   if (key === "head.cosine_projection") return "cosine projection";
+  if (key === "generator") return "generator (its own tensors)";
   if (key.startsWith("head.")) return `${key.slice(5).toUpperCase()} head`;
   return key;
 }
@@ -1405,6 +1507,7 @@ function markers(): string {
   const colors: Array<[MarkerName, string]> = [
     ["flow", FLOW],
     ["teacher", TEACHER_COLOR],
+    ["generator", GENERATOR_COLOR],
     ["tie", TIE_COLOR],
     ...GROUP_COLORS.map((c, i): [MarkerName, string] => [`loop${i}` as MarkerName, c.stroke]),
   ];

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderGraphSvg, type GraphOptions } from "../../src/tools/architecture-svg.js";
 import type { ResolvedModel } from "../../src/model/model.js";
-import { formatCount } from "../../src/model/counts.js";
+import { countParams, formatCount } from "../../src/model/counts.js";
 import { albertBase, bertBase, distilbertBase, robertaBase } from "../helpers/resolved-fixtures.js";
 
 /** ALBERT-style with two groups, as in the spec's `grouped` example. */
@@ -193,6 +193,33 @@ describe("renderGraphSvg", () => {
     expect(modern).toContain("no position table");
     expect(modern).toContain("rotary, in attention");
     expect(modern).toContain("final LayerNorm; layer 0 without attention LN");
+  });
+
+  it("draws ELECTRA's generator beside the encoder, its samples feeding the discriminator, and the rtd head", () => {
+    const electra: ResolvedModel = {
+      ...bertBase(),
+      pooler: "none",
+      generator: { hidden: 256, layers: 12, heads: 4, intermediate: 1024 },
+      objectives: [
+        { name: "mlm", weight: 1 },
+        { name: "rtd", weight: 50 },
+      ],
+    };
+    const svg = renderGraphSvg(electra, { params: countParams(electra) });
+    checkWellFormed(svg);
+    const text = allText(svg);
+    expect(text).toContain("GENERATOR");
+    expect(text).toContain("12 layers · hidden 256 · 4 heads · FFN 1024");
+    expect(text).toContain("projection E 768 → 256 (its own)");
+    expect(text).toContain("MLM head: dense 256 → 768");
+    expect(text).toContain("replace the masked tokens");
+    expect(text).toContain("Replaced-token detection");
+    expect(text).toContain("pretraining loss = 1 × mlm + 50 × rtd");
+    expect(text).toContain("generator (its own tensors)");
+    // The MLM head is the generator's: the encoder has none of its own, and BERT has no generator.
+    expect(text).not.toContain("MLM head dense 768");
+    expect(allText(renderGraphSvg(bertBase()))).toContain("MLM head dense 768");
+    expect(allText(renderGraphSvg(bertBase()))).not.toContain("GENERATOR");
   });
 
   it("shows parameter counts when given", () => {

@@ -6,7 +6,8 @@ import { loadModelRef, parseFlags, requirePositionals, writeAtomically, type Com
 const help = `Usage: bdlc graph FILE[:NAME] [--model NAME] [--svg OUT]
 
 Draw the architecture as SVG: embeddings (and their factorization), the encoder layers
-with sharing groups as shared blocks, pooler, pretraining heads, and the teacher link.
+with sharing groups as shared blocks, pooler, pretraining heads, the teacher link, and
+ELECTRA's generator.
 Writes to OUT with --svg, otherwise to standard output.`;
 
 export const graph: Command = {
