@@ -76,7 +76,13 @@ async function evaluate(o: EvalOptions, hooks: EvalHooks): Promise<EvalResult> {
   if (!predictsMaskedTokens(graph)) throw new InputError(`model '${model.name}' has no MLM head to evaluate`);
   const seed = typeof loaded.meta["seed"] === "number" ? (loaded.meta["seed"] as number) : 0;
   const heldOut = documentsOnSide(corpus, heldOutFlags(corpus, 0.01), "heldOut");
-  const options = { seq: model.train.seq, special: model.special, sentencePairs: null, seed };
+  const options = {
+    seq: model.train.seq,
+    special: model.special,
+    sentencePairs: null,
+    seed,
+    documentMask: model.train.document_mask === true,
+  };
   const examples = firstExamples(
     examplesOf(
       tokenizeDocuments(heldOut, (t) => tokenizer.encode(t), model.vocab),

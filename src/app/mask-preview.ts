@@ -66,7 +66,13 @@ function preview(o: MaskPreviewOptions, maskId: number, hooks: MaskPreviewHooks)
     });
   }
   const pairs = sentencePairsFor(model);
-  const options = { seq: model.train.seq, special: model.special, sentencePairs: pairs, seed };
+  const options = {
+    seq: model.train.seq,
+    special: model.special,
+    sentencePairs: pairs,
+    seed,
+    documentMask: model.train.document_mask === true,
+  };
   // The first documents of the training split, more of them until there are enough examples.
   let docs = Math.min(trainDocuments, Math.max(8, 2 * count));
   let examples = buildExamples(firstTrainDocuments(docs), (t) => tokenizer.encode(t), options);

@@ -103,6 +103,10 @@ export const Diag = {
   MaskFractionsSum: entry("BDL060", "Masking fractions mask {0} + random {1} + keep {2} = {3}, but they must sum to 1."),
   DuplicatesWithDynamic: entry("BDL061", "'duplicates' only applies to 'schedule static'; this model's schedule is dynamic."),
   SpanSettingWithoutSpan: entry("BDL062", "'{0}' only applies to 'unit span'; this model's unit is {1}."),
+  DocumentMaskWithPairs: entry(
+    "BDL063",
+    "'document_mask' keeps packed documents apart, but objective '{0}' builds each sequence from sentence pairs of one document; turn one of them off.",
+  ),
 
   TeacherUnknown: entry("BDL070", "Unknown teacher model '{0}'.{1}"),
   InitLayersLength: entry("BDL071", "'init layers' lists {0} teacher layers, but the student has {1} layers."),

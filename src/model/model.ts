@@ -161,6 +161,12 @@ export interface TrainConfig {
   batch: number;
   seq: number;
   steps: number;
+  /**
+   * Packed sequences keep their documents apart: a token attends only to tokens of its own
+   * document, and positions count from each document's start. Absent: attention crosses
+   * documents, as RoBERTa's FULL-SENTENCES packing does.
+   */
+  document_mask?: true;
 }
 
 /** `expect params 19M`: the count must round to `value * scale` at the written precision. */

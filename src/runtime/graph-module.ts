@@ -15,6 +15,8 @@ export interface GraphInputs {
   inputIds: Tensor2D;
   attentionMask: Tensor2D;
   tokenTypeIds?: Tensor2D;
+  /** [B, S] packed documents: the index of each token's document; attention and positions stay within it. */
+  documentIds?: Tensor2D;
 }
 
 export interface GraphLabels {

@@ -20,12 +20,14 @@ export interface RunInputs {
   next_sentence_label?: number[];
   sentence_order_label?: number[];
   teacher_input_ids?: number[][];
+  /** Packed documents: each token's document index (-1 for padding); attention and positions stay within a document. */
+  document_ids?: number[][];
   /** ELECTRA: the generator's sample at each labelled position (-1 elsewhere), replayed instead of drawn. */
   generator_samples?: number[][];
 }
 
 /** The optional [batch][sequence] fields, each the shape of `input_ids`. */
-const MATRICES = ["attention_mask", "token_type_ids", "labels", "teacher_input_ids", "generator_samples"] as const;
+const MATRICES = ["attention_mask", "token_type_ids", "labels", "teacher_input_ids", "generator_samples", "document_ids"] as const;
 
 export class RunInputError extends Error {}
 
@@ -88,6 +90,7 @@ export function runOnce(student: Model, inputs: RunInputs, teacher: Model | null
       inputIds: tf.tensor2d(inputs.input_ids, undefined, "int32"),
       attentionMask: tf.tensor2d(inputs.attention_mask ?? inputs.input_ids.map((r) => r.map(() => 1)), undefined, "int32"),
       ...(inputs.token_type_ids ? { tokenTypeIds: tf.tensor2d(inputs.token_type_ids, undefined, "int32") } : {}),
+      ...(inputs.document_ids ? { documentIds: tf.tensor2d(inputs.document_ids, undefined, "int32") } : {}),
     };
     tf.tidy(() => {
       if (graph.generatorGraph) {

@@ -660,6 +660,15 @@ const CASES: Case[] = [
     message: "Model 'x' has no objectives: it cannot be pretrained.",
   },
   {
+    what: "a document mask with sentence pairs",
+    code: "BDL063",
+    text: lines('import "bert.bdl"', "model x extends bert {", "  train { document_mask true }", "}"),
+    line: 3,
+    column: 11,
+    span: "document_mask true",
+    message: "'document_mask' keeps packed documents apart, but objective 'nsp' builds each sequence from sentence pairs",
+  },
+  {
     what: "generator heads that do not divide its hidden",
     code: "BDL037",
     text: lines(

@@ -640,6 +640,12 @@ class GraphWriter {
         hasQuestionToken: true,
         docs: ["[B, S] segment ids; zeros when absent."],
       } as never);
+    inputs.push({
+      name: "documentIds",
+      type: "Tensor2D",
+      hasQuestionToken: true,
+      docs: ["[B, S] packed documents: each token's document index; attention and positions stay within a document."],
+    } as never);
     this.file.addInterface({ isExported: true, name: "Inputs", properties: inputs, leadingTrivia: "\n" });
     const outputs = [
       { name: "lastHiddenState", type: "Tensor3D", docs: [`[B, S, ${m.hidden}]`] },
@@ -667,7 +673,7 @@ class GraphWriter {
       statements: (w) => {
         const types = this.has.segments ? "x.tokenTypeIds ?? null" : "null";
         if (this.has.rotary) w.writeLine("const positions = null; // rotary: attention rotates queries and keys by position instead");
-        else w.writeLine("const positions = rt.positionIds(x.inputIds, POSITIONS);");
+        else w.writeLine("const positions = rt.positionIds(x.inputIds, POSITIONS, x.documentIds);");
         if (this.has.projection) {
           w.writeLine(`// [B, S] → [B, S, ${embeddingWidth(m)}] → [B, S, ${m.hidden}]`);
           w.writeLine(`const embedded = rt.embeddings(p.embeddings, x.inputIds, ${types}, positions, EMBEDDINGS, random);`);
@@ -677,7 +683,9 @@ class GraphWriter {
           w.writeLine(`let h = rt.embeddings(p.embeddings, x.inputIds, ${types}, positions, EMBEDDINGS, random);`);
         }
         w.writeLine("const hiddenStates = [h];");
-        w.writeLine("const bias = rt.attentionBias(x.attentionMask); // [B, 1, 1, S]");
+        w.writeLine(
+          "const bias = rt.attentionBias(x.attentionMask, x.documentIds); // [B, 1, 1, S], or [B, 1, S, S] with packed documents",
+        );
         const a = attentionConfig(m);
         if (this.has.local)
           w.writeLine(

@@ -10,7 +10,7 @@ import { factorizeBelowHidden, firstAttentionNormFits, headsDivideHidden, rotary
 import { makeContext, type Rule, type RuleSubject } from "./rules/context.js";
 import { expectationsHold } from "./rules/expect.js";
 import { generatorFits, rtdNeedsGenerator } from "./rules/generator.js";
-import { maskFractionsSumToOne } from "./rules/masking.js";
+import { documentMaskNeedsPacking, maskFractionsSumToOne } from "./rules/masking.js";
 import {
   distillSharesVocab,
   hasObjectives,
@@ -40,6 +40,7 @@ export const RULES: readonly Rule[] = [
   rtdNeedsGenerator,
   generatorFits,
   maskFractionsSumToOne,
+  documentMaskNeedsPacking,
   initLayersFit,
   initEmbeddingsFit,
   specialIdsFit,

@@ -429,5 +429,6 @@ function resolveTrain(get: Get): TrainConfig {
     batch: get("train.batch"),
     seq: get("train.seq"),
     steps: get("train.steps"),
+    ...(get("train.document_mask") === "true" ? { document_mask: true as const } : {}),
   };
 }

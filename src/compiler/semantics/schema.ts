@@ -305,6 +305,7 @@ export const RECORDS = {
     batch: property(integer(1), 256),
     seq: property(integer(1), 128),
     steps: property(integer(1), 1000000),
+    document_mask: property(enumType("switch", BIAS_SWITCHES), "false"),
   },
 } as const satisfies Record<string, Record<string, Property>>;
 

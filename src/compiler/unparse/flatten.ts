@@ -70,7 +70,7 @@ export function flattenModel(model: ResolvedModel): FlatProperty[] {
   add("tokenizer", tokenizerText(model.tokenizer));
   add("special", specialText(model.special));
 
-  for (const [key, text] of trainProperties(model.train)) add(`train.${key}`, text);
+  for (const [key, text] of trainProperties(model.train, { listDefaults: true })) add(`train.${key}`, text);
   return out;
 }
 

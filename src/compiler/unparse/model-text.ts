@@ -164,7 +164,8 @@ export function specialText(special: Record<string, number>): string {
 }
 
 /** The `train` record: the optimizer and its settings (the first six), then the schedule and sizes. */
-export function trainProperties(t: TrainConfig): PropertyText[] {
+/** `document_mask` only when on (as `factorize`), unless `listDefaults` (flatten, whose lines `diff` pairs). */
+export function trainProperties(t: TrainConfig, { listDefaults = false } = {}): PropertyText[] {
   return [
     ["optimizer", t.optimizer],
     ["lr", n(t.lr)],
@@ -177,6 +178,7 @@ export function trainProperties(t: TrainConfig): PropertyText[] {
     ["batch", n(t.batch)],
     ["seq", n(t.seq)],
     ["steps", n(t.steps)],
+    ...(listDefaults || t.document_mask ? [["document_mask", String(t.document_mask === true)] as PropertyText] : []),
   ];
 }
 

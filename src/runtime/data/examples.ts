@@ -44,6 +44,8 @@ export interface ExampleOptions {
   special: Record<string, number>;
   sentencePairs: SentencePairs;
   seed: number;
+  /** Packed examples say which document each token belongs to (`train { document_mask true }`). */
+  documentMask?: boolean;
 }
 
 /** Which sentence-pair objective a model trains: `nsp`, `sop`, or null (pack full sentences). */
@@ -85,6 +87,7 @@ class RunExamples implements Examples {
     private readonly cls: number,
     private readonly sep: number,
     private readonly pairs: boolean,
+    private readonly withDocuments: boolean,
   ) {
     this.firstRun.push(0);
   }
@@ -112,6 +115,8 @@ class RunExamples implements Examples {
     const ids = [this.cls];
     const words = [-1];
     const tokenTypes = [0];
+    // Packed examples hold one run per document: run r and the [SEP] after it are document r.
+    const documents = this.withDocuments ? [0] : null;
     let word = -1;
     const end = this.firstRun.get(index + 1);
     for (let r = this.firstRun.get(index), run = 0; r < end; r += 2, run++) {
@@ -121,13 +126,16 @@ class RunExamples implements Examples {
         ids.push(this.store.id(t));
         words.push(word);
         tokenTypes.push(type);
+        documents?.push(run);
       }
       ids.push(this.sep);
       words.push(-1);
       tokenTypes.push(type);
+      documents?.push(run);
     }
     const label = this.labels.get(index);
     const example: Example = { ids, words, tokenTypes };
+    if (documents) example.documents = documents;
     if (label !== NO_LABEL) example.sentenceLabel = label;
     return example;
   }
@@ -141,7 +149,8 @@ export function examplesOf(store: TokenStore, opts: ExampleOptions): Examples {
   const minSeq = opts.sentencePairs ? 5 : 3;
   if (!Number.isInteger(opts.seq) || opts.seq < minSeq) throw new Error(`seq must be an integer >= ${minSeq}, got ${opts.seq}`);
   const kind = opts.sentencePairs;
-  const out = new RunExamples(store, cls, sep, kind !== null);
+  if (opts.documentMask && kind !== null) throw new Error(`internal error: a document mask needs packed examples, not ${kind} pairs`);
+  const out = new RunExamples(store, cls, sep, kind !== null, opts.documentMask ?? false);
   if (kind === null) {
     pack(store, opts.seq - 2, out);
     return out;

@@ -247,6 +247,7 @@ export function maskExample(ex: Example, cfg: MaskingConfig, ctx: MaskContext): 
   }
   const out: MaskedExample = { inputIds, labels, tokenTypes: [...ex.tokenTypes] };
   if (ex.sentenceLabel !== undefined) out.sentenceLabel = ex.sentenceLabel;
+  if (ex.documents) out.documents = [...ex.documents];
   return out;
 }
 
@@ -258,13 +259,17 @@ export function maskExample(ex: Example, cfg: MaskingConfig, ctx: MaskContext): 
  */
 export function describeMasked(m: MaskedExample, idToToken: (id: number) => string, maskId?: number): string {
   const isMask = (id: number) => (maskId !== undefined ? id === maskId : /^(\[MASK\]|<mask>)$/i.test(idToToken(id)));
-  return m.inputIds
-    .map((id, i) => {
-      const label = m.labels[i] ?? NOT_PREDICTED;
-      if (label === NOT_PREDICTED) return idToToken(id);
-      if (id === label) return `{${idToToken(label)}}`;
-      if (isMask(id)) return idToToken(id);
-      return `<${idToToken(label)}→${idToToken(id)}>`;
-    })
-    .join(" ");
+  return (
+    m.inputIds
+      .map((id, i) => {
+        const label = m.labels[i] ?? NOT_PREDICTED;
+        if (label === NOT_PREDICTED) return idToToken(id);
+        if (id === label) return `{${idToToken(label)}}`;
+        if (isMask(id)) return idToToken(id);
+        return `<${idToToken(label)}→${idToToken(id)}>`;
+      })
+      // With a document mask, ‖ marks where one packed document ends and the next begins.
+      .map((text, i) => (i > 0 && m.documents && m.documents[i] !== m.documents[i - 1] ? `‖ ${text}` : text))
+      .join(" ")
+  );
 }

@@ -47,6 +47,11 @@ export interface Example {
   tokenTypes: number[];
   /** NSP: 1 = B is random, 0 = B followed A. SOP: 1 = swapped, 0 = in order. Absent without NSP/SOP. */
   sentenceLabel?: number;
+  /**
+   * With `document_mask`: per token, the index (0, 1, …) of the document it belongs to among
+   * those packed into the sequence; a document's closing [SEP] is its own, [CLS] the first's.
+   */
+  documents?: number[];
 }
 
 /** An example after masking: the model's inputs and MLM labels (-100 where not predicted). */
@@ -55,4 +60,5 @@ export interface MaskedExample {
   labels: number[];
   tokenTypes: number[];
   sentenceLabel?: number;
+  documents?: number[];
 }

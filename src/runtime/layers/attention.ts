@@ -32,11 +32,33 @@ export interface AttentionOptions {
 /** torch.finfo(float32).min: what Hugging Face adds to the scores of masked keys. */
 const MASKED = -3.4028234663852886e38;
 
-/** [B, S] 1/0 mask → [B, 1, 1, S] additive bias: (1 − mask) · finfo.min. */
-export function attentionBias(attentionMask: tf.Tensor2D): Tensor4D {
+/**
+ * [B, S] 1/0 mask → [B, 1, 1, S] additive bias: (1 − mask) · finfo.min. With packed
+ * documents (`documentIds` [B, S]), [B, 1, S, S]: a query also sees no key of another
+ * document, so each document is encoded as if it were alone in the sequence.
+ */
+export function attentionBias(attentionMask: tf.Tensor2D, documentIds?: tf.Tensor2D): Tensor4D {
   const [batch, seq] = attentionMask.shape;
+  if (documentIds) return documentBias(attentionMask, documentIds);
   const bias = tf.mul(tf.sub(1, tf.cast(attentionMask, "float32")), MASKED);
   return tf.reshape(bias, [batch, 1, 1, seq]);
+}
+
+/** [B, 1, S, S]: finfo.min for a key that is padding or in another document than the query. */
+function documentBias(attentionMask: tf.Tensor2D, documentIds: tf.Tensor2D): Tensor4D {
+  const [batch, seq] = attentionMask.shape;
+  const mask = attentionMask.dataSync();
+  const docs = documentIds.dataSync();
+  const bias = new Float32Array(batch * seq * seq);
+  for (let b = 0; b < batch; b++) {
+    for (let q = 0; q < seq; q++) {
+      const row = (b * seq + q) * seq;
+      for (let k = 0; k < seq; k++) {
+        if (mask[b * seq + k] === 0 || docs[b * seq + k] !== docs[b * seq + q]) bias[row + k] = MASKED;
+      }
+    }
+  }
+  return tf.tensor4d(bias, [batch, 1, seq, seq]);
 }
 
 /**

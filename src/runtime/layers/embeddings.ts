@@ -35,13 +35,34 @@ export interface PositionOptions {
  * real tokens count up from the offset and padding tokens get offset − 1, as Hugging Face's
  * `create_position_ids_from_input_ids` does.
  */
-export function positionIds(inputIds: tf.Tensor2D, { offset, padId }: PositionOptions): tf.Tensor2D {
+export function positionIds(inputIds: tf.Tensor2D, { offset, padId }: PositionOptions, documentIds?: tf.Tensor2D): tf.Tensor2D {
   const [batch, seq] = inputIds.shape;
+  if (documentIds) return documentPositions(inputIds, documentIds, { offset, padId });
   if (offset === 0) return tf.tile(tf.expandDims(tf.range(0, seq, 1, "int32"), 0), [batch, 1]) as tf.Tensor2D;
   const real = tf.cast(tf.notEqual(inputIds, padId), "int32");
   // cumsum(real) · real + (offset − 1): 1-based count of real tokens, shifted past the pad row.
   // An int32 scalar: adding a plain number would promote the ids to float32.
   return tf.add(tf.mul(tf.cumsum(real, 1), real), tf.scalar(offset - 1, "int32")) as tf.Tensor2D;
+}
+
+/**
+ * Position ids of packed documents: each document counts from the start, as if alone in the
+ * sequence (from `offset` for its real tokens, padding at offset − 1 when there is one).
+ */
+function documentPositions(inputIds: tf.Tensor2D, documentIds: tf.Tensor2D, { offset, padId }: PositionOptions): tf.Tensor2D {
+  const [batch, seq] = inputIds.shape;
+  const ids = inputIds.dataSync();
+  const docs = documentIds.dataSync();
+  const out = new Int32Array(batch * seq);
+  for (let b = 0; b < batch; b++) {
+    let position = 0;
+    for (let i = 0; i < seq; i++) {
+      const at = b * seq + i;
+      if (i > 0 && docs[at] !== docs[at - 1]) position = 0;
+      out[at] = offset > 0 && ids[at] === padId ? offset - 1 : offset + position++;
+    }
+  }
+  return tf.tensor2d(out, [batch, seq], "int32");
 }
 
 /** [B, S] ids → [B, S, E] (E = factorized width or hidden). */

@@ -51,14 +51,23 @@ export function collate(examples: MaskedExample[], padId: number, sentenceObject
         "int32",
       )
     : undefined;
+  // Padding gets a document of its own (-1): it is masked as a key anyway.
+  const documentIds = examples.some((e) => e.documents)
+    ? tf.tensor2d(
+        examples.map((e) => pad(e.documents ?? e.inputIds.map(() => 0), -1)),
+        undefined,
+        "int32",
+      )
+    : undefined;
   const y: GraphLabels = { labels };
   if (sentenceObjective === "nsp") y.nextSentenceLabel = sentence;
   if (sentenceObjective === "sop") y.sentenceOrderLabel = sentence;
   const all: tf.Tensor[] = [inputIds, attentionMask, labels];
   if (tokenTypeIds) all.push(tokenTypeIds);
   if (sentence) all.push(sentence);
+  if (documentIds) all.push(documentIds);
   return {
-    x: { inputIds, attentionMask, ...(tokenTypeIds ? { tokenTypeIds } : {}) },
+    x: { inputIds, attentionMask, ...(tokenTypeIds ? { tokenTypeIds } : {}), ...(documentIds ? { documentIds } : {}) },
     y,
     tokens: examples.reduce((n, e) => n + e.inputIds.length, 0),
     predicted: examples.reduce((n, e) => n + e.labels.filter((l) => l !== IGNORE).length, 0),

@@ -124,7 +124,13 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   if (tokenizer.vocabSize !== model.vocab)
     throw new TrainingError(`${folder.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
   const encode = (t: string) => tokenizer.encode(t);
-  const exampleOpts = { seq: model.train.seq, special: model.special, sentencePairs: pairs, seed: o.seed };
+  const exampleOpts = {
+    seq: model.train.seq,
+    special: model.special,
+    sentencePairs: pairs,
+    seed: o.seed,
+    documentMask: model.train.document_mask === true,
+  };
   const stores = tokenizeSplit(o.corpus.documents(), held, encode, model.vocab);
   const examples = examplesOf(stores.train, exampleOpts);
   // Held-out MLM evaluation needs no sentence pairs: packed sentences use every held-out token.

@@ -136,7 +136,7 @@ describe("emitted graphs", () => {
     for (const { model, teacher } of ALL) {
       const { text } = await emitGraph(model, teacher);
       expect(text, model.name).not.toMatch(/rt\.tf\.mul\(\w+, 1\)/);
-      if (!model.attention?.rotary) expect(text, model.name).toMatch(/rt\.positionIds\(x\.inputIds, POSITIONS\)/);
+      if (!model.attention?.rotary) expect(text, model.name).toMatch(/rt\.positionIds\(x\.inputIds, POSITIONS, x\.documentIds\)/);
       for (const o of model.objectives.filter((o) => o.weight !== 1 && (teacher || (o.name !== "distill" && o.name !== "cosine")))) {
         expect(text, `${model.name} ${o.name}`).toContain(`rt.tf.mul(${o.name}, ${o.weight})`);
       }

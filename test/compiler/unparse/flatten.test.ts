@@ -62,6 +62,7 @@ describe("flattenModel", () => {
       { path: "train.batch", text: "256" },
       { path: "train.seq", text: "128" },
       { path: "train.steps", text: "1000000" },
+      { path: "train.document_mask", text: "false" },
     ]);
   });
 
