@@ -2,7 +2,8 @@
  * The Hugging Face commands for a model with a generator (ELECTRA), through `main()`: its
  * weights are two transformers checkpoints, `generator/` (ElectraForMaskedLM) and
  * `discriminator/` (ElectraForPreTraining), in one folder, as goldens/electra holds them.
- * `export-hf` writes that folder, and `import-hf`, `run --weights` and `train --init` read it.
+ * `export-hf` writes that folder, `import-hf`, `run --weights` and `train --init` read it, and
+ * `from-hf` turns its two configs into one model with a `generator` block.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -300,4 +301,43 @@ describe("a trained run with a generator, exported and trained on", () => {
     expect(i.code, i.err).toBe(0);
     expect(i.err).toContain("starting from the --init weights");
   }, 300_000);
+});
+
+describe("bdlc from-hf on a generator/ + discriminator/ folder", () => {
+  it("goldens/electra: one model with a generator block, whose parameters are goldens/electra.bdl's and which reads the pair", async () => {
+    const r = await cli("from-hf", `${GOLDENS}/electra`, "--name", "electra-from-hf");
+    expect(r.code, r.err).toBe(0);
+    // The header comment, with its line breaks undone.
+    expect(r.out.replace(/\n\/\/ /g, " ")).toContain("ElectraForPreTraining with the generator ElectraForMaskedLM");
+    expect(r.out).toContain("generator { hidden 16 layers 2 heads 2 intermediate 64 }");
+    expect(r.out).toContain("objectives { mlm weight 1 rtd weight 50 }");
+    const bdl = path.join(tmp, "electra-from-hf.bdl");
+    fs.writeFileSync(bdl, r.out);
+    const model = [...checkFile(bdl).resolutions.values()][0]!.model;
+    const golden = [...checkFile(`${GOLDENS}/electra.bdl`).resolutions.values()][0]!.model;
+    const table = (m: typeof model) => parameterTable(m).map((p) => `${p.name} [${p.shape}]`);
+    expect(table(model)).toEqual(table(golden));
+    const i = await cli("import-hf", `${GOLDENS}/electra`, "--model", bdl, "--out", path.join(tmp, "from-hf-ckpt"));
+    expect(i.code, i.err).toBe(0);
+  });
+
+  it("refuses two configs that disagree on what the generator shares, naming the field in both", async () => {
+    const pair = path.join(tmp, "from-hf-vocab");
+    fs.mkdirSync(pair);
+    for (const side of SIDES) {
+      fs.mkdirSync(path.join(pair, side));
+      fs.copyFileSync(`${GOLDENS}/electra/${side}/config.json`, path.join(pair, side, "config.json"));
+    }
+    const config = path.join(pair, "generator", "config.json");
+    fs.writeFileSync(config, JSON.stringify({ ...json(config), vocab_size: 120 }));
+    expectUserError(
+      await cli("from-hf", pair),
+      /generator[\\/]config\.json: vocab_size 120 ≠ the discriminator's 99 \(.*discriminator[\\/]config\.json\): a bdl generator shares the model's vocab/,
+    );
+    fs.writeFileSync(config, JSON.stringify({ ...json(config), vocab_size: 99, architectures: ["ElectraForPreTraining"] }));
+    expectUserError(
+      await cli("from-hf", pair),
+      /generator[\\/]config\.json: ELECTRA's generator is ElectraForMaskedLM, but the config has 'architectures' ElectraForPreTraining/,
+    );
+  });
 });
