@@ -134,16 +134,14 @@ export function modelFromHfPairConfigs(
 ): string {
   const d = readHfConfig(discriminator.config, discriminator.label);
   const g = readHfConfig(generator.config, generator.label);
-  const expectClass = (spec: HfModelSpec, side: string, cls: string): void => {
+  const expectClass = (spec: HfModelSpec, label: string, side: string, cls: string): void => {
     if (spec.family !== "electra" || spec.architecture !== cls) {
       const found = spec.family === "electra" ? `'architectures' ${spec.architecture ?? "(none)"}` : `model_type ${spec.family}`;
-      throw new HfConfigError(
-        `${side === "generator" ? generator.label : discriminator.label}: ELECTRA's ${side} is ${cls}, but the config has ${found}`,
-      );
+      throw new HfConfigError(`${label}: ELECTRA's ${side} is ${cls}, but the config has ${found}`);
     }
   };
-  expectClass(d, "discriminator", "ElectraForPreTraining");
-  expectClass(g, "generator", "ElectraForMaskedLM");
+  expectClass(d, discriminator.label, "discriminator", "ElectraForPreTraining");
+  expectClass(g, generator.label, "generator", "ElectraForMaskedLM");
   const keys = CONFIG_KEYS.electra;
   const shared: [string, string, unknown, unknown][] = [
     ["vocab", g.sources.vocab, g.vocab, d.vocab],
