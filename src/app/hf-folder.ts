@@ -1,17 +1,26 @@
 /**
  * Hugging Face folders (config.json + model.safetensors) as the commands read them: the config
  * must describe the model (every difference named) and the tensors must be exactly its parameters.
+ * A model with a generator is two such folders, `generator/` and `discriminator/`, side by side
+ * in one (see `HF_PAIR_FOLDERS`).
  */
 import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { weightsFromHf, type WeightMap } from "../runtime/checkpoint/hf-weights.js";
-import { readSafetensors } from "../runtime/checkpoint/safetensors.js";
+import { weightsFromHf, weightsFromHfPair, type WeightMap } from "../runtime/checkpoint/hf-weights.js";
+import { readSafetensors, type SafetensorsFile } from "../runtime/checkpoint/safetensors.js";
 import { configMismatches } from "../compiler/unparse/from-hf.js";
 import { readHfConfig } from "../model/hf/config.js";
+import { electraPair } from "../model/hf/names.js";
 import type { ResolvedModel } from "../model/model.js";
 import { InputError } from "./input-error.js";
 import { readJsonFile } from "./json-file.js";
 import { asInputErrors } from "./user-errors.js";
+
+/**
+ * The subfolders of a model with a generator's Hugging Face folder: ELECTRA's two checkpoints,
+ * as transformers' ELECTRA models are published (one from_pretrained folder each).
+ */
+export const HF_PAIR_FOLDERS = { discriminator: "discriminator", generator: "generator" } as const;
 
 export function readConfigJson(file: string): unknown {
   return readJsonFile(file, "Hugging Face config");
@@ -22,8 +31,54 @@ export function isHfFolder(dir: string): boolean {
   return existsSync(path.join(dir, "config.json")) && existsSync(path.join(dir, "model.safetensors"));
 }
 
-/** The weights of a Hugging Face folder for `model`. */
-export function readHfFolder(dir: string, model: ResolvedModel): WeightMap {
+/** Whether `dir` holds a `generator/` and a `discriminator/` subfolder (a model with a generator's pair). */
+export function isHfPairFolder(dir: string): boolean {
+  return Object.values(HF_PAIR_FOLDERS).every((side) => isFolder(path.join(dir, side)));
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The weights of a Hugging Face folder for `model`: for a model with a generator, of the folder's
+ * `generator/` and `discriminator/` (their shared embeddings must agree), else of the folder itself.
+ */
+export function readHfWeights(dir: string, model: ResolvedModel): WeightMap {
+  if (!model.generator) {
+    if (!isHfFolder(dir) && isHfPairFolder(dir)) {
+      throw new InputError(
+        `${dir} holds ${HF_PAIR_FOLDERS.generator}/ and ${HF_PAIR_FOLDERS.discriminator}/, the two Hugging Face checkpoints of a model with a generator, but model '${model.name}' has no generator`,
+      );
+    }
+    const { configPath, weightsPath } = checkedFolder(dir);
+    checkConfig(configPath, model, `model '${model.name}'`, model.file);
+    return asInputErrors(() => weightsFromHf(readSafetensors(weightsPath), model, weightsPath));
+  }
+  folderStat(dir);
+  if (!isHfPairFolder(dir)) {
+    const lacking = Object.values(HF_PAIR_FOLDERS).filter((side) => !isFolder(path.join(dir, side)));
+    const what = isHfFolder(dir) ? "is a single Hugging Face checkpoint" : `has no ${lacking.map((side) => `${side}/`).join(" or ")}`;
+    throw new InputError(
+      `${dir} ${what}, but model '${model.name}' has a generator: its Hugging Face weights are a folder that needs ${HF_PAIR_FOLDERS.generator}/ (ElectraForMaskedLM) and ${HF_PAIR_FOLDERS.discriminator}/ (ElectraForPreTraining), each with config.json and model.safetensors`,
+    );
+  }
+  const pair = electraPair(model);
+  const side = (which: keyof typeof HF_PAIR_FOLDERS, sideModel: ResolvedModel): { file: SafetensorsFile; label: string } => {
+    const { configPath, weightsPath } = checkedFolder(path.join(dir, HF_PAIR_FOLDERS[which]));
+    checkConfig(configPath, sideModel, `the ${which} of model '${model.name}'`, `${model.file} ${which}`);
+    return { file: asInputErrors(() => readSafetensors(weightsPath)), label: weightsPath };
+  };
+  const discriminator = side("discriminator", pair.discriminator.model);
+  const generator = side("generator", pair.generator.model);
+  return asInputErrors(() => weightsFromHfPair(discriminator, generator, model));
+}
+
+function folderStat(dir: string): void {
   let st;
   try {
     st = statSync(dir);
@@ -32,6 +87,11 @@ export function readHfFolder(dir: string, model: ResolvedModel): WeightMap {
   }
   if (!st.isDirectory())
     throw new InputError(`${dir} is not a folder; a Hugging Face checkpoint is a folder holding config.json and model.safetensors`);
+}
+
+/** A Hugging Face checkpoint folder's two files, each checked to be there. */
+function checkedFolder(dir: string): { configPath: string; weightsPath: string } {
+  folderStat(dir);
   const configPath = path.join(dir, "config.json");
   const weightsPath = path.join(dir, "model.safetensors");
   if (!existsSync(configPath))
@@ -42,12 +102,19 @@ export function readHfFolder(dir: string, model: ResolvedModel): WeightMap {
       : "";
     throw new InputError(`${dir}: missing model.safetensors${bin}`);
   }
+  return { configPath, weightsPath };
+}
+
+/**
+ * Refuses a config.json that does not describe `model`, naming every difference. `what` names
+ * the model (or its side of a pair) in the message, `modelLabel` its file (and side).
+ */
+function checkConfig(configPath: string, model: ResolvedModel, what: string, modelLabel: string): void {
   const spec = asInputErrors(() => readHfConfig(readConfigJson(configPath), configPath));
-  const mismatches = configMismatches(spec, model, "config.json", model.file);
+  const mismatches = configMismatches(spec, model, "config.json", modelLabel);
   if (mismatches.length > 0) {
     throw new InputError(
-      `${configPath} does not describe model '${model.name}' (${model.file}): ${mismatches.length} difference(s):\n  ${mismatches.join("\n  ")}`,
+      `${configPath} does not describe ${what} (${model.file}): ${mismatches.length} difference(s):\n  ${mismatches.join("\n  ")}`,
     );
   }
-  return asInputErrors(() => weightsFromHf(readSafetensors(weightsPath), model, weightsPath));
 }

@@ -12,8 +12,13 @@ Write a checkpoint (a checkpoint folder, or a train --out run folder meaning its
 checkpoint) as a Hugging Face folder: config.json + model.safetensors, loadable by
 transformers (BertForPreTraining / BertForMaskedLM / BertModel, RobertaForMaskedLM,
 AlbertForPreTraining / AlbertForMaskedLM / AlbertModel, DistilBertForMaskedLM /
-DistilBertModel) with no missing or unexpected keys. Refuses a layout no transformers
-class has (say, a sharing group that shares only attention).
+DistilBertModel, ModernBertForMaskedLM / ModernBertModel) with no missing or unexpected
+keys. Refuses a layout no transformers class has (say, a sharing group that shares only
+attention).
+
+A model with a generator (ELECTRA) is two transformers models: DIR/discriminator
+(ElectraForPreTraining) and DIR/generator (ElectraForMaskedLM), each a folder of its own for
+from_pretrained, both holding the shared embeddings; DIR is written atomically as a whole.
 
 With the weights goes the run's tokenizer: tokenizer.json, with tokenizer_config.json and
 special_tokens_map.json naming its special tokens, so AutoTokenizer.from_pretrained(DIR)
@@ -33,7 +38,8 @@ export const exportHf: Command = {
     if (values.out === undefined) throw new UsageError(`missing --out DIR.\n\n${help}`);
     const r = exportCheckpoint({ checkpoint: positionals[0]!, out: values.out, tokenizer: values.tokenizer });
     const tokenizer = r.tokenizer ? ", tokenizer.json, tokenizer_config.json, special_tokens_map.json" : "";
-    io.out(`wrote ${values.out}: ${r.architecture} (config.json, model.safetensors with ${r.tensors} tensors${tokenizer}) from ${r.from}`);
+    for (const f of r.folders)
+      io.out(`wrote ${f.dir}: ${f.architecture} (config.json, model.safetensors with ${f.tensors} tensors${tokenizer}) from ${r.from}`);
     if (!r.tokenizer) io.err(`note: ${r.from} belongs to no run with a tokenizer.json; give one with --tokenizer FILE to write it too`);
     return 0;
   },

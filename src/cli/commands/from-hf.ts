@@ -5,10 +5,15 @@ import { parseFlags, requirePositionals, type Command } from "./command.js";
 const help = `Usage: bdlc from-hf DIR [--name NAME]
 
 Print the .bdl model that a Hugging Face config.json describes (model_type bert, roberta,
-albert or distilbert): a standalone model with no extends. DIR is the folder holding
-config.json (or the config.json file itself). Fields the file leaves out take the values
-of transformers' config class; special ids other than pad come from the family's standard
-tokenizer (the text says so).
+albert, distilbert or modernbert; electra as a pair, below): a standalone model with no
+extends. DIR is the folder holding config.json (or the config.json file itself). Fields
+the file leaves out take the values of transformers' config class; special ids other than
+pad come from the family's standard tokenizer (the text says so).
+
+A DIR holding generator/ (ElectraForMaskedLM) and discriminator/ (ElectraForPreTraining)
+folders, as export-hf writes a model with a generator, gives one model with a generator
+block of the generator's sizes; the two configs must agree on everything else, and rtd
+takes ELECTRA's weight, 50 (configs do not record it).
 
 Options:
   --name NAME  the model's name (default: the folder's name, made an identifier)`;

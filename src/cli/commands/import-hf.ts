@@ -14,6 +14,11 @@ of the named .bdl model. Refuses, naming each difference, when the config disagr
 the model (sizes, activation, LayerNorm eps, positions, token types, factorization,
 sharing, pad id), and names every missing, unexpected or misshapen tensor.
 
+A model with a generator (ELECTRA) is read from two Hugging Face folders, DIR/generator
+(ElectraForMaskedLM) and DIR/discriminator (ElectraForPreTraining), as export-hf writes
+them; each config is compared with its side of the model, and the embeddings the two
+share must hold the same values in both.
+
 Options:
   --model FILE[:NAME]  the model the checkpoint is for (NAME may be left out when the
                        file declares one model)

@@ -20,7 +20,9 @@ labels also loss, loss_terms and grad_norms (keyed by Hugging Face parameter nam
 
 Options:
   --weights W          a checkpoint of this project (or a train --out run folder), or a
-                       Hugging Face folder (config.json + model.safetensors)
+                       Hugging Face folder (config.json + model.safetensors); for a
+                       model with a generator, a folder holding generator/ and
+                       discriminator/ Hugging Face folders (as export-hf writes them)
   --inputs IN.json     the inputs
   --teacher-weights T  the teacher's weights (same kinds as W), for distillation losses
   --out OUT.json       write the outputs there (atomically) instead of to stdout

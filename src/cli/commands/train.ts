@@ -35,7 +35,8 @@ Options:
   --eval-every N      held-out evaluation every N steps (default 0: at the end only)
   --teacher CKPT      the teacher's checkpoint or run folder, for models with a teacher
   --init W            start from these weights instead of a random draw: a checkpoint,
-                      run folder or Hugging Face folder of the same model
+                      run folder or Hugging Face folder of the same model (for a
+                      model with a generator: a folder of generator/ and discriminator/)
   --tokenizer FILE    use this tokenizer.json (its vocabulary must be the model's)
                       instead of training one on the corpus
   --resume            continue the run in --out from its latest checkpoint, with the
