@@ -19,23 +19,39 @@ export interface FromHfOptions {
   dir: string;
   /** The model's name (default: the folder's name, made an identifier). */
   name: string | undefined;
+  /** ELECTRA's generator folder (or its config.json), `dir` then the discriminator's: `from-hf DISC --generator GEN`. */
+  generator?: string | undefined;
+}
+
+/** A folder's config.json, or the file itself when given. */
+function configFile(dir: string): string {
+  return dir.endsWith(".json") ? dir : path.join(dir, "config.json");
 }
 
 export function modelTextFromHf(o: FromHfOptions): string {
-  const configPath = o.dir.endsWith(".json") ? o.dir : path.join(o.dir, "config.json");
+  const configPath = configFile(o.dir);
   const folder = o.dir.endsWith(".json") ? path.dirname(path.resolve(o.dir)) : path.resolve(o.dir);
   const name = o.name ?? sanitizeModelName(path.basename(folder));
   if (!MODEL_NAME.test(name)) {
     throw new InputError(`--name '${name}' is not a model name (letters, digits and _, with inner hyphens, not starting with a digit)`);
   }
-  const pair = !o.dir.endsWith(".json") && !existsSync(configPath) && isHfPairFolder(o.dir);
-  const side = (which: keyof typeof HF_PAIR_FOLDERS) => {
-    const label = path.join(o.dir, HF_PAIR_FOLDERS[which], "config.json");
-    return { config: readConfigJson(label), label };
-  };
+  const pair = o.generator !== undefined || (!o.dir.endsWith(".json") && !existsSync(configPath) && isHfPairFolder(o.dir));
+  // The two configs: given one by one, or the generator/ and discriminator/ of one folder.
+  const files: Record<keyof typeof HF_PAIR_FOLDERS, string> =
+    o.generator !== undefined
+      ? { discriminator: configPath, generator: configFile(o.generator) }
+      : {
+          discriminator: path.join(o.dir, HF_PAIR_FOLDERS.discriminator, "config.json"),
+          generator: path.join(o.dir, HF_PAIR_FOLDERS.generator, "config.json"),
+        };
+  const side = (which: keyof typeof HF_PAIR_FOLDERS) => ({ config: readConfigJson(files[which]), label: files[which] });
+  const source =
+    o.generator !== undefined
+      ? `${files.discriminator} and ${files.generator}`
+      : path.join(o.dir, "{discriminator,generator}", "config.json");
   const text = asInputErrors(() =>
     pair
-      ? modelFromHfPairConfigs(side("discriminator"), side("generator"), name, path.join(o.dir, "{discriminator,generator}", "config.json"))
+      ? modelFromHfPairConfigs(side("discriminator"), side("generator"), name, source)
       : modelFromHfConfig(readConfigJson(configPath), name, configPath),
   );
   const virtual = `${name}.bdl`;

@@ -67,9 +67,22 @@ export function readHfWeights(dir: string, model: ResolvedModel): WeightMap {
       `${dir} ${what}, but model '${model.name}' has a generator: its Hugging Face weights are a folder that needs ${HF_PAIR_FOLDERS.generator}/ (ElectraForMaskedLM) and ${HF_PAIR_FOLDERS.discriminator}/ (ElectraForPreTraining), each with config.json and model.safetensors`,
     );
   }
+  return readHfPairWeights(
+    { discriminator: path.join(dir, HF_PAIR_FOLDERS.discriminator), generator: path.join(dir, HF_PAIR_FOLDERS.generator) },
+    model,
+  );
+}
+
+/**
+ * A model with a generator from its two Hugging Face folders, wherever they are (`run --weights
+ * DISC --generator-weights GEN`): each config must describe its side, and the shared
+ * embeddings must agree.
+ */
+export function readHfPairWeights(dirs: Record<keyof typeof HF_PAIR_FOLDERS, string>, model: ResolvedModel): WeightMap {
+  if (!model.generator) throw new InputError(`model '${model.name}' has no generator, so it has no generator weights to read`);
   const pair = electraPair(model);
   const side = (which: keyof typeof HF_PAIR_FOLDERS, sideModel: ResolvedModel): { file: SafetensorsFile; label: string } => {
-    const { configPath, weightsPath } = checkedFolder(path.join(dir, HF_PAIR_FOLDERS[which]));
+    const { configPath, weightsPath } = checkedFolder(dirs[which]);
     checkConfig(configPath, sideModel, `the ${which} of model '${model.name}'`, `${model.file} ${which}`);
     return { file: asInputErrors(() => readSafetensors(weightsPath)), label: weightsPath };
   };

@@ -96,6 +96,52 @@ describe("bdlc run on a generator/ + discriminator/ folder", () => {
   });
 });
 
+describe("bdlc run --weights DISC --generator-weights GEN (the two folders given one by one)", () => {
+  it("gives the golden's loss and every gradient norm under each model's names, as the pair folder does", async () => {
+    const out = path.join(tmp, "run-electra-flags.json");
+    const r = await cli(
+      "run",
+      `${GOLDENS}/electra.bdl`,
+      "--weights",
+      `${GOLDENS}/electra/discriminator`,
+      "--generator-weights",
+      `${GOLDENS}/electra/generator`,
+      "--inputs",
+      `${GOLDENS}/electra/inputs.json`,
+      "--out",
+      out,
+    );
+    expect(r.code, r.err).toBe(0);
+    const ours = json(out);
+    const golden = json(`${GOLDENS}/electra/outputs.json`);
+    expect(relative(ours.loss, golden.loss)).toBeLessThan(2e-4);
+    for (const key of ["generator_grad_norms", "discriminator_grad_norms"]) {
+      expect(Object.keys(ours[key]).sort(), key).toEqual(Object.keys(golden[key]).sort());
+    }
+    expect(ours).toEqual(json(path.join(tmp, "run-electra.json")));
+  });
+
+  it("refuses --generator-weights for a model without a generator, and a --weights that is not a Hugging Face folder", async () => {
+    const args = ["--inputs", `${GOLDENS}/bert/inputs.json`, "--generator-weights", `${GOLDENS}/electra/generator`];
+    expectUserError(
+      await cli("run", `${GOLDENS}/bert.bdl`, "--weights", `${GOLDENS}/bert`, ...args),
+      /has no generator, so --generator-weights/,
+    );
+    expectUserError(
+      await cli(
+        "run",
+        `${GOLDENS}/electra.bdl`,
+        "--weights",
+        `${GOLDENS}/electra`,
+        ...args.slice(2),
+        "--inputs",
+        `${GOLDENS}/electra/inputs.json`,
+      ),
+      /--weights .*electra: with --generator-weights, each must be a Hugging Face folder/,
+    );
+  });
+});
+
 describe("bdlc export-hf / import-hf of a model with a generator", () => {
   it("writes discriminator/ (ElectraForPreTraining) and generator/ (ElectraForMaskedLM), each with the shared embeddings", async () => {
     const out = path.join(tmp, "hf-pair");
@@ -319,6 +365,24 @@ describe("bdlc from-hf on a generator/ + discriminator/ folder", () => {
     expect(table(model)).toEqual(table(golden));
     const i = await cli("import-hf", `${GOLDENS}/electra`, "--model", bdl, "--out", path.join(tmp, "from-hf-ckpt"));
     expect(i.code, i.err).toBe(0);
+  });
+
+  it("from-hf DISC --generator GEN gives the model the pair folder gives", async () => {
+    const one = await cli("from-hf", `${GOLDENS}/electra`, "--name", "electra-from-hf");
+    const two = await cli(
+      "from-hf",
+      `${GOLDENS}/electra/discriminator`,
+      "--generator",
+      `${GOLDENS}/electra/generator`,
+      "--name",
+      "electra-from-hf",
+    );
+    expect(two.code, two.err).toBe(0);
+    const body = (text: string) => text.slice(text.indexOf("model "));
+    expect(body(two.out)).toBe(body(one.out));
+    expect(two.out.replace(/\n\/\/ /g, " ")).toContain(
+      "electra/discriminator/config.json and test/fixtures/goldens/electra/generator/config.json",
+    );
   });
 
   it("refuses two configs that disagree on what the generator shares, naming the field in both", async () => {

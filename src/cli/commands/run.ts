@@ -7,16 +7,22 @@
 import { runModel } from "../../app/run.js";
 import { loadModelRef, parseFlags, requirePositionals, UsageError, writeAtomically, type Command } from "./command.js";
 
-const help = `Usage: bdlc run MODEL --weights W --inputs IN.json [--teacher-weights T] [--out OUT.json] [--backend B]
+const help = `Usage: bdlc run MODEL --weights W --inputs IN.json [--teacher-weights T | --generator-weights G] [--out OUT.json] [--backend B]
 
 One forward pass on explicit inputs and, where labels are given, the loss and one backward
 pass. MODEL is FILE.bdl[:NAME] (NAME may be left out when the file declares one model).
 
 IN.json uses Hugging Face's argument names: input_ids, attention_mask, token_type_ids,
-labels (-100 = not predicted), next_sentence_label or sentence_order_label, and
-teacher_input_ids where the teacher's ids differ. OUT.json holds last_hidden_state,
-hidden_states, pooler_output, mlm_logits, nsp_logits or sop_logits as they apply; with
-labels also loss, loss_terms and grad_norms (keyed by Hugging Face parameter names).
+labels (-100 = not predicted), next_sentence_label or sentence_order_label,
+teacher_input_ids where the teacher's ids differ, document_ids for packed documents (-1 for
+padding), and, for a model with a generator, generator_samples (the token to put at each
+labelled position, -1 elsewhere) to replay instead of sampling. OUT.json holds
+last_hidden_state, hidden_states, pooler_output, mlm_logits, nsp_logits or sop_logits as
+they apply; with labels also loss, loss_terms and grad_norms (keyed by Hugging Face parameter
+names). A model with a generator gives generator_logits, generator_hidden_states,
+discriminator_logits, discriminator_hidden_states, discriminator_last_hidden_state and, with
+labels, generator_grad_norms and discriminator_grad_norms (each under its model's names; the
+shared embeddings in both).
 
 Options:
   --weights W          a checkpoint of this project (or a train --out run folder), or a
@@ -25,6 +31,8 @@ Options:
                        discriminator/ Hugging Face folders (as export-hf writes them)
   --inputs IN.json     the inputs
   --teacher-weights T  the teacher's weights (same kinds as W), for distillation losses
+  --generator-weights G  for a model with a generator: the generator's Hugging Face folder
+                       (ElectraForMaskedLM), W then the discriminator's (ElectraForPreTraining)
   --out OUT.json       write the outputs there (atomically) instead of to stdout
   --backend B          cpu (default: the reference, pure JavaScript), native, wasm,
                        webgpu, tensorflow or auto — to compare a backend with it`;
@@ -38,6 +46,7 @@ export const run: Command = {
         weights: { type: "string" },
         inputs: { type: "string" },
         "teacher-weights": { type: "string" },
+        "generator-weights": { type: "string" },
         out: { type: "string" },
         backend: { type: "string" },
       },
@@ -53,6 +62,7 @@ export const run: Command = {
       teacher: chosen.teacher,
       weights: values.weights,
       teacherWeights: values["teacher-weights"],
+      generatorWeights: values["generator-weights"],
       inputs: values.inputs,
       backend: values.backend ?? "cpu",
     });
