@@ -148,6 +148,28 @@ describe("diagnostics", () => {
     await client.notify("textDocument/didClose", { textDocument: { uri: child } });
     await client.notify("textDocument/didClose", { textDocument: { uri: base } });
   });
+
+  it("an imported file that is not open is read from disk, again when the editor says it changed", async () => {
+    const baseFile = path.join(dir, "disk-base.bdl");
+    const baseText = "model disk {\n  vocab 100 hidden 64 layers 2 heads 4 intermediate 128\n  objectives { mlm }\n}\n";
+    writeFileSync(baseFile, baseText);
+    const child = uriOf(path.join(dir, "disk-child.bdl"));
+    const childText = 'import "disk-base.bdl"\nmodel on-disk extends disk {}\n';
+    expect(await client.open(child, childText)).toEqual([]);
+    writeFileSync(baseFile, baseText.replace("model disk", "model disks"));
+    const changed = await client.diagnosticsAfter(child, () =>
+      client.notify("workspace/didChangeWatchedFiles", { changes: [{ uri: uriOf(baseFile), type: 2 }] }),
+    );
+    expect(changed.map((d) => d.code)).toEqual(["BDL013"]);
+    // Opened with unsaved text, the editor's text wins; closed, the disk's again.
+    const opened = await client.diagnosticsAfter(child, () => client.open(uriOf(baseFile), baseText).then(() => {}));
+    expect(opened).toEqual([]);
+    const closed = await client.diagnosticsAfter(child, () =>
+      client.notify("textDocument/didClose", { textDocument: { uri: uriOf(baseFile) } }),
+    );
+    expect(closed.map((d) => d.code)).toEqual(["BDL013"]);
+    await client.notify("textDocument/didClose", { textDocument: { uri: child } });
+  });
 });
 
 describe("navigation", () => {
@@ -255,7 +277,8 @@ describe("navigation", () => {
 });
 
 describe("completion", () => {
-  const uri = uriOf(path.join(dir ?? tmpdir(), "complete.bdl"));
+  // Never written to disk: the server completes what the editor holds.
+  const uri = uriOf(path.join(tmpdir(), "bdl-lsp-completion.bdl"));
   const labels = async (text: string, marker = "|"): Promise<string[]> => {
     const at = text.indexOf(marker);
     const clean = text.slice(0, at) + text.slice(at + marker.length);
