@@ -1,8 +1,9 @@
-// `npm run bench -- [--config C] [--backend B] [--suite frontend|train|corpus] [--steps N] [--json]
+// `npm run bench -- [--config C] [--backend B] [--suite frontend|lsp|train|corpus] [--steps N] [--json]
 //                   [--corpus-mb N]
 //                   [--torch [--device cpu|cuda] [--python P] [--threads N]]`
 // Benchmarks, one JSON object per line with --json (readable lines otherwise). Without --config or
-// --suite: the front-end latency suite, then training throughput for tiny and mini on the default backend.
+// --suite: the front-end latency suite, the language server's latency (bench/lsp.mjs: didOpen to
+// diagnostics, hover, completion), then training throughput for tiny and mini on the default backend.
 //
 // --config takes comma-separated names from bench/configs.json, or its groups:
 //   default         tiny, mini (what runs without --config)
@@ -26,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runCorpusBench } from "./corpus.mjs";
 import { runFrontend } from "./frontend.mjs";
+import { runLspBench } from "./lsp.mjs";
 import { CONFIG_GROUPS, resolveConfigs, runTrainBench } from "./train.mjs";
 
 const { values } = parseArgs({
@@ -49,6 +51,7 @@ const fmt = (n) => Math.round(n).toLocaleString("en-US");
 function print(row) {
   if (values.json) console.log(JSON.stringify(row));
   else if (row.suite === "frontend") console.log(`${row.measure.padEnd(24)} ${row.file.padEnd(28)} median ${row.median_ms} ms  max ${row.max_ms} ms  (target < ${row.target_ms} ms)`);
+  else if (row.suite === "lsp") console.log(`lsp ${row.measure.padEnd(22)} ${row.file.padEnd(20)} median ${row.median_ms} ms  p95 ${row.p95_ms} ms  (${row.runs} requests)`);
   else if (row.suite === "torch")
     console.log(
       `${row.config} on torch ${row.torch} ${row.device} (${row.threads} threads): ` +
@@ -138,9 +141,10 @@ function compareRow(bdl, torch) {
   };
 }
 
-const suites = values.suite ? [values.suite] : values.config ? ["train"] : ["frontend", "train"];
+const suites = values.suite ? [values.suite] : values.config ? ["train"] : ["frontend", "lsp", "train"];
 for (const suite of suites) {
   if (suite === "frontend") runFrontend().forEach(print);
+  else if (suite === "lsp") (await runLspBench()).forEach(print);
   else if (suite === "corpus") print(runCorpusBench({ megabytes: Number(values["corpus-mb"]), backend: values.backend }));
   else if (suite === "train") {
     let configs;
@@ -166,7 +170,7 @@ for (const suite of suites) {
       }
     }
   } else {
-    console.error(`bench: unknown suite '${suite}' (have: frontend, train, corpus)`);
+    console.error(`bench: unknown suite '${suite}' (have: frontend, lsp, train, corpus)`);
     process.exit(1);
   }
 }

@@ -51,6 +51,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "print training examples with the model's masking applied",
     load: async () => (await import("./commands/mask-preview.js")).maskPreview,
   },
+  lsp: { summary: "language server for editors (--stdio)", load: async () => (await import("./commands/lsp.js")).lsp },
 };
 
 function usage(): string {

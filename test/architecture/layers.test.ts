@@ -16,7 +16,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   compiler: ["model", "io"],
   runtime: ["model", "io", "tools"],
   app: ["model", "io", "tools", "compiler", "runtime"],
-  cli: ["model", "io", "tools", "compiler", "runtime", "app"],
+  lsp: ["model", "io", "compiler"],
+  cli: ["model", "io", "tools", "compiler", "runtime", "app", "lsp"],
 };
 
 function sourceFiles(dir: string): string[] {
