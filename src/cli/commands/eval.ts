@@ -67,6 +67,9 @@ export const evalCommand: Command = {
             perplexity: result.perplexity,
             predicted: result.predicted,
             examples: result.examples,
+            ...(result.rtd_loss === undefined
+              ? {}
+              : { rtd_loss: result.rtd_loss, rtd_accuracy: result.rtd_accuracy, replaced: result.replaced }),
           }),
         );
       } else {
@@ -74,6 +77,12 @@ export const evalCommand: Command = {
           `held-out MLM loss ${result.mlm_loss.toFixed(3)}, accuracy ${(100 * result.mlm_accuracy).toFixed(1)}%, perplexity ${result.perplexity.toFixed(1)} ` +
             `(${result.predicted} predicted tokens in ${result.examples} sequences)`,
         );
+        if (result.rtd_loss !== undefined) {
+          io.out(
+            `held-out replaced-token detection loss ${result.rtd_loss.toFixed(3)}, accuracy ${(100 * result.rtd_accuracy!).toFixed(1)}% ` +
+              `(${(100 * result.replaced!).toFixed(1)}% of tokens replaced by the generator)`,
+          );
+        }
       }
       return 0;
     } finally {

@@ -127,7 +127,12 @@ export const train: Command = {
           `${summary.stoppedEarly ? "stopped" : "trained"} ${model.name}: ${summary.steps} steps${summary.from > 0 ? ` (step ${summary.from} → ${summary.from + summary.steps})` : ""} in ${Math.round(summary.seconds)} s${summary.firstLoss === null || summary.lastLoss === null ? "" : `, loss ${summary.firstLoss.toFixed(3)} → ${summary.lastLoss.toFixed(3)} (ln vocab = ${Math.log(model.vocab).toFixed(3)})`}`,
           ...(e
             ? [
-                `held-out MLM loss ${e.mlm_loss.toFixed(3)}, accuracy ${(100 * e.mlm_accuracy).toFixed(1)}%, perplexity ${e.perplexity.toFixed(1)}`,
+                `held-out ${e.rtd_loss === undefined ? "" : "generator "}MLM loss ${e.mlm_loss.toFixed(3)}, accuracy ${(100 * e.mlm_accuracy).toFixed(1)}%, perplexity ${e.perplexity.toFixed(1)}`,
+              ]
+            : []),
+          ...(e?.rtd_loss !== undefined
+            ? [
+                `held-out replaced-token detection loss ${e.rtd_loss.toFixed(3)}, accuracy ${(100 * e.rtd_accuracy!).toFixed(1)}% (${(100 * e.replaced!).toFixed(1)}% of tokens replaced)`,
               ]
             : []),
           `run folder: ${summary.out} (report.html, log.jsonl, checkpoints/)`,

@@ -87,12 +87,17 @@ describe("bdlc train on a model with a generator (ELECTRA)", () => {
     expect(differingTensors(resumed, run)).toEqual([]);
   }, 300_000);
 
-  it("eval reports the generator's held-out MLM; finetune trains a classifier on the discriminator", () => {
+  it("eval reports the generator's held-out MLM and the discriminator's replaced-token detection; finetune trains a classifier on the discriminator", () => {
     const e = bdlc(["eval", run, "--corpus", corpus, "--backend", "cpu", "--json"]);
     expect(e.status, e.stderr).toBe(0);
     const metrics = JSON.parse(e.stdout);
     expect(metrics.predicted).toBeGreaterThan(0);
     expect(Number.isFinite(metrics.mlm_loss)).toBe(true);
+    // The discriminator's: loss and accuracy over real tokens, on the generator's samples (some replace, some equal the original).
+    expect(Number.isFinite(metrics.rtd_loss)).toBe(true);
+    expect(metrics.rtd_accuracy).toBeGreaterThan(0.5);
+    expect(metrics.replaced).toBeGreaterThan(0);
+    expect(metrics.replaced).toBeLessThan(0.5);
     const f = bdlc([
       "finetune",
       run,
