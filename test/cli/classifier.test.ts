@@ -23,7 +23,7 @@ import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
 import type { Task } from "../../src/runtime/data/types.js";
 import { initialWeights } from "../../src/runtime/init.js";
 import { loadTokenizer } from "../../src/runtime/tokenizers/index.js";
-import { classify, finetune, HEAD_BIAS, HEAD_KERNEL } from "../../src/runtime/train/finetune.js";
+import { classify, finetune, HEAD_BIAS, HEAD_KERNEL, headWeights } from "../../src/runtime/train/finetune.js";
 import { cli } from "../helpers/cli.js";
 import { bdlc, TINY_MODEL, trainingFolder } from "../helpers/training.js";
 
@@ -311,6 +311,84 @@ describe("the …ForSequenceClassification classes", () => {
       /RobertaForSequenceClassification's head is dense, tanh, then out_proj.*has no pooler/,
     );
   });
+
+  /** A classifier checkpoint of `m` from its initial weights and a seeded head, written without a tokenizer; then exported. */
+  async function exportedTensors(m: ResolvedModel, name: string): Promise<[string, number[]][]> {
+    const saved = join(dir, `${name}-classifier`);
+    const weights = initialWeights(parameterTable(m), 0, 0);
+    for (const [n, w] of headWeights(m.hidden, 3, 0)) weights.set(n, w);
+    saveClassifierCheckpoint(saved, m, weights, { task: "t", labels: ["a", "b", "c"], pooling: "pooler", seq: 8 }, "{}");
+    rmSync(join(saved, "tokenizer.json"));
+    const hf = join(dir, `${name}-hf`);
+    const r = await cli("export-hf", saved, "--out", hf);
+    expect(r.code, r.err).toBe(0);
+    const config = JSON.parse(readFileSync(join(hf, "config.json"), "utf8"));
+    expect(config.id2label).toEqual({ "0": "a", "1": "b", "2": "c" });
+    expect(config.label2id).toEqual({ a: 0, b: 1, c: 2 });
+    expect(config.architectures).toHaveLength(1);
+    return [...readSafetensors(join(hf, "model.safetensors")).tensors].map(([n, t]) => [n, t.shape]);
+  }
+  const sorted = (names: [string, number[]][]) => names.sort(([a], [b]) => (a < b ? -1 : 1));
+
+  it("writes RobertaForSequenceClassification's and AlbertForSequenceClassification's exact tensors", async () => {
+    // modeling_roberta.py: RobertaModel(add_pooling_layer=False) under `roberta.`, RobertaClassificationHead under `classifier.`.
+    const r = roberta("tanh");
+    const robertaExpected: [string, number[]][] = [
+      ["roberta.embeddings.word_embeddings.weight", [300, 16]],
+      ["roberta.embeddings.position_embeddings.weight", [18, 16]],
+      ["roberta.embeddings.token_type_embeddings.weight", [1, 16]],
+      ["roberta.embeddings.LayerNorm.weight", [16]],
+      ["roberta.embeddings.LayerNorm.bias", [16]],
+      ...["query", "key", "value"].flatMap((p): [string, number[]][] => [
+        [`roberta.encoder.layer.0.attention.self.${p}.weight`, [16, 16]],
+        [`roberta.encoder.layer.0.attention.self.${p}.bias`, [16]],
+      ]),
+      ["roberta.encoder.layer.0.attention.output.dense.weight", [16, 16]],
+      ["roberta.encoder.layer.0.attention.output.dense.bias", [16]],
+      ["roberta.encoder.layer.0.attention.output.LayerNorm.weight", [16]],
+      ["roberta.encoder.layer.0.attention.output.LayerNorm.bias", [16]],
+      ["roberta.encoder.layer.0.intermediate.dense.weight", [32, 16]],
+      ["roberta.encoder.layer.0.intermediate.dense.bias", [32]],
+      ["roberta.encoder.layer.0.output.dense.weight", [16, 32]],
+      ["roberta.encoder.layer.0.output.dense.bias", [16]],
+      ["roberta.encoder.layer.0.output.LayerNorm.weight", [16]],
+      ["roberta.encoder.layer.0.output.LayerNorm.bias", [16]],
+      ["classifier.dense.weight", [16, 16]],
+      ["classifier.dense.bias", [16]],
+      ["classifier.out_proj.weight", [3, 16]],
+      ["classifier.out_proj.bias", [3]],
+    ];
+    expect(await exportedTensors(r, "roberta")).toEqual(sorted(robertaExpected));
+    // modeling_albert.py: AlbertModel with its pooler (a Linear named `pooler`) under `albert.`, then `classifier`.
+    const a = model("models/albert-mini.bdl", "albert-mini");
+    const layer = "albert.encoder.albert_layer_groups.0.albert_layers.0";
+    const albertExpected: [string, number[]][] = [
+      ["albert.embeddings.word_embeddings.weight", [8192, 64]],
+      ["albert.embeddings.position_embeddings.weight", [128, 64]],
+      ["albert.embeddings.token_type_embeddings.weight", [2, 64]],
+      ["albert.embeddings.LayerNorm.weight", [64]],
+      ["albert.embeddings.LayerNorm.bias", [64]],
+      ["albert.encoder.embedding_hidden_mapping_in.weight", [256, 64]],
+      ["albert.encoder.embedding_hidden_mapping_in.bias", [256]],
+      ...["query", "key", "value", "dense"].flatMap((p): [string, number[]][] => [
+        [`${layer}.attention.${p}.weight`, [256, 256]],
+        [`${layer}.attention.${p}.bias`, [256]],
+      ]),
+      [`${layer}.attention.LayerNorm.weight`, [256]],
+      [`${layer}.attention.LayerNorm.bias`, [256]],
+      [`${layer}.ffn.weight`, [1024, 256]],
+      [`${layer}.ffn.bias`, [1024]],
+      [`${layer}.ffn_output.weight`, [256, 1024]],
+      [`${layer}.ffn_output.bias`, [256]],
+      [`${layer}.full_layer_layer_norm.weight`, [256]],
+      [`${layer}.full_layer_layer_norm.bias`, [256]],
+      ["albert.pooler.weight", [256, 256]],
+      ["albert.pooler.bias", [256]],
+      ["classifier.weight", [3, 256]],
+      ["classifier.bias", [3]],
+    ];
+    expect(await exportedTensors(a, "albert")).toEqual(sorted(albertExpected));
+  }, 60_000);
 
   it("ALBERT's head reads its pooler; DistilBERT's, ELECTRA's and ModernBERT's have a layer bdl's lacks and are refused", () => {
     const albert = hfClassifierNaming(model("models/albert-mini.bdl", "albert-mini"), "pooler");
