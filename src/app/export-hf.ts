@@ -3,7 +3,9 @@
  * `model.safetensors`, that transformers loads into the family's class with no missing or
  * unexpected keys. Refuses a model whose layout no transformers class has. A model with a
  * generator is ELECTRA's two checkpoints, written as `discriminator/` (ElectraForPreTraining)
- * and `generator/` (ElectraForMaskedLM) in one folder, each with the shared embeddings.
+ * and `generator/` (ElectraForMaskedLM) in one folder, each with the shared embeddings. A
+ * fine-tuned classifier (`bdlc finetune --out`) is the family's `…ForSequenceClassification`
+ * with its labels, where that class's head is bdl's (model/hf/classifier.ts), refused otherwise.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,8 +13,12 @@ import { loadValidCheckpoint } from "./checkpoint.js";
 import { writeFileDurably, writeFolderAtomically } from "../runtime/checkpoint/checkpoint.js";
 import { electraPair, hfNaming } from "../model/hf/names.js";
 import { hfArchitecture } from "../model/hf/family.js";
-import { configProblem, hfConfig } from "../model/hf/config.js";
-import { weightsToHf, weightsToHfPair, type WeightMap } from "../runtime/checkpoint/hf-weights.js";
+import { configProblem, hfClassifierConfig, hfConfig } from "../model/hf/config.js";
+import { hfClassifierNaming } from "../model/hf/classifier.js";
+import { FAMILY_NAME } from "../model/hf/family.js";
+import { isClassifier, readClassifier } from "../runtime/checkpoint/classifier.js";
+import type { LoadedCheckpoint } from "../runtime/checkpoint/checkpoint.js";
+import { weightsToHf, weightsToHfNames, weightsToHfPair, type WeightMap } from "../runtime/checkpoint/hf-weights.js";
 import { writeSafetensors, type TensorEntry } from "../runtime/checkpoint/safetensors.js";
 import { InputError } from "./input-error.js";
 import { HF_PAIR_FOLDERS } from "./hf-folder.js";
@@ -63,6 +69,7 @@ type Tokenizer = { path: string; text: string; files: HfTokenizerFiles };
 export function exportHf(o: ExportHfOptions): ExportHfResult {
   const ckpt = asInputErrors(() => loadValidCheckpoint(o.checkpoint));
   const model = ckpt.model;
+  if (isClassifier(ckpt)) return exportClassifier(o, ckpt);
   if (model.generator) return exportPair(o, ckpt.dir, model, ckpt.weights);
 
   const { architecture, base, config } = hfClassAndConfig(model, `model '${model.name}'`);
@@ -73,6 +80,35 @@ export function exportHf(o: ExportHfOptions): ExportHfResult {
     writeFolderAtomically(o.out, (tmp) => fillHfFolder(tmp, { architecture, config, entries }, tokenizer), otherFilesProblem),
   );
   return { folders: [{ dir: o.out, architecture, tensors: entries.length }], from: ckpt.dir, tokenizer: tokenizer?.path ?? null };
+}
+
+/** A fine-tuned classifier as its family's `…ForSequenceClassification` folder, with its labels in config.json. */
+function exportClassifier(o: ExportHfOptions, ckpt: LoadedCheckpoint): ExportHfResult {
+  const model = ckpt.model;
+  const { record, head } = asInputErrors(() => readClassifier(ckpt));
+  const family = hfNaming(model).family;
+  const refuse = (why: string): never => {
+    throw new InputError(`cannot export the classifier ${ckpt.dir} as a Hugging Face ${FAMILY_NAME[family]} classifier: ${why}`);
+  };
+  const naming = hfClassifierNaming(model, record.pooling);
+  if (typeof naming === "string") return refuse(naming);
+  const problem = configProblem(model, family);
+  if (problem) refuse(problem);
+  const config = hfClassifierConfig(model, family, naming.architecture, record.labels);
+  const tokenizer = tokenizerToWrite(o, ckpt.dir, model);
+  const entries = asInputErrors(() => weightsToHfNames(new Map([...ckpt.weights, ...head]), naming.names));
+  asInputErrors(() =>
+    writeFolderAtomically(
+      o.out,
+      (tmp) => fillHfFolder(tmp, { architecture: naming.architecture, config, entries }, tokenizer),
+      otherFilesProblem,
+    ),
+  );
+  return {
+    folders: [{ dir: o.out, architecture: naming.architecture, tensors: entries.length }],
+    from: ckpt.dir,
+    tokenizer: tokenizer?.path ?? null,
+  };
 }
 
 /**

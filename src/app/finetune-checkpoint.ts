@@ -1,13 +1,16 @@
 /**
  * A sequence classifier fine-tuned from a checkpoint (or, with `fromScratch`, from random
- * initialisation with the same tokenizer) and evaluated on the task's test split; the settings
- * and results are written to OUT/finetune.json when `out` is given.
+ * initialisation with the same tokenizer) and evaluated on the task's test split. With `out`,
+ * the classifier is saved as a checkpoint in OUT/classifier/ (encoder, head, labels,
+ * tokenizer, resolved model: see runtime/checkpoint/classifier.ts), then the settings and
+ * results in OUT/finetune.json, each written atomically.
  */
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
-import { CheckpointError } from "../runtime/checkpoint/checkpoint.js";
+import { CheckpointError, CLASSIFIER_FOLDER } from "../runtime/checkpoint/checkpoint.js";
+import { saveClassifierCheckpoint } from "../runtime/checkpoint/classifier.js";
 import { loadTask, TaskError } from "../runtime/data/tasks.js";
 import { TokenizerFormatError } from "../runtime/tokenizers/index.js";
 import { finetune, FinetuneError, type FinetuneResult } from "../runtime/train/finetune.js";
@@ -25,7 +28,7 @@ export interface FinetuneCheckpointOptions {
   checkpoint: string;
   /** The classification task: a built-in name, or a .csv or .jsonl file. */
   task: string;
-  /** The folder for finetune.json (none: nothing is written). */
+  /** The folder for the classifier/ checkpoint and finetune.json (none: nothing is written). */
   out: string | undefined;
   epochs: number;
   batch: number;
@@ -85,6 +88,8 @@ export type FinetuneOutcome =
       result: FinetuneResult;
       backend: string;
       written: string | null;
+      /** The classifier checkpoint folder written (OUT/classifier), or null without `out`. */
+      classifier: string | null;
     };
 
 export async function finetuneCheckpoint(o: FinetuneCheckpointOptions, hooks: FinetuneHooks): Promise<FinetuneOutcome> {
@@ -138,6 +143,7 @@ async function run(o: FinetuneCheckpointOptions, hooks: FinetuneHooks): Promise<
     ...(o.pooling !== undefined ? { pooling: o.pooling } : {}),
     progress: hooks.progress,
     shouldStop: hooks.shouldStop,
+    keepWeights: o.out !== undefined,
   });
   if (r.stopped_early) return { stopped: true, steps: r.steps };
   const record: FinetuneRecord = {
@@ -164,14 +170,20 @@ async function run(o: FinetuneCheckpointOptions, hooks: FinetuneHooks): Promise<
     backend,
   };
   let written: string | null = null;
+  let classifier: string | null = null;
   if (o.out !== undefined) {
     try {
       mkdirSync(o.out, { recursive: true });
     } catch (e) {
       throw new InputError(`cannot create '${o.out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+    classifier = join(o.out, CLASSIFIER_FOLDER);
+    // The tokenizer goes with the classifier, so that predict and export-hf need nothing else.
+    const tokenizerText = readFileSync(tokenizerPath, "utf8");
+    const classifierRecord = { task: r.task, labels: r.labels, pooling: r.pooling, seq: r.seq };
+    saveClassifierCheckpoint(classifier, model, r.weights!, classifierRecord, tokenizerText);
     written = join(o.out, "finetune.json");
     writeAtomically(written, JSON.stringify(record, null, 2) + "\n");
   }
-  return { stopped: false, model: model.name, task: task.name, record, result: r, backend, written };
+  return { stopped: false, model: model.name, task: task.name, record, result: r, backend, written, classifier };
 }

@@ -47,6 +47,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "fine-tune and evaluate a sequence classifier",
     load: async () => (await import("./commands/finetune.js")).finetuneCommand,
   },
+  predict: {
+    summary: "label texts with a fine-tuned classifier",
+    load: async () => (await import("./commands/predict.js")).predict,
+  },
   "mask-preview": {
     summary: "print training examples with the model's masking applied",
     load: async () => (await import("./commands/mask-preview.js")).maskPreview,

@@ -20,6 +20,14 @@ A model with a generator (ELECTRA) is two transformers models: DIR/discriminator
 (ElectraForPreTraining) and DIR/generator (ElectraForMaskedLM), each a folder of its own for
 from_pretrained, both holding the shared embeddings; DIR is written atomically as a whole.
 
+A classifier that bdlc finetune --out saved (CKPT: its --out folder or the classifier/
+checkpoint in it) is written as the family's …ForSequenceClassification, config.json with
+its id2label and label2id: BertForSequenceClassification and AlbertForSequenceClassification
+(the head on the pooler), RobertaForSequenceClassification (a model with \`pooler tanh\`: the
+pooler is its classifier.dense). Refused, saying why: a classifier fine-tuned with
+--pooling cls, and DistilBERT's, ELECTRA's and ModernBERT's classes, whose heads have a
+layer bdl's one dense layer lacks.
+
 With the weights goes the run's tokenizer: tokenizer.json, with tokenizer_config.json and
 special_tokens_map.json naming its special tokens, so AutoTokenizer.from_pretrained(DIR)
 encodes as bdl does and pipeline("fill-mask", DIR) finds the mask token. A checkpoint

@@ -26,8 +26,9 @@ or a .csv file with columns text and label, or a .jsonl file of {"text": …, "l
 
 Options:
   --task TASK         the classification task (required)
-  --out DIR           write DIR/finetune.json with the settings and results
-                      (default: print only)
+  --out DIR           save the classifier as a checkpoint in DIR/classifier/ (encoder,
+                      head, labels, tokenizer; for bdlc predict and export-hf) and
+                      DIR/finetune.json with the settings and results (default: print only)
   --epochs N          passes over the training examples (default ${DEFAULTS.epochs})
   --batch N           examples per step (default ${DEFAULTS.batch})
   --lr X              peak learning rate, head and encoder (default 5e-4)
@@ -117,13 +118,14 @@ export const finetuneCommand: Command = {
         io.err(`interrupted after ${outcome.steps} steps; nothing written`);
         return interrupt.exitCode;
       }
-      const { record, result: r, backend, written } = outcome;
+      const { record, result: r, backend, written, classifier } = outcome;
       if (values.json) io.out(JSON.stringify(record));
       else {
         io.out(
           [
             `fine-tuned ${outcome.model} ${fromScratch ? "from scratch" : "from its checkpoint"} on ${outcome.task}: ${r.examples} examples, ${r.steps} steps in ${Math.round(r.seconds)} s, loss ${r.first_loss?.toFixed(3)} → ${r.last_loss?.toFixed(3)}`,
             `test accuracy ${(100 * r.accuracy).toFixed(1)}%, macro-F1 ${r.macro_f1.toFixed(3)} (${r.test_examples} test examples, ${r.labels.length} labels); inference ${Math.round(r.inference_tokens_per_s)} tokens/s on ${backend}`,
+            ...(classifier ? [`saved the classifier in ${classifier}`] : []),
             ...(written ? [`wrote ${written}`] : []),
           ].join("\n"),
         );

@@ -698,3 +698,28 @@ export function hfConfig(model: ResolvedModel, family: HfFamily, architecture: s
       .map((k) => [k, config[k]]),
   );
 }
+
+/**
+ * The config.json of a `…ForSequenceClassification` class: the encoder's, with the labels as
+ * transformers writes them (`id2label` keyed by the class id as text, `label2id` back, keys
+ * sorted) and `problem_type` single-label (the head was trained with cross-entropy over one
+ * label per text). transformers derives `num_labels` from `id2label` and does not write it.
+ */
+export function hfClassifierConfig(
+  model: ResolvedModel,
+  family: HfFamily,
+  architecture: string,
+  labels: readonly string[],
+): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    ...hfConfig(model, family, architecture),
+    id2label: Object.fromEntries(labels.map((label, id) => [String(id), label])),
+    label2id: Object.fromEntries(labels.map((label, id) => [label, id])),
+    problem_type: "single_label_classification",
+  };
+  return Object.fromEntries(
+    Object.keys(config)
+      .sort()
+      .map((k) => [k, config[k]]),
+  );
+}

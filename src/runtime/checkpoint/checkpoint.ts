@@ -11,8 +11,9 @@
  * renamed into place (an existing checkpoint is renamed away first and removed after), so the
  * real name never holds a half-written folder.
  *
- * `loadCheckpoint` accepts a checkpoint folder or a `bdlc train --out` run folder, whose
- * checkpoints live in `checkpoints/step-N/` (the highest N is taken).
+ * `loadCheckpoint` accepts a checkpoint folder, a `bdlc train --out` run folder, whose
+ * checkpoints live in `checkpoints/step-N/` (the highest N is taken), or a `bdlc finetune
+ * --out` folder, whose classifier lives in `classifier/` (see classifier.ts).
  */
 import * as fs from "node:fs";
 import { FileReadError, readJsonFile } from "../../io/read-file.js";
@@ -37,6 +38,8 @@ import { fromFloat32, readSafetensors, SafetensorsError, toFloat32, writeSafeten
 export const CHECKPOINT_FORMAT = 1;
 export const WEIGHTS_FILE = "model.safetensors";
 export const META_FILE = "bdl.json";
+/** Where `bdlc finetune --out DIR` saves the fine-tuned classifier: `DIR/classifier/`. */
+export const CLASSIFIER_FOLDER = "classifier";
 
 /** Every problem with reading or writing a checkpoint; the message names the folder and what is wrong. */
 export class CheckpointError extends Error {
@@ -210,12 +213,16 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** Whether `p` looks like a checkpoint folder or a run folder (as opposed to, say, a Hugging Face folder). */
+/** Whether `p` looks like a checkpoint folder, a run folder or a fine-tuning folder (as opposed to, say, a Hugging Face folder). */
 export function isCheckpointPath(p: string): boolean {
-  return fs.existsSync(path.join(p, META_FILE)) || isDirectory(path.join(p, "checkpoints"));
+  return (
+    fs.existsSync(path.join(p, META_FILE)) ||
+    isDirectory(path.join(p, "checkpoints")) ||
+    fs.existsSync(path.join(p, CLASSIFIER_FOLDER, META_FILE))
+  );
 }
 
-/** The checkpoint folder `p` means: itself, or a run folder's `checkpoints/step-N` with the highest N. */
+/** The checkpoint folder `p` means: itself, a fine-tuning folder's `classifier/`, or a run folder's `checkpoints/step-N` with the highest N. */
 export function resolveCheckpointDir(p: string): string {
   let st: fs.Stats;
   try {
@@ -229,6 +236,8 @@ export function resolveCheckpointDir(p: string): string {
     throw new CheckpointError(`${p} is a file; a checkpoint is a folder holding ${META_FILE} and ${WEIGHTS_FILE}`);
   }
   if (fs.existsSync(path.join(p, META_FILE))) return p;
+  const classifier = path.join(p, CLASSIFIER_FOLDER);
+  if (fs.existsSync(path.join(classifier, META_FILE))) return classifier;
   const runDir = path.join(p, "checkpoints");
   if (isDirectory(runDir)) {
     let best: { step: number; dir: string } | null = null;

@@ -8,7 +8,15 @@ import type { ResolvedModel } from "../../model/model.js";
 import { parameterTable } from "../../model/parameters.js";
 import { nonFiniteProblem } from "./finite.js";
 import { generatorTensorName } from "../../model/generator.js";
-import { baseModelName, electraPair, hfNaming, isHfBuffer, blockStructureProblem, type HfNaming } from "../../model/hf/names.js";
+import {
+  baseModelName,
+  electraPair,
+  hfNaming,
+  isHfBuffer,
+  blockStructureProblem,
+  type HfName,
+  type HfNaming,
+} from "../../model/hf/names.js";
 import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
 
 /** Parameter values by our names, as float32 arrays in our layout (kernels [in, out]). */
@@ -76,9 +84,17 @@ export function weightsToHf(
   const structure = blockStructureProblem(model);
   if (structure) throw new WeightsError(`cannot write model '${model.name}' as Hugging Face weights: ${structure}`);
   const naming = hfNaming(model, options);
+  return { entries: weightsToHfNames(weights, naming.names), naming };
+}
+
+/**
+ * `weights` as Hugging Face tensors under `names` (each of ours once; a fused tensor from its
+ * blocks), sorted as `save_pretrained` writes them.
+ */
+export function weightsToHfNames(weights: WeightMap, names: readonly HfName[]): TensorEntry[] {
   // Each Hugging Face tensor from its parts: one of ours, or the blocks a fused tensor stacks (in block order).
   const parts = new Map<string, { index: number; shape: number[]; values: Float32Array }[]>();
-  for (const { name, hf, transpose, block } of naming.names) {
+  for (const { name, hf, transpose, block } of names) {
     const w = weights.get(name);
     if (!w) throw new WeightsError(`no value for parameter '${name}'`);
     const [rows, cols] = w.shape as [number, number];
@@ -97,7 +113,7 @@ export function weightsToHf(
     return fromFloat32(hf, [blocks.length * blocks[0]!.shape[0]!, ...blocks[0]!.shape.slice(1)], values);
   });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { entries, naming };
+  return entries;
 }
 
 /** A tensor Hugging Face saves as a copy of another. Own keys only: `in` would take "constructor" for one. */

@@ -14,6 +14,7 @@
  * dropout, head init) is a function of the seed. Evaluation reports accuracy and macro-F1
  * on the task's test split.
  */
+import { CLASSIFIER_BIAS, CLASSIFIER_KERNEL, type Pooling } from "../../model/classifier.js";
 import type { ResolvedModel } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { accuracy, macroF1 } from "../data/metrics.js";
@@ -33,8 +34,8 @@ import { applyGradients, computeGradients, type TrainState } from "./step.js";
 import { yieldToEventLoop } from "./yield.js";
 
 /** Names of the classification head's parameters, beside the model's own in one variable map. */
-export const HEAD_KERNEL = "classifier.kernel";
-export const HEAD_BIAS = "classifier.bias";
+export const HEAD_KERNEL = CLASSIFIER_KERNEL;
+export const HEAD_BIAS = CLASSIFIER_BIAS;
 
 /** Fraction of the steps spent warming the learning rate up. */
 export const WARMUP_FRACTION = 0.1;
@@ -46,8 +47,7 @@ export class FinetuneError extends Error {
   }
 }
 
-/** What the head reads: the pooler's output when the model has a pooler, else the [CLS] hidden state. */
-export type Pooling = "pooler" | "cls";
+export type { Pooling } from "../../model/classifier.js";
 
 export function poolingFor(model: Pick<ResolvedModel, "pooler">): Pooling {
   return model.pooler === "tanh" ? "pooler" : "cls";
@@ -113,7 +113,7 @@ interface ClassifierBatch {
   dispose(): void;
 }
 
-function collateClassifier(rows: readonly Encoded[], padId: number, withSegments: boolean): ClassifierBatch {
+export function collateClassifier(rows: readonly Encoded[], padId: number, withSegments: boolean): ClassifierBatch {
   const length = Math.max(...rows.map((r) => r.ids.length));
   const pad = (row: number[], value: number) => [...row, ...Array<number>(length - row.length).fill(value)];
   const inputIds = tf.tensor2d(
@@ -170,6 +170,8 @@ export interface FinetuneOptions {
   progress?: Progress;
   /** Checked between steps and test batches (the loop yields to the event loop first); true after Ctrl-C. */
   shouldStop?: () => boolean;
+  /** Return the trained weights (the encoder's and the head's) in the result, to save them. */
+  keepWeights?: boolean;
 }
 
 export interface FinetuneResult {
@@ -194,6 +196,8 @@ export interface FinetuneResult {
   inference_tokens_per_s: number;
   /** Stopped by `shouldStop`: training or the test predictions are incomplete (the metrics are then 0). */
   stopped_early: boolean;
+  /** With `keepWeights`: every graph parameter and the head's two, as trained (null otherwise, or when stopped early). */
+  weights: WeightMap | null;
 }
 
 /** A sample of at most `n` items, in a seeded random order (all of them when n ≥ length). */
@@ -371,6 +375,15 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const inferSeconds = (performance.now() - inferStart) / 1000;
     if (predicted === null) stoppedEarly = true;
     const testTokens = test.reduce((n, r) => n + r.ids.length, 0);
+    const trained: WeightMap | null =
+      o.keepWeights && !stoppedEarly
+        ? new Map(
+            [...state.variables].map(([name, v]) => [
+              name,
+              { shape: v.shape.slice(), values: Float32Array.from(v.dataSync() as Float32Array) },
+            ]),
+          )
+        : null;
     const gold = test.map((r) => r.label);
     return {
       task: task.name,
@@ -391,6 +404,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       seconds: (Date.now() - started) / 1000,
       inference_tokens_per_s: testTokens / Math.max(inferSeconds, 1e-9),
       stopped_early: stoppedEarly,
+      weights: trained,
     };
   } finally {
     state.optimizer.dispose();
@@ -398,7 +412,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   }
 }
 
-/** Predicted class ids (argmax, no dropout), in order; null when `shouldStop` turned true first. */
+/** Predicted class ids (argmax of {@link logitRows}), in order; null when `shouldStop` turned true first. */
 async function predict(
   graph: AnyGraphModule,
   variables: Map<string, tf.Variable>,
@@ -409,19 +423,87 @@ async function predict(
   batch: number,
   shouldStop: () => boolean,
 ): Promise<number[] | null> {
-  const lookup = (name: string) => variables.get(name);
+  const logits = await logitRows(graph, (name) => variables.get(name), rows, pooling, padId, withSegments, batch, shouldStop);
+  return logits === null ? null : logits.map(argMax);
+}
+
+/** The index of the largest value (the first of equal ones). */
+export function argMax(values: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+/**
+ * The classifier's logits (no dropout) for each row, in order, in batches of `batch`: what
+ * evaluation takes the argmax of, and what `classify` returns; null when `shouldStop` turned
+ * true first.
+ */
+async function logitRows(
+  graph: AnyGraphModule,
+  lookup: (name: string) => Tensor | undefined,
+  rows: readonly { ids: readonly number[] }[],
+  pooling: Pooling,
+  padId: number,
+  withSegments: boolean,
+  batch: number,
+  shouldStop: () => boolean,
+): Promise<number[][] | null> {
   const head = { kernel: lookup(HEAD_KERNEL) as Tensor2D, bias: lookup(HEAD_BIAS) as Tensor1D };
-  const out: number[] = [];
+  const out: number[][] = [];
   for (let start = 0; start < rows.length; start += batch) {
     await yieldToEventLoop();
     if (shouldStop()) return null;
-    const data = collateClassifier(rows.slice(start, start + batch), padId, withSegments);
+    const part = rows.slice(start, start + batch).map((r) => ({ ids: [...r.ids], label: 0 }));
+    const data = collateClassifier(part, padId, withSegments);
     try {
-      const ids = tf.tidy(() => tf.argMax(classifierLogits(graph, graph.bindParams(lookup), head, data.x, pooling, EVAL), 1).dataSync());
-      out.push(...Array.from(ids));
+      const logits = tf.tidy(() => classifierLogits(graph, graph.bindParams(lookup), head, data.x, pooling, EVAL));
+      try {
+        out.push(...(logits.arraySync() as number[][]));
+      } finally {
+        logits.dispose();
+      }
     } finally {
       data.dispose();
     }
   }
   return out;
+}
+
+export interface ClassifyOptions {
+  model: ResolvedModel;
+  graph: AnyGraphModule;
+  /** Every graph parameter and the head's two ({@link HEAD_KERNEL}, {@link HEAD_BIAS}). */
+  weights: WeightMap;
+  tokenizer: Pick<Tokenizer, "encode">;
+  texts: readonly string[];
+  pooling: Pooling;
+  /** Longest input, [CLS] and [SEP] included: the seq the classifier was fine-tuned with. */
+  seq: number;
+  /** Texts per forward pass (default 64, as evaluation batches them). */
+  batch?: number;
+}
+
+/** A fine-tuned classifier's logits [texts][labels] (no dropout), computed as evaluation computes them. */
+export async function classify(o: ClassifyOptions): Promise<number[][]> {
+  const { model } = o;
+  for (const name of [...o.graph.parameters.map((p) => p.name), HEAD_KERNEL, HEAD_BIAS])
+    if (!o.weights.has(name)) throw new FinetuneError(`the classifier's weights lack parameter '${name}' of model '${model.name}'`);
+  const tensors = new Map([...o.weights].map(([name, w]) => [name, tf.tensor(w.values, w.shape)]));
+  try {
+    const rows = o.texts.map((text) => ({ ids: classificationIds(text, o.tokenizer, model.special, o.seq) }));
+    const logits = await logitRows(
+      o.graph,
+      (name) => tensors.get(name),
+      rows,
+      o.pooling,
+      model.special["pad"] ?? 0,
+      model.embeddings.segments > 0,
+      o.batch ?? 64,
+      () => false,
+    );
+    return logits!;
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
 }

@@ -1,0 +1,411 @@
+/**
+ * The Hugging Face workflow after fine-tuning. `bdlc finetune --out DIR` saves the classifier
+ * as a checkpoint (DIR/classifier: encoder, head, labels, tokenizer, resolved model); the
+ * saved-and-reloaded classifier gives bit-identical logits to the one in memory; `bdlc
+ * predict` prints the probabilities fine-tuning's own evaluation path computes; `bdlc
+ * export-hf` writes BertForSequenceClassification's exact tensors and a config.json whose
+ * labels round-trip; each family's class is named or refused by why; bad input exits 1.
+ */
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadGraph } from "../../src/app/graph-loader.js";
+import { checkFile } from "../../src/compiler/semantics/check.js";
+import { discriminatorModel } from "../../src/model/generator.js";
+import { hfClassifierNaming } from "../../src/model/hf/classifier.js";
+import type { ResolvedModel } from "../../src/model/model.js";
+import { parameterTable } from "../../src/model/parameters.js";
+import { useBackend } from "../../src/runtime/backends/backend.js";
+import { loadCheckpoint } from "../../src/runtime/checkpoint/checkpoint.js";
+import { readClassifier, saveClassifierCheckpoint } from "../../src/runtime/checkpoint/classifier.js";
+import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
+import type { Task } from "../../src/runtime/data/types.js";
+import { initialWeights } from "../../src/runtime/init.js";
+import { loadTokenizer } from "../../src/runtime/tokenizers/index.js";
+import { classify, finetune, HEAD_BIAS, HEAD_KERNEL, headWeights } from "../../src/runtime/train/finetune.js";
+import { cli } from "../helpers/cli.js";
+import { bdlc, TINY_MODEL, trainingFolder } from "../helpers/training.js";
+
+/** Exit 1 with one clear message: no stack trace, no internal error. */
+function expectUserError(r: { code: number; out: string; err: string }, pattern: RegExp): void {
+  expect(r.code, r.err).toBe(1);
+  expect(r.err).not.toMatch(/^\s+at /m);
+  expect(r.err).not.toMatch(/internal error/i);
+  expect(r.err).toMatch(pattern);
+}
+
+function model(file: string, name?: string): ResolvedModel {
+  const resolutions = checkFile(file).resolutions;
+  return (name ? resolutions.get(name) : [...resolutions.values()].at(-1))!.model;
+}
+
+/** Texts about cats or dogs, in words the gloss corpus's tokenizer knows, labelled by which. */
+function writeCatDogTask(path: string): void {
+  const rows = ["text,label"];
+  const tails = ["that is small", "of the house", "with a long tail", "in the garden", "seen at night"];
+  for (let i = 0; i < 60; i++) {
+    const label = i % 2 === 0 ? "cat" : "dog";
+    rows.push(`a ${label} ${tails[i % tails.length]},${label}`);
+  }
+  writeFileSync(path, rows.join("\n") + "\n");
+}
+
+const TEXTS = ["a cat in the garden", "a dog of the house", "small"];
+
+let dir: string;
+let run: string;
+let out: string;
+let task: string;
+beforeAll(async () => {
+  ({ dir } = trainingFolder("bdl-classifier-"));
+  run = join(dir, "run");
+  const trained = bdlc(["train", TINY_MODEL, "--corpus", join(dir, "corpus.txt"), "--out", run, "--steps", "10", "--seed", "1"]);
+  expect(trained.status, trained.stderr).toBe(0);
+  task = join(dir, "task.csv");
+  writeCatDogTask(task);
+  out = join(dir, "ft");
+  const r = bdlc(["finetune", run, "--task", task, "--out", out, "--epochs", "2", "--batch", "8", "--seed", "3"]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain(`saved the classifier in ${join(out, "classifier")}`);
+  await useBackend("cpu");
+}, 300_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("bdlc finetune --out", () => {
+  it("saves the classifier as a checkpoint: encoder, head, labels, tokenizer and the resolved model", () => {
+    const saved = join(out, "classifier");
+    expect(readdirSync(saved).sort()).toEqual(["bdl.json", "classifier.safetensors", "model.safetensors", "tokenizer.json"]);
+    const meta = JSON.parse(readFileSync(join(saved, "bdl.json"), "utf8"));
+    expect(meta.classifier).toEqual({ task, labels: ["cat", "dog"], pooling: "pooler", seq: 32 });
+    expect(meta.model).toEqual(model(TINY_MODEL, "tiny"));
+    expect(readFileSync(join(saved, "tokenizer.json"), "utf8")).toBe(readFileSync(join(run, "tokenizer.json"), "utf8"));
+    // The encoder is the whole parameter table, pooler included; the head is beside it.
+    const encoder = readSafetensors(join(saved, "model.safetensors")).tensors;
+    expect([...encoder.keys()].sort()).toEqual(
+      parameterTable(meta.model)
+        .map((p) => p.name)
+        .sort(),
+    );
+    expect(encoder.has("pooler.kernel")).toBe(true);
+    const head = readSafetensors(join(saved, "classifier.safetensors")).tensors;
+    expect(new Map([...head].map(([n, t]) => [n, t.shape]))).toEqual(
+      new Map([
+        [HEAD_KERNEL, [32, 2]],
+        [HEAD_BIAS, [2]],
+      ]),
+    );
+    // Still a checkpoint every other command reads: eval takes it.
+    const evaluated = bdlc(["eval", out, "--corpus", join(dir, "corpus.txt")]);
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+  });
+
+  it("the saved-and-reloaded classifier gives bit-identical logits to the one in memory", async () => {
+    const tiny = model(TINY_MODEL, "tiny");
+    const { graph } = await loadGraph(tiny);
+    const tokenizer = loadTokenizer(join(run, "tokenizer.json"));
+    const examples = (n: number, salt: number) =>
+      Array.from({ length: n }, (_, i) => ({ text: TEXTS[(i + salt) % 2]!, label: (i + salt) % 2 === 0 ? "cat" : "dog" }));
+    const t: Task = { name: "toy", labels: ["cat", "dog"], train: examples(24, 0), test: examples(8, 1) };
+    const common = { epochs: 1, batch: 8, lr: 5e-3, seed: 0, maxExamples: 100, maxTest: 100, seq: 16 };
+    const r = await finetune({
+      model: tiny,
+      graph,
+      weights: initialWeights(parameterTable(tiny), 0, 0),
+      tokenizer,
+      task: t,
+      ...common,
+      keepWeights: true,
+    });
+    expect(r.weights).not.toBeNull();
+    const inMemory = await classify({ model: tiny, graph, weights: r.weights!, tokenizer, texts: TEXTS, pooling: r.pooling, seq: r.seq });
+    const saved = join(dir, "saved");
+    saveClassifierCheckpoint(saved, tiny, r.weights!, { task: t.name, labels: r.labels, pooling: r.pooling, seq: r.seq }, "{}");
+    const loaded = loadCheckpoint(saved);
+    const { record, head } = readClassifier(loaded);
+    expect(record).toEqual({ task: "toy", labels: ["cat", "dog"], pooling: "pooler", seq: 16 });
+    const reloaded = await classify({
+      model: loaded.model,
+      graph,
+      weights: new Map([...loaded.weights, ...head]),
+      tokenizer,
+      texts: TEXTS,
+      pooling: record.pooling,
+      seq: record.seq,
+    });
+    expect(reloaded).toEqual(inMemory);
+    expect(inMemory.every((row) => row.length === 2 && row.every(Number.isFinite))).toBe(true);
+  }, 60_000);
+});
+
+describe("bdlc predict", () => {
+  it("prints each text's top label and probability: softmax of the logits evaluation computes", async () => {
+    const loaded = loadCheckpoint(out);
+    const { record, head } = readClassifier(loaded);
+    const { graph } = await loadGraph(loaded.model);
+    const logits = await classify({
+      model: loaded.model,
+      graph,
+      weights: new Map([...loaded.weights, ...head]),
+      tokenizer: loadTokenizer(join(out, "classifier", "tokenizer.json")),
+      texts: TEXTS,
+      pooling: record.pooling,
+      seq: record.seq,
+    });
+    const expected = logits.map((row) => {
+      const exp = row.map((l) => Math.exp(l - Math.max(...row)));
+      return exp.map((e) => e / exp.reduce((a, b) => a + b, 0));
+    });
+    const r = await cli("predict", out, ...TEXTS.flatMap((t) => ["--text", t]), "--json", "--backend", "cpu");
+    expect(r.code, r.err).toBe(0);
+    const printed = r.out.split("\n").map((l) => JSON.parse(l));
+    expect(printed.map((p) => p.text)).toEqual(TEXTS);
+    printed.forEach((p, i) => {
+      expect(p.probabilities).toEqual({ cat: expected[i]![0], dog: expected[i]![1] });
+      const top = expected[i]![0]! >= expected[i]![1]! ? 0 : 1;
+      expect(p.label).toBe(record.labels[top]);
+      expect(p.probability).toBe(expected[i]![top]);
+    });
+    // One text a line from --file, after the --text ones; the plain lines show label, probability, text.
+    const file = join(dir, "texts.txt");
+    writeFileSync(file, `${TEXTS[1]}\n\n${TEXTS[2]}\n`);
+    const plain = await cli("predict", join(out, "classifier"), "--text", TEXTS[0]!, "--file", file, "--backend", "cpu");
+    expect(plain.code, plain.err).toBe(0);
+    expect(plain.out.split("\n")).toEqual(printed.map((p) => `${p.label}\t${p.probability.toFixed(4)}\t${p.text}`));
+  }, 60_000);
+
+  it("refuses a pretraining checkpoint, a missing tokenizer and empty input (exit 1)", async () => {
+    expectUserError(await cli("predict", run, "--text", "a cat"), /is a pretraining checkpoint, not a classifier.*bdlc finetune/);
+    const bare = join(dir, "bare");
+    cpSync(join(out, "classifier"), bare, { recursive: true });
+    rmSync(join(bare, "tokenizer.json"));
+    expectUserError(await cli("predict", bare, "--text", "a cat"), /no tokenizer\.json for .*--tokenizer FILE/);
+    expectUserError(await cli("predict", out), /no texts to classify: give --text TEXT/);
+    expectUserError(await cli("predict", out, "--text", "  "), /--text is empty/);
+    const empty = join(dir, "empty.txt");
+    writeFileSync(empty, "\n\n");
+    expectUserError(await cli("predict", out, "--file", empty), /empty\.txt holds no text to classify/);
+    expectUserError(await cli("predict", out, "--file", join(dir, "absent.txt")), /absent\.txt/);
+    expectUserError(await cli("predict", join(dir, "nowhere"), "--text", "a cat"), /no such checkpoint folder/);
+  }, 60_000);
+});
+
+/** BertForSequenceClassification's state dict for `layers` layers (transformers' modeling_bert.py): BertModel with its pooler under `bert.`, then `classifier`. */
+function bertForSequenceClassification(
+  layers: number,
+  hidden: number,
+  intermediate: number,
+  vocab: number,
+  positions: number,
+  labels: number,
+) {
+  const names: [string, number[]][] = [
+    ["bert.embeddings.word_embeddings.weight", [vocab, hidden]],
+    ["bert.embeddings.position_embeddings.weight", [positions, hidden]],
+    ["bert.embeddings.token_type_embeddings.weight", [2, hidden]],
+    ["bert.embeddings.LayerNorm.weight", [hidden]],
+    ["bert.embeddings.LayerNorm.bias", [hidden]],
+  ];
+  for (let i = 0; i < layers; i++) {
+    const l = `bert.encoder.layer.${i}`;
+    for (const p of ["query", "key", "value"])
+      names.push([`${l}.attention.self.${p}.weight`, [hidden, hidden]], [`${l}.attention.self.${p}.bias`, [hidden]]);
+    names.push(
+      [`${l}.attention.output.dense.weight`, [hidden, hidden]],
+      [`${l}.attention.output.dense.bias`, [hidden]],
+      [`${l}.attention.output.LayerNorm.weight`, [hidden]],
+      [`${l}.attention.output.LayerNorm.bias`, [hidden]],
+      [`${l}.intermediate.dense.weight`, [intermediate, hidden]],
+      [`${l}.intermediate.dense.bias`, [intermediate]],
+      [`${l}.output.dense.weight`, [hidden, intermediate]],
+      [`${l}.output.dense.bias`, [hidden]],
+      [`${l}.output.LayerNorm.weight`, [hidden]],
+      [`${l}.output.LayerNorm.bias`, [hidden]],
+    );
+  }
+  names.push(
+    ["bert.pooler.dense.weight", [hidden, hidden]],
+    ["bert.pooler.dense.bias", [hidden]],
+    ["classifier.weight", [labels, hidden]],
+    ["classifier.bias", [labels]],
+  );
+  return names.sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+describe("bdlc export-hf of a classifier", () => {
+  it("writes BertForSequenceClassification: its exact tensors, the labels in config.json, the tokenizer", async () => {
+    const hf = join(dir, "hf");
+    const r = await cli("export-hf", out, "--out", hf);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/BertForSequenceClassification \(config\.json, model\.safetensors with 41 tensors, tokenizer\.json/);
+    const file = readSafetensors(join(hf, "model.safetensors"));
+    expect([...file.tensors].map(([n, t]) => [n, t.shape])).toEqual(bertForSequenceClassification(2, 32, 64, 400, 32, 2));
+    // Our kernels are [in, out]; transformers' Linear weights [out, in].
+    const head = readSafetensors(join(out, "classifier", "classifier.safetensors")).tensors.get(HEAD_KERNEL)!;
+    const ours = new Float32Array(head.data.slice().buffer);
+    const theirs = new Float32Array(file.tensors.get("classifier.weight")!.data.slice().buffer);
+    expect(theirs[1 * 32 + 5]).toBe(ours[5 * 2 + 1]);
+    const config = JSON.parse(readFileSync(join(hf, "config.json"), "utf8"));
+    expect(config).toMatchObject({
+      architectures: ["BertForSequenceClassification"],
+      model_type: "bert",
+      id2label: { "0": "cat", "1": "dog" },
+      label2id: { cat: 0, dog: 1 },
+      problem_type: "single_label_classification",
+    });
+    // transformers derives num_labels from id2label and does not write it.
+    expect(config).not.toHaveProperty("num_labels");
+    const id2label = config.id2label as Record<string, string>;
+    expect(Object.entries(id2label).map(([id, label]) => config.label2id[label] === Number(id))).toEqual([true, true]);
+    for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) expect(existsSync(join(hf, f))).toBe(true);
+    // The pretraining checkpoint still exports as before.
+    const pretraining = await cli("export-hf", run, "--out", join(dir, "hf-pretraining"));
+    expect(pretraining.code, pretraining.err).toBe(0);
+    expect(pretraining.out).toMatch(/BertForPreTraining/);
+  }, 60_000);
+
+  it("refuses a classifier fine-tuned on the [CLS] state: BertForSequenceClassification reads the pooler", async () => {
+    const cls = join(dir, "ft-cls");
+    const r = bdlc(["finetune", run, "--task", task, "--out", cls, "--epochs", "1", "--batch", "8", "--pooling", "cls"]);
+    expect(r.status, r.stderr).toBe(0);
+    const hf = join(dir, "hf-cls");
+    expectUserError(
+      await cli("export-hf", cls, "--out", hf),
+      /BertForSequenceClassification's head is a dense layer on BERT's tanh pooler, but the classifier was fine-tuned on the \[CLS\] hidden state \(--pooling cls\)/,
+    );
+    expect(existsSync(hf)).toBe(false);
+    // A damaged head is the checkpoint's problem, named.
+    const damaged = join(dir, "damaged");
+    cpSync(join(out, "classifier"), damaged, { recursive: true });
+    copyFileSync(join(damaged, "tokenizer.json"), join(damaged, "classifier.safetensors"));
+    expectUserError(await cli("export-hf", damaged, "--out", join(dir, "hf-damaged")), /classifier\.safetensors/);
+  }, 60_000);
+});
+
+describe("the …ForSequenceClassification classes", () => {
+  const roberta = (pooler: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), "bdl-roberta-")), "r.bdl");
+    copyFileSync("models/roberta.bdl", join(file, "..", "roberta.bdl"));
+    writeFileSync(
+      file,
+      `import "roberta.bdl"\nmodel r extends roberta {\n  vocab 300\n  hidden 16\n  layers 1\n  heads 2\n  intermediate 32\n  pooler ${pooler}\n  embeddings { positions 16 }\n  train { seq 16 }\n  special { mask 299 }\n}\n`,
+    );
+    const checked = checkFile(file);
+    expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    return checked.resolutions.get("r")!.model;
+  };
+  const names = (n: ReturnType<typeof hfClassifierNaming>) => (typeof n === "string" ? n : n.names.map((x) => x.hf));
+
+  it("RoBERTa's head (dense, tanh, out_proj) is bdl's tanh pooler and dense layer; its encoder has no pooler", () => {
+    const naming = hfClassifierNaming(roberta("tanh"), "pooler");
+    expect(typeof naming === "string" ? naming : naming.architecture).toBe("RobertaForSequenceClassification");
+    const hf = names(naming) as string[];
+    expect(hf.filter((n) => !n.startsWith("roberta."))).toEqual([
+      "classifier.dense.weight",
+      "classifier.dense.bias",
+      "classifier.out_proj.weight",
+      "classifier.out_proj.bias",
+    ]);
+    expect(hf.some((n) => n.includes("pooler") || n.includes("lm_head"))).toBe(false);
+    expect(names(hfClassifierNaming(roberta("none"), "cls"))).toMatch(
+      /RobertaForSequenceClassification's head is dense, tanh, then out_proj.*has no pooler/,
+    );
+  });
+
+  /** A classifier checkpoint of `m` from its initial weights and a seeded head, written without a tokenizer; then exported. */
+  async function exportedTensors(m: ResolvedModel, name: string): Promise<[string, number[]][]> {
+    const saved = join(dir, `${name}-classifier`);
+    const weights = initialWeights(parameterTable(m), 0, 0);
+    for (const [n, w] of headWeights(m.hidden, 3, 0)) weights.set(n, w);
+    saveClassifierCheckpoint(saved, m, weights, { task: "t", labels: ["a", "b", "c"], pooling: "pooler", seq: 8 }, "{}");
+    rmSync(join(saved, "tokenizer.json"));
+    const hf = join(dir, `${name}-hf`);
+    const r = await cli("export-hf", saved, "--out", hf);
+    expect(r.code, r.err).toBe(0);
+    const config = JSON.parse(readFileSync(join(hf, "config.json"), "utf8"));
+    expect(config.id2label).toEqual({ "0": "a", "1": "b", "2": "c" });
+    expect(config.label2id).toEqual({ a: 0, b: 1, c: 2 });
+    expect(config.architectures).toHaveLength(1);
+    return [...readSafetensors(join(hf, "model.safetensors")).tensors].map(([n, t]) => [n, t.shape]);
+  }
+  const sorted = (names: [string, number[]][]) => names.sort(([a], [b]) => (a < b ? -1 : 1));
+
+  it("writes RobertaForSequenceClassification's and AlbertForSequenceClassification's exact tensors", async () => {
+    // modeling_roberta.py: RobertaModel(add_pooling_layer=False) under `roberta.`, RobertaClassificationHead under `classifier.`.
+    const r = roberta("tanh");
+    const robertaExpected: [string, number[]][] = [
+      ["roberta.embeddings.word_embeddings.weight", [300, 16]],
+      ["roberta.embeddings.position_embeddings.weight", [18, 16]],
+      ["roberta.embeddings.token_type_embeddings.weight", [1, 16]],
+      ["roberta.embeddings.LayerNorm.weight", [16]],
+      ["roberta.embeddings.LayerNorm.bias", [16]],
+      ...["query", "key", "value"].flatMap((p): [string, number[]][] => [
+        [`roberta.encoder.layer.0.attention.self.${p}.weight`, [16, 16]],
+        [`roberta.encoder.layer.0.attention.self.${p}.bias`, [16]],
+      ]),
+      ["roberta.encoder.layer.0.attention.output.dense.weight", [16, 16]],
+      ["roberta.encoder.layer.0.attention.output.dense.bias", [16]],
+      ["roberta.encoder.layer.0.attention.output.LayerNorm.weight", [16]],
+      ["roberta.encoder.layer.0.attention.output.LayerNorm.bias", [16]],
+      ["roberta.encoder.layer.0.intermediate.dense.weight", [32, 16]],
+      ["roberta.encoder.layer.0.intermediate.dense.bias", [32]],
+      ["roberta.encoder.layer.0.output.dense.weight", [16, 32]],
+      ["roberta.encoder.layer.0.output.dense.bias", [16]],
+      ["roberta.encoder.layer.0.output.LayerNorm.weight", [16]],
+      ["roberta.encoder.layer.0.output.LayerNorm.bias", [16]],
+      ["classifier.dense.weight", [16, 16]],
+      ["classifier.dense.bias", [16]],
+      ["classifier.out_proj.weight", [3, 16]],
+      ["classifier.out_proj.bias", [3]],
+    ];
+    expect(await exportedTensors(r, "roberta")).toEqual(sorted(robertaExpected));
+    // modeling_albert.py: AlbertModel with its pooler (a Linear named `pooler`) under `albert.`, then `classifier`.
+    const a = model("models/albert-mini.bdl", "albert-mini");
+    const layer = "albert.encoder.albert_layer_groups.0.albert_layers.0";
+    const albertExpected: [string, number[]][] = [
+      ["albert.embeddings.word_embeddings.weight", [8192, 64]],
+      ["albert.embeddings.position_embeddings.weight", [128, 64]],
+      ["albert.embeddings.token_type_embeddings.weight", [2, 64]],
+      ["albert.embeddings.LayerNorm.weight", [64]],
+      ["albert.embeddings.LayerNorm.bias", [64]],
+      ["albert.encoder.embedding_hidden_mapping_in.weight", [256, 64]],
+      ["albert.encoder.embedding_hidden_mapping_in.bias", [256]],
+      ...["query", "key", "value", "dense"].flatMap((p): [string, number[]][] => [
+        [`${layer}.attention.${p}.weight`, [256, 256]],
+        [`${layer}.attention.${p}.bias`, [256]],
+      ]),
+      [`${layer}.attention.LayerNorm.weight`, [256]],
+      [`${layer}.attention.LayerNorm.bias`, [256]],
+      [`${layer}.ffn.weight`, [1024, 256]],
+      [`${layer}.ffn.bias`, [1024]],
+      [`${layer}.ffn_output.weight`, [256, 1024]],
+      [`${layer}.ffn_output.bias`, [256]],
+      [`${layer}.full_layer_layer_norm.weight`, [256]],
+      [`${layer}.full_layer_layer_norm.bias`, [256]],
+      ["albert.pooler.weight", [256, 256]],
+      ["albert.pooler.bias", [256]],
+      ["classifier.weight", [3, 256]],
+      ["classifier.bias", [3]],
+    ];
+    expect(await exportedTensors(a, "albert")).toEqual(sorted(albertExpected));
+  }, 60_000);
+
+  it("ALBERT's head reads its pooler; DistilBERT's, ELECTRA's and ModernBERT's have a layer bdl's lacks and are refused", () => {
+    const albert = hfClassifierNaming(model("models/albert-mini.bdl", "albert-mini"), "pooler");
+    expect(typeof albert === "string" ? albert : albert.architecture).toBe("AlbertForSequenceClassification");
+    expect((names(albert) as string[]).filter((n) => !n.startsWith("albert.encoder") && !n.startsWith("albert.embeddings"))).toEqual([
+      "albert.pooler.weight",
+      "albert.pooler.bias",
+      "classifier.weight",
+      "classifier.bias",
+    ]);
+    expect(names(hfClassifierNaming(model("models/distilbert-mini.bdl", "distilbert-mini"), "cls"))).toMatch(
+      /^DistilBertForSequenceClassification does not fit: its head is pre_classifier, ReLU/,
+    );
+    expect(names(hfClassifierNaming(model("models/modernbert-mini.bdl", "modernbert-mini"), "cls"))).toMatch(
+      /^ModernBertForSequenceClassification does not fit/,
+    );
+    const electra = discriminatorModel(model("models/electra-mini.bdl", "electra-mini"));
+    expect(names(hfClassifierNaming(electra, "cls"))).toMatch(/^ElectraForSequenceClassification does not fit: its head is dense, GELU/);
+  });
+});
