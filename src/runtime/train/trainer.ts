@@ -223,6 +223,10 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   let lastLoss: number | null = null;
   let windowTokens = 0;
   let windowStart = Date.now();
+  // The losses of the steps since the last log row, which logs their mean (as the Hugging Face Trainer does).
+  let windowSteps = 0;
+  let windowLoss = 0;
+  let windowTerms: Record<string, number> = {};
   let step = start;
   let stoppedEarly = false;
   let lr = 0;
@@ -295,15 +299,22 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
       if (lr > 0) weightsChanged = true;
       firstLoss ??= result.loss;
       lastLoss = result.loss;
+      windowSteps++;
+      windowLoss += result.loss;
+      for (const [k, v] of Object.entries(result.terms)) windowTerms[k] = (windowTerms[k] ?? 0) + v;
       const done = step + 1;
       if (done % o.logEvery === 0 || done === o.steps) {
         const seconds = (Date.now() - windowStart) / 1000;
         const tokensPerSecond = windowTokens / Math.max(seconds, 1e-9);
+        const loss = windowLoss / windowSteps;
+        const terms = Object.fromEntries(Object.entries(windowTerms).map(([k, v]) => [k, v / windowSteps]));
         folder.appendLog({
           step: done,
-          loss: result.loss,
-          terms: result.terms,
-          ...result.terms,
+          loss,
+          terms,
+          ...terms,
+          // How many steps the means are over: the logging window, or fewer after a resume or at the end.
+          steps_averaged: windowSteps,
           lr,
           tokens_per_s: tokensPerSecond,
           grad_norm: result.gradNorm,
@@ -311,12 +322,15 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
         o.progress.update({
           step: done,
           steps: o.steps,
-          loss: result.loss,
+          loss,
           tokensPerSecond,
-          eta: (o.steps - done) * (seconds / o.logEvery),
+          eta: (o.steps - done) * (seconds / windowSteps),
         });
         windowTokens = 0;
         windowStart = Date.now();
+        windowSteps = 0;
+        windowLoss = 0;
+        windowTerms = {};
       }
       if (done % o.saveEvery === 0 && done < o.steps) save(done);
       if (o.evalEvery > 0 && done % o.evalEvery === 0 && done < o.steps) await evaluate(done);

@@ -88,7 +88,7 @@ describe("bdlc train on a model with a generator (ELECTRA)", () => {
   }, 300_000);
 
   it("eval reports the generator's held-out MLM and the discriminator's replaced-token detection; finetune trains a classifier on the discriminator", () => {
-    const e = bdlc(["eval", run, "--corpus", corpus, "--backend", "cpu", "--json"]);
+    const e = bdlc(["eval", run, "--corpus", corpus, "--examples", "128", "--backend", "cpu", "--json"]);
     expect(e.status, e.stderr).toBe(0);
     const metrics = JSON.parse(e.stdout);
     expect(metrics.predicted).toBeGreaterThan(0);

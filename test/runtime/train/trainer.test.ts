@@ -1,6 +1,6 @@
 /**
  * The training loop end to end, through the built CLI on a tiny model: the loss falls; the
- * same seed gives the same weights; a run killed with SIGKILL after a checkpoint and
+ * same seed gives the same weights; log rows average the loss over their window; a run killed with SIGKILL after a checkpoint and
  * resumed ends with weights bit-identical to an uninterrupted run; bad input is refused.
  */
 import { spawn } from "node:child_process";
@@ -72,6 +72,21 @@ describe("bdlc train", () => {
       0,
     );
     expect(finalWeights(out).equals(finalWeights(join(dir, "a")))).toBe(true);
+    // Each log row's loss is the mean over its window, as the Hugging Face Trainer logs it:
+    // b logs every 10 steps (the default), a every 5, over the same steps.
+    const rows = (run: string) =>
+      readFileSync(join(run, "log.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.kind === undefined);
+    const [a, b] = [rows(join(dir, "a")), rows(out)];
+    expect(b.map((e) => e.step)).toEqual([10, 20, 30]);
+    expect(a.every((e) => e.steps_averaged === 5) && b.every((e) => e.steps_averaged === 10)).toBe(true);
+    b.forEach((e, i) => {
+      expect(e.loss).toBeCloseTo((a[2 * i].loss + a[2 * i + 1].loss) / 2, 10);
+      expect(e.mlm).toBeCloseTo((a[2 * i].mlm + a[2 * i + 1].mlm) / 2, 10);
+    });
   }, 300_000);
 
   it("a run killed with SIGKILL after a checkpoint, then resumed, ends bit-identical", async () => {
