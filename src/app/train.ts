@@ -121,6 +121,8 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       graph,
       teacherGraph,
       teacherWeights,
+      ...(o.teacherCheckpoint !== undefined ? { teacherCheckpoint: o.teacherCheckpoint } : {}),
+      backend,
       corpus,
       tokenizer: (texts) =>
         trainTokenizer(model.tokenizer.kind, texts, {

@@ -66,6 +66,11 @@ export function renderReport(r: ReportInput): string {
   const evalAccuracy: [string, [number, number][]][] = [
     ["held-out MLM accuracy", evals.map((e) => [e["step"] as number, e["mlm_accuracy"] as number])],
   ];
+  // ELECTRA: the discriminator's replaced-token detection beside its generator's MLM.
+  if (evals.some((e) => typeof e["rtd_accuracy"] === "number")) {
+    evalLoss.push(["held-out replaced-token detection loss", evals.map((e) => [e["step"] as number, e["rtd_loss"] as number])]);
+    evalAccuracy.push(["held-out replaced-token detection accuracy", evals.map((e) => [e["step"] as number, e["rtd_accuracy"] as number])]);
+  }
   const rows = Object.entries(r.summary)
     .map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`)
     .join("");

@@ -30,6 +30,21 @@ describe("report.html", () => {
     }
   });
 
+  it("charts an ELECTRA run's replaced-token detection beside its generator's MLM", () => {
+    const electra = renderReport({
+      model: "tiny-electra",
+      log: [
+        ...log,
+        { kind: "eval", step: 30, mlm_loss: 5.5, mlm_accuracy: 0.2, perplexity: 244.7, rtd_loss: 0.41, rtd_accuracy: 0.86, replaced: 0.12 },
+      ],
+      architectureSvg: "<svg></svg>",
+      summary: { model: "tiny-electra" },
+    });
+    expect(chart(electra, "Held-out MLM loss")).toContain(">held-out replaced-token detection loss</text>");
+    expect(chart(electra, "Held-out MLM accuracy")).toContain(">held-out replaced-token detection accuracy</text>");
+    expect(html).not.toContain("replaced-token");
+  });
+
   it("draws a series of several points as a line with five axis labels", () => {
     const svg = chart(html, "Training loss (total and each objective's term)");
     expect(svg).not.toContain("<circle");

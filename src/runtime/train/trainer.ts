@@ -46,6 +46,10 @@ export interface TrainerOptions {
   teacherGraph: AnyGraphModule | null;
   /** The teacher's weights, for distillation objectives and `init layers` / `init embeddings`. */
   teacherWeights: WeightMap | null;
+  /** Where the teacher's weights came from (`--teacher`), for the report. */
+  teacherCheckpoint?: string;
+  /** The backend as the user knows it (`native`, not the tfjs backend it runs on), for the report. */
+  backend?: string;
   corpus: Corpus;
   /** The tokenizer to use, or a function that trains one (called only when the run has none yet). */
   tokenizer: (texts: Iterable<string>) => Tokenizer;
@@ -368,6 +372,9 @@ function writeReport(o: TrainerOptions, folder: RunFolder, s: TrainSummary): voi
   const summary: Record<string, string | number> = {
     model: o.model.name,
     corpus: o.corpus.name,
+    // The TensorFlow.js engine, on this backend.
+    engine: `tfjs (${o.backend ?? tf.getBackend()})`,
+    ...(o.model.teacher ? { teacher: `${o.model.teacher.model} from ${o.teacherCheckpoint ?? o.model.teacher.checkpoint ?? "-"}` } : {}),
     steps: s.from > 0 ? `${s.from + s.steps} (${s.steps} after resuming from step ${s.from})` : s.steps,
     "wall time (s)": Math.round(s.seconds),
     "first loss": s.firstLoss?.toFixed(4) ?? "-",
@@ -378,6 +385,8 @@ function writeReport(o: TrainerOptions, folder: RunFolder, s: TrainSummary): voi
     summary["held-out MLM loss"] = s.evaluation.mlm_loss.toFixed(4);
     summary["held-out MLM accuracy"] = s.evaluation.mlm_accuracy.toFixed(4);
     summary["held-out perplexity"] = s.evaluation.perplexity.toFixed(2);
+    if (s.evaluation.rtd_accuracy !== undefined)
+      summary["held-out replaced-token detection accuracy"] = s.evaluation.rtd_accuracy.toFixed(4);
   }
   const html = renderReport({ model: o.model.name, log: folder.readLog(), architectureSvg: o.architectureSvg, summary });
   const temp = `${folder.report}.tmp-${process.pid}`;

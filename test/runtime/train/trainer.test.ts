@@ -60,7 +60,9 @@ describe("bdlc train", () => {
     }
     expect(train.at(-1).loss).toBeLessThan(train[0].loss);
     expect(log.some((e) => e.kind === "eval")).toBe(true);
-    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("<svg");
+    const report = readFileSync(join(out, "report.html"), "utf8");
+    expect(report).toContain("<svg");
+    expect(report).toContain("<th>engine</th><td>tfjs (cpu)</td>");
     expect(existsSync(join(out, "tokenizer.json"))).toBe(true);
     // The newest three checkpoints are kept: steps 10, 20, 30.
     expect(readdirSync(join(out, "checkpoints")).sort()).toEqual(["step-10", "step-20", "step-30"]);
