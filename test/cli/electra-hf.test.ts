@@ -367,6 +367,13 @@ describe("bdlc from-hf on a generator/ + discriminator/ folder", () => {
     expect(i.code, i.err).toBe(0);
   });
 
+  it("a lone discriminator's folder is refused, naming the --generator flag and the pair layout", async () => {
+    expectUserError(
+      await cli("from-hf", `${GOLDENS}/electra/discriminator`),
+      /ElectraForPreTraining config is ELECTRA's discriminator.*--generator GEN_DIR/,
+    );
+  });
+
   it("from-hf DISC --generator GEN gives the model the pair folder gives", async () => {
     const one = await cli("from-hf", `${GOLDENS}/electra`, "--name", "electra-from-hf");
     const two = await cli(

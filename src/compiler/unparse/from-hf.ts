@@ -115,7 +115,14 @@ export function renderHfModel(spec: HfModelSpec, name: string, label: string, ge
 
 /** `bdlc from-hf`: the `.bdl` text of a standalone model for a Hugging Face config.json. */
 export function modelFromHfConfig(config: unknown, name: string, label: string): string {
-  return renderHfModel(readHfConfig(config, label), name, label);
+  const spec = readHfConfig(config, label);
+  // ELECTRA's discriminator learns from its generator's samples: alone it is half a model.
+  if (spec.family === "electra" && spec.architecture === "ElectraForPreTraining") {
+    throw new HfConfigError(
+      `${label}: an ElectraForPreTraining config is ELECTRA's discriminator, which trains with its generator; give the generator's folder with --generator GEN_DIR, or a folder holding generator/ and discriminator/`,
+    );
+  }
+  return renderHfModel(spec, name, label);
 }
 
 /** The discriminator's loss weight in the ELECTRA paper (λ), which no config records. */
