@@ -7,7 +7,7 @@ import { loadGraph } from "./graph-loader.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
 import { CheckpointError } from "../runtime/checkpoint/checkpoint.js";
 import { CorpusError, documentsOnSide, heldOutFlags, loadCorpus } from "../runtime/data/corpus.js";
-import { examplesOf, firstExamples, tokenizeDocuments } from "../runtime/data/examples.js";
+import { exampleOptionsFor, examplesOf, firstExamples, tokenizeDocuments } from "../runtime/data/examples.js";
 import { TokenizerFormatError } from "../runtime/tokenizers/index.js";
 import { evalBatchSize, evaluateMlm, type MlmEvaluation } from "../runtime/train/evaluate.js";
 import { predictsMaskedTokens } from "../runtime/graph-module.js";
@@ -76,13 +76,7 @@ async function evaluate(o: EvalOptions, hooks: EvalHooks): Promise<EvalResult> {
   if (!predictsMaskedTokens(graph)) throw new InputError(`model '${model.name}' has no MLM head to evaluate`);
   const seed = typeof loaded.meta["seed"] === "number" ? (loaded.meta["seed"] as number) : 0;
   const heldOut = documentsOnSide(corpus, heldOutFlags(corpus, 0.01), "heldOut");
-  const options = {
-    seq: model.train.seq,
-    special: model.special,
-    sentencePairs: null,
-    seed,
-    documentMask: model.train.document_mask === true,
-  };
+  const options = exampleOptionsFor(model, null, seed);
   const examples = firstExamples(
     examplesOf(
       tokenizeDocuments(heldOut, (t) => tokenizer.encode(t), model.vocab),

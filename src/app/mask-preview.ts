@@ -4,7 +4,7 @@
  */
 import type { ResolvedModel } from "../model/model.js";
 import { CorpusError, documentsOnSide, heldOutFlags, loadCorpus, sentencesOf, trainingDocuments } from "../runtime/data/corpus.js";
-import { buildExamples, sentencePairsFor } from "../runtime/data/examples.js";
+import { buildExamples, exampleOptionsFor, sentencePairsFor } from "../runtime/data/examples.js";
 import { describeMasked, maskExample } from "../runtime/data/masking.js";
 import { TokenizerFormatError, TokenizerTrainingError, trainTokenizer } from "../runtime/tokenizers/index.js";
 import { loadTokenizerFor } from "./tokenizer-lookup.js";
@@ -66,13 +66,7 @@ function preview(o: MaskPreviewOptions, maskId: number, hooks: MaskPreviewHooks)
     });
   }
   const pairs = sentencePairsFor(model);
-  const options = {
-    seq: model.train.seq,
-    special: model.special,
-    sentencePairs: pairs,
-    seed,
-    documentMask: model.train.document_mask === true,
-  };
+  const options = exampleOptionsFor(model, pairs, seed);
   // The first documents of the training split, more of them until there are enough examples.
   let docs = Math.min(trainDocuments, Math.max(8, 2 * count));
   let examples = buildExamples(firstTrainDocuments(docs), (t) => tokenizer.encode(t), options);

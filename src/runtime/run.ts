@@ -6,7 +6,14 @@
  */
 import { electraPair, hfNaming, type HfNaming } from "../model/hf/names.js";
 import type { WeightMap } from "./checkpoint/hf-weights.js";
-import type { AnyGraphModule, BoundParams, GraphModule, GraphInputs, GraphLabels, GraphTeacherOutputs } from "./graph-module.js";
+import {
+  maskedTokenPredictor,
+  type AnyGraphModule,
+  type BoundParams,
+  type GraphInputs,
+  type GraphLabels,
+  type GraphTeacherOutputs,
+} from "./graph-module.js";
 import { EVAL } from "./layers/dropout.js";
 import { flattenPositions } from "./layers/heads.js";
 import { givenSamples, replaceTokens } from "./objectives/replaced-tokens.js";
@@ -123,9 +130,7 @@ export function runOnce(student: Model, inputs: RunInputs, teacher: Model | null
  * place (on the input itself where no samples are given).
  */
 function electraOutputs(graph: AnyGraphModule, params: BoundParams, x: GraphInputs, inputs: RunInputs): Record<string, unknown> {
-  // The generator's params are the joint params' `generator` (see the emitted module's `Params`).
-  const generator = graph.generatorGraph as GraphModule<BoundParams>;
-  const generatorParams = (params as { generator?: BoundParams }).generator!;
+  const { graph: generator, params: generatorParams } = maskedTokenPredictor(graph, params)!;
   const [batch, seq] = x.inputIds.shape;
   const out: Record<string, unknown> = {};
   const generated = generator.encode(generatorParams, x, EVAL);

@@ -48,6 +48,15 @@ export interface ExampleOptions {
   documentMask?: boolean;
 }
 
+/** The example options of `model` (its seq, special ids and document mask) with these sentence pairs and seed. */
+export function exampleOptionsFor(
+  model: Pick<ResolvedModel, "train" | "special">,
+  sentencePairs: SentencePairs,
+  seed: number,
+): ExampleOptions {
+  return { seq: model.train.seq, special: model.special, sentencePairs, seed, documentMask: model.train.document_mask === true };
+}
+
 /** Which sentence-pair objective a model trains: `nsp`, `sop`, or null (pack full sentences). */
 export function sentencePairsFor(model: Pick<ResolvedModel, "objectives">): SentencePairs {
   const nsp = model.objectives.some((o) => o.name === "nsp");

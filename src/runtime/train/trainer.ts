@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { ResolvedModel } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { documentsOnSide, heldOutFlags, sentencesOf, trainingDocuments } from "../data/corpus.js";
-import { examplesOf, firstExamples, sentencePairsFor, tokenizeSplit } from "../data/examples.js";
+import { exampleOptionsFor, examplesOf, firstExamples, sentencePairsFor, tokenizeSplit } from "../data/examples.js";
 import { maskExample } from "../data/masking.js";
 import type { Corpus, Example } from "../data/types.js";
 import {
@@ -128,13 +128,7 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   if (tokenizer.vocabSize !== model.vocab)
     throw new TrainingError(`${folder.tokenizer} has ${tokenizer.vocabSize} tokens; model '${model.name}' has vocab ${model.vocab}`);
   const encode = (t: string) => tokenizer.encode(t);
-  const exampleOpts = {
-    seq: model.train.seq,
-    special: model.special,
-    sentencePairs: pairs,
-    seed: o.seed,
-    documentMask: model.train.document_mask === true,
-  };
+  const exampleOpts = exampleOptionsFor(model, pairs, o.seed);
   const stores = tokenizeSplit(o.corpus.documents(), held, encode, model.vocab);
   const examples = examplesOf(stores.train, exampleOpts);
   // Held-out MLM evaluation needs no sentence pairs: packed sentences use every held-out token.
