@@ -2,7 +2,15 @@
  * One forward pass of a model on explicit inputs (and, with labels, the loss and one backward
  * pass), with weights from a checkpoint of this project or a Hugging Face folder.
  */
-import { checkRunInputs, runOnce, RunInputError } from "../runtime/run.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { emitTorchModule } from "../compiler/emit/torch.js";
+import { hfGradNorms } from "../model/hf/grad-norms.js";
+import { checkRunInputs, checkVocab, runOnce, RunInputError, type RunInputs } from "../runtime/run.js";
+import type { WeightMap } from "../runtime/checkpoint/hf-weights.js";
+import { fromFloat32, writeSafetensors } from "../runtime/checkpoint/safetensors.js";
+import { runTorchModule, TorchInputError, TorchMissing } from "../torch/index.js";
 import { loadGraph } from "./graph-loader.js";
 import type { ResolvedModel } from "../model/model.js";
 import { startBackend } from "./backend.js";
@@ -24,7 +32,12 @@ export interface RunOptions {
   /** The inputs file. */
   inputs: string;
   backend: string;
+  /** `tfjs` (the default) or `torch`: the compiled PyTorch module, run by the torch engine. */
+  engine?: Engine;
 }
+
+export const ENGINES = ["tfjs", "torch"] as const;
+export type Engine = (typeof ENGINES)[number];
 
 /** The outputs by Hugging Face's names (and, with labels, `loss`, `loss_terms`, `grad_norms`). */
 export type RunResult = Record<string, unknown>;
@@ -57,8 +70,48 @@ export async function runModel(o: RunOptions): Promise<RunResult> {
   const teacherWeights =
     o.teacherWeights !== undefined && teacherModel ? loadWeights("--teacher-weights", o.teacherWeights, teacherModel, null) : null;
 
+  if (o.engine === "torch") return runOnTorch(model, teacherModel, weights, teacherWeights, inputs);
   await startBackend(o.backend);
   const loaded = await loadGraph(model, teacherModel);
   const teacher = teacherWeights && loaded.teacher ? { graph: loaded.teacher, weights: teacherWeights } : null;
   return asInputErrors(() => runOnce({ graph: loaded.graph, weights }, inputs, teacher), runErrors);
+}
+
+/**
+ * The same run on the torch engine: the model's PyTorch module and its weights (by table name)
+ * in a private folder, run there by PyTorch; the gradient norms keyed as on tfjs.
+ */
+export function runOnTorch(
+  model: ResolvedModel,
+  teacher: ResolvedModel | null,
+  weights: WeightMap,
+  teacherWeights: WeightMap | null,
+  inputs: RunInputs,
+): RunResult {
+  asInputErrors(() => checkVocab(inputs, model.vocab), [RunInputError]);
+  if (model.teacher && teacher && inputs.labels && !teacherWeights)
+    throw new InputError(`model '${model.name}' learns from a teacher: give its weights with --teacher-weights`);
+  const dir = mkdtempSync(join(tmpdir(), "bdl-torch-run-"));
+  try {
+    const write = (name: string, w: WeightMap) =>
+      writeSafetensors(
+        join(dir, name),
+        [...w].map(([n, t]) => fromFloat32(n, t.shape, t.values)),
+      );
+    writeFileSync(join(dir, "model.py"), emitTorchModule(model, teacher).text);
+    write("weights.safetensors", weights);
+    writeFileSync(join(dir, "inputs.json"), JSON.stringify(inputs));
+    const withTeacher = teacher && teacherWeights ? { module: "teacher.py", weights: "teacher.safetensors" } : undefined;
+    if (withTeacher && teacher && teacherWeights) {
+      writeFileSync(join(dir, withTeacher.module), emitTorchModule(teacher, null).text);
+      write(withTeacher.weights, teacherWeights);
+    }
+    const { grad_squares: squares, ...out } = asInputErrors(
+      () => runTorchModule({ dir, module: "model.py", weights: "weights.safetensors", inputs: "inputs.json", teacher: withTeacher }),
+      [TorchInputError, TorchMissing],
+    );
+    return squares ? { ...out, ...hfGradNorms(model, new Map(Object.entries(squares))) } : out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -24,6 +24,9 @@ import { discriminatorModel, generatorModel, generatorTensorName, isSharedWithGe
 
 export type Init = "normal" | "zeros" | "ones";
 
+/** The standard deviation of the `normal` initialiser (Hugging Face's initializer_range for BERT). */
+export const INITIALIZER_RANGE = 0.02;
+
 export interface ParamSpec {
   name: string;
   shape: number[];

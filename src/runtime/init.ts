@@ -5,10 +5,10 @@
  * adding a parameter does not change the others.
  */
 import type { WeightMap } from "./checkpoint/hf-weights.js";
-import type { ParamSpec } from "../model/parameters.js";
+import { INITIALIZER_RANGE, type ParamSpec } from "../model/parameters.js";
 import { tf } from "./backends/tf.js";
 
-export const INITIALIZER_RANGE = 0.02;
+export { INITIALIZER_RANGE };
 
 /** FNV-1a of the name, mixed with the seed: a 32-bit seed per tensor. */
 export function tensorSeed(seed: number, name: string): number {

@@ -4,7 +4,7 @@
  * Inputs and outputs use Hugging Face's names; gradient norms are keyed by Hugging Face
  * parameter names.
  */
-import { electraPair, hfNaming, type HfNaming } from "../model/hf/names.js";
+import { hfGradNorms } from "../model/hf/grad-norms.js";
 import type { WeightMap } from "./checkpoint/hf-weights.js";
 import {
   maskedTokenPredictor,
@@ -79,6 +79,12 @@ export function checkRunInputs(x: unknown, label: string): RunInputs {
   return o as unknown as RunInputs;
 }
 
+/** Every input id is a row of the word embeddings. */
+export function checkVocab(inputs: RunInputs, vocab: number): void {
+  const vocabOk = inputs.input_ids.every((row) => row.every((id) => id >= 0 && id < vocab));
+  if (!vocabOk) throw new RunInputError(`input_ids must lie in 0..${vocab - 1} (the model's vocab)`);
+}
+
 function toArray(t: Tensor): unknown {
   return t.arraySync();
 }
@@ -86,8 +92,7 @@ function toArray(t: Tensor): unknown {
 export function runOnce(student: Model, inputs: RunInputs, teacher: Model | null = null): Record<string, unknown> {
   const { graph, weights } = student;
   const config = graph.config;
-  const vocabOk = inputs.input_ids.every((row) => row.every((id) => id >= 0 && id < config.vocab));
-  if (!vocabOk) throw new RunInputError(`input_ids must lie in 0..${config.vocab - 1} (the model's vocab)`);
+  checkVocab(inputs, config.vocab);
   const variables = new Map<string, tf.Variable>();
   const out: Record<string, unknown> = {};
   try {
@@ -161,20 +166,6 @@ function labelsOf(inputs: RunInputs): GraphLabels | null {
   return Object.keys(labels).length > 0 ? labels : null;
 }
 
-/**
- * Gradient norms by Hugging Face name (a fused tensor, ModernBERT's attn.Wqkv, sums several
- * of ours); a tensor `naming` does not name keeps our name, or is left out.
- */
-function normsByHfName(squared: Map<string, number>, naming: HfNaming, options: { unnamed: "ours" | "omit" }): Record<string, number> {
-  const hf = new Map(naming.names.map((n) => [n.name, n.hf]));
-  const sums: Record<string, number> = {};
-  for (const [name, s] of squared) {
-    const key = hf.get(name) ?? (options.unnamed === "ours" ? name : null);
-    if (key !== null) sums[key] = (sums[key] ?? 0) + s;
-  }
-  return Object.fromEntries(Object.entries(sums).map(([k, s]) => [k, Math.sqrt(s)]));
-}
-
 function lossAndGradients(
   student: Model,
   variables: Map<string, tf.Variable>,
@@ -214,16 +205,7 @@ function lossAndGradients(
     }
     const loss = value.dataSync()[0]!;
     value.dispose();
-    if (!graph.config.generator)
-      return { loss, loss_terms: terms, grad_norms: normsByHfName(squared, hfNaming(graph.config), { unnamed: "ours" }) };
-    // Each of ELECTRA's two models under its own names; the shared embeddings' gradient (the sum of both models') in both.
-    const pair = electraPair(graph.config);
-    return {
-      loss,
-      loss_terms: terms,
-      generator_grad_norms: normsByHfName(squared, pair.generator.naming, { unnamed: "omit" }),
-      discriminator_grad_norms: normsByHfName(squared, pair.discriminator.naming, { unnamed: "omit" }),
-    };
+    return { loss, loss_terms: terms, ...hfGradNorms(graph.config, squared) };
   } finally {
     for (const t of teacherVars.values()) t.dispose();
   }

@@ -15,9 +15,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   tools: ["model", "io"],
   compiler: ["model", "io"],
   runtime: ["model", "io", "tools"],
-  app: ["model", "io", "tools", "compiler", "runtime"],
+  torch: ["model", "io"],
+  app: ["model", "io", "tools", "compiler", "runtime", "torch"],
   lsp: ["model", "io", "compiler"],
-  cli: ["model", "io", "tools", "compiler", "runtime", "app", "lsp"],
+  cli: ["model", "io", "tools", "compiler", "runtime", "torch", "app", "lsp"],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -2,24 +2,33 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { emitGraph } from "../../compiler/emit/emit.js";
+import { emitTorchModule } from "../../compiler/emit/torch.js";
 import type { ResolvedModel } from "../../model/model.js";
 import { generatorModel } from "../../model/generator.js";
 import { ParseCache } from "../../compiler/semantics/program.js";
 import { loadChecked, parseFlags, selectModels, teacherOf, writeAtomically, UsageError, type Command } from "./command.js";
 
-const help = `Usage: bdlc compile [FILE…] [--out DIR]
+const help = `Usage: bdlc compile [FILE…] [--out DIR] [--target tfjs|torch]
 
 Emit one typed TypeScript module per model: its resolved config, parameter table, typed
 inputs and outputs, forward pass, objectives, loss and trainStep. A model's teacher is
 compiled too, and so is a generator (ELECTRA), as NAME.generator.ts. Without FILE, compiles every model under models/.
+With --target torch, one PyTorch module per model instead (NAME.py: the parameter table
+under the same names, the layers, the heads and the loss; a generator inside its model's).
 
 Options:
-  --out DIR   where to write the modules (default: build)`;
+  --out DIR        where to write the modules (default: build)
+  --target T       tfjs (default: TypeScript graphs for TensorFlow.js) or torch (PyTorch)`;
+
+const TARGETS = ["tfjs", "torch"] as const;
 
 export const compile: Command = {
   help,
   async run(args, io) {
-    const { values, positionals } = parseFlags(args, { out: { type: "string" } }, help);
+    const { values, positionals } = parseFlags(args, { out: { type: "string" }, target: { type: "string" } }, help);
+    const target = values.target ?? "tfjs";
+    if (!(TARGETS as readonly string[]).includes(target))
+      throw new UsageError(`--target must be one of ${TARGETS.join(", ")}, not '${target}'.\n\n${help}`);
     const files = positionals.length > 0 ? positionals : defaultModelFiles();
     const out = values.out ?? "build";
     const cache = new ParseCache();
@@ -31,8 +40,9 @@ export const compile: Command = {
       for (const r of selectModels(checked, file, undefined)) {
         const teacher = teacherOf(checked, r);
         toEmit.set(r.model.name, { model: r.model, teacher: teacher?.model ?? null });
-        // A model with a generator imports the generator's graph, a module of its own.
-        if (r.model.generator) toEmit.set(generatorModel(r.model).name, { model: generatorModel(r.model), teacher: null });
+        // A model with a generator imports the generator's graph, a module of its own (in PyTorch, a class of its module).
+        if (r.model.generator && target === "tfjs")
+          toEmit.set(generatorModel(r.model).name, { model: generatorModel(r.model), teacher: null });
         if (teacher) toEmit.set(teacher.model.name, { model: teacher.model, teacher: teacherOf(checked, teacher)?.model ?? null });
       }
     }
@@ -42,7 +52,7 @@ export const compile: Command = {
       throw new UsageError(`cannot create '${out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     for (const { model, teacher } of [...toEmit.values()].sort((a, b) => a.model.name.localeCompare(b.model.name))) {
-      const emitted = await emitGraph(model, teacher);
+      const emitted = target === "torch" ? emitTorchModule(model, teacher) : await emitGraph(model, teacher);
       writeAtomically(join(out, emitted.fileName), emitted.text);
       io.err(`wrote ${join(out, emitted.fileName)}`);
     }

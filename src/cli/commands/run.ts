@@ -4,10 +4,10 @@
  * debugging and for checking against other implementations. The files are described in
  * spec/cli.md ("`bdlc run` files").
  */
-import { runModel } from "../../app/run.js";
+import { ENGINES, runModel, type Engine } from "../../app/run.js";
 import { loadModelRef, parseFlags, requirePositionals, UsageError, writeAtomically, type Command } from "./command.js";
 
-const help = `Usage: bdlc run MODEL --weights W --inputs IN.json [--teacher-weights T | --generator-weights G] [--out OUT.json] [--backend B]
+const help = `Usage: bdlc run MODEL --weights W --inputs IN.json [--teacher-weights T | --generator-weights G] [--out OUT.json] [--backend B] [--engine tfjs|torch]
 
 One forward pass on explicit inputs and, where labels are given, the loss and one backward
 pass. MODEL is FILE.bdl[:NAME] (NAME may be left out when the file declares one model).
@@ -35,7 +35,9 @@ Options:
                        (ElectraForMaskedLM), W then the discriminator's (ElectraForPreTraining)
   --out OUT.json       write the outputs there (atomically) instead of to stdout
   --backend B          cpu (default: the reference, pure JavaScript), native, wasm,
-                       webgpu, tensorflow or auto — to compare a backend with it`;
+                       webgpu, tensorflow or auto — to compare a backend with it
+  --engine E           tfjs (default) or torch: the model's PyTorch module (bdlc compile
+                       --target torch), run by PyTorch, to compare the engines`;
 
 export const run: Command = {
   help,
@@ -49,12 +51,18 @@ export const run: Command = {
         "generator-weights": { type: "string" },
         out: { type: "string" },
         backend: { type: "string" },
+        engine: { type: "string" },
       },
       help,
     );
     requirePositionals(positionals, 1, 1, "MODEL", help);
     if (values.weights === undefined) throw new UsageError(`missing --weights W.\n\n${help}`);
     if (values.inputs === undefined) throw new UsageError(`missing --inputs IN.json.\n\n${help}`);
+    const engine = values.engine ?? "tfjs";
+    if (!(ENGINES as readonly string[]).includes(engine))
+      throw new UsageError(`--engine must be one of ${ENGINES.join(", ")}, not '${engine}'.\n\n${help}`);
+    if (engine === "torch" && values.backend !== undefined)
+      throw new UsageError("--backend is the tfjs engine's; the torch engine runs on PyTorch's CPU");
     const chosen = loadModelRef(positionals[0]!, io);
     if (!chosen) return 1;
     const result = await runModel({
@@ -65,6 +73,7 @@ export const run: Command = {
       generatorWeights: values["generator-weights"],
       inputs: values.inputs,
       backend: values.backend ?? "cpu",
+      engine: engine as Engine,
     });
     const text = JSON.stringify(result) + "\n";
     if (values.out !== undefined) {

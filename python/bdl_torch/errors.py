@@ -1,0 +1,8 @@
+"""Errors that are the user's to fix: the command line prints the message and exits 1."""
+
+
+class InputError(Exception):
+    """Bad input (a file, a field, a flag); the message names it."""
+
+
+EXIT_INPUT = 1

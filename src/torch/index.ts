@@ -1,0 +1,3 @@
+/** The torch engine: PyTorch modules compiled by bdl, run by its support package (`python/bdl_torch`). */
+export { runTorchModule, TorchInputError, type TorchRunFiles, type TorchRunOutputs } from "./run.js";
+export { supportPath, torchPython, TorchMissing, type TorchPython } from "./python.js";

@@ -1,0 +1,148 @@
+/**
+ * The torch engine against Hugging Face transformers and against the tfjs engine: each
+ * golden's tiny model, compiled to PyTorch and run by `bdlc run --engine torch` on the
+ * golden's weights and inputs, reproduces the golden's outputs, losses and gradient norms to
+ * the tolerances the tfjs engine meets (test/runtime/parity.test.ts), and the tfjs engine's
+ * own loss and gradient norms on the same weights and batch to 1e-5 relative.
+ */
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkFile } from "../../src/compiler/semantics/check.js";
+import { runModel } from "../../src/app/run.js";
+import { skipTorch } from "./torch-here.js";
+
+const GOLDENS = "test/fixtures/goldens";
+const OUTPUT_ABS = 1e-4;
+const LOSS_REL = 2e-4;
+const GRAD_NORM_REL = 1e-3;
+/** Between the two engines, both float32 on this CPU. */
+const ENGINE_REL = 1e-5;
+
+type Nested = number | Nested[];
+
+function maxAbsDiff(a: Nested, b: Nested): number {
+  if (typeof a === "number" || typeof b === "number") {
+    if (typeof a !== "number" || typeof b !== "number") throw new Error("shape mismatch");
+    return Math.abs(a - b);
+  }
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  return a.reduce<number>((m, x, i) => Math.max(m, maxAbsDiff(x, b[i]!)), 0);
+}
+
+const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+/** Relative, except for norms that are rounding noise around zero (the attention key bias's), compared absolutely. */
+function expectNormClose(ours: number, theirs: number, tolerance: number, name: string): void {
+  if (Math.abs(theirs) < 1e-6) expect(Math.abs(ours), name).toBeLessThan(1e-6);
+  else expect(relative(ours, theirs), name).toBeLessThan(tolerance);
+}
+
+const json = (path: string) => JSON.parse(readFileSync(path, "utf8"));
+
+interface Case {
+  folder: string;
+  model: string;
+  weights: string;
+  teacherWeights?: string;
+  outputs: string[];
+  stacks: string[];
+  /** Our gradient norms' key, and the golden's where it differs. */
+  norms: (string | [string, string])[];
+}
+
+const CASES: Case[] = [
+  {
+    folder: "bert",
+    model: "tiny-bert",
+    weights: "bert",
+    outputs: ["last_hidden_state", "pooler_output", "mlm_logits", "nsp_logits"],
+    stacks: ["hidden_states"],
+    norms: ["grad_norms"],
+  },
+  {
+    folder: "albert",
+    model: "tiny-albert",
+    weights: "albert",
+    outputs: ["last_hidden_state", "pooler_output", "mlm_logits", "sop_logits"],
+    stacks: ["hidden_states"],
+    norms: ["grad_norms"],
+  },
+  {
+    folder: "modernbert",
+    model: "tiny-modernbert",
+    weights: "modernbert",
+    outputs: ["last_hidden_state", "mlm_logits"],
+    stacks: ["hidden_states"],
+    norms: ["grad_norms"],
+  },
+  {
+    folder: "electra",
+    model: "tiny-electra",
+    weights: "electra",
+    outputs: ["generator_logits", "discriminator_logits", "discriminator_last_hidden_state"],
+    stacks: ["generator_hidden_states", "discriminator_hidden_states"],
+    norms: ["generator_grad_norms", "discriminator_grad_norms"],
+  },
+  {
+    folder: "distill",
+    model: "tiny-student",
+    weights: "distill/student",
+    teacherWeights: "distill/teacher",
+    outputs: [],
+    stacks: [],
+    norms: [["grad_norms", "student_grad_norms"]],
+  },
+];
+
+describe.skipIf(skipTorch).each(CASES)("$folder golden on the torch engine", (c) => {
+  let torch: Record<string, any>;
+  let tfjs: Record<string, any>;
+  let golden: Record<string, any>;
+
+  beforeAll(async () => {
+    const checked = checkFile(`${GOLDENS}/${c.folder}.bdl`);
+    const model = checked.resolutions.get(c.model)!.model;
+    const teacher = model.teacher ? checked.resolutions.get(model.teacher.model)!.model : null;
+    const options = {
+      model,
+      teacher,
+      weights: `${GOLDENS}/${c.weights}`,
+      teacherWeights: c.teacherWeights && `${GOLDENS}/${c.teacherWeights}`,
+      inputs: `${GOLDENS}/${c.folder}/inputs.json`,
+      backend: "cpu",
+    };
+    torch = await runModel({ ...options, engine: "torch" });
+    tfjs = await runModel({ ...options, engine: "tfjs" });
+    golden = json(`${GOLDENS}/${c.folder}/outputs.json`);
+  }, 120_000);
+
+  it("gives the outputs the golden has to OUTPUT_ABS", () => {
+    for (const key of c.outputs) expect(maxAbsDiff(torch[key], golden[key]), key).toBeLessThan(OUTPUT_ABS);
+    for (const key of c.stacks) {
+      expect(torch[key].length, key).toBe(golden[key].length);
+      torch[key].forEach((h: Nested, i: number) => expect(maxAbsDiff(h, golden[key][i]), `${key}[${i}]`).toBeLessThan(OUTPUT_ABS));
+    }
+  });
+
+  it("gives the golden's loss and terms to LOSS_REL, and the tfjs engine's to ENGINE_REL", () => {
+    expect(relative(torch["loss"], golden["loss"])).toBeLessThan(LOSS_REL);
+    expect(Object.keys(torch["loss_terms"]).sort()).toEqual(Object.keys(golden["loss_terms"]).sort());
+    for (const [k, v] of Object.entries(golden["loss_terms"] as Record<string, number>)) {
+      expect(relative(torch["loss_terms"][k], v), k).toBeLessThan(LOSS_REL);
+      expect(relative(torch["loss_terms"][k], tfjs["loss_terms"][k]), k).toBeLessThan(ENGINE_REL);
+    }
+    expect(relative(torch["loss"], tfjs["loss"])).toBeLessThan(ENGINE_REL);
+  });
+
+  it("gives every gradient norm under Hugging Face's names: the golden's to GRAD_NORM_REL, the tfjs engine's to ENGINE_REL", () => {
+    for (const norms of c.norms) {
+      const [key, goldenKey] = typeof norms === "string" ? [norms, norms] : norms;
+      const ours = torch[key] as Record<string, number>;
+      expect(Object.keys(ours).sort(), key).toEqual(Object.keys(golden[goldenKey]).sort());
+      for (const [k, v] of Object.entries(golden[goldenKey] as Record<string, number>)) {
+        expectNormClose(ours[k]!, v, GRAD_NORM_REL, `${key} ${k}`);
+        expectNormClose(ours[k]!, tfjs[key][k], ENGINE_REL, `${key} ${k} (tfjs)`);
+      }
+    }
+  });
+});
