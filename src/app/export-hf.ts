@@ -5,7 +5,7 @@
  * generator is ELECTRA's two checkpoints, written as `discriminator/` (ElectraForPreTraining)
  * and `generator/` (ElectraForMaskedLM) in one folder, each with the shared embeddings. A
  * fine-tuned classifier (`bdlc finetune --out`) is the family's `…ForSequenceClassification`
- * with its labels, where that class's head is bdl's (model/hf/classifier.ts), refused otherwise.
+ * with its labels, where that class's head is the classifier's (model/hf/classifier.ts), refused otherwise.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,9 +14,9 @@ import { writeFileDurably, writeFolderAtomically } from "../runtime/checkpoint/c
 import { electraPair, hfNaming } from "../model/hf/names.js";
 import { hfArchitecture } from "../model/hf/family.js";
 import { configProblem, hfClassifierConfig, hfConfig } from "../model/hf/config.js";
-import { hfClassifierNaming } from "../model/hf/classifier.js";
+import { classifierEncoder, hfClassifierNaming } from "../model/hf/classifier.js";
 import { FAMILY_NAME } from "../model/hf/family.js";
-import { isClassifier, readClassifier } from "../runtime/checkpoint/classifier.js";
+import { headOf, isClassifier, readClassifier } from "../runtime/checkpoint/classifier.js";
 import type { LoadedCheckpoint } from "../runtime/checkpoint/checkpoint.js";
 import { weightsToHf, weightsToHfNames, weightsToHfPair, type WeightMap } from "../runtime/checkpoint/hf-weights.js";
 import { writeSafetensors, type TensorEntry } from "../runtime/checkpoint/safetensors.js";
@@ -90,11 +90,13 @@ function exportClassifier(o: ExportHfOptions, ckpt: LoadedCheckpoint): ExportHfR
   const refuse = (why: string): never => {
     throw new InputError(`cannot export the classifier ${ckpt.dir} as a Hugging Face ${FAMILY_NAME[family]} classifier: ${why}`);
   };
-  const naming = hfClassifierNaming(model, record.pooling);
+  const naming = hfClassifierNaming(model, record.pooling, headOf(record));
   if (typeof naming === "string") return refuse(naming);
-  const problem = configProblem(model, family);
+  // A model with a generator was fine-tuned on its discriminator, which the class holds alone.
+  const encoder = classifierEncoder(model);
+  const problem = configProblem(encoder, family);
   if (problem) refuse(problem);
-  const config = hfClassifierConfig(model, family, naming.architecture, record.labels);
+  const config = hfClassifierConfig(encoder, family, naming.architecture, record.labels);
   const tokenizer = tokenizerToWrite(o, ckpt.dir, model);
   const entries = asInputErrors(() => weightsToHfNames(new Map([...ckpt.weights, ...head]), naming.names));
   asInputErrors(() =>

@@ -16,6 +16,7 @@ import { TokenizerFormatError } from "../runtime/tokenizers/index.js";
 import { finetune, FinetuneError, type FinetuneResult } from "../runtime/train/finetune.js";
 import { initialWeights } from "../runtime/init.js";
 import { parameterTable } from "../model/parameters.js";
+import { DEFAULT_HEAD } from "../model/classifier.js";
 import type { Progress } from "../runtime/train/progress.js";
 import { startBackend } from "./backend.js";
 import { InputError } from "./input-error.js";
@@ -68,6 +69,7 @@ export interface FinetuneRecord {
   lr: number;
   seq: number;
   seed: number;
+  head: FinetuneResult["head"];
   pooling: FinetuneResult["pooling"];
   first_loss: FinetuneResult["first_loss"];
   last_loss: FinetuneResult["last_loss"];
@@ -160,6 +162,7 @@ async function run(o: FinetuneCheckpointOptions, hooks: FinetuneHooks): Promise<
     lr: r.lr,
     seq: r.seq,
     seed: r.seed,
+    head: r.head,
     pooling: r.pooling,
     first_loss: r.first_loss,
     last_loss: r.last_loss,
@@ -180,7 +183,14 @@ async function run(o: FinetuneCheckpointOptions, hooks: FinetuneHooks): Promise<
     classifier = join(o.out, CLASSIFIER_FOLDER);
     // The tokenizer goes with the classifier, so that predict and export-hf need nothing else.
     const tokenizerText = readFileSync(tokenizerPath, "utf8");
-    const classifierRecord = { task: r.task, labels: r.labels, pooling: r.pooling, seq: r.seq };
+    // The head is named only when it is not the one every classifier had before the record named it.
+    const classifierRecord = {
+      task: r.task,
+      labels: r.labels,
+      pooling: r.pooling,
+      seq: r.seq,
+      ...(r.head !== DEFAULT_HEAD ? { head: r.head } : {}),
+    };
     saveClassifierCheckpoint(classifier, model, r.weights!, classifierRecord, tokenizerText);
     written = join(o.out, "finetune.json");
     writeAtomically(written, JSON.stringify(record, null, 2) + "\n");

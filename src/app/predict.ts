@@ -4,7 +4,7 @@
  * function, `classify`), with the tokenizer saved beside the classifier.
  */
 import { FileReadError, readTextFile } from "../io/read-file.js";
-import { readClassifier } from "../runtime/checkpoint/classifier.js";
+import { headOf, readClassifier } from "../runtime/checkpoint/classifier.js";
 import { argMax, classify, FinetuneError } from "../runtime/train/finetune.js";
 import { startBackend } from "./backend.js";
 import { loadValidCheckpoint } from "./checkpoint.js";
@@ -87,6 +87,7 @@ export async function predictTexts(o: PredictOptions): Promise<PredictResult> {
       weights: new Map([...ckpt.weights, ...head]),
       tokenizer,
       texts,
+      head: headOf(record),
       pooling: record.pooling,
       seq: record.seq,
     }),

@@ -12,18 +12,20 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadGraph } from "../../src/app/graph-loader.js";
 import { checkFile } from "../../src/compiler/semantics/check.js";
-import { discriminatorModel } from "../../src/model/generator.js";
-import { hfClassifierNaming } from "../../src/model/hf/classifier.js";
+import { classifierHeadTable } from "../../src/model/classifier.js";
+import { classifierHeadFor, hfClassifierNaming } from "../../src/model/hf/classifier.js";
 import type { ResolvedModel } from "../../src/model/model.js";
 import { parameterTable } from "../../src/model/parameters.js";
 import { useBackend } from "../../src/runtime/backends/backend.js";
-import { loadCheckpoint } from "../../src/runtime/checkpoint/checkpoint.js";
-import { readClassifier, saveClassifierCheckpoint } from "../../src/runtime/checkpoint/classifier.js";
+import { loadCheckpoint, saveCheckpoint } from "../../src/runtime/checkpoint/checkpoint.js";
+import { headOf, readClassifier, saveClassifierCheckpoint } from "../../src/runtime/checkpoint/classifier.js";
 import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
 import type { Task } from "../../src/runtime/data/types.js";
 import { initialWeights } from "../../src/runtime/init.js";
 import { loadTokenizer } from "../../src/runtime/tokenizers/index.js";
-import { classify, finetune, HEAD_BIAS, HEAD_KERNEL, headWeights } from "../../src/runtime/train/finetune.js";
+import { tf, type Tensor2D } from "../../src/runtime/backends/tf.js";
+import { EVAL } from "../../src/runtime/layers/dropout.js";
+import { classificationIds, classify, finetune, HEAD_BIAS, HEAD_KERNEL, headWeights } from "../../src/runtime/train/finetune.js";
 import { cli } from "../helpers/cli.js";
 import { bdlc, TINY_MODEL, trainingFolder } from "../helpers/training.js";
 
@@ -118,7 +120,17 @@ describe("bdlc finetune --out", () => {
       keepWeights: true,
     });
     expect(r.weights).not.toBeNull();
-    const inMemory = await classify({ model: tiny, graph, weights: r.weights!, tokenizer, texts: TEXTS, pooling: r.pooling, seq: r.seq });
+    expect(r.head).toBe("dense");
+    const inMemory = await classify({
+      model: tiny,
+      graph,
+      weights: r.weights!,
+      tokenizer,
+      texts: TEXTS,
+      head: r.head,
+      pooling: r.pooling,
+      seq: r.seq,
+    });
     const saved = join(dir, "saved");
     saveClassifierCheckpoint(saved, tiny, r.weights!, { task: t.name, labels: r.labels, pooling: r.pooling, seq: r.seq }, "{}");
     const loaded = loadCheckpoint(saved);
@@ -130,6 +142,7 @@ describe("bdlc finetune --out", () => {
       weights: new Map([...loaded.weights, ...head]),
       tokenizer,
       texts: TEXTS,
+      head: headOf(record),
       pooling: record.pooling,
       seq: record.seq,
     });
@@ -149,6 +162,7 @@ describe("bdlc predict", () => {
       weights: new Map([...loaded.weights, ...head]),
       tokenizer: loadTokenizer(join(out, "classifier", "tokenizer.json")),
       texts: TEXTS,
+      head: headOf(record),
       pooling: record.pooling,
       seq: record.seq,
     });
@@ -297,7 +311,7 @@ describe("the …ForSequenceClassification classes", () => {
   const names = (n: ReturnType<typeof hfClassifierNaming>) => (typeof n === "string" ? n : n.names.map((x) => x.hf));
 
   it("RoBERTa's head (dense, tanh, out_proj) is bdl's tanh pooler and dense layer; its encoder has no pooler", () => {
-    const naming = hfClassifierNaming(roberta("tanh"), "pooler");
+    const naming = hfClassifierNaming(roberta("tanh"), "pooler", "dense");
     expect(typeof naming === "string" ? naming : naming.architecture).toBe("RobertaForSequenceClassification");
     const hf = names(naming) as string[];
     expect(hf.filter((n) => !n.startsWith("roberta."))).toEqual([
@@ -307,7 +321,7 @@ describe("the …ForSequenceClassification classes", () => {
       "classifier.out_proj.bias",
     ]);
     expect(hf.some((n) => n.includes("pooler") || n.includes("lm_head"))).toBe(false);
-    expect(names(hfClassifierNaming(roberta("none"), "cls"))).toMatch(
+    expect(names(hfClassifierNaming(roberta("none"), "cls", "dense"))).toMatch(
       /RobertaForSequenceClassification's head is dense, tanh, then out_proj.*has no pooler/,
     );
   });
@@ -316,7 +330,7 @@ describe("the …ForSequenceClassification classes", () => {
   async function exportedTensors(m: ResolvedModel, name: string): Promise<[string, number[]][]> {
     const saved = join(dir, `${name}-classifier`);
     const weights = initialWeights(parameterTable(m), 0, 0);
-    for (const [n, w] of headWeights(m.hidden, 3, 0)) weights.set(n, w);
+    for (const [n, w] of headWeights(m, "dense", 3, 0)) weights.set(n, w);
     saveClassifierCheckpoint(saved, m, weights, { task: "t", labels: ["a", "b", "c"], pooling: "pooler", seq: 8 }, "{}");
     rmSync(join(saved, "tokenizer.json"));
     const hf = join(dir, `${name}-hf`);
@@ -390,8 +404,8 @@ describe("the …ForSequenceClassification classes", () => {
     expect(await exportedTensors(a, "albert")).toEqual(sorted(albertExpected));
   }, 60_000);
 
-  it("ALBERT's head reads its pooler; DistilBERT's, ELECTRA's and ModernBERT's have a layer bdl's lacks and are refused", () => {
-    const albert = hfClassifierNaming(model("models/albert-mini.bdl", "albert-mini"), "pooler");
+  it("ALBERT's head reads its pooler; DistilBERT's, ELECTRA's and ModernBERT's add a layer on the [CLS] state, each named", () => {
+    const albert = hfClassifierNaming(model("models/albert-mini.bdl", "albert-mini"), "pooler", "dense");
     expect(typeof albert === "string" ? albert : albert.architecture).toBe("AlbertForSequenceClassification");
     expect((names(albert) as string[]).filter((n) => !n.startsWith("albert.encoder") && !n.startsWith("albert.embeddings"))).toEqual([
       "albert.pooler.weight",
@@ -399,13 +413,297 @@ describe("the …ForSequenceClassification classes", () => {
       "classifier.weight",
       "classifier.bias",
     ]);
-    expect(names(hfClassifierNaming(model("models/distilbert-mini.bdl", "distilbert-mini"), "cls"))).toMatch(
-      /^DistilBertForSequenceClassification does not fit: its head is pre_classifier, ReLU/,
+    const distilbert = model("models/distilbert-mini.bdl", "distilbert-mini");
+    const modernbert = model("models/modernbert-mini.bdl", "modernbert-mini");
+    const electra = model("models/electra-mini.bdl", "electra-mini");
+    const heads = (m: ResolvedModel, prefix: string) =>
+      (names(hfClassifierNaming(m, "cls", classifierHeadFor(m))) as string[]).filter((n) => !n.startsWith(prefix));
+    expect(classifierHeadFor(distilbert)).toBe("dense-relu");
+    expect(heads(distilbert, "distilbert.")).toEqual([
+      "pre_classifier.weight",
+      "pre_classifier.bias",
+      "classifier.weight",
+      "classifier.bias",
+    ]);
+    // ELECTRA's classifier is its discriminator's: the generator is left behind.
+    expect(classifierHeadFor(electra)).toBe("dense-gelu");
+    expect(heads(electra, "electra.")).toEqual([
+      "classifier.dense.weight",
+      "classifier.dense.bias",
+      "classifier.out_proj.weight",
+      "classifier.out_proj.bias",
+    ]);
+    expect((names(hfClassifierNaming(electra, "cls", "dense-gelu")) as string[]).some((n) => n.includes("generator"))).toBe(false);
+    // modernbert-mini has ModernBERT-base's biases: none but the decoder's, so its prediction head's dense layer and LayerNorm have none either.
+    expect(classifierHeadFor(modernbert)).toBe("dense-norm");
+    expect(heads(modernbert, "model.")).toEqual(["head.dense.weight", "head.norm.weight", "classifier.weight", "classifier.bias"]);
+    // Refused, saying why: a classifier saved with one dense layer (before these families had their class's head), or on the pooler.
+    expect(names(hfClassifierNaming(distilbert, "cls", "dense"))).toMatch(
+      /^DistilBertForSequenceClassification's head is pre_classifier, ReLU, then classifier on the first token's state, but the classifier's head is one dense layer \(as bdl fine-tuned DistilBERT models before it had the class's head\): fine-tune again/,
     );
-    expect(names(hfClassifierNaming(model("models/modernbert-mini.bdl", "modernbert-mini"), "cls"))).toMatch(
-      /^ModernBertForSequenceClassification does not fit/,
+    expect(names(hfClassifierNaming(modernbert, "pooler", "dense-norm"))).toMatch(
+      /^ModernBertForSequenceClassification's head is .* on the first token's state, but the classifier was fine-tuned on the pooler's output \(--pooling pooler\): fine-tune with --pooling cls/,
     );
-    const electra = discriminatorModel(model("models/electra-mini.bdl", "electra-mini"));
-    expect(names(hfClassifierNaming(electra, "cls"))).toMatch(/^ElectraForSequenceClassification does not fit: its head is dense, GELU/);
+    expect(names(hfClassifierNaming(model(TINY_MODEL, "tiny"), "pooler", "dense-relu"))).toMatch(
+      /^BertForSequenceClassification's head is a dense layer on BERT's tanh pooler, but the classifier's head is dense, ReLU, then a dense layer$/,
+    );
   });
+});
+
+/** Float32 values of a safetensors entry. */
+const valuesOf = (t: { data: Uint8Array }) => new Float32Array(t.data.slice().buffer);
+
+/** x · Wᵀ + b for a Hugging Face Linear weight W [out, in]. */
+function linear(x: readonly number[], w: Float32Array, b: Float32Array | undefined): number[] {
+  const inputs = x.length;
+  return Array.from({ length: w.length / inputs }, (_, o) => x.reduce((sum, xi, i) => sum + xi * w[o * inputs + i]!, b ? b[o]! : 0));
+}
+
+/** erf to 1.5e-7 (Abramowitz and Stegun 7.1.26): enough for an exact GELU at the tolerance below. */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+const ACT: Record<string, (x: number) => number> = {
+  gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+  relu: (x) => Math.max(0, x),
+  silu: (x) => x / (1 + Math.exp(-x)),
+};
+
+function layerNorm(x: readonly number[], w: Float32Array, b: Float32Array | undefined, eps: number): number[] {
+  const mean = x.reduce((a, v) => a + v, 0) / x.length;
+  const variance = x.reduce((a, v) => a + (v - mean) ** 2, 0) / x.length;
+  return x.map((v, i) => ((v - mean) / Math.sqrt(variance + eps)) * w[i]! + (b ? b[i]! : 0));
+}
+
+/**
+ * The three families whose `…ForSequenceClassification` adds a layer on the [CLS] state, end
+ * to end: `bdlc finetune --out` from a checkpoint of each, `bdlc export-hf` of the classifier,
+ * and the written folder checked against the class: its tensors are the encoder's (as the
+ * pretraining export names them) plus exactly the head's, config.json carries what
+ * transformers reads, and the class's head, computed here from the written tensors as
+ * transformers' modeling files compute it, gives the probabilities `bdlc predict` prints.
+ */
+describe("DistilBERT, ELECTRA and ModernBERT classifiers through export-hf", () => {
+  const FAMILIES = "test/fixtures/train/tiny-families.bdl";
+  const cases = [
+    {
+      name: "tiny-distil",
+      file: FAMILIES,
+      architecture: "DistilBertForSequenceClassification",
+      kind: "dense-relu",
+      prefix: "distilbert.",
+      head: [
+        ["pre_classifier.weight", [32, 32]],
+        ["pre_classifier.bias", [32]],
+        ["classifier.weight", [2, 32]],
+        ["classifier.bias", [2]],
+      ],
+      config: { model_type: "distilbert", seq_classif_dropout: 0.1, dim: 32 },
+      // DistilBertForSequenceClassification: classifier(dropout(ReLU(pre_classifier(h[:, 0])))).
+      logits: (h: number[], t: Map<string, Float32Array>) =>
+        linear(
+          linear(h, t.get("pre_classifier.weight")!, t.get("pre_classifier.bias")).map(ACT.relu!),
+          t.get("classifier.weight")!,
+          t.get("classifier.bias"),
+        ),
+    },
+    {
+      name: "tiny-electra",
+      file: "test/fixtures/train/tiny-electra.bdl",
+      architecture: "ElectraForSequenceClassification",
+      kind: "dense-gelu",
+      prefix: "electra.",
+      head: [
+        ["classifier.dense.weight", [32, 32]],
+        ["classifier.dense.bias", [32]],
+        ["classifier.out_proj.weight", [2, 32]],
+        ["classifier.out_proj.bias", [2]],
+      ],
+      config: { model_type: "electra", hidden_dropout_prob: 0.1, classifier_dropout: null, hidden_size: 32 },
+      // ElectraClassificationHead: out_proj(dropout(gelu(dense(dropout(h[:, 0]))))), GELU by name.
+      logits: (h: number[], t: Map<string, Float32Array>) =>
+        linear(
+          linear(h, t.get("classifier.dense.weight")!, t.get("classifier.dense.bias")).map(ACT.gelu!),
+          t.get("classifier.out_proj.weight")!,
+          t.get("classifier.out_proj.bias"),
+        ),
+    },
+    {
+      name: "tiny-modernbert",
+      file: FAMILIES,
+      architecture: "ModernBertForSequenceClassification",
+      kind: "dense-norm",
+      prefix: "model.",
+      // classifier_bias false (tiny-modern): head.dense has no bias; norm_bias true: head.norm has one.
+      head: [
+        ["head.dense.weight", [32, 32]],
+        ["head.norm.weight", [32]],
+        ["head.norm.bias", [32]],
+        ["classifier.weight", [2, 32]],
+        ["classifier.bias", [2]],
+      ],
+      config: {
+        model_type: "modernbert",
+        classifier_pooling: "cls",
+        classifier_activation: "silu",
+        classifier_bias: false,
+        classifier_dropout: 0.1,
+        norm_bias: true,
+        norm_eps: 1e-12,
+      },
+      // ModernBertForSequenceClassification: classifier(drop(head(h[:, 0]))), head = norm(act(dense(x))).
+      logits: (h: number[], t: Map<string, Float32Array>) =>
+        linear(
+          layerNorm(
+            linear(h, t.get("head.dense.weight")!, undefined).map(ACT.silu!),
+            t.get("head.norm.weight")!,
+            t.get("head.norm.bias"),
+            1e-12,
+          ),
+          t.get("classifier.weight")!,
+          t.get("classifier.bias"),
+        ),
+    },
+  ] as const;
+
+  const byName = (names: [string, number[]][]) => names.sort(([a], [b]) => (a < b ? -1 : 1));
+
+  /** A pretraining checkpoint of `m` (its seeded initial weights) and the classifier `bdlc finetune --out` makes of it. */
+  function finetuned(m: ResolvedModel): { pretraining: string; out: string } {
+    const pretraining = join(dir, `${m.name}-pretraining`);
+    saveCheckpoint(pretraining, m, initialWeights(parameterTable(m), 1, m.special["pad"] ?? 0));
+    const ft = join(dir, `${m.name}-ft`);
+    const tokenizer = join(run, "tokenizer.json");
+    const r = bdlc([
+      "finetune",
+      pretraining,
+      "--task",
+      task,
+      "--out",
+      ft,
+      "--epochs",
+      "2",
+      "--batch",
+      "8",
+      "--seed",
+      "3",
+      "--tokenizer",
+      tokenizer,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/pooling: \[CLS\] hidden state, head: dense-/);
+    return { pretraining, out: ft };
+  }
+
+  it.each(cases)(
+    "$architecture: finetune --out, export-hf, and the class's head on the written tensors gives predict's probabilities",
+    async (c) => {
+      const m = model(c.file, c.name);
+      const { pretraining, out: ft } = finetuned(m);
+      // The classifier names its head; its tensors are the head's.
+      const saved = join(ft, "classifier");
+      const meta = JSON.parse(readFileSync(join(saved, "bdl.json"), "utf8"));
+      expect(meta.classifier).toEqual({ task, labels: ["cat", "dog"], pooling: "cls", seq: 32, head: c.kind });
+      const ours = readSafetensors(join(saved, "classifier.safetensors")).tensors;
+      expect([...ours.keys()].sort()).toEqual(
+        classifierHeadTable(m, c.kind, 2)
+          .map((p) => p.name)
+          .sort(),
+      );
+
+      const hf = join(dir, `${c.name}-hf`);
+      const r = await cli("export-hf", ft, "--out", hf);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain(c.architecture);
+      const written = readSafetensors(join(hf, "model.safetensors")).tensors;
+      // The encoder as the pretraining export names it (the discriminator's, for ELECTRA), then exactly the class's head.
+      const base = join(dir, `${c.name}-hf-pretraining`);
+      const p = await cli("export-hf", pretraining, "--out", base);
+      expect(p.code, p.err).toBe(0);
+      const baseFile = join(base, ...(m.generator ? ["discriminator"] : []), "model.safetensors");
+      const encoder = [...readSafetensors(baseFile).tensors]
+        .filter(([n]) => n.startsWith(c.prefix))
+        .map(([n, t]): [string, number[]] => [n, t.shape]);
+      expect(encoder.length).toBeGreaterThan(10);
+      expect([...written].map(([n, t]) => [n, t.shape])).toEqual(
+        byName([...encoder, ...c.head.map(([n, s]): [string, number[]] => [n, [...s]])]),
+      );
+
+      const config = JSON.parse(readFileSync(join(hf, "config.json"), "utf8"));
+      expect(config).toMatchObject({
+        architectures: [c.architecture],
+        id2label: { "0": "cat", "1": "dog" },
+        label2id: { cat: 0, dog: 1 },
+        problem_type: "single_label_classification",
+        ...c.config,
+      });
+
+      // The [CLS] state from the classifier's encoder, then the class's head from the written tensors.
+      const loaded = loadCheckpoint(ft);
+      const { record } = readClassifier(loaded);
+      const { graph } = await loadGraph(loaded.model);
+      const tokenizer = loadTokenizer(join(saved, "tokenizer.json"));
+      const tensors = new Map([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));
+      const headTensors = new Map([...written].filter(([n]) => !n.startsWith(c.prefix)).map(([n, t]) => [n, valuesOf(t)]));
+      const expected = TEXTS.map((text) => {
+        const ids = classificationIds(text, tokenizer, loaded.model.special, record.seq);
+        const cls = tf.tidy(() => {
+          const x = {
+            inputIds: tf.tensor2d([ids], [1, ids.length], "int32"),
+            attentionMask: tf.ones([1, ids.length], "int32") as Tensor2D,
+            ...(loaded.model.embeddings.segments > 0 ? { tokenTypeIds: tf.zeros([1, ids.length], "int32") as Tensor2D } : {}),
+          };
+          const out = graph.encode(
+            graph.bindParams((n) => tensors.get(n)),
+            x,
+            EVAL,
+          );
+          return tf.slice(out.lastHiddenState, [0, 0, 0], [1, 1, loaded.model.hidden]).dataSync();
+        });
+        const logits = c.logits(Array.from(cls), headTensors);
+        const exp = logits.map((l) => Math.exp(l - Math.max(...logits)));
+        return exp.map((e) => e / exp.reduce((a, b) => a + b, 0));
+      });
+      tf.dispose([...tensors.values()]);
+      const predicted = await cli("predict", ft, ...TEXTS.flatMap((t) => ["--text", t]), "--json", "--backend", "cpu");
+      expect(predicted.code, predicted.err).toBe(0);
+      const printed = predicted.out.split("\n").map((l) => JSON.parse(l));
+      printed.forEach((row, i) => {
+        expect(row.probabilities.cat).toBeCloseTo(expected[i]![0]!, 5);
+        expect(row.probabilities.dog).toBeCloseTo(expected[i]![1]!, 5);
+      });
+      // The head learnt something: the texts do not all get the same probabilities.
+      expect(new Set(printed.map((row) => row.probabilities.cat.toFixed(6))).size).toBeGreaterThan(1);
+    },
+    240_000,
+  );
+
+  it("a DistilBERT classifier saved with one dense layer (a record without a head) still predicts, and export-hf says to fine-tune again", async () => {
+    const m = model(FAMILIES, "tiny-distil");
+    const saved = join(dir, "tiny-distil-dense");
+    const weights = initialWeights(parameterTable(m), 0, 0);
+    for (const [n, w] of headWeights(m, "dense", 2, 0)) weights.set(n, w);
+    saveClassifierCheckpoint(
+      saved,
+      m,
+      weights,
+      { task: "t", labels: ["cat", "dog"], pooling: "cls", seq: 16 },
+      readFileSync(join(run, "tokenizer.json"), "utf8"),
+    );
+    expect(JSON.parse(readFileSync(join(saved, "bdl.json"), "utf8")).classifier).not.toHaveProperty("head");
+    const predicted = await cli("predict", saved, "--text", TEXTS[0]!, "--json", "--backend", "cpu");
+    expect(predicted.code, predicted.err).toBe(0);
+    const hf = join(dir, "tiny-distil-dense-hf");
+    expectUserError(
+      await cli("export-hf", saved, "--out", hf),
+      /DistilBertForSequenceClassification's head is pre_classifier, ReLU, then classifier on the first token's state, but the classifier's head is one dense layer .*fine-tune again/,
+    );
+    expect(existsSync(hf)).toBe(false);
+    // A record naming a head bdl does not have is the checkpoint's problem, named.
+    const meta = JSON.parse(readFileSync(join(saved, "bdl.json"), "utf8"));
+    writeFileSync(join(saved, "bdl.json"), JSON.stringify({ ...meta, classifier: { ...meta.classifier, head: "dense-tanh" } }));
+    expectUserError(await cli("predict", saved, "--text", TEXTS[0]!), /'head' is not one of dense, dense-relu, dense-gelu, dense-norm/);
+  }, 60_000);
 });

@@ -24,9 +24,12 @@ A classifier that bdlc finetune --out saved (CKPT: its --out folder or the class
 checkpoint in it) is written as the family's …ForSequenceClassification, config.json with
 its id2label and label2id: BertForSequenceClassification and AlbertForSequenceClassification
 (the head on the pooler), RobertaForSequenceClassification (a model with \`pooler tanh\`: the
-pooler is its classifier.dense). Refused, saying why: a classifier fine-tuned with
---pooling cls, and DistilBERT's, ELECTRA's and ModernBERT's classes, whose heads have a
-layer bdl's one dense layer lacks.
+pooler is its classifier.dense), DistilBertForSequenceClassification (pre_classifier,
+classifier), ElectraForSequenceClassification (classifier.dense, classifier.out_proj) and
+ModernBertForSequenceClassification (head.dense, head.norm, classifier; classifier_pooling
+cls). Refused, saying why: a classifier whose input is not the class's (BERT's, ALBERT's and
+RoBERTa's read the pooler, the others the [CLS] state: see finetune --pooling), and a
+DistilBERT, ELECTRA or ModernBERT classifier fine-tuned before bdl gave it its class's head.
 
 With the weights goes the run's tokenizer: tokenizer.json, with tokenizer_config.json and
 special_tokens_map.json naming its special tokens, so AutoTokenizer.from_pretrained(DIR)

@@ -16,8 +16,11 @@ const help = `Usage: bdlc finetune CKPT --task TASK [options]
 
 Fine-tune a sequence classifier on TASK and evaluate it on the task's test split (a fixed
 10% of the examples): accuracy and macro-F1. The classifier is the checkpoint's encoder
-plus a head: the pooler's output when the model has a pooler, else the [CLS] hidden state,
-then dropout and a dense layer to the labels. Texts are tokenized with the run's tokenizer
+plus the head of its family's …ForSequenceClassification: for BERT, ALBERT and RoBERTa,
+dropout and a dense layer to the labels on the pooler's output when the model has a
+pooler, else on the [CLS] hidden state; on the [CLS] state, DistilBERT's dense, ReLU,
+dropout, dense; ELECTRA's dropout, dense, GELU, dropout, dense; ModernBERT's dense,
+activation, LayerNorm, dropout, dense. Texts are tokenized with the run's tokenizer
 as [CLS] text [SEP]. AdamW, warmup over the first 10% of the steps, then linear decay.
 
 CKPT is a checkpoint folder or a \`bdlc train --out\` run folder (its latest checkpoint).
@@ -39,7 +42,8 @@ Options:
   --seq N             longest input in tokens, [CLS] and [SEP] included (default ${DEFAULTS.seq},
                       and at most the model's train seq)
   --pooling P         what the head reads: pooler (the pooler's output; the default when
-                      the model has a pooler) or cls (the [CLS] hidden state)
+                      the model has a pooler and its head is one dense layer) or cls
+                      (the [CLS] hidden state)
   --from-scratch      the same classifier and budget, but the encoder starts from random
                       initialisation instead of the checkpoint's weights (same tokenizer)
   --tokenizer FILE    the tokenizer.json to use (default: the run folder's)

@@ -704,6 +704,10 @@ export function hfConfig(model: ResolvedModel, family: HfFamily, architecture: s
  * transformers writes them (`id2label` keyed by the class id as text, `label2id` back, keys
  * sorted) and `problem_type` single-label (the head was trained with cross-entropy over one
  * label per text). transformers derives `num_labels` from `id2label` and does not write it.
+ * The head's own settings are the encoder config's (DistilBERT's `seq_classif_dropout`,
+ * ModernBERT's `classifier_bias` and `classifier_activation`; the others drop out at
+ * `hidden_dropout_prob`), but for ModernBERT's: it reads the first token
+ * (`classifier_pooling` "cls"), and drops out at the model's rate, as fine-tuning did.
  */
 export function hfClassifierConfig(
   model: ResolvedModel,
@@ -716,6 +720,7 @@ export function hfClassifierConfig(
     id2label: Object.fromEntries(labels.map((label, id) => [String(id), label])),
     label2id: Object.fromEntries(labels.map((label, id) => [label, id])),
     problem_type: "single_label_classification",
+    ...(family === "modernbert" ? { classifier_pooling: "cls", classifier_dropout: model.dropout } : {}),
   };
   return Object.fromEntries(
     Object.keys(config)

@@ -3,15 +3,19 @@
  * the encoder's parameters in model.safetensors as always (pooler included where the model
  * has one), so every command that reads a checkpoint reads this one too, plus
  *
- *   classifier.safetensors   the head: `classifier.kernel` [hidden, labels], `classifier.bias` [labels]
+ *   classifier.safetensors   the head's tensors (model/classifier.ts): `classifier.kernel`
+ *                            [hidden, labels] and `classifier.bias` [labels], after a
+ *                            `classifier.dense` (and `classifier.norm`) for the heads that have one
  *   tokenizer.json           the tokenizer it was fine-tuned with
- *   bdl.json                 with a `classifier` record: task, labels, pooling, seq
+ *   bdl.json                 with a `classifier` record: task, labels, pooling, seq, and the
+ *                            head's kind when it is not `dense`
  *
- * The record is what tells a classifier from a pretraining checkpoint.
+ * The record is what tells a classifier from a pretraining checkpoint. A record without a
+ * `head` (every classifier saved before there were other kinds) has the `dense` head.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { classifierHeadShapes, POOLINGS, type Pooling } from "../../model/classifier.js";
+import { classifierHeadTable, DEFAULT_HEAD, HEAD_KINDS, POOLINGS, type HeadKind, type Pooling } from "../../model/classifier.js";
 import type { ResolvedModel } from "../../model/model.js";
 import { CheckpointError, saveCheckpoint, type LoadedCheckpoint } from "./checkpoint.js";
 import { nonFiniteProblem } from "./finite.js";
@@ -30,17 +34,24 @@ export interface ClassifierRecord {
   pooling: Pooling;
   /** The longest input it was fine-tuned with, [CLS] and [SEP] included. */
   seq: number;
+  /** The head's kind; written only when it is not {@link DEFAULT_HEAD}, and read with {@link headOf}. */
+  head?: HeadKind;
+}
+
+/** The record's head: its `head`, or the one every classifier had before the record named it. */
+export function headOf(record: Pick<ClassifierRecord, "head">): HeadKind {
+  return record.head ?? DEFAULT_HEAD;
 }
 
 export interface LoadedClassifier {
   record: ClassifierRecord;
-  /** The head's two tensors, under the names of model/classifier.ts. */
+  /** The head's tensors, under the names of model/classifier.ts. */
   head: WeightMap;
 }
 
 /**
  * Writes the classifier into `dir` atomically: `weights` holds the model's parameter table
- * and the head's two tensors; `tokenizer` is the tokenizer.json's text.
+ * and the head's tensors; `tokenizer` is the tokenizer.json's text.
  */
 export function saveClassifierCheckpoint(
   dir: string,
@@ -50,7 +61,7 @@ export function saveClassifierCheckpoint(
   tokenizer: string,
   meta: Record<string, unknown> = {},
 ): void {
-  const shapes = classifierHeadShapes(model.hidden, record.labels.length);
+  const shapes = classifierHeadTable(model, headOf(record), record.labels.length);
   const heads = new Set(shapes.map((s) => s.name));
   const encoder: WeightMap = new Map([...weights].filter(([name]) => !heads.has(name)));
   const entries = shapes.map(({ name, shape }) => {
@@ -75,6 +86,8 @@ function recordProblem(x: unknown): string | null {
   if (new Set(labels).size !== labels.length) return "'labels' names a label twice";
   if (!(POOLINGS as readonly unknown[]).includes(r["pooling"])) return `'pooling' is not one of ${POOLINGS.join(", ")}`;
   if (!Number.isSafeInteger(r["seq"]) || (r["seq"] as number) < 3) return "'seq' is not an integer of at least 3";
+  if (r["head"] !== undefined && !(HEAD_KINDS as readonly unknown[]).includes(r["head"]))
+    return `'head' is not one of ${HEAD_KINDS.join(", ")}`;
   return null;
 }
 
@@ -104,7 +117,7 @@ export function readClassifier(ckpt: LoadedCheckpoint): LoadedClassifier {
     if (e instanceof SafetensorsError) throw new CheckpointError(e.message, { cause: e });
     throw e;
   }
-  const shapes = classifierHeadShapes(ckpt.model.hidden, record.labels.length);
+  const shapes = classifierHeadTable(ckpt.model, headOf(record), record.labels.length);
   const head: WeightMap = new Map();
   for (const { name, shape } of shapes) {
     const entry = tensors.get(name);
@@ -112,7 +125,7 @@ export function readClassifier(ckpt: LoadedCheckpoint): LoadedClassifier {
     if (entry.dtype !== "F32") throw new CheckpointError(`${file}: tensor '${name}' is ${entry.dtype}; checkpoints hold F32`);
     if (entry.shape.join(",") !== shape.join(","))
       throw new CheckpointError(
-        `${file}: tensor '${name}' is [${entry.shape.join(", ")}], but ${record.labels.length} labels on hidden ${ckpt.model.hidden} need [${shape.join(", ")}]`,
+        `${file}: tensor '${name}' is [${entry.shape.join(", ")}], but a ${headOf(record)} head of ${record.labels.length} labels on hidden ${ckpt.model.hidden} needs [${shape.join(", ")}]`,
       );
     const values = toFloat32(entry);
     const nonFinite = nonFiniteProblem(values);

@@ -3,27 +3,46 @@
  * plus a classification head, as Hugging Face's `…ForSequenceClassification`:
  *
  *   pooled = poolerOutput            when the model declares a pooler (BERT, ALBERT)
- *          = last hidden state[:, 0] otherwise ([CLS] / <s>: DistilBERT, RoBERTa-style)
- *   logits = dense(dropout(pooled, model.dropout))   H → num_labels
+ *          = last hidden state[:, 0] otherwise ([CLS] / <s>: DistilBERT, RoBERTa-style),
+ *                                    and always for the heads that read the first token
+ *   logits = head(pooled)            the family's class's head (model/classifier.ts):
+ *                                    dense(dropout(pooled, model.dropout)), H → num_labels,
+ *                                    for BERT, ALBERT and RoBERTa; a dense H → H layer and
+ *                                    its activation (and LayerNorm) first for DistilBERT,
+ *                                    ELECTRA and ModernBERT
  *   loss   = cross-entropy(logits, label)
  *
- * Head weights start N(0, 0.02²) / zeros from the seed; the encoder from a checkpoint, or
+ * Head kernels start N(0, 0.02²), biases zeros and LayerNorm weights ones, from the seed
+ * (model/classifier.ts's table, initialised as the encoder's is); the encoder from a checkpoint, or
  * from the same random initialisation as pretraining (`--from-scratch`). Texts become
  * [CLS] text [SEP], truncated to `seq`. AdamW, linear warmup over 10% of the steps then
  * linear decay, global-norm clipping at 1; every source of randomness (example order,
  * dropout, head init) is a function of the seed. Evaluation reports accuracy and macro-F1
  * on the task's test split.
  */
-import { CLASSIFIER_BIAS, CLASSIFIER_KERNEL, type Pooling } from "../../model/classifier.js";
+import {
+  CLASSIFIER_BIAS,
+  CLASSIFIER_DENSE,
+  CLASSIFIER_KERNEL,
+  CLASSIFIER_NORM,
+  classifierHeadLayers,
+  classifierHeadNames,
+  classifierHeadTable,
+  type HeadKind,
+  type Pooling,
+} from "../../model/classifier.js";
+import { classifierHeadFor } from "../../model/hf/classifier.js";
 import type { ResolvedModel } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { accuracy, macroF1 } from "../data/metrics.js";
 import { createRng, seedFrom, shuffle } from "../data/random.js";
 import type { LabelledText, Task } from "../data/types.js";
 import type { AnyGraphModule, BoundParams, GraphEncoderOutputs, GraphInputs } from "../graph-module.js";
-import { INITIALIZER_RANGE, tensorSeed } from "../init.js";
-import { dense } from "../layers/dense.js";
+import { initialWeights } from "../init.js";
+import { activation, gelu } from "../layers/activations.js";
+import { dense, type DenseParams } from "../layers/dense.js";
 import { dropout, EVAL, stepRandomness, type Randomness } from "../layers/dropout.js";
+import { layerNorm, type LayerNormParams } from "../layers/layer-norm.js";
 import { crossEntropy } from "../objectives/cross-entropy.js";
 import { createOptimizer, learningRate } from "../optim/index.js";
 import { tf, type Tensor, type Tensor1D, type Tensor2D } from "../backends/tf.js";
@@ -33,7 +52,7 @@ import { describeNonFinite, firstNonFinite, NonFiniteStep } from "./non-finite.j
 import { applyGradients, computeGradients, type TrainState } from "./step.js";
 import { yieldToEventLoop } from "./yield.js";
 
-/** Names of the classification head's parameters, beside the model's own in one variable map. */
+/** Names of the classification head's last layer, beside the model's own parameters in one variable map. */
 export const HEAD_KERNEL = CLASSIFIER_KERNEL;
 export const HEAD_BIAS = CLASSIFIER_BIAS;
 
@@ -49,8 +68,9 @@ export class FinetuneError extends Error {
 
 export type { Pooling } from "../../model/classifier.js";
 
-export function poolingFor(model: Pick<ResolvedModel, "pooler">): Pooling {
-  return model.pooler === "tanh" ? "pooler" : "cls";
+/** What a `head` head reads by default: the first token's state for the heads that read it, else the pooler's output when the model has a pooler. */
+export function poolingFor(model: Pick<ResolvedModel, "pooler">, head: HeadKind = "dense"): Pooling {
+  return head === "dense" && model.pooler === "tanh" ? "pooler" : "cls";
 }
 
 /** [B, H]: the sequence summary the classification head reads. */
@@ -63,28 +83,82 @@ export function pooledOutput(out: GraphEncoderOutputs, pooling: Pooling): Tensor
   return tf.reshape(tf.slice(out.lastHiddenState, [0, 0, 0], [batch, 1, hidden]), [batch, hidden]);
 }
 
-/** Initial head weights: kernel [H, numLabels] ~ N(0, 0.02²), bias zeros; a function of the seed. */
-export function headWeights(hidden: number, numLabels: number, seed: number): WeightMap {
-  const kernel = tf.tidy(
-    () => tf.randomNormal([hidden, numLabels], 0, INITIALIZER_RANGE, "float32", tensorSeed(seed, HEAD_KERNEL)).dataSync() as Float32Array,
-  );
-  return new Map([
-    [HEAD_KERNEL, { shape: [hidden, numLabels], values: Float32Array.from(kernel) }],
-    [HEAD_BIAS, { shape: [numLabels], values: new Float32Array(numLabels) }],
-  ]);
+/** Initial weights of a `head` head on `model` for `numLabels` classes (see model/classifier.ts); a function of the seed. */
+export function headWeights(model: ResolvedModel, head: HeadKind, numLabels: number, seed: number): WeightMap {
+  return initialWeights(classifierHeadTable(model, head, numLabels), seed, 0);
 }
 
-/** Logits [B, numLabels] of the classifier: encode, pool, dropout, dense. */
+/** The head's layers as tensors, by kind: the H → H layer and LayerNorm where it has them, and the last layer. */
+export type ClassifierHead =
+  | { kind: "dense"; out: DenseParams }
+  | { kind: "dense-relu" | "dense-gelu"; dense: DenseParams; out: DenseParams }
+  | { kind: "dense-norm"; dense: DenseParams; norm: LayerNormParams; out: DenseParams };
+
+/** The `kind` head of `model` bound to the tensors `lookup` gives for its names. */
+export function classifierHead(model: ResolvedModel, kind: HeadKind, lookup: (name: string) => Tensor | undefined): ClassifierHead {
+  const get = (name: string): Tensor => {
+    const t = lookup(name);
+    if (!t) throw new FinetuneError(`the classifier's weights lack its head's tensor '${name}'`);
+    return t;
+  };
+  const layers = new Map(classifierHeadLayers(model, kind).map((l) => [l.prefix, l]));
+  const denseAt = (prefix: string): DenseParams => ({
+    kernel: get(`${prefix}.kernel`) as Tensor2D,
+    ...(layers.get(prefix)!.bias ? { bias: get(`${prefix}.bias`) as Tensor1D } : {}),
+  });
+  const out = denseAt("classifier");
+  switch (kind) {
+    case "dense":
+      return { kind, out };
+    case "dense-relu":
+    case "dense-gelu":
+      return { kind, dense: denseAt(CLASSIFIER_DENSE), out };
+    case "dense-norm": {
+      const norm = { weight: get(`${CLASSIFIER_NORM}.weight`) as Tensor1D };
+      return {
+        kind,
+        dense: denseAt(CLASSIFIER_DENSE),
+        norm: layers.get(CLASSIFIER_NORM)!.bias ? { ...norm, bias: get(`${CLASSIFIER_NORM}.bias`) as Tensor1D } : norm,
+        out,
+      };
+    }
+  }
+}
+
+/**
+ * Logits [B, numLabels] of the head on `pooled` [B, H], with dropout at the model's rate where
+ * the family's class drops out (model/classifier.ts): DistilBERT's head adds none before its
+ * first layer, ELECTRA's one, ModernBERT's none (its `classifier_dropout`, written as the same rate).
+ */
+export function headLogits(pooled: Tensor2D, head: ClassifierHead, model: ResolvedModel, random: Randomness): Tensor2D {
+  const drop = (x: Tensor2D) => dropout(x, model.dropout, random);
+  switch (head.kind) {
+    case "dense":
+      return dense(drop(pooled), head.out);
+    case "dense-relu":
+      return dense(drop(tf.relu(dense(pooled, head.dense))), head.out);
+    case "dense-gelu":
+      // transformers' ElectraClassificationHead takes GELU by name, whatever the encoder's activation.
+      return dense(drop(gelu(dense(drop(pooled), head.dense))), head.out);
+    case "dense-norm": {
+      // ModernBertPredictionHead: the model's activation (`classifier_activation`), LayerNorm with its eps.
+      const hidden = activation<Tensor2D>(model.activation)(dense(pooled, head.dense));
+      return dense(drop(layerNorm(hidden, head.norm, model.norm_eps)), head.out);
+    }
+  }
+}
+
+/** Logits [B, numLabels] of the classifier: encode, pool, head. */
 export function classifierLogits(
   graph: AnyGraphModule,
   params: BoundParams,
-  head: { kernel: Tensor2D; bias: Tensor1D },
+  head: ClassifierHead,
   x: GraphInputs,
   pooling: Pooling,
   random: Randomness,
 ): Tensor2D {
   const out = graph.encode(params, x, random);
-  return dense(dropout(pooledOutput(out, pooling), graph.config.dropout, random), head);
+  return headLogits(pooledOutput(out, pooling), head, graph.config, random);
 }
 
 /** [CLS] text [SEP] as ids, the text's tokens cut so that the whole fits in `seq`. */
@@ -162,7 +236,9 @@ export interface FinetuneOptions {
   maxTest: number;
   /** Longest input, [CLS] and [SEP] included. */
   seq: number;
-  /** What the head reads (default: the pooler's output when the model has a pooler, else [CLS]). */
+  /** The head (default: the model's family's class's, {@link classifierHeadFor}). */
+  head?: HeadKind;
+  /** What the head reads (default: {@link poolingFor} the model and head). */
   pooling?: Pooling;
   weightDecay?: number;
   clipNorm?: number;
@@ -177,6 +253,7 @@ export interface FinetuneOptions {
 export interface FinetuneResult {
   task: string;
   labels: string[];
+  head: HeadKind;
   pooling: Pooling;
   /** Training examples used. */
   examples: number;
@@ -196,7 +273,7 @@ export interface FinetuneResult {
   inference_tokens_per_s: number;
   /** Stopped by `shouldStop`: training or the test predictions are incomplete (the metrics are then 0). */
   stopped_early: boolean;
-  /** With `keepWeights`: every graph parameter and the head's two, as trained (null otherwise, or when stopped early). */
+  /** With `keepWeights`: every graph parameter and the head's, as trained (null otherwise, or when stopped early). */
   weights: WeightMap | null;
 }
 
@@ -237,7 +314,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const classOf = new Map(task.labels.map((l, i) => [l, i]));
   const padId = model.special["pad"] ?? 0;
   const withSegments = model.embeddings.segments > 0;
-  const pooling = o.pooling ?? poolingFor(model);
+  const headKind = o.head ?? classifierHeadFor(model);
+  const pooling = o.pooling ?? poolingFor(model, headKind);
   if (pooling === "pooler" && model.pooler !== "tanh")
     throw new FinetuneError(`model '${model.name}' has no pooler; use the [CLS] hidden state (pooling cls)`);
   const encode = (items: readonly LabelledText[]): Encoded[] =>
@@ -253,11 +331,12 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const steps = perEpoch * o.epochs;
   const warmup = Math.round(WARMUP_FRACTION * steps);
   o.progress?.message(
-    `fine-tuning on ${train.length} examples (${numLabels} labels, ${test.length} test), ${steps} steps of ${batch}, pooling: ${pooling === "pooler" ? "pooler output" : "[CLS] hidden state"}`,
+    `fine-tuning on ${train.length} examples (${numLabels} labels, ${test.length} test), ${steps} steps of ${batch}, pooling: ${pooling === "pooler" ? "pooler output" : "[CLS] hidden state"}, head: ${headKind}`,
   );
 
   // Every parameter of the graph (bindParams wants them all) plus the head, as variables.
-  const head = headWeights(model.hidden, numLabels, o.seed);
+  const headTable = classifierHeadTable(model, headKind, numLabels);
+  const head = headWeights(model, headKind, numLabels, o.seed);
   const start = new Map<string, { shape: number[]; values: Float32Array }>();
   for (const spec of graph.parameters) {
     const w = o.weights.get(spec.name);
@@ -267,8 +346,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   for (const [name, w] of head) start.set(name, w);
   const decay = new Map<string, boolean>([
     ...graph.parameters.map((p): [string, boolean] => [p.name, p.decay]),
-    [HEAD_KERNEL, true],
-    [HEAD_BIAS, false],
+    ...headTable.map((p): [string, boolean] => [p.name, p.decay]),
   ]);
   const state: TrainState = {
     variables: new Map(
@@ -285,10 +363,6 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     ),
     clipNorm: o.clipNorm ?? 1,
   };
-  const headOf = (lookup: (name: string) => Tensor | undefined) => ({
-    kernel: lookup(HEAD_KERNEL) as Tensor2D,
-    bias: lookup(HEAD_BIAS) as Tensor1D,
-  });
 
   let firstLoss: number | null = null;
   let lastLoss: number | null = null;
@@ -315,7 +389,14 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         let g;
         try {
           g = computeGradients(state.variables, (lookup) => {
-            const logits = classifierLogits(graph, graph.bindParams(lookup), headOf(lookup), data.x, pooling, random);
+            const logits = classifierLogits(
+              graph,
+              graph.bindParams(lookup),
+              classifierHead(model, headKind, lookup),
+              data.x,
+              pooling,
+              random,
+            );
             const loss = crossEntropy(logits, data.labels);
             return { loss, terms: {} };
           });
@@ -369,9 +450,10 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const shouldStop = o.shouldStop ?? (() => false);
     const warm = stoppedEarly
       ? null
-      : await predict(graph, state.variables, test.slice(0, 64), pooling, padId, withSegments, 64, shouldStop);
+      : await predict(graph, state.variables, test.slice(0, 64), headKind, pooling, padId, withSegments, 64, shouldStop);
     const inferStart = performance.now();
-    const predicted = warm === null ? null : await predict(graph, state.variables, test, pooling, padId, withSegments, 64, shouldStop);
+    const predicted =
+      warm === null ? null : await predict(graph, state.variables, test, headKind, pooling, padId, withSegments, 64, shouldStop);
     const inferSeconds = (performance.now() - inferStart) / 1000;
     if (predicted === null) stoppedEarly = true;
     const testTokens = test.reduce((n, r) => n + r.ids.length, 0);
@@ -388,6 +470,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     return {
       task: task.name,
       labels: task.labels,
+      head: headKind,
       pooling,
       examples: train.length,
       test_examples: test.length,
@@ -417,13 +500,14 @@ async function predict(
   graph: AnyGraphModule,
   variables: Map<string, tf.Variable>,
   rows: readonly Encoded[],
+  head: HeadKind,
   pooling: Pooling,
   padId: number,
   withSegments: boolean,
   batch: number,
   shouldStop: () => boolean,
 ): Promise<number[] | null> {
-  const logits = await logitRows(graph, (name) => variables.get(name), rows, pooling, padId, withSegments, batch, shouldStop);
+  const logits = await logitRows(graph, (name) => variables.get(name), rows, head, pooling, padId, withSegments, batch, shouldStop);
   return logits === null ? null : logits.map(argMax);
 }
 
@@ -443,13 +527,14 @@ async function logitRows(
   graph: AnyGraphModule,
   lookup: (name: string) => Tensor | undefined,
   rows: readonly { ids: readonly number[] }[],
+  kind: HeadKind,
   pooling: Pooling,
   padId: number,
   withSegments: boolean,
   batch: number,
   shouldStop: () => boolean,
 ): Promise<number[][] | null> {
-  const head = { kernel: lookup(HEAD_KERNEL) as Tensor2D, bias: lookup(HEAD_BIAS) as Tensor1D };
+  const head = classifierHead(graph.config, kind, lookup);
   const out: number[][] = [];
   for (let start = 0; start < rows.length; start += batch) {
     await yieldToEventLoop();
@@ -473,10 +558,12 @@ async function logitRows(
 export interface ClassifyOptions {
   model: ResolvedModel;
   graph: AnyGraphModule;
-  /** Every graph parameter and the head's two ({@link HEAD_KERNEL}, {@link HEAD_BIAS}). */
+  /** Every graph parameter and the head's tensors (model/classifier.ts). */
   weights: WeightMap;
   tokenizer: Pick<Tokenizer, "encode">;
   texts: readonly string[];
+  /** The classifier's head (a saved one's: runtime/checkpoint/classifier.ts's `headOf` its record). */
+  head: HeadKind;
   pooling: Pooling;
   /** Longest input, [CLS] and [SEP] included: the seq the classifier was fine-tuned with. */
   seq: number;
@@ -487,7 +574,7 @@ export interface ClassifyOptions {
 /** A fine-tuned classifier's logits [texts][labels] (no dropout), computed as evaluation computes them. */
 export async function classify(o: ClassifyOptions): Promise<number[][]> {
   const { model } = o;
-  for (const name of [...o.graph.parameters.map((p) => p.name), HEAD_KERNEL, HEAD_BIAS])
+  for (const name of [...o.graph.parameters.map((p) => p.name), ...classifierHeadNames(model, o.head)])
     if (!o.weights.has(name)) throw new FinetuneError(`the classifier's weights lack parameter '${name}' of model '${model.name}'`);
   const tensors = new Map([...o.weights].map(([name, w]) => [name, tf.tensor(w.values, w.shape)]));
   try {
@@ -496,6 +583,7 @@ export async function classify(o: ClassifyOptions): Promise<number[][]> {
       o.graph,
       (name) => tensors.get(name),
       rows,
+      o.head,
       o.pooling,
       model.special["pad"] ?? 0,
       model.embeddings.segments > 0,

@@ -20,13 +20,16 @@ import { EVAL } from "../../../src/runtime/layers/dropout.js";
 import { parameterTable } from "../../../src/model/parameters.js";
 import { useBackend } from "../../../src/runtime/backends/backend.js";
 import { tf } from "../../../src/runtime/backends/tf.js";
+import type { HeadKind } from "../../../src/model/classifier.js";
 import {
   classificationIds,
+  classifierHead,
   epochBatches,
   finetune,
   headWeights,
   HEAD_BIAS,
   HEAD_KERNEL,
+  headLogits,
   pooledOutput,
   poolingFor,
 } from "../../../src/runtime/train/finetune.js";
@@ -57,6 +60,13 @@ const letters = {
     return { ids, words };
   },
 };
+
+/** erf to 1.5e-7 (Abramowitz and Stegun 7.1.26). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
 
 describe("the classification head", () => {
   beforeAll(async () => {
@@ -151,14 +161,88 @@ describe("the classification head", () => {
     expect(classificationIds("ab c", letters, special, 32)).toEqual([2, 5, 6, 7, 3]);
     expect(classificationIds("abcdefgh", letters, special, 5)).toEqual([2, 5, 6, 7, 3]);
     expect(classificationIds("ab", letters, { bos: 0, eos: 2, pad: 1 }, 8)).toEqual([0, 5, 6, 2]);
-    const a = headWeights(32, 3, 1);
+    const a = headWeights(tinyModel(), "dense", 3, 1);
     expect(a.get(HEAD_KERNEL)!.shape).toEqual([32, 3]);
     expect([...a.get(HEAD_BIAS)!.values]).toEqual([0, 0, 0]);
-    expect(a.get(HEAD_KERNEL)!.values).toEqual(headWeights(32, 3, 1).get(HEAD_KERNEL)!.values);
-    expect(a.get(HEAD_KERNEL)!.values).not.toEqual(headWeights(32, 3, 2).get(HEAD_KERNEL)!.values);
+    expect(a.get(HEAD_KERNEL)!.values).toEqual(headWeights(tinyModel(), "dense", 3, 1).get(HEAD_KERNEL)!.values);
+    expect(a.get(HEAD_KERNEL)!.values).not.toEqual(headWeights(tinyModel(), "dense", 3, 2).get(HEAD_KERNEL)!.values);
     const std = Math.sqrt(a.get(HEAD_KERNEL)!.values.reduce((s, v) => s + v * v, 0) / 96);
     expect(std).toBeGreaterThan(0.01);
     expect(std).toBeLessThan(0.03);
+  });
+
+  it("each head kind computes its family's class's head, and starts from seeded weights of its table's shapes", () => {
+    const tiny = tinyModel();
+    // tiny-modern: silu, no classifier bias (the prediction head's dense layer has none), a LayerNorm bias.
+    const modern = checkFile("test/fixtures/train/tiny-modern.bdl").resolutions.get("tiny-modern")!.model;
+    expect(poolingFor(tiny, "dense")).toBe("pooler");
+    for (const kind of ["dense-relu", "dense-gelu", "dense-norm"] as const) expect(poolingFor(tiny, kind)).toBe("cls");
+    const shapes = (m: ResolvedModel, kind: HeadKind) => [...headWeights(m, kind, 3, 1)].map(([n, w]) => [n, w.shape]);
+    expect(shapes(tiny, "dense")).toEqual([
+      [HEAD_KERNEL, [32, 3]],
+      [HEAD_BIAS, [3]],
+    ]);
+    expect(shapes(tiny, "dense-relu")).toEqual([
+      ["classifier.dense.kernel", [32, 32]],
+      ["classifier.dense.bias", [32]],
+      [HEAD_KERNEL, [32, 3]],
+      [HEAD_BIAS, [3]],
+    ]);
+    expect(shapes(modern, "dense-norm")).toEqual([
+      ["classifier.dense.kernel", [32, 32]],
+      ["classifier.norm.weight", [32]],
+      ["classifier.norm.bias", [32]],
+      [HEAD_KERNEL, [32, 3]],
+      [HEAD_BIAS, [3]],
+    ]);
+    // The dense head starts as it did before there were other kinds: the same seeded draw.
+    expect(headWeights(tiny, "dense-relu", 3, 1).get(HEAD_KERNEL)!.values).toEqual(
+      headWeights(tiny, "dense", 3, 1).get(HEAD_KERNEL)!.values,
+    );
+    expect([...headWeights(modern, "dense-norm", 3, 1).get("classifier.norm.weight")!.values].every((v) => v === 1)).toBe(true);
+
+    // Small weights by hand, H = 2, 2 labels: dense [[1, -1], [2, 0.5]] + [0.1, -0.2], out [[1, 0], [-1, 2]] + [0, 0.5].
+    const set = (m: Map<string, { shape: number[]; values: Float32Array }>, name: string, values: number[]) =>
+      m.set(name, { shape: m.get(name)!.shape, values: Float32Array.from(values) });
+    const narrow = (m: ResolvedModel): ResolvedModel => ({ ...m, hidden: 2 });
+    const x = [0.3, -1.2];
+    const h = [0.3 * 1 + -1.2 * 2 + 0.1, 0.3 * -1 + -1.2 * 0.5 - 0.2]; // x · dense + bias
+    const out = (v: number[]) => [v[0]! * 1 + v[1]! * -1, v[0]! * 0 + v[1]! * 2 + 0.5];
+    const erfGelu = (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2));
+    const silu = (v: number) => v / (1 + Math.exp(-v));
+    const norm = (v: number[]) => {
+      const mean = (v[0]! + v[1]!) / 2;
+      const variance = ((v[0]! - mean) ** 2 + (v[1]! - mean) ** 2) / 2;
+      return v.map((e, i) => ((e - mean) / Math.sqrt(variance + modern.norm_eps)) * [1.5, 0.5][i]! + [0, 1][i]!);
+    };
+    const cases: [ResolvedModel, HeadKind, number[]][] = [
+      [narrow(tiny), "dense", out(x)],
+      [narrow(tiny), "dense-relu", out(h.map((v) => Math.max(0, v)))],
+      [narrow(tiny), "dense-gelu", out(h.map(erfGelu))],
+      [narrow(modern), "dense-norm", out(norm([0.3 * 1 + -1.2 * 2, 0.3 * -1 + -1.2 * 0.5].map(silu)))],
+    ];
+    for (const [m, kind, expected] of cases) {
+      const w = headWeights(m, kind, 2, 0);
+      if (w.has("classifier.dense.kernel")) set(w, "classifier.dense.kernel", [1, -1, 2, 0.5]);
+      if (w.has("classifier.dense.bias")) set(w, "classifier.dense.bias", [0.1, -0.2]);
+      if (w.has("classifier.norm.weight")) set(w, "classifier.norm.weight", [1.5, 0.5]);
+      if (w.has("classifier.norm.bias")) set(w, "classifier.norm.bias", [0, 1]);
+      set(w, HEAD_KERNEL, [1, 0, -1, 2]);
+      set(w, HEAD_BIAS, [0, 0.5]);
+      const tensors = new Map([...w].map(([n, v]) => [n, tf.tensor(v.values, v.shape)]));
+      const logits = tf.tidy(() =>
+        headLogits(
+          tf.tensor2d([x]),
+          classifierHead(m, kind, (n) => tensors.get(n)),
+          m,
+          EVAL,
+        ).arraySync(),
+      );
+      tf.dispose([...tensors.values()]);
+      expect(logits[0]![0]!, kind).toBeCloseTo(expected[0]!, 5);
+      expect(logits[0]![1]!, kind).toBeCloseTo(expected[1]!, 5);
+    }
+    expect(() => classifierHead(tiny, "dense-relu", () => undefined)).toThrow(/lack its head's tensor 'classifier\.kernel'/);
   });
 
   it("batches every example once per epoch, in seeded batches of similar lengths", () => {
