@@ -24,6 +24,9 @@ import { InputError } from "./input-error.js";
 import { inputErrorOf } from "./user-errors.js";
 import { loadTokenizerFor } from "./tokenizer-lookup.js";
 import { loadWeights } from "./weights-source.js";
+import type { Engine } from "./run.js";
+import { trainOnTorch } from "./torch-train.js";
+import { SINGLE, TorchInputError, TorchMissing, type Distribution } from "../torch/index.js";
 
 export interface TrainOptions {
   model: ResolvedModel;
@@ -45,6 +48,12 @@ export interface TrainOptions {
   init?: string;
   /** Use this tokenizer.json instead of training one. */
   tokenizer?: string;
+  /** `tfjs` (absent) or `torch`: the model's PyTorch module under torchrun (app/torch-train.ts). */
+  engine?: Engine;
+  /** The torch engine's processes: per node, nodes, this node's rank, the rendezvous address. */
+  distribution?: Distribution;
+  /** The torch engine: prepare the run folder and print the launch line instead of running it. */
+  dryRun?: boolean;
 }
 
 export interface TrainHooks {
@@ -58,7 +67,10 @@ export interface TrainHooks {
 
 export type TrainOutcome =
   /** `resume` of a run whose last checkpoint is its last step: nothing was done. */
-  { finished: true; out: string; step: number; steps: number } | { finished: false; summary: TrainSummary; steps: number };
+  | { finished: true; out: string; step: number; steps: number }
+  | { finished: false; summary: TrainSummary; steps: number }
+  /** `--engine torch --dry-run`: the run folder is ready; `launch` runs it. */
+  | { finished: false; prepared: true; out: string; launch: string };
 
 export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOutcome> {
   const { model, teacher } = o;
@@ -74,7 +86,9 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
     logEvery: 10,
     evalEvery: 0,
   };
-  const backend = await startBackend(o.backend);
+  const torch = o.engine === "torch";
+  // The torch engine draws the first weights here, as the tfjs engine does, on the reference backend.
+  const backend = await startBackend(torch ? "cpu" : o.backend);
   let teacherWeights = null;
   if (model.teacher) {
     if (o.teacherCheckpoint === undefined)
@@ -86,9 +100,10 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
     }
   }
   const out = o.out ?? `runs/${model.name}`;
-  const { graph, teacher: teacherGraph } = await loadGraph(model, teacher);
+  const { graph, teacher: teacherGraph } = torch ? { graph: null, teacher: null } : await loadGraph(model, teacher);
   const progress = hooks.progress();
-  progress.message(`backend: ${backend}${o.backend === undefined || o.backend === "auto" ? " (auto: the fastest present)" : ""}`);
+  if (!torch)
+    progress.message(`backend: ${backend}${o.backend === undefined || o.backend === "auto" ? " (auto: the fastest present)" : ""}`);
   let lock: RunLock | null = null;
   try {
     lock = acquireRunLock(out);
@@ -115,16 +130,14 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
     // A student shares its teacher's vocabulary: start from the teacher run's tokenizer.
     if (o.teacherCheckpoint !== undefined && !plan) adoptTeacherTokenizer(o.teacherCheckpoint, out);
     const corpus = loadCorpus(settings.corpus);
-    const summary = await runTraining({
+    const common = {
       model,
       teacher,
-      graph,
-      teacherGraph,
       teacherWeights,
       ...(o.teacherCheckpoint !== undefined ? { teacherCheckpoint: o.teacherCheckpoint } : {}),
       backend,
       corpus,
-      tokenizer: (texts) =>
+      tokenizer: (texts: Iterable<string>) =>
         trainTokenizer(model.tokenizer.kind, texts, {
           vocabSize: model.vocab,
           lowercase: model.tokenizer.lowercase,
@@ -151,7 +164,13 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       onStepLoop: hooks.onStepLoop,
       shouldStop: hooks.shouldStop,
       architectureSvg: renderGraphSvg(model, { teacher, params: countParams(model, teacher) }),
-    });
+    };
+    if (torch) {
+      const result = await trainOnTorch({ ...common, distribution: o.distribution ?? SINGLE, dryRun: o.dryRun ?? false });
+      if (result.prepared) return { finished: false, prepared: true, out, launch: result.launch };
+      return { finished: false, summary: result.summary, steps: settings.steps };
+    }
+    const summary = await runTraining({ ...common, graph: graph!, teacherGraph });
     return { finished: false, summary, steps: settings.steps };
   } catch (e) {
     const user = inputErrorOf(e, [
@@ -162,6 +181,8 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       CheckpointError,
       RunLockError,
       ResumeError,
+      TorchInputError,
+      TorchMissing,
     ]);
     if (user !== e) throw user;
     if (isAllocationFailure(e)) {

@@ -13,6 +13,7 @@ import {
   type Command,
 } from "./command.js";
 import { interruptHandler, stopNotice, shellLine } from "./interrupt.js";
+import { SINGLE, type Distribution } from "../../torch/index.js";
 
 const help = `Usage: bdlc train MODEL [options]
 
@@ -43,6 +44,14 @@ Options:
                       run's recorded settings (a contradicting flag is refused)
   --resume-from N     continue from checkpoint step-N instead, when the newer ones
                       are damaged (they are kept, renamed damaged-step-M)
+  --engine E          tfjs (default: TensorFlow.js, on --backend) or torch: the model's
+                      PyTorch module (bdlc compile --target torch), on CUDA where
+                      there is a GPU, under torchrun with DDP for several processes
+  --nproc N           the torch engine's processes on this machine (default 1)
+  --nnodes N          machines in the run (default 1); with --node-rank R (this one's,
+                      0 to N-1), --master-addr HOST and --master-port P (rank 0's)
+  --dry-run           the torch engine: prepare the run folder and print the line that
+                      runs it (PyTorch alone, no Node.js needed), without running it
   --recompute MODE    auto (default), on or off: recompute each layer in the backward
                       pass instead of keeping its activations (gradient checkpointing);
                       the same gradients in less memory, a third more compute; auto
@@ -73,6 +82,13 @@ export const train: Command = {
         recompute: { type: "string" },
         init: { type: "string" },
         tokenizer: { type: "string" },
+        engine: { type: "string" },
+        nproc: { type: "string" },
+        nnodes: { type: "string" },
+        "node-rank": { type: "string" },
+        "master-addr": { type: "string" },
+        "master-port": { type: "string" },
+        "dry-run": { type: "boolean" },
       },
       help,
     );
@@ -89,6 +105,15 @@ export const train: Command = {
     if (recompute !== undefined && !RECOMPUTE_SETTINGS.includes(recompute))
       throw new UsageError(`--recompute must be one of ${RECOMPUTE_SETTINGS.join(", ")}, not '${recompute}'.`);
 
+    const engine = values.engine ?? "tfjs";
+    if (engine !== "tfjs" && engine !== "torch") throw new UsageError(`--engine must be one of tfjs, torch, not '${engine}'.`);
+    const torchOnly = (["nproc", "nnodes", "node-rank", "master-addr", "master-port", "dry-run"] as const).filter((f) => values[f] !== undefined);
+    if (engine === "tfjs" && torchOnly.length > 0) throw new UsageError(`--${torchOnly[0]} is the torch engine's: add --engine torch.`);
+    if (engine === "torch" && values.backend !== undefined)
+      throw new UsageError("--backend is the tfjs engine's; the torch engine runs on PyTorch (CUDA where there is a GPU).");
+    if (engine === "torch" && recompute !== undefined) throw new UsageError("--recompute is the tfjs engine's.");
+    const distribution = engine === "torch" ? distributionOf(values) : undefined;
+
     const [{ train: trainModel }, progressMod] = await Promise.all([
       import("../../app/train.js"),
       import("../../runtime/train/progress.js"),
@@ -101,6 +126,7 @@ export const train: Command = {
           ...{ model: loaded.model, teacher: loaded.teacher, given, out: values.out, teacherCheckpoint: values.teacher },
           ...{ resume: values.resume ?? false, resumeFrom, backend: values.backend, recompute },
           ...{ init: values.init, tokenizer: values.tokenizer },
+          ...{ engine, distribution, dryRun: values["dry-run"] ?? false },
         },
         {
           progress: () =>
@@ -113,6 +139,11 @@ export const train: Command = {
         io.out(
           `${outcome.out} is finished: checkpoint step-${outcome.step} is its last step (--steps ${outcome.steps}); nothing to resume. To train longer, start a new run with another --out.`,
         );
+        return 0;
+      }
+      if ("prepared" in outcome) {
+        io.err(`prepared ${outcome.out}/torch for the torch engine; run it (with PyTorch, and nothing else) with:`);
+        io.out(outcome.launch);
         return 0;
       }
       const { summary } = outcome;
@@ -144,6 +175,25 @@ export const train: Command = {
     }
   },
 };
+
+/** The torch engine's processes, from --nproc, --nnodes, --node-rank, --master-addr and --master-port. */
+function distributionOf(values: Record<string, string | boolean | undefined>): Distribution {
+  const text = (flag: string) => values[flag] as string | undefined;
+  const nnodes = text("nnodes") === undefined ? 1 : positiveIntFlag("--nnodes", text("nnodes"), 0);
+  const nodeRank = text("node-rank") === undefined ? 0 : nonNegativeIntFlag("--node-rank", text("node-rank"), 0);
+  if (nodeRank >= nnodes) throw new UsageError(`--node-rank must be below --nnodes (${nnodes}), not ${nodeRank}.`);
+  if (nnodes > 1 && (text("master-addr") === undefined || text("node-rank") === undefined))
+    throw new UsageError("--nnodes above 1 needs --node-rank R and --master-addr HOST (the address of node 0).");
+  const port = text("master-port") === undefined ? SINGLE.masterPort : positiveIntFlag("--master-port", text("master-port"), 0);
+  if (port > 65535) throw new UsageError(`--master-port must be a port (1 to 65535), not ${port}.`);
+  return {
+    nproc: text("nproc") === undefined ? 1 : positiveIntFlag("--nproc", text("nproc"), 0),
+    nnodes,
+    nodeRank,
+    masterAddr: text("master-addr") ?? SINGLE.masterAddr,
+    masterPort: port,
+  };
+}
 
 /** The run settings given as flags, checked; undefined where a flag is absent. */
 function givenSettings(values: Record<string, string | boolean | undefined>): GivenSettings {

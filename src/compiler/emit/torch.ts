@@ -893,14 +893,7 @@ class TorchWriter {
     const e = embeddingWidth(m);
     const terms = m.objectives.filter((o) => this.teacher !== null || !isTeacherObjective(o.name));
     w.gap();
-    if (this.has.mlm || this.has.generator) {
-      w.block("def cross_entropy(logits: Tensor, labels: Tensor) -> Tensor:", () => {
-        w.line('"""Mean cross-entropy over the rows given; 0 (and every gradient 0) when there are none."""');
-        w.block("if labels.numel() == 0:", () => w.line("return logits.sum() * 0.0"));
-        w.line("return F.cross_entropy(logits, labels)");
-      });
-      w.gap();
-    }
+    this.writeTotals();
     if (this.has.generator) this.writeReplacement();
     w.block("class Model(Encoder):", () => {
       const formula = terms.map((o) => `${o.weight} × ${o.name}`).join(" + ") || "no objectives";
@@ -955,6 +948,8 @@ class TorchWriter {
       w.line();
       this.writeLoss(terms.map((o) => o.name));
       w.line();
+      w.line("forward = loss  # calling the model, as DistributedDataParallel does, computes the loss");
+      w.line();
       w.block("def initialize(self, generator: Optional[torch.Generator] = None) -> None:", () => {
         w.line('"""Fresh weights as the table says: normal ones N(0, INITIALIZER_RANGE²), zeros and ones; the pad row 0."""');
         w.line("params = dict(self.named_parameters())");
@@ -978,6 +973,36 @@ class TorchWriter {
         w.line('raise AssertionError(f"internal error: the module\'s parameters differ from the table: {differ}")');
       });
     });
+  }
+
+  /** What each term is a mean over, counted over a whole global batch or a batch of its own. */
+  private totalsFields(): { name: string; what: string; count: string }[] {
+    const fields = [];
+    if (this.has.mlm || this.has.generator)
+      fields.push({ name: "labelled", what: "positions with an MLM label", count: "int((b.labels != IGNORE).sum())" });
+    if (this.has.distill || this.has.cosine || this.has.rtd)
+      fields.push({ name: "real", what: "real (non-padding) tokens", count: "int(b.attention_mask.sum())" });
+    if (this.has.nsp || this.has.sop) fields.push({ name: "sequences", what: "sequences", count: "b.input_ids.shape[0]" });
+    return fields;
+  }
+
+  private writeTotals(): void {
+    const w = this.w;
+    const fields = this.totalsFields();
+    w.line("@dataclass(frozen=True)");
+    w.block("class Totals:", () => {
+      w.line('"""What each term averages over. Training passes the counts of the whole global batch (every rank\'s and');
+      w.line("micro-batch's part), so that the parts' gradients add up to the batch's exactly; a batch of its own is the");
+      w.line('default, and then each term is its mean."""');
+      w.line();
+      for (const f of fields) w.line(`${f.name}: int  # ${f.what}`);
+      w.line();
+      w.line("@staticmethod");
+      w.block("def of(b: Batch) -> Totals:", () => {
+        w.line(`return Totals(${fields.map((f) => f.count).join(", ")})`);
+      });
+    });
+    w.gap();
   }
 
   private writeReplacement(): void {
@@ -1005,8 +1030,10 @@ class TorchWriter {
     const weights = new Map(m.objectives.map((o) => [o.name as string, o.weight]));
     const teacherParam = this.has.distill || this.has.cosine ? ", teacher: TeacherOutputs" : "";
     const sampler = this.has.generator ? ", sample: Callable[[Tensor], Tensor] = sample_tokens" : "";
-    w.block(`def loss(self, b: Batch${teacherParam}${sampler}) -> tuple[Tensor, dict[str, Tensor], Encoded]:`, () => {
-      w.line('"""The loss, each objective\'s unweighted term, and the encoder\'s outputs."""');
+    const totals = ", totals: Optional[Totals] = None";
+    w.block(`def loss(self, b: Batch${teacherParam}${totals}${sampler}) -> tuple[Tensor, dict[str, Tensor], Encoded]:`, () => {
+      w.line('"""The loss, each objective\'s unweighted term (a sum over the batch divided by its total), and the encoder\'s outputs."""');
+      w.line("n = totals or Totals.of(b)");
       const encodeArgs = (ids: string) => {
         const args = [ids, "b.attention_mask"];
         if (this.has.segments) args.push("b.token_type_ids");
@@ -1020,7 +1047,7 @@ class TorchWriter {
         w.line("labels = b.labels.reshape(-1)");
         w.line("predicted = labels != IGNORE");
         w.line(`generator_logits = self.generator.mlm_logits(generated.last_hidden_state.reshape(-1, ${g.hidden})[predicted])`);
-        w.line("mlm = cross_entropy(generator_logits, labels[predicted])");
+        w.line('mlm = F.cross_entropy(generator_logits, labels[predicted], reduction="sum") / max(n.labelled, 1)');
         w.line("# Each labelled position takes a sample from the generator's softmax (data: no gradient flows through it).");
         w.block("if b.generator_samples is not None:", () => w.line("samples = b.generator_samples.reshape(-1)[predicted]"));
         w.block("else:", () => w.line("samples = sample(generator_logits.detach())"));
@@ -1028,7 +1055,8 @@ class TorchWriter {
         w.line("# The discriminator tells, for every real token, whether it is a replacement.");
         w.line(`outputs = self.encode(${encodeArgs("corrupted")})`);
         w.line("real = b.attention_mask.bool()");
-        w.line("rtd = F.binary_cross_entropy_with_logits(self.rtd_logits(outputs.last_hidden_state)[real], replaced[real])");
+        w.line("logits = self.rtd_logits(outputs.last_hidden_state)[real]");
+        w.line('rtd = F.binary_cross_entropy_with_logits(logits, replaced[real], reduction="sum") / max(n.real, 1)');
       } else {
         w.line(`outputs = self.encode(${encodeArgs("b.input_ids")})`);
       }
@@ -1042,26 +1070,34 @@ class TorchWriter {
         if (this.has.distill) {
           w.line("logits = self.mlm_logits(hidden)  # [N, V]");
           w.line("labels = b.labels.reshape(-1)[real]");
-          w.line("mlm = cross_entropy(logits[labels != IGNORE], labels[labels != IGNORE])");
+          w.line("predicted = labels != IGNORE");
+          w.line('mlm = F.cross_entropy(logits[predicted], labels[predicted], reduction="sum") / max(n.labelled, 1)');
         } else {
           w.line("# MLM logits only at the labelled positions: [N, H] → [N, V].");
           w.line("labels = b.labels.reshape(-1)");
           w.line("predicted = labels != IGNORE");
-          w.line(`mlm = cross_entropy(self.mlm_logits(${h}[predicted]), labels[predicted])`);
+          w.line(`logits = self.mlm_logits(${h}[predicted])`);
+          w.line('mlm = F.cross_entropy(logits, labels[predicted], reduction="sum") / max(n.labelled, 1)');
         }
       }
-      if (this.has.nsp) w.line("nsp = F.cross_entropy(self.nsp_logits(outputs.pooler_output), b.next_sentence_label)");
-      if (this.has.sop) w.line("sop = F.cross_entropy(self.sop_logits(outputs.pooler_output), b.sentence_order_label)");
+      for (const [name, label] of [
+        ["nsp", "next_sentence_label"],
+        ["sop", "sentence_order_label"],
+      ] as const) {
+        if (this.has[name])
+          w.line(`${name} = F.cross_entropy(self.${name}_logits(outputs.pooler_output), b.${label}, reduction="sum") / n.sequences`);
+      }
       if (this.has.distill) {
         const logits = this.has.mlm ? "logits" : "self.mlm_logits(hidden)";
         w.line("# KL(teacher ‖ student) of the softened distributions, averaged over positions, times T² (Hinton et al. 2015).");
         w.line(`student = F.log_softmax(${logits} / TEMPERATURE, dim=-1)`);
         w.line("target = F.log_softmax(teacher.logits / TEMPERATURE, dim=-1)");
-        w.line('distill = F.kl_div(student, target, reduction="batchmean", log_target=True) * TEMPERATURE**2');
+        w.line('distill = F.kl_div(student, target, reduction="sum", log_target=True) / max(n.real, 1) * TEMPERATURE**2');
       }
       if (this.has.cosine) {
         const student = this.has.cosineProjection ? 'self.heads["cosine"]["projection"](hidden)' : "hidden";
-        w.line(`cosine = F.cosine_embedding_loss(${student}, teacher.hidden, torch.ones(hidden.shape[0], device=hidden.device))`);
+        w.line("same = torch.ones(hidden.shape[0], device=hidden.device)  # every pair is meant to point the same way");
+        w.line(`cosine = F.cosine_embedding_loss(${student}, teacher.hidden, same, reduction="sum") / max(n.real, 1)`);
       }
       const sum = terms.map((n) => (weights.get(n) === 1 ? n : `${weights.get(n)} * ${n}`));
       w.line(`loss = ${sum.length === 0 ? "outputs.last_hidden_state.sum() * 0.0" : sum.join(" + ")}`);

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { ResolvedModel } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { documentsOnSide, heldOutFlags, sentencesOf, trainingDocuments } from "../data/corpus.js";
-import { exampleOptionsFor, examplesOf, firstExamples, sentencePairsFor, tokenizeSplit } from "../data/examples.js";
+import { exampleOptionsFor, examplesOf, firstExamples, sentencePairsFor, tokenizeSplit, type Examples, type SentencePairs } from "../data/examples.js";
 import { maskExample } from "../data/masking.js";
 import type { Corpus, Example } from "../data/types.js";
 import {
@@ -22,8 +22,8 @@ import {
 } from "../graph-module.js";
 import { initialWeights } from "../init.js";
 import { stepRandomness, type Randomness } from "../layers/dropout.js";
-import { createOptimizer, learningRate } from "../optim/index.js";
-import { parameterTable } from "../../model/parameters.js";
+import { createOptimizer, learningRate, type OptimizerStateInput } from "../optim/index.js";
+import { parameterTable, type ParamSpec } from "../../model/parameters.js";
 import { initFromTeacher } from "../teacher-init.js";
 import { tf } from "../backends/tf.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
@@ -100,9 +100,28 @@ export interface TrainSummary {
 
 export class TrainingError extends Error {}
 
-export async function train(o: TrainerOptions): Promise<TrainSummary> {
-  const started = Date.now();
-  const { model, graph } = o;
+/** What a run starts from, for either engine: its folder, data, and the weights and optimizer state of its first step. */
+export interface PreparedRun {
+  folder: RunFolder;
+  tokenizer: Tokenizer;
+  examples: Examples;
+  evalExamples: Example[];
+  pairs: SentencePairs;
+  table: ParamSpec[];
+  /** The step the run continues from (0 for a new run). */
+  start: number;
+  weights: WeightMap;
+  optimizerState: OptimizerStateInput | null;
+}
+
+/**
+ * The run folder (created, or checked for a resume), the tokenizer (trained once), the
+ * examples and held-out examples, and the first step's weights and optimizer state (the
+ * checkpoint resumed, or drawn from the seed, `--init` and the teacher). Both engines start
+ * from this, so the same seed gives the same data and the same first weights on either.
+ */
+export function prepareRun(o: Omit<TrainerOptions, "graph" | "teacherGraph" | "onStepLoop" | "shouldStop" | "architectureSvg">): PreparedRun {
+  const { model } = o;
   const folder = new RunFolder(o.out);
   const saved = folder.savedSteps();
   if (!o.resume && saved.length > 0) {
@@ -112,7 +131,6 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
   }
   folder.create();
   const padId = model.special["pad"] ?? 0;
-  const withSegments = model.embeddings.segments > 0;
   const pairs = sentencePairsFor(model);
 
   // Data: a fixed held-out split, the run's tokenizer, the corpus tokenized once into compact
@@ -175,6 +193,15 @@ export async function train(o: TrainerOptions): Promise<TrainSummary> {
     };
     folder.writeJson(folder.runJson, { model, teacher: o.teacher, options });
   }
+  return { folder, tokenizer, examples, evalExamples, pairs, table, start, weights, optimizerState };
+}
+
+export async function train(o: TrainerOptions): Promise<TrainSummary> {
+  const started = Date.now();
+  const { model, graph } = o;
+  const { folder, examples, evalExamples, pairs, table, start, weights, optimizerState } = prepareRun(o);
+  const padId = model.special["pad"] ?? 0;
+  const withSegments = model.embeddings.segments > 0;
   const decay = new Map(table.map((p) => [p.name, p.decay]));
   const state: TrainState = {
     variables: trainableVariables(weights),
@@ -362,12 +389,17 @@ function keptCheckpoint(dir: string | null): string {
   return dir === null ? "no checkpoint was saved yet" : `the last complete checkpoint, ${dir}, is kept as it was`;
 }
 
-function writeReport(o: TrainerOptions, folder: RunFolder, s: TrainSummary): void {
+/** report.html of a run; `engine` says what trained it when it was not this engine (the torch engine's runs). */
+export function writeReport(
+  o: Pick<TrainerOptions, "model" | "corpus" | "backend" | "teacherCheckpoint" | "architectureSvg"> & { engine?: string },
+  folder: RunFolder,
+  s: TrainSummary,
+): void {
   const summary: Record<string, string | number> = {
     model: o.model.name,
     corpus: o.corpus.name,
     // The TensorFlow.js engine, on this backend.
-    engine: `tfjs (${o.backend ?? tf.getBackend()})`,
+    engine: o.engine ?? `tfjs (${o.backend ?? tf.getBackend()})`,
     ...(o.model.teacher ? { teacher: `${o.model.teacher.model} from ${o.teacherCheckpoint ?? o.model.teacher.checkpoint ?? "-"}` } : {}),
     steps: s.from > 0 ? `${s.from + s.steps} (${s.steps} after resuming from step ${s.from})` : s.steps,
     "wall time (s)": Math.round(s.seconds),

@@ -1,0 +1,420 @@
+"""`bdlc train --engine torch`: pretraining a compiled model with PyTorch, one process per rank under
+torchrun, from a run folder bdl prepared (`RUN/torch/plan.json`, the module, the example shards):
+
+    PYTHONPATH=RUN/torch python3 -m torch.distributed.run --nproc_per_node N ... -m bdl_torch.train RUN/torch/plan.json
+
+Every step's batch is the tfjs engine's: the same example order and masks (pure functions of the
+seed, the epoch and the example's index, with the same generator), split into one part per rank
+and micro-batch. Each part's loss is its sums over the whole batch's totals (`Totals`), so the
+parts' gradients, summed by DistributedDataParallel and by accumulation, are the whole batch's:
+`--nproc 2` ends with the weights of `--nproc 1`. Rank 0 writes the run folder as the tfjs engine
+does: log.jsonl, checkpoints in this project's layout with the optimizer state, `summary.json`.
+SIGINT or SIGTERM on any rank, or a file `RUN/torch/stop`, stops every rank after the step, with a
+checkpoint (`summary.json` says it stopped); a
+run killed outright resumes from its last checkpoint exactly (`--resume`, or the plan's).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from .batches import BatchOrder, collate
+from .checkpoint import load_step, save_step, saved_steps
+from .errors import EXIT_INPUT, InputError
+from .evaluate_data import evaluation_batches
+from .masking import mask_example
+from .module import load_module
+from .optim import Optimizer
+from .random import seed_from
+from .safetensors import read_safetensors
+from .schedule import learning_rate
+from .shards import ExampleShards
+
+@dataclasses.dataclass
+class Ranks:
+    """This process's place among the training processes (torchrun's environment)."""
+
+    rank: int
+    size: int
+    local: int
+
+    @staticmethod
+    def from_environment() -> Ranks:
+        return Ranks(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0)))
+
+    @property
+    def leader(self) -> bool:
+        return self.rank == 0
+
+    def sum(self, values: list[float], device: torch.device) -> list[float]:
+        """The sums of `values` over every rank (the values themselves on one)."""
+        if self.size == 1:
+            return values
+        t = torch.tensor(values, dtype=torch.float64, device=device)
+        dist.all_reduce(t)
+        return t.tolist()
+
+
+class StopRequest:
+    """Set by SIGINT or SIGTERM; the loop stops after the step it is in, every rank together."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, self.handle)
+
+    def handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+
+def say(ranks: Ranks, event: str, **fields: Any) -> None:
+    """One line of progress for bdlc (rank 0 only), as JSON."""
+    if ranks.leader:
+        print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def part_bounds(count: int, parts: int) -> list[tuple[int, int]]:
+    """`count` items in `parts` consecutive parts, as the tfjs engine splits a batch into micro-batches (ceil-sized)."""
+    per = math.ceil(count / parts)
+    return [(min(p * per, count), min((p + 1) * per, count)) for p in range(parts)]
+
+
+def totals_of(module: Any, masked: list[Any], ignore: int) -> Any:
+    """The whole batch's counts, for the module's `Totals` (each rank masks the whole batch, so it knows them)."""
+    counts = {
+        "labelled": sum(sum(1 for label in m.labels if label != ignore) for m in masked),
+        "real": sum(len(m.input_ids) for m in masked),
+        "sequences": len(masked),
+    }
+    return module.Totals(**{f.name: counts[f.name] for f in dataclasses.fields(module.Totals)})
+
+
+def to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
+def batch_of(module: Any, collated: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(module.Batch)}
+    return module.Batch(**{k: v for k, v in collated.items() if k in names})
+
+
+class Trainer:
+    """One rank's training loop over the plan."""
+
+    def __init__(self, plan_path: Path) -> None:
+        self.plan_path = plan_path
+        with open(plan_path, encoding="utf-8") as f:
+            self.plan: dict[str, Any] = json.load(f)
+        self.here = plan_path.parent
+        self.run = self.here.parent
+        self.settings: dict[str, Any] = self.plan["settings"]
+        self.ranks = Ranks.from_environment()
+        cuda = torch.cuda.is_available() and self.plan.get("device", "auto") != "cpu"
+        self.device = torch.device(f"cuda:{self.ranks.local}" if cuda else "cpu")
+        if self.ranks.size > 1:
+            dist.init_process_group("nccl" if cuda else "gloo")
+        if cuda:
+            torch.cuda.set_device(self.device)
+        self.module = load_module(self.here / self.plan["module"], "bdl_model")
+        self.config: dict[str, Any] = self.module.CONFIG
+        self.model: nn.Module = self.module.Model().to(self.device)
+        self.teacher: Optional[nn.Module] = None
+        self.teacher_config: Optional[dict[str, Any]] = None
+        if self.plan.get("teacher"):
+            teacher_module = load_module(self.here / self.plan["teacher"]["module"], "bdl_teacher")
+            self.teacher = teacher_module.Model().to(self.device).eval()
+            self.teacher_config = teacher_module.CONFIG
+            self.load_weights(self.teacher, read_safetensors(self.here / self.plan["teacher"]["weights"]))
+        self.table = self.module.PARAMETERS
+        decay = {spec.name: spec.decay for spec in self.table}
+        self.params = dict(self.model.named_parameters())
+        self.optimizer = Optimizer(
+            {spec.name: self.params[spec.name] for spec in self.table},
+            self.config["train"],
+            lr=self.settings["lr"],
+            no_decay=lambda name: not decay[name],
+        )
+        self.start = self.restore()
+        self.examples = ExampleShards([self.here / s["file"] for s in self.plan["shards"]], [s["examples"] for s in self.plan["shards"]])
+        self.order = BatchOrder(len(self.examples), self.settings["batch"], self.settings["seed"])
+        self.stop = StopRequest()
+        self.stop_file = self.here / "stop"
+        if self.ranks.leader:
+            self.stop_file.unlink(missing_ok=True)  # left by a run stopped before: this one has just begun
+        if self.ranks.size > 1:
+            dist.barrier()
+        self.ddp: nn.Module = self.model
+        if self.ranks.size > 1:
+            ids = [self.ranks.local] if cuda else None
+            self.ddp = nn.parallel.DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=True)
+
+    # ── weights and checkpoints ──────────────────────────────────────────────────────
+
+    @staticmethod
+    def load_weights(model: nn.Module, weights: dict[str, torch.Tensor]) -> None:
+        ours = dict(model.named_parameters())
+        if set(ours) != set(weights):
+            raise InputError(f"the weights do not fit the model: {sorted(set(ours) ^ set(weights))[:5]}")
+        with torch.no_grad():
+            for name, p in ours.items():
+                p.copy_(weights[name].to(p.dtype))
+
+    def restore(self) -> int:
+        """The step to start from: a checkpoint's (weights and optimizer state), or 0 with the plan's first weights."""
+        checkpoints = self.run / "checkpoints"
+        resume = self.plan.get("resume")
+        if resume == "latest":
+            steps = saved_steps(checkpoints)
+            resume = steps[-1] if steps else None
+        if resume is None:
+            self.load_weights(self.model, read_safetensors(self.here / self.plan["init"]))
+            return 0
+        weights, state = load_step(checkpoints, int(resume), self.table, self.config["train"]["optimizer"])
+        self.load_weights(self.model, weights)
+        self.optimizer.load(state)
+        if self.ranks.leader:
+            self.truncate_log(int(resume))
+        return int(resume)
+
+    def truncate_log(self, up_to: int) -> None:
+        """Drops the log rows after the checkpoint resumed: the resumed run's log reads as one run."""
+        log = self.run / "log.jsonl"
+        if not log.exists():
+            return
+        kept = []
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a kill
+            if not isinstance(row.get("step"), int) or row["step"] <= up_to:
+                kept.append(json.dumps(row))
+        temporary = log.with_name(f"log.jsonl.tmp-{os.getpid()}")
+        temporary.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        os.replace(temporary, log)
+
+    def save(self, step: int) -> None:
+        if self.ranks.leader:
+            weights = {spec.name: self.params[spec.name] for spec in self.table}
+            save_step(
+                self.run / "checkpoints",
+                step,
+                self.config,
+                self.teacher_config,
+                weights,
+                self.optimizer.state(),
+                self.plan["meta"],
+                self.settings["keep"],
+            )
+        if self.ranks.size > 1:
+            dist.barrier()
+
+    def append_log(self, row: dict[str, Any]) -> None:
+        if self.ranks.leader:
+            with open(self.run / "log.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+
+    # ── one step ─────────────────────────────────────────────────────────────────────
+
+    def masked_batch(self, step: int) -> list[Any]:
+        cfg = self.config
+        return [
+            mask_example(
+                self.examples[slot.index],
+                cfg["masking"],
+                seed=self.settings["seed"],
+                epoch=slot.epoch,
+                index=slot.index,
+                step=step,
+                vocab=cfg["vocab"],
+                special=cfg["special"],
+            )
+            for slot in self.order.slots(step)
+        ]
+
+    def step(self, step: int, lr: float) -> dict[str, Any]:
+        """One optimisation step: this rank's micro-batches, their gradients summed over ranks, one update."""
+        started = time.perf_counter()
+        masked = self.masked_batch(step)
+        totals = totals_of(self.module, masked, self.module.IGNORE)
+        micro = max(1, self.settings["accumulate"])
+        bounds = part_bounds(len(masked), self.ranks.size * micro)[self.ranks.rank * micro : (self.ranks.rank + 1) * micro]
+        pad = self.config["special"].get("pad", 0)
+        pairs = self.plan["sentence_pairs"]
+        segments = self.config["embeddings"]["segments"] > 0
+        waited = time.perf_counter() - started
+        sums = [0.0] * (1 + len(self.term_names))
+        tokens = 0
+        self.model.zero_grad(set_to_none=True)
+        for m, (begin, end) in enumerate(bounds):
+            if begin == end:
+                continue
+            data_started = time.perf_counter()
+            collated = collate(masked[begin:end], pad, pairs, segments)
+            tokens += int(collated["tokens"])
+            b = batch_of(self.module, to_device(collated, self.device))
+            waited += time.perf_counter() - data_started
+            torch.manual_seed(seed_from(self.settings["seed"], "dropout", step, self.ranks.rank, m))
+            args: list[Any] = [b]
+            if self.teacher is not None:
+                args.append(self.module.teacher_outputs(self.teacher, b.input_ids, b.attention_mask))
+            last = m == len(bounds) - 1
+            sync = contextlib.nullcontext() if last or self.ranks.size == 1 else self.ddp.no_sync()
+            with sync:
+                loss, terms, _ = self.ddp(*args, totals=totals)
+                # DistributedDataParallel averages the ranks' gradients; the parts' are to be summed.
+                (loss * self.ranks.size).backward()
+            sums[0] += float(loss)
+            for i, name in enumerate(self.term_names):
+                sums[1 + i] += float(terms[name])
+        reduced = self.ranks.sum(sums + [float(tokens)], self.device)
+        loss_value, term_values, global_tokens = reduced[0], reduced[1 : 1 + len(self.term_names)], reduced[-1]
+        if not math.isfinite(loss_value):
+            raise InputError(
+                f"step {step + 1}: the loss is not finite ({loss_value}); the weights are those of step {step}, "
+                f"and the last checkpoint is kept as it was"
+            )
+        grads = {name: p.grad for name, p in self.params.items() if p.grad is not None}
+        grad_norm = self.optimizer.step(grads, lr, self.settings["clip_norm"])
+        return {
+            "loss": loss_value,
+            "terms": dict(zip(self.term_names, term_values)),
+            "grad_norm": grad_norm,
+            "tokens": global_tokens,
+            "data_seconds": waited,
+            "seconds": time.perf_counter() - started,
+        }
+
+    @property
+    def term_names(self) -> list[str]:
+        return [o["name"] for o in self.config["objectives"] if self.teacher is not None or o["name"] not in ("distill", "cosine")]
+
+    # ── held-out evaluation ──────────────────────────────────────────────────────────
+
+    def evaluate(self, step: int) -> Optional[dict[str, Any]]:
+        """The held-out MLM evaluation, as the tfjs engine computes it (rank 0; the others wait)."""
+        result = None
+        if self.ranks.leader and self.plan.get("eval"):
+            result = evaluation_batches_result(self, step)
+            if result is not None:
+                self.append_log({"kind": "eval", "step": step, **result})
+        if self.ranks.size > 1:
+            dist.barrier()
+        return result
+
+    # ── the loop ─────────────────────────────────────────────────────────────────────
+
+    def train(self) -> int:
+        s = self.settings
+        started = time.time()
+        step = self.start
+        first_loss: Optional[float] = None
+        last_loss: Optional[float] = None
+        window: dict[str, Any] = {"steps": 0, "loss": 0.0, "terms": {}, "tokens": 0.0, "data": 0.0, "busy": 0.0, "start": time.time()}
+        stopped = False
+        last_saved = self.start if self.start > 0 else -1
+        say(self.ranks, "message", text=f"torch {torch.__version__} on {self.device}, {self.ranks.size} process(es)")
+        while step < s["steps"]:
+            # A signal to this rank, or bdlc's request (the stop file): every rank stops after the same step.
+            asked = self.stop.requested or self.stop_file.exists()
+            stop = self.ranks.sum([1.0 if asked else 0.0], self.device)[0] > 0
+            if stop:
+                stopped = True
+                break
+            lr = learning_rate(step, s["lr"], self.config["train"]["warmup"], self.config["train"]["decay"], s["steps"])
+            result = self.step(step, lr)
+            first_loss = result["loss"] if first_loss is None else first_loss
+            last_loss = result["loss"]
+            window["steps"] += 1
+            window["loss"] += result["loss"]
+            for k, v in result["terms"].items():
+                window["terms"][k] = window["terms"].get(k, 0.0) + v
+            window["tokens"] += result["tokens"]
+            window["data"] += result["data_seconds"]
+            window["busy"] += result["seconds"]
+            step += 1
+            if step % s["log_every"] == 0 or step == s["steps"]:
+                seconds = max(time.time() - window["start"], 1e-9)
+                terms = {k: v / window["steps"] for k, v in window["terms"].items()}
+                row = {
+                    "step": step,
+                    "loss": window["loss"] / window["steps"],
+                    "terms": terms,
+                    **terms,
+                    "steps_averaged": window["steps"],
+                    "lr": lr,
+                    "tokens_per_s": window["tokens"] / seconds,
+                    "grad_norm": result["grad_norm"],
+                    # The share of step time spent making the batch (masking, collating, copying to the device).
+                    "data_share": window["data"] / max(window["busy"], 1e-9),
+                }
+                self.append_log(row)
+                eta = (s["steps"] - step) * seconds / window["steps"]
+                say(self.ranks, "progress", step=step, steps=s["steps"], loss=row["loss"], tokens_per_s=row["tokens_per_s"], eta=eta)
+                window = {"steps": 0, "loss": 0.0, "terms": {}, "tokens": 0.0, "data": 0.0, "busy": 0.0, "start": time.time()}
+            if step % s["save_every"] == 0 and step < s["steps"]:
+                self.save(step)
+                last_saved = step
+            if s["eval_every"] > 0 and step % s["eval_every"] == 0 and step < s["steps"]:
+                self.evaluate(step)
+        if step > self.start and last_saved != step:
+            self.save(step)
+        evaluation = None if stopped else self.evaluate(step)
+        newest = saved_steps(self.run / "checkpoints")
+        summary = {
+            "from": self.start,
+            "steps": step - self.start,
+            "stoppedEarly": stopped,
+            "checkpoint": str(self.run / "checkpoints" / f"step-{newest[-1]}") if newest else None,
+            "seconds": time.time() - started,
+            "firstLoss": first_loss,
+            "lastLoss": last_loss,
+            "evaluation": evaluation,
+        }
+        if self.ranks.leader:
+            temporary = self.here / f"summary.json.tmp-{os.getpid()}"
+            temporary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            os.replace(temporary, self.here / "summary.json")
+        say(self.ranks, "done", **summary)
+        # A stop is a clean end (torchrun takes any other code for a failed worker); summary.json says it stopped.
+        return 0
+
+
+def evaluation_batches_result(trainer: Trainer, step: int) -> Optional[dict[str, Any]]:
+    """Held-out MLM loss and accuracy over the plan's evaluation examples, with the model in eval mode."""
+    if not hasattr(trainer.module.Model, "mlm_logits") and not hasattr(trainer.model, "generator"):
+        return None
+    return evaluation_batches(trainer, step)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python3 -m bdl_torch.train RUN/torch/plan.json", file=sys.stderr)
+        return 2
+    try:
+        trainer = Trainer(Path(args[0]).resolve())
+        code = trainer.train()
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
