@@ -5,4 +5,8 @@ class InputError(Exception):
     """Bad input (a file, a field, a flag); the message names it."""
 
 
+class CheckpointError(InputError):
+    """A checkpoint file that is missing, damaged or foreign; the message names the file and its first problem."""
+
+
 EXIT_INPUT = 1
