@@ -37,7 +37,7 @@ from .errors import EXIT_INPUT, InputError
 from .evaluate_data import evaluation_batches
 from .masking import mask_example
 from .module import load_module
-from .optim import Optimizer
+from .optim import NonFiniteGradient, Optimizer
 from .random import seed_from
 from .safetensors import read_safetensors
 from .schedule import learning_rate
@@ -143,8 +143,7 @@ class Trainer:
         self.params = dict(self.model.named_parameters())
         self.optimizer = Optimizer(
             {spec.name: self.params[spec.name] for spec in self.table},
-            self.config["train"],
-            lr=self.settings["lr"],
+            {**self.config["train"], "lr": self.settings["lr"]},
             no_decay=lambda name: not decay[name],
         )
         self.start = self.restore()
@@ -288,7 +287,12 @@ class Trainer:
                 f"and the last checkpoint is kept as it was"
             )
         grads = {name: p.grad for name, p in self.params.items() if p.grad is not None}
-        grad_norm = self.optimizer.step(grads, lr, self.settings["clip_norm"])
+        try:
+            grad_norm = self.optimizer.step(grads, lr, self.settings["clip_norm"])
+        except NonFiniteGradient as e:
+            raise InputError(
+                f"step {step + 1}: {e} (loss {loss_value}); the weights are those of step {step}, and the last checkpoint is kept as it was"
+            ) from None
         return {
             "loss": loss_value,
             "terms": dict(zip(self.term_names, term_values)),
