@@ -112,10 +112,16 @@ function sampleN(rng: Rng, maxN: number): number {
   return maxN;
 }
 
-/** P(L = l) for l in 1..max: Geo(p), p(1-p)^(l-1), truncated to 1..max and renormalized. */
+/**
+ * P(L = l) for l in 1..max: Geo(p), p(1-p)^(l-1), truncated to 1..max and renormalized.
+ * (1-p)^(l-1) is a running product, not Math.pow: V8's pow and C's differ in the last bit for
+ * about one argument in ten, products round alike everywhere, and the torch engine's port
+ * (python/bdl_torch/masking.py) must draw the same span lengths.
+ */
 export function spanLengthProbabilities(p: number, max: number): number[] {
   const weights: number[] = [];
-  for (let l = 1; l <= max; l++) weights.push(p * Math.pow(1 - p, l - 1));
+  let power = 1;
+  for (let l = 1; l <= max; l++, power *= 1 - p) weights.push(p * power);
   const total = weights.reduce((a, b) => a + b, 0);
   return weights.map((w) => w / total);
 }
