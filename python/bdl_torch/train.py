@@ -34,8 +34,8 @@ from torch import nn
 from .batches import BatchOrder, collate
 from .checkpoint import load_step, save_step, saved_steps
 from .errors import EXIT_INPUT, InputError
-from .evaluate_data import evaluation_batches
-from .masking import mask_example
+from .evaluate import evaluate
+from .masking import MaskContext, mask_example
 from .module import load_module
 from .optim import NonFiniteGradient, Optimizer
 from .random import seed_from
@@ -102,10 +102,6 @@ def totals_of(module: Any, masked: list[Any], ignore: int) -> Any:
     return module.Totals(**{f.name: counts[f.name] for f in dataclasses.fields(module.Totals)})
 
 
-def to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-
-
 def batch_of(module: Any, collated: dict[str, Any]) -> Any:
     names = {f.name for f in dataclasses.fields(module.Batch)}
     return module.Batch(**{k: v for k, v in collated.items() if k in names})
@@ -149,6 +145,9 @@ class Trainer:
         self.start = self.restore()
         self.examples = ExampleShards([self.here / s["file"] for s in self.plan["shards"]], [s["examples"] for s in self.plan["shards"]])
         self.order = BatchOrder(len(self.examples), self.settings["batch"], self.settings["seed"])
+        held = self.plan.get("eval")
+        held_out = ExampleShards([self.here / held["file"]], [held["examples"]]) if held else None
+        self.eval_examples = [held_out[i] for i in range(len(held_out))] if held_out else []
         self.stop = StopRequest()
         self.stop_file = self.here / "stop"
         if self.ranks.leader:
@@ -234,12 +233,9 @@ class Trainer:
             mask_example(
                 self.examples[slot.index],
                 cfg["masking"],
-                seed=self.settings["seed"],
-                epoch=slot.epoch,
-                index=slot.index,
-                step=step,
-                vocab=cfg["vocab"],
-                special=cfg["special"],
+                MaskContext(
+                    seed=self.settings["seed"], epoch=slot.epoch, index=slot.index, step=step, vocab=cfg["vocab"], special=cfg["special"]
+                ),
             )
             for slot in self.order.slots(step)
         ]
@@ -263,8 +259,8 @@ class Trainer:
                 continue
             data_started = time.perf_counter()
             collated = collate(masked[begin:end], pad, pairs, segments)
-            tokens += int(collated["tokens"])
-            b = batch_of(self.module, to_device(collated, self.device))
+            tokens += collated.tokens
+            b = batch_of(self.module, {k: v.to(self.device) for k, v in collated.tensors().items()})
             waited += time.perf_counter() - data_started
             torch.manual_seed(seed_from(self.settings["seed"], "dropout", step, self.ranks.rank, m))
             args: list[Any] = [b]
@@ -311,10 +307,11 @@ class Trainer:
     def evaluate(self, step: int) -> Optional[dict[str, Any]]:
         """The held-out MLM evaluation, as the tfjs engine computes it (rank 0; the others wait)."""
         result = None
-        if self.ranks.leader and self.plan.get("eval"):
-            result = evaluation_batches_result(self, step)
-            if result is not None:
-                self.append_log({"kind": "eval", "step": step, **result})
+        predicts = hasattr(self.model, "mlm_logits") or hasattr(self.model, "generator")
+        if self.ranks.leader and self.eval_examples and predicts:
+            batch = self.settings["eval_batch"]
+            result = evaluate(self.model, self.module, self.eval_examples, self.settings["seed"], batch, self.device)
+            self.append_log({"kind": "eval", "step": step, **result})
         if self.ranks.size > 1:
             dist.barrier()
         return result
@@ -395,13 +392,6 @@ class Trainer:
         say(self.ranks, "done", **summary)
         # A stop is a clean end (torchrun takes any other code for a failed worker); summary.json says it stopped.
         return 0
-
-
-def evaluation_batches_result(trainer: Trainer, step: int) -> Optional[dict[str, Any]]:
-    """Held-out MLM loss and accuracy over the plan's evaluation examples, with the model in eval mode."""
-    if not hasattr(trainer.module.Model, "mlm_logits") and not hasattr(trainer.model, "generator"):
-        return None
-    return evaluation_batches(trainer, step)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
