@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -80,7 +81,7 @@ class StopRequest:
         self.requested = True
 
 
-def say(ranks: Ranks, event: str, **fields: Any) -> None:
+def say(ranks: Ranks, event: str, /, **fields: Any) -> None:
     """One line of progress for bdlc (rank 0 only), as JSON."""
     if ranks.leader:
         print(json.dumps({"event": event, **fields}), flush=True)
@@ -316,6 +317,18 @@ class Trainer:
             dist.barrier()
         return result
 
+    def ranks_agree(self) -> bool:
+        """Whether every rank ends with the same weights, bit for bit (DDP keeps them so; this checks it)."""
+        if self.ranks.size == 1:
+            return True
+        with torch.no_grad():
+            flat = torch.cat([self.params[spec.name].detach().reshape(-1).float().cpu() for spec in self.table])
+        digest = hashlib.sha256(flat.numpy().tobytes()).digest()[:7]
+        ours = torch.tensor([int.from_bytes(digest, "little")], dtype=torch.int64, device=self.device)
+        everyone = [torch.zeros_like(ours) for _ in range(self.ranks.size)]
+        dist.all_gather(everyone, ours)
+        return all(int(t) == int(ours) for t in everyone)
+
     # ── the loop ─────────────────────────────────────────────────────────────────────
 
     def train(self) -> int:
@@ -374,6 +387,7 @@ class Trainer:
         if step > self.start and last_saved != step:
             self.save(step)
         evaluation = None if stopped else self.evaluate(step)
+        agree = self.ranks_agree()
         newest = saved_steps(self.run / "checkpoints")
         summary = {
             "from": self.start,
@@ -384,6 +398,8 @@ class Trainer:
             "firstLoss": first_loss,
             "lastLoss": last_loss,
             "evaluation": evaluation,
+            "ranks": self.ranks.size,
+            "ranksAgree": agree,
         }
         if self.ranks.leader:
             temporary = self.here / f"summary.json.tmp-{os.getpid()}"

@@ -67,7 +67,11 @@ export async function trainOnTorch(o: TorchTrainOptions): Promise<TorchTrainResu
     eval: prepared.evalExamples.length > 0 ? writeExampleFile(join(dir, "eval.safetensors"), prepared.evalExamples, o.model) : null,
   };
   if (prepared.start === 0) {
-    writeWeights(join(dir, "init.safetensors"), prepared.weights, prepared.table.map((p) => p.name));
+    writeWeights(
+      join(dir, "init.safetensors"),
+      prepared.weights,
+      prepared.table.map((p) => p.name),
+    );
     plan["init"] = "init.safetensors";
   }
   if (o.teacher && o.teacherWeights) {
@@ -94,7 +98,14 @@ export async function trainOnTorch(o: TorchTrainOptions): Promise<TorchTrainResu
   );
   o.progress.done();
   const summary = { ...JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")), out: o.out } as TrainSummary;
-  writeReport({ ...o, engine: `torch (${o.distribution.nproc * o.distribution.nnodes} process${o.distribution.nproc * o.distribution.nnodes === 1 ? "" : "es"})` }, prepared.folder, summary);
+  writeReport(
+    {
+      ...o,
+      engine: `torch (${o.distribution.nproc * o.distribution.nnodes} process${o.distribution.nproc * o.distribution.nnodes === 1 ? "" : "es"})`,
+    },
+    prepared.folder,
+    summary,
+  );
   return { prepared: false, summary };
 }
 

@@ -120,9 +120,7 @@ export function runPreparedTraining(
       const error = /^error: (.*)$/m.exec(said);
       if (error) return reject(new TorchInputError(error[1]!));
       reject(
-        new Error(
-          `internal error: the torch engine failed (exit ${code ?? signal}):\n${said.trim().split("\n").slice(-25).join("\n")}`,
-        ),
+        new Error(`internal error: the torch engine failed (exit ${code ?? signal}):\n${said.trim().split("\n").slice(-25).join("\n")}`),
       );
     });
   });

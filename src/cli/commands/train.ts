@@ -107,7 +107,9 @@ export const train: Command = {
 
     const engine = values.engine ?? "tfjs";
     if (engine !== "tfjs" && engine !== "torch") throw new UsageError(`--engine must be one of tfjs, torch, not '${engine}'.`);
-    const torchOnly = (["nproc", "nnodes", "node-rank", "master-addr", "master-port", "dry-run"] as const).filter((f) => values[f] !== undefined);
+    const torchOnly = (["nproc", "nnodes", "node-rank", "master-addr", "master-port", "dry-run"] as const).filter(
+      (f) => values[f] !== undefined,
+    );
     if (engine === "tfjs" && torchOnly.length > 0) throw new UsageError(`--${torchOnly[0]} is the torch engine's: add --engine torch.`);
     if (engine === "torch" && values.backend !== undefined)
       throw new UsageError("--backend is the tfjs engine's; the torch engine runs on PyTorch (CUDA where there is a GPU).");

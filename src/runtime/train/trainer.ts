@@ -10,7 +10,15 @@ import * as path from "node:path";
 import type { ResolvedModel } from "../../model/model.js";
 import type { WeightMap } from "../checkpoint/hf-weights.js";
 import { documentsOnSide, heldOutFlags, sentencesOf, trainingDocuments } from "../data/corpus.js";
-import { exampleOptionsFor, examplesOf, firstExamples, sentencePairsFor, tokenizeSplit, type Examples, type SentencePairs } from "../data/examples.js";
+import {
+  exampleOptionsFor,
+  examplesOf,
+  firstExamples,
+  sentencePairsFor,
+  tokenizeSplit,
+  type Examples,
+  type SentencePairs,
+} from "../data/examples.js";
 import { maskExample } from "../data/masking.js";
 import type { Corpus, Example } from "../data/types.js";
 import {
@@ -120,7 +128,9 @@ export interface PreparedRun {
  * checkpoint resumed, or drawn from the seed, `--init` and the teacher). Both engines start
  * from this, so the same seed gives the same data and the same first weights on either.
  */
-export function prepareRun(o: Omit<TrainerOptions, "graph" | "teacherGraph" | "onStepLoop" | "shouldStop" | "architectureSvg">): PreparedRun {
+export function prepareRun(
+  o: Omit<TrainerOptions, "graph" | "teacherGraph" | "onStepLoop" | "shouldStop" | "architectureSvg">,
+): PreparedRun {
   const { model } = o;
   const folder = new RunFolder(o.out);
   const saved = folder.savedSteps();
