@@ -48,10 +48,23 @@ for (const m of models) {
   const steps = Math.round(budget / m.stepFlops);
   const run = join(values.out, m.name);
   const pretrain = bdlc(["train", m.file, "--steps", String(steps), "--out", run, "--save-every", String(steps), "--seed", "0"]);
-  const log = readFileSync(join(run, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const log = readFileSync(join(run, "log.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   const evaluation = log.filter((e) => e.kind === "eval").at(-1);
   const finetunes = seeds.map((seed) => {
-    const f = bdlc(["finetune", run, "--task", "wordnet-lexname", "--seed", String(seed), "--max-examples", values["max-examples"], "--json"]);
+    const f = bdlc([
+      "finetune",
+      run,
+      "--task",
+      "wordnet-lexname",
+      "--seed",
+      String(seed),
+      "--max-examples",
+      values["max-examples"],
+      "--json",
+    ]);
     const r = JSON.parse(f.stdout);
     return { seed, accuracy: r.accuracy, macro_f1: r.macro_f1, seconds: f.seconds };
   });
@@ -68,7 +81,9 @@ for (const m of models) {
     mean_macro_f1: Number(mean("macro_f1").toFixed(4)),
   };
   rows.push(row);
-  console.error(`${m.name}: ${steps} steps, accuracy ${finetunes.map((f) => f.accuracy.toFixed(3)).join(" / ")} (mean ${row.mean_accuracy})`);
+  console.error(
+    `${m.name}: ${steps} steps, accuracy ${finetunes.map((f) => f.accuracy.toFixed(3)).join(" / ")} (mean ${row.mean_accuracy})`,
+  );
 }
 const result = { budget_pflops: Number((budget / 1e15).toFixed(3)), task: "wordnet-lexname", seeds, rows };
 writeFileSync(join(values.out, "compare.json"), JSON.stringify(result, null, 2) + "\n");

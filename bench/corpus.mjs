@@ -61,7 +61,8 @@ export function runCorpusBench({ megabytes = 500, backend = "auto" } = {}) {
     const corpus = join(dir, "corpus.txt");
     writeCorpus(corpus, megabytes * 2 ** 20);
     const rss = join(dir, "rss.json");
-    const train = (out, extra) => runCli(["train", MODEL, "--steps", "1", "--batch", "2", "--out", out, "--backend", backend, ...extra], rss);
+    const train = (out, extra) =>
+      runCli(["train", MODEL, "--steps", "1", "--batch", "2", "--out", out, "--backend", backend, ...extra], rss);
     // The built-in corpus's run trains the tokenizer that the big corpus's run then reuses.
     const small = train(join(dir, "wordnet-run"), []);
     mkdirSync(join(dir, "big-run"));

@@ -43,7 +43,14 @@ export function runFrontend({ runs = 50, cliRuns = 10 } = {}) {
     const first = performance.now();
     checkFile(file, new ParseCache());
     const cold = performance.now() - first;
-    rows.push({ suite: "frontend", measure: "check_in_process", file, cold_ms: round(cold), ...roundAll(timeInProcess(file, runs)), target_ms: 50 });
+    rows.push({
+      suite: "frontend",
+      measure: "check_in_process",
+      file,
+      cold_ms: round(cold),
+      ...roundAll(timeInProcess(file, runs)),
+      target_ms: 50,
+    });
     rows.push({ suite: "frontend", measure: "cli_startup_and_check", file, ...roundAll(timeCli(file, cliRuns)), target_ms: 300 });
   }
   return rows;

@@ -60,7 +60,9 @@ export async function runLspBench({ runs = 50, warmup = 5, files = ["models/bert
     const uri = pathToFileURL(`${root}/${file}`).href;
     const text = readFileSync(`${root}/${file}`, "utf8");
     const open = () =>
-      published(uri, () => connection.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "bdl", version: 1, text } }));
+      published(uri, () =>
+        connection.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "bdl", version: 1, text } }),
+      );
     const close = () => published(uri, () => connection.sendNotification("textDocument/didClose", { textDocument: { uri } }));
     // Each open is timed to its diagnostics; the close between two opens is not timed.
     rows.push({ measure: "didOpen_to_diagnostics", file, ...(await time(runs, warmup, async () => (await open(), await close()))) });
@@ -69,9 +71,21 @@ export async function runLspBench({ runs = 50, warmup = 5, files = ["models/bert
     const model = text.match(/^model (\S+)/m)[1];
     const key = text.match(/^ {2}(pooler|hidden)\b/m)[1];
     const request = (method, position) => () => connection.sendRequest(method, { textDocument: { uri }, position });
-    rows.push({ measure: "hover_property", file, ...(await time(runs, warmup, request("textDocument/hover", positionOf(text, `  ${key}`, 3)))) });
-    rows.push({ measure: "hover_model", file, ...(await time(runs, warmup, request("textDocument/hover", positionOf(text, `model ${model}`, 7)))) });
-    rows.push({ measure: "completion", file, ...(await time(runs, warmup, request("textDocument/completion", positionOf(text, `  ${key}`, 2)))) });
+    rows.push({
+      measure: "hover_property",
+      file,
+      ...(await time(runs, warmup, request("textDocument/hover", positionOf(text, `  ${key}`, 3)))),
+    });
+    rows.push({
+      measure: "hover_model",
+      file,
+      ...(await time(runs, warmup, request("textDocument/hover", positionOf(text, `model ${model}`, 7)))),
+    });
+    rows.push({
+      measure: "completion",
+      file,
+      ...(await time(runs, warmup, request("textDocument/completion", positionOf(text, `  ${key}`, 2)))),
+    });
     await close();
   }
   await connection.sendRequest("shutdown");

@@ -7,7 +7,11 @@ import { setUpBench } from "./train.mjs";
 import * as rt from "../dist/bundle/runtime.js";
 
 const { values } = parseArgs({
-  options: { config: { type: "string", default: "mini" }, backend: { type: "string", default: "auto" }, top: { type: "string", default: "15" } },
+  options: {
+    config: { type: "string", default: "mini" },
+    backend: { type: "string", default: "auto" },
+    top: { type: "string", default: "15" },
+  },
 });
 const { used, tf, graph, state, x, y } = await setUpBench(values.config, values.backend);
 const step = () => graph.trainStep(state, 1e-4, x, y, rt.EVAL);

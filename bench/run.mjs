@@ -18,6 +18,11 @@
 // (cpu or cuda); --threads sets torch's intra-op threads (default: every CPU this process may use).
 // A missing python or torch prints one line on stderr and the bdl rows still stand.
 //
+// --engine tfjs|torch|both: whose training rows (default tfjs): bdl's torch engine (bench/torch-engine.mjs:
+// the PyTorch module bdl compiles, stepped with the support package's optimizer, `suite: "torch-engine"`),
+// or both; with --torch, a `compare` row per engine and config against torch_reference.py, and with
+// both, one more of the torch engine against the tfjs engine.
+//
 // --suite corpus: the data pipeline's peak RSS and time on a generated text corpus of --corpus-mb MB
 // (default 500), one `bdlc train` step of bert-mini (see bench/corpus.mjs); not in the default run.
 import { spawn } from "node:child_process";
@@ -29,6 +34,7 @@ import { runCorpusBench } from "./corpus.mjs";
 import { runFrontend } from "./frontend.mjs";
 import { runLspBench } from "./lsp.mjs";
 import { CONFIG_GROUPS, resolveConfigs, runTrainBench } from "./train.mjs";
+import { runTorchEngineBench } from "./torch-engine.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +48,7 @@ const { values } = parseArgs({
     device: { type: "string", default: "cpu" },
     threads: { type: "string" },
     "corpus-mb": { type: "string", default: "500" },
+    engine: { type: "string", default: "tfjs" },
   },
   allowPositionals: false,
 });
@@ -50,8 +57,23 @@ const fmt = (n) => Math.round(n).toLocaleString("en-US");
 
 function print(row) {
   if (values.json) console.log(JSON.stringify(row));
-  else if (row.suite === "frontend") console.log(`${row.measure.padEnd(24)} ${row.file.padEnd(28)} median ${row.median_ms} ms  max ${row.max_ms} ms  (target < ${row.target_ms} ms)`);
-  else if (row.suite === "lsp") console.log(`lsp ${row.measure.padEnd(22)} ${row.file.padEnd(20)} median ${row.median_ms} ms  p95 ${row.p95_ms} ms  (${row.runs} requests)`);
+  else if (row.suite === "frontend")
+    console.log(
+      `${row.measure.padEnd(24)} ${row.file.padEnd(28)} median ${row.median_ms} ms  max ${row.max_ms} ms  (target < ${row.target_ms} ms)`,
+    );
+  else if (row.suite === "lsp")
+    console.log(
+      `lsp ${row.measure.padEnd(22)} ${row.file.padEnd(20)} median ${row.median_ms} ms  p95 ${row.p95_ms} ms  (${row.runs} requests)`,
+    );
+  else if (row.suite === "torch-engine")
+    console.log(
+      `${row.config} on bdl's torch engine (torch ${row.torch} ${row.device}, ${row.threads} threads): ` +
+        `train ${fmt(row.train_tokens_per_s)} tokens/s (${row.train_step_ms} ms/step), infer ${fmt(row.infer_tokens_per_s)} tokens/s`,
+    );
+  else if (row.suite === "compare-engines")
+    console.log(
+      `${row.config}: torch engine / tfjs engine: train ${row.torch_engine_over_tfjs_train}×, infer ${row.torch_engine_over_tfjs_infer}×`,
+    );
   else if (row.suite === "torch")
     console.log(
       `${row.config} on torch ${row.torch} ${row.device} (${row.threads} threads): ` +
@@ -70,7 +92,10 @@ function print(row) {
       `corpus of ${row.corpus_mb} MB (${fmt(row.training_sequences)} sequences): one bert-mini step in ${row.seconds} s, ` +
         `peak RSS ${row.peak_rss_mb} MB (${row.wordnet_peak_rss_mb} MB on wordnet: the corpus costs ${row.corpus_rss_mb} MB)`,
     );
-  else console.log(`${row.config} on ${row.backend}: train ${row.train_tokens_per_s} tokens/s (${row.step_ms} ms/step), infer ${row.infer_tokens_per_s} tokens/s; matmul ${row.matmul_gflops} GFLOP/s, step ${row.step_gflops} GFLOP/s; peak RSS ${row.peak_rss_mb} MB`);
+  else
+    console.log(
+      `${row.config} on ${row.backend}: train ${row.train_tokens_per_s} tokens/s (${row.step_ms} ms/step), infer ${row.infer_tokens_per_s} tokens/s; matmul ${row.matmul_gflops} GFLOP/s, step ${row.step_gflops} GFLOP/s; peak RSS ${row.peak_rss_mb} MB`,
+    );
 }
 
 /**
@@ -114,7 +139,8 @@ function runTorch(configs, steps) {
       const why = ownLines.join("; ") || lastLine;
       // Exit 3: torch is not installed, or --device cuda without CUDA.
       if (code === 3) console.error(`bench: skipping the PyTorch comparison: ${why}`);
-      else if (code !== 0 && code !== null) console.error(`bench: torch_reference.py failed (exit ${code}${why ? `: ${why}` : ""}); ${rows.length} torch rows`);
+      else if (code !== 0 && code !== null)
+        console.error(`bench: torch_reference.py failed (exit ${code}${why ? `: ${why}` : ""}); ${rows.length} torch rows`);
       else if (code === null) console.error("bench: torch_reference.py was killed; comparing the rows it printed");
       resolve(rows);
     });
@@ -155,19 +181,38 @@ for (const suite of suites) {
       process.exit(1);
     }
     const steps = Number(values.steps);
-    const bdlRows = [];
-    for (const config of configs) {
-      const row = await runTrainBench({ config, backend: values.backend, steps });
-      bdlRows.push(row);
-      print(row);
+    if (!["tfjs", "torch", "both"].includes(values.engine)) {
+      console.error(`bench: --engine must be tfjs, torch or both, not '${values.engine}'`);
+      process.exit(1);
     }
-    // Torch runs after bdl, never alongside it: both would compete for the same cores.
+    const bdlRows = [];
+    if (values.engine !== "torch") {
+      for (const config of configs) {
+        const row = await runTrainBench({ config, backend: values.backend, steps });
+        bdlRows.push(row);
+        print(row);
+      }
+    }
+    // One engine at a time, and the reference after both: they would compete for the same cores.
+    const engineRows =
+      values.engine === "tfjs" ? [] : runTorchEngineBench(configs, { steps, python: values.python, device: values.device });
+    engineRows.forEach(print);
     if (values.torch) {
       const torchRows = await runTorch(configs, steps);
-      for (const bdl of bdlRows) {
+      for (const bdl of [...bdlRows, ...engineRows.map((r) => ({ ...r, backend: "torch-engine" }))]) {
         const torch = torchRows.find((r) => r.config === bdl.config);
         if (torch) print(compareRow(bdl, torch));
       }
+    }
+    for (const engine of engineRows) {
+      const tfjs = bdlRows.find((r) => r.config === engine.config);
+      if (tfjs)
+        print({
+          suite: "compare-engines",
+          config: engine.config,
+          torch_engine_over_tfjs_train: Number((engine.train_tokens_per_s / tfjs.train_tokens_per_s).toFixed(2)),
+          torch_engine_over_tfjs_infer: Number((engine.infer_tokens_per_s / tfjs.infer_tokens_per_s).toFixed(2)),
+        });
     }
   } else {
     console.error(`bench: unknown suite '${suite}' (have: frontend, lsp, train, corpus)`);

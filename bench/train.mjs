@@ -14,9 +14,13 @@ export const CONFIG_GROUPS = CONFIG_FILE.groups;
 
 /** `tiny,scaling` → ["tiny", "h128", …]: group names expand, duplicates are dropped, unknown names throw. */
 export function resolveConfigs(list) {
-  const names = list.split(",").filter(Boolean).flatMap((n) => CONFIG_GROUPS[n] ?? [n]);
+  const names = list
+    .split(",")
+    .filter(Boolean)
+    .flatMap((n) => CONFIG_GROUPS[n] ?? [n]);
   for (const n of names) {
-    if (!CONFIGS[n]) throw new Error(`unknown config '${n}' (have: ${Object.keys(CONFIGS).join(", ")}; groups: ${Object.keys(CONFIG_GROUPS).join(", ")})`);
+    if (!CONFIGS[n])
+      throw new Error(`unknown config '${n}' (have: ${Object.keys(CONFIGS).join(", ")}; groups: ${Object.keys(CONFIG_GROUPS).join(", ")})`);
   }
   return [...new Set(names)];
 }
@@ -51,14 +55,12 @@ function forwardFlops(c, predicted) {
   return c.layers * perLayer + 2 * predicted * (c.hidden * c.hidden + c.hidden * c.vocab);
 }
 
-/** The bench model on `backend`, its AdamW state and one fixed batch. */
-export async function setUpBench(config, backend) {
+/** The bench's resolved model for `config`: bert-mini's block at the config's sizes, MLM only, no dropout. */
+export function benchModel(config) {
   const c = CONFIGS[config];
   if (!c) throw new Error(`unknown config '${config}' (have: ${Object.keys(CONFIGS).join(", ")})`);
-  const used = await rt.useBackend(backend);
-  const { tf } = rt;
   const base = checkFile(new URL("../models/bert-mini.bdl", import.meta.url).pathname).resolutions.get("bert-mini").model;
-  const model = {
+  return {
     ...base,
     name: `bench-${config}`,
     vocab: c.vocab,
@@ -73,16 +75,27 @@ export async function setUpBench(config, backend) {
     embeddings: { ...base.embeddings, positions: c.seq },
     train: { ...base.train, seq: c.seq },
   };
+}
+
+/** The bench model on `backend`, its AdamW state and one fixed batch. */
+export async function setUpBench(config, backend) {
+  const c = CONFIGS[config];
+  const model = benchModel(config);
+  const used = await rt.useBackend(backend);
+  const { tf } = rt;
   const { graph } = await loadGraph(model, null);
   const weights = rt.initialWeights(graph.parameters, 0, 0);
   const state = {
     variables: rt.trainableVariables(weights),
-    optimizer: rt.createOptimizer({ kind: "adamw", lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weight_decay: 0.01 }, { noDecay: () => false }),
+    optimizer: rt.createOptimizer(
+      { kind: "adamw", lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weight_decay: 0.01 },
+      { noDecay: () => false },
+    ),
     clipNorm: 1,
   };
   // Fixed inputs, as torch_bert.py: random ids, 15% of positions predicted.
   let seed = 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const ids = Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => 5 + Math.floor(rand() * (c.vocab - 5))));
   const labels = ids.map((row) => row.map((v) => (rand() < 0.15 ? v : -100)));
   const predicted = labels.flat().filter((l) => l !== -100).length;

@@ -127,15 +127,30 @@ class Trainer:
             torch.cuda.set_device(self.device)
         self.module = load_module(self.here / self.plan["module"], "bdl_model")
         self.config: dict[str, Any] = self.module.CONFIG
-        self.model: nn.Module = self.module.Model().to(self.device)
+        self.table = self.module.PARAMETERS
+        # On CUDA, bf16 autocast and PyTorch's fused attention where this torch has them; on the CPU, neither:
+        # the arithmetic is then the tfjs engine's, float32 and written out.
+        self.bf16 = cuda and torch.cuda.is_bf16_supported() and self.plan.get("precision", "auto") in ("auto", "bf16")
+        self.module.FUSED_ATTENTION = (
+            cuda and hasattr(nn.functional, "scaled_dot_product_attention") and self.plan.get("fused_attention", "auto") != "off"
+        )
+        self.model: nn.Module = self.module.Model()
         self.teacher: Optional[nn.Module] = None
         self.teacher_config: Optional[dict[str, Any]] = None
         if self.plan.get("teacher"):
             teacher_module = load_module(self.here / self.plan["teacher"]["module"], "bdl_teacher")
-            self.teacher = teacher_module.Model().to(self.device).eval()
+            teacher_module.FUSED_ATTENTION = self.module.FUSED_ATTENTION
+            self.teacher = teacher_module.Model().eval()
             self.teacher_config = teacher_module.CONFIG
             self.load_weights(self.teacher, read_safetensors(self.here / self.plan["teacher"]["weights"]))
-        self.table = self.module.PARAMETERS
+            self.teacher.to(self.device)
+        resume, weights, state = self.starting_point()
+        if weights is None:
+            # No first weights in the plan (a folder packed small to carry): a fresh draw from the seed.
+            self.model.initialize(torch.Generator().manual_seed(self.settings["seed"]))
+        else:
+            self.load_weights(self.model, weights)
+        self.model.to(self.device)
         decay = {spec.name: spec.decay for spec in self.table}
         self.params = dict(self.model.named_parameters())
         self.optimizer = Optimizer(
@@ -143,7 +158,9 @@ class Trainer:
             {**self.config["train"], "lr": self.settings["lr"]},
             no_decay=lambda name: not decay[name],
         )
-        self.start = self.restore()
+        if state is not None:
+            self.optimizer.load(state)
+        self.start = resume
         self.examples = ExampleShards([self.here / s["file"] for s in self.plan["shards"]], [s["examples"] for s in self.plan["shards"]])
         self.order = BatchOrder(len(self.examples), self.settings["batch"], self.settings["seed"])
         held = self.plan.get("eval")
@@ -171,22 +188,20 @@ class Trainer:
             for name, p in ours.items():
                 p.copy_(weights[name].to(p.dtype))
 
-    def restore(self) -> int:
-        """The step to start from: a checkpoint's (weights and optimizer state), or 0 with the plan's first weights."""
+    def starting_point(self) -> tuple[int, Optional[dict[str, torch.Tensor]], Optional[dict[str, Any]]]:
+        """The step to start from with its weights and optimizer state: a checkpoint's, or step 0 with the plan's first weights."""
         checkpoints = self.run / "checkpoints"
         resume = self.plan.get("resume")
         if resume == "latest":
             steps = saved_steps(checkpoints)
             resume = steps[-1] if steps else None
         if resume is None:
-            self.load_weights(self.model, read_safetensors(self.here / self.plan["init"]))
-            return 0
+            init = self.plan.get("init")
+            return 0, read_safetensors(self.here / init) if init else None, None
         weights, state = load_step(checkpoints, int(resume), self.table, self.config["train"]["optimizer"])
-        self.load_weights(self.model, weights)
-        self.optimizer.load(state)
         if self.ranks.leader:
             self.truncate_log(int(resume))
-        return int(resume)
+        return int(resume), weights, state
 
     def truncate_log(self, up_to: int) -> None:
         """Drops the log rows after the checkpoint resumed: the resumed run's log reads as one run."""
@@ -266,10 +281,11 @@ class Trainer:
             torch.manual_seed(seed_from(self.settings["seed"], "dropout", step, self.ranks.rank, m))
             args: list[Any] = [b]
             if self.teacher is not None:
-                args.append(self.module.teacher_outputs(self.teacher, b.input_ids, b.attention_mask))
+                with self.autocast():
+                    args.append(self.module.teacher_outputs(self.teacher, b.input_ids, b.attention_mask))
             last = m == len(bounds) - 1
             sync = contextlib.nullcontext() if last or self.ranks.size == 1 else self.ddp.no_sync()
-            with sync:
+            with sync, self.autocast():
                 loss, terms, _ = self.ddp(*args, totals=totals)
                 # DistributedDataParallel averages the ranks' gradients; the parts' are to be summed.
                 (loss * self.ranks.size).backward()
@@ -298,6 +314,10 @@ class Trainer:
             "data_seconds": waited,
             "seconds": time.perf_counter() - started,
         }
+
+    def autocast(self) -> Any:
+        """bf16 autocast on CUDA where it is on; nothing otherwise."""
+        return torch.autocast("cuda", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
 
     @property
     def term_names(self) -> list[str]:
@@ -339,8 +359,12 @@ class Trainer:
         last_loss: Optional[float] = None
         window: dict[str, Any] = {"steps": 0, "loss": 0.0, "terms": {}, "tokens": 0.0, "data": 0.0, "busy": 0.0, "start": time.time()}
         stopped = False
+        self.tokens_trained = 0.0
+        self.seconds_training = 0.0
         last_saved = self.start if self.start > 0 else -1
-        say(self.ranks, "message", text=f"torch {torch.__version__} on {self.device}, {self.ranks.size} process(es)")
+        where = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
+        options = f", {'bf16' if self.bf16 else 'fp32'}, {'fused' if self.module.FUSED_ATTENTION else 'written-out'} attention"
+        say(self.ranks, "message", text=f"torch {torch.__version__} on {where}{options}, {self.ranks.size} process(es)")
         while step < s["steps"]:
             # A signal to this rank, or bdlc's request (the stop file): every rank stops after the same step.
             asked = self.stop.requested or self.stop_file.exists()
@@ -350,6 +374,8 @@ class Trainer:
                 break
             lr = learning_rate(step, s["lr"], self.config["train"]["warmup"], self.config["train"]["decay"], s["steps"])
             result = self.step(step, lr)
+            self.tokens_trained += result["tokens"]
+            self.seconds_training += result["seconds"]
             first_loss = result["loss"] if first_loss is None else first_loss
             last_loss = result["loss"]
             window["steps"] += 1
@@ -400,6 +426,11 @@ class Trainer:
             "evaluation": evaluation,
             "ranks": self.ranks.size,
             "ranksAgree": agree,
+            "device": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu",
+            "precision": "bf16" if self.bf16 else "fp32",
+            "fusedAttention": bool(self.module.FUSED_ATTENTION),
+            "tokensPerSecond": self.tokens_trained / max(self.seconds_training, 1e-9),
+            "peakMemoryBytes": torch.cuda.max_memory_allocated(self.device) if self.device.type == "cuda" else None,
         }
         if self.ranks.leader:
             temporary = self.here / f"summary.json.tmp-{os.getpid()}"

@@ -36,7 +36,11 @@ export interface TorchTrainOptions extends Omit<TrainerOptions, "graph" | "teach
   dryRun: boolean;
 }
 
-export type TorchTrainResult = { prepared: true; launch: string } | { prepared: false; summary: TrainSummary };
+export type TorchTrainResult =
+  | { prepared: true; launch: string }
+  | { prepared: false; summary: TrainSummary }
+  /** A node other than node 0 of several: its ranks are done; node 0 wrote the run folder. */
+  | { prepared: false; follower: true };
 
 export async function trainOnTorch(o: TorchTrainOptions): Promise<TorchTrainResult> {
   const prepared = prepareRun(o);
@@ -97,6 +101,7 @@ export async function trainOnTorch(o: TorchTrainOptions): Promise<TorchTrainResu
     o.shouldStop,
   );
   o.progress.done();
+  if (o.distribution.nodeRank > 0) return { prepared: false, follower: true };
   const summary = { ...JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")), out: o.out } as TrainSummary;
   writeReport(
     {

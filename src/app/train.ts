@@ -70,7 +70,9 @@ export type TrainOutcome =
   | { finished: true; out: string; step: number; steps: number }
   | { finished: false; summary: TrainSummary; steps: number }
   /** `--engine torch --dry-run`: the run folder is ready; `launch` runs it. */
-  | { finished: false; prepared: true; out: string; launch: string };
+  | { finished: false; prepared: true; out: string; launch: string }
+  /** `--engine torch` on a node other than node 0: its ranks trained; node 0 holds the run folder. */
+  | { finished: false; follower: true; nodeRank: number; masterAddr: string };
 
 export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOutcome> {
   const { model, teacher } = o;
@@ -168,6 +170,10 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
     if (torch) {
       const result = await trainOnTorch({ ...common, distribution: o.distribution ?? SINGLE, dryRun: o.dryRun ?? false });
       if (result.prepared) return { finished: false, prepared: true, out, launch: result.launch };
+      if ("follower" in result) {
+        const d = o.distribution ?? SINGLE;
+        return { finished: false, follower: true, nodeRank: d.nodeRank, masterAddr: d.masterAddr };
+      }
       return { finished: false, summary: result.summary, steps: settings.steps };
     }
     const summary = await runTraining({ ...common, graph: graph!, teacherGraph });

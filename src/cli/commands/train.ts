@@ -148,6 +148,12 @@ export const train: Command = {
         io.out(outcome.launch);
         return 0;
       }
+      if ("follower" in outcome) {
+        io.out(
+          `node ${outcome.nodeRank}: its ranks are done; node 0 (${outcome.masterAddr}) wrote the run folder, its checkpoints and log`,
+        );
+        return 0;
+      }
       const { summary } = outcome;
       if (summary.stoppedEarly) {
         io.err(interruptedMessage(summary, outcome.steps, args));

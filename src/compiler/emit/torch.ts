@@ -167,6 +167,9 @@ class TorchWriter {
     w.line(`INITIALIZER_RANGE = ${INITIALIZER_RANGE}  # the standard deviation of the normal initialiser`);
     w.line("IGNORE = -100  # the label of a position that is not predicted");
     w.line("MASKED = torch.finfo(torch.float32).min  # what the scores of a key that may not be attended get added");
+    w.line("# PyTorch's fused scaled_dot_product_attention (torch 2.x) instead of the products written out; the trainer");
+    w.line("# turns it on for CUDA. Off, the attention is computed exactly as the tfjs engine computes it.");
+    w.line("FUSED_ATTENTION = False");
     const a = attentionConfig(m);
     if (this.has.local) {
       w.line(`WINDOW = ${a.window}  # a local layer's keys: within WINDOW // 2 positions either side`);
@@ -580,9 +583,17 @@ class TorchWriter {
           w.line("q = rotate(q, *rotary)");
           w.line("k = rotate(k, *rotary)");
         }
-        w.line("scores = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(width)) + bias  # [B, heads, S, S]");
-        w.line("probs = F.dropout(scores.softmax(dim=-1), ATTENTION_DROPOUT, self.training)");
-        w.line("context = (probs @ v).transpose(1, 2).reshape(batch, seq, hidden)");
+        w.block("if FUSED_ATTENTION:", () => {
+          w.line("# The bias in the queries' dtype, kept finite: a row with no key to see stays uniform, not NaN.");
+          w.line("mask = bias.to(q.dtype).clamp(min=torch.finfo(q.dtype).min)");
+          w.line("dropout = ATTENTION_DROPOUT if self.training else 0.0");
+          w.line("context = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)");
+        });
+        w.block("else:", () => {
+          w.line("scores = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(width)) + bias  # [B, heads, S, S]");
+          w.line("context = F.dropout(scores.softmax(dim=-1), ATTENTION_DROPOUT, self.training) @ v");
+        });
+        w.line("context = context.transpose(1, 2).reshape(batch, seq, hidden)");
         w.line("return self.dropout(self.output(context))");
       });
     });
