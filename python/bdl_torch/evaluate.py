@@ -61,14 +61,16 @@ def evaluate(model: nn.Module, module: Any, examples: Sequence[Example], seed: i
         )
     ]
     rtd = {"loss": 0.0, "correct": 0.0, "replaced": 0.0, "tokens": 0.0}
-    starts = [sum(int(b.input_ids.shape[0]) for b in batches[:i]) for i in range(len(batches))]
+    # The first example's index of the batch being evaluated: the tfjs engine seeds its samples by it.
+    start = [0]
 
     def logits_of(b: Collated) -> tuple[Tensor, Tensor]:
         rows, labels = predicted_rows(b)
         h = predictor.encode(b.input_ids, b.attention_mask, **encode_args(module, b)).last_hidden_state
         logits = predictor.mlm_logits(h.reshape(-1, h.shape[-1])[rows])
         if predictor is not model:
-            add_replaced_token_counts(rtd, model, module, b, logits, step_seed(seed, starts[batches.index(b)]))
+            add_replaced_token_counts(rtd, model, module, b, logits, step_seed(seed, start[0]))
+        start[0] += int(b.input_ids.shape[0])
         return logits, labels
 
     was_training = model.training

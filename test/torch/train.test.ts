@@ -134,6 +134,42 @@ describe.skipIf(skipTorch)("bdlc train --engine torch", () => {
     expect(readFileSync(join(reference, "report.html"), "utf8")).toContain("torch (1 process)");
   }, 300_000);
 
+  it("trains ELECTRA (its generator's samples) and a distilled student (its teacher's outputs); tfjs evaluates both to what torch logged", () => {
+    const teacher = join(dir, "teacher");
+    const student = join(dir, "student.bdl");
+    writeFileSync(
+      student,
+      `import ${JSON.stringify(join(ROOT, "test/fixtures/train/tiny.bdl"))}
+model tiny-student extends tiny {
+  layers 1
+  embeddings { segments 0 }
+  pooler none
+  objectives { nsp off mlm weight 2 distill weight 5 temperature 2 cosine weight 1 }
+  teacher tiny { init layers [1] init embeddings }
+}
+`,
+    );
+    const base = ["--engine", "torch", "--corpus", corpus, "--steps", "4", "--log-every", "2"];
+    expect(bdlc(["train", "test/fixtures/train/tiny.bdl", "--out", teacher, ...base]).status).toBe(0);
+    for (const [out, args] of [
+      [join(dir, "electra"), ["train", "test/fixtures/train/tiny-electra.bdl", "--out", join(dir, "electra"), ...base]],
+      [join(dir, "distilled"), ["train", student, "--teacher", teacher, "--out", join(dir, "distilled"), ...base]],
+    ] as const) {
+      const r = bdlc([...args]);
+      expect(r.status, r.stderr).toBe(0);
+      const logged = readFileSync(join(out, "log.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .find((e) => e.kind === "eval");
+      const e = bdlc(["eval", out, "--corpus", corpus, "--backend", "cpu"]);
+      expect(e.status, e.stderr).toBe(0);
+      expect(Number(/held-out MLM loss ([\d.]+)/.exec(e.stdout)![1])).toBeCloseTo(logged.mlm_loss, 3);
+      if (logged.rtd_loss !== undefined)
+        expect(Number(/replaced-token detection loss ([\d.]+)/.exec(e.stdout)![1])).toBeCloseTo(logged.rtd_loss, 3);
+    }
+  }, 300_000);
+
   it("--dry-run prepares a folder that the printed line trains with PyTorch alone", () => {
     const out = join(dir, "prepared");
     const r = bdlc(trainArgs(out, "--dry-run"));
