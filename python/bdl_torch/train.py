@@ -131,9 +131,8 @@ class Trainer:
         # On CUDA, bf16 autocast and PyTorch's fused attention where this torch has them; on the CPU, neither:
         # the arithmetic is then the tfjs engine's, float32 and written out.
         self.bf16 = cuda and torch.cuda.is_bf16_supported() and self.plan.get("precision", "auto") in ("auto", "bf16")
-        self.module.FUSED_ATTENTION = (
-            cuda and hasattr(nn.functional, "scaled_dot_product_attention") and self.plan.get("fused_attention", "auto") != "off"
-        )
+        fused = self.plan.get("fused_attention", "auto")
+        self.module.FUSED_ATTENTION = hasattr(nn.functional, "scaled_dot_product_attention") and (fused == "on" or (fused == "auto" and cuda))
         self.model: nn.Module = self.module.Model()
         self.teacher: Optional[nn.Module] = None
         self.teacher_config: Optional[dict[str, Any]] = None

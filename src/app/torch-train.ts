@@ -30,8 +30,15 @@ import { launchLine, runPreparedTraining, supportPath, type Distribution } from 
 /** Examples per shard: a shard's offsets stay well inside int32 at any sequence length. */
 const SHARD_EXAMPLES = 1 << 16;
 
+/** How the ranks compute: `auto` is bf16 autocast and fused attention on CUDA, neither on the CPU. */
+export interface TorchOptions {
+  precision: "auto" | "bf16" | "fp32";
+  fusedAttention: "auto" | "on" | "off";
+}
+
 export interface TorchTrainOptions extends Omit<TrainerOptions, "graph" | "teacherGraph"> {
   distribution: Distribution;
+  options: TorchOptions;
   /** Prepare the run folder and return the launch line without running it. */
   dryRun: boolean;
 }
@@ -53,6 +60,8 @@ export async function trainOnTorch(o: TorchTrainOptions): Promise<TorchTrainResu
     module: "model.py",
     resume: prepared.start > 0 ? prepared.start : null,
     sentence_pairs: prepared.pairs,
+    precision: o.options.precision,
+    fused_attention: o.options.fusedAttention,
     settings: {
       steps: o.steps,
       batch: o.batch,

@@ -25,7 +25,7 @@ import { inputErrorOf } from "./user-errors.js";
 import { loadTokenizerFor } from "./tokenizer-lookup.js";
 import { loadWeights } from "./weights-source.js";
 import type { Engine } from "./run.js";
-import { trainOnTorch } from "./torch-train.js";
+import { trainOnTorch, type TorchOptions } from "./torch-train.js";
 import { SINGLE, TorchInputError, TorchMissing, type Distribution } from "../torch/index.js";
 
 export interface TrainOptions {
@@ -54,6 +54,8 @@ export interface TrainOptions {
   distribution?: Distribution;
   /** The torch engine: prepare the run folder and print the launch line instead of running it. */
   dryRun?: boolean;
+  /** The torch engine's precision and attention kernel (absent: auto, what the device does best). */
+  torchOptions?: TorchOptions;
 }
 
 export interface TrainHooks {
@@ -168,7 +170,12 @@ export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainOu
       architectureSvg: renderGraphSvg(model, { teacher, params: countParams(model, teacher) }),
     };
     if (torch) {
-      const result = await trainOnTorch({ ...common, distribution: o.distribution ?? SINGLE, dryRun: o.dryRun ?? false });
+      const result = await trainOnTorch({
+        ...common,
+        distribution: o.distribution ?? SINGLE,
+        dryRun: o.dryRun ?? false,
+        options: o.torchOptions ?? { precision: "auto", fusedAttention: "auto" },
+      });
       if (result.prepared) return { finished: false, prepared: true, out, launch: result.launch };
       if ("follower" in result) {
         const d = o.distribution ?? SINGLE;

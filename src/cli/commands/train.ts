@@ -14,6 +14,7 @@ import {
 } from "./command.js";
 import { interruptHandler, stopNotice, shellLine } from "./interrupt.js";
 import { SINGLE, type Distribution } from "../../torch/index.js";
+import type { TorchOptions } from "../../app/torch-train.js";
 
 const help = `Usage: bdlc train MODEL [options]
 
@@ -50,6 +51,10 @@ Options:
   --nproc N           the torch engine's processes on this machine (default 1)
   --nnodes N          machines in the run (default 1); with --node-rank R (this one's,
                       0 to N-1), --master-addr HOST and --master-port P (rank 0's)
+  --precision P       the torch engine on CUDA: auto (default: bf16 autocast where the
+                      GPU has it), bf16 or fp32; the CPU computes in fp32
+  --fused-attention A the torch engine: auto (default: PyTorch's fused attention on CUDA,
+                      with torch 2.x), on (also on the CPU) or off (written out)
   --dry-run           the torch engine: prepare the run folder and print the line that
                       runs it (PyTorch alone, no Node.js needed), without running it
   --recompute MODE    auto (default), on or off: recompute each layer in the backward
@@ -89,6 +94,8 @@ export const train: Command = {
         "master-addr": { type: "string" },
         "master-port": { type: "string" },
         "dry-run": { type: "boolean" },
+        precision: { type: "string" },
+        "fused-attention": { type: "string" },
       },
       help,
     );
@@ -107,14 +114,19 @@ export const train: Command = {
 
     const engine = values.engine ?? "tfjs";
     if (engine !== "tfjs" && engine !== "torch") throw new UsageError(`--engine must be one of tfjs, torch, not '${engine}'.`);
-    const torchOnly = (["nproc", "nnodes", "node-rank", "master-addr", "master-port", "dry-run"] as const).filter(
-      (f) => values[f] !== undefined,
-    );
+    const torchOnly = (
+      ["nproc", "nnodes", "node-rank", "master-addr", "master-port", "dry-run", "precision", "fused-attention"] as const
+    ).filter((f) => values[f] !== undefined);
     if (engine === "tfjs" && torchOnly.length > 0) throw new UsageError(`--${torchOnly[0]} is the torch engine's: add --engine torch.`);
     if (engine === "torch" && values.backend !== undefined)
       throw new UsageError("--backend is the tfjs engine's; the torch engine runs on PyTorch (CUDA where there is a GPU).");
     if (engine === "torch" && recompute !== undefined) throw new UsageError("--recompute is the tfjs engine's.");
     const distribution = engine === "torch" ? distributionOf(values) : undefined;
+    const precision = values.precision ?? "auto";
+    if (!["auto", "bf16", "fp32"].includes(precision)) throw new UsageError(`--precision must be auto, bf16 or fp32, not '${precision}'.`);
+    const fusedAttention = values["fused-attention"] ?? "auto";
+    if (!["auto", "on", "off"].includes(fusedAttention))
+      throw new UsageError(`--fused-attention must be auto, on or off, not '${fusedAttention}'.`);
 
     const [{ train: trainModel }, progressMod] = await Promise.all([
       import("../../app/train.js"),
@@ -129,6 +141,12 @@ export const train: Command = {
           ...{ resume: values.resume ?? false, resumeFrom, backend: values.backend, recompute },
           ...{ init: values.init, tokenizer: values.tokenizer },
           ...{ engine, distribution, dryRun: values["dry-run"] ?? false },
+          ...{
+            torchOptions: {
+              precision: precision as TorchOptions["precision"],
+              fusedAttention: fusedAttention as TorchOptions["fusedAttention"],
+            },
+          },
         },
         {
           progress: () =>
