@@ -74,7 +74,8 @@ export const evalCommand: Command = {
         );
       } else {
         io.out(
-          `held-out MLM loss ${result.mlm_loss.toFixed(3)}, accuracy ${(100 * result.mlm_accuracy).toFixed(1)}%, perplexity ${result.perplexity.toFixed(1)} ` +
+          // A model with a generator: the MLM is the generator's.
+          `held-out ${result.rtd_loss === undefined ? "" : "generator "}MLM loss ${result.mlm_loss.toFixed(3)}, accuracy ${(100 * result.mlm_accuracy).toFixed(1)}%, perplexity ${result.perplexity.toFixed(1)} ` +
             `(${result.predicted} predicted tokens in ${result.examples} sequences)`,
         );
         if (result.rtd_loss !== undefined) {
