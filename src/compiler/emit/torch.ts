@@ -683,7 +683,7 @@ class TorchWriter {
         () => {
           w.line("super().__init__()");
           w.line("self.embeddings = embeddings");
-          w.line("self.heads_per_layer = heads");
+          if (this.has.rotary) w.line("self.heads_per_layer = heads  # rotary tables are per head");
           const norm = this.has.firstNormless ? ", norm=layer != 0" : "";
           if (this.has.sharing) {
             w.line("# Each owner's sublayers are built once; the layers of a sharing group hold the same modules.");
@@ -701,7 +701,8 @@ class TorchWriter {
               w.line(")");
             });
           } else {
-            w.line(`self.layers = nn.ModuleList(Layer(hidden, heads, intermediate${norm}) for layer in range(layers))`);
+            const loopVar = this.has.firstNormless ? "layer" : "_";
+            w.line(`self.layers = nn.ModuleList(Layer(hidden, heads, intermediate${norm}) for ${loopVar} in range(layers))`);
           }
           if (this.has.preNorm)
             w.line('self.encoder = nn.ModuleDict({"final_norm": LayerNorm(hidden)})  # named encoder.final_norm in the table');
@@ -743,16 +744,19 @@ class TorchWriter {
           if (this.has.twoBases) w.line("local_rotary = rotary_tables(seq, width, LOCAL_ROTARY_BASE, h.device)");
         }
         const rotaryArg = !this.has.rotary ? "" : this.has.twoBases ? ", local_rotary if local else rotary" : ", rotary";
-        const pairs = this.has.sharing ? "self.stack" : "((layer.attention, layer.ffn) for layer in self.layers)";
-        const loop = this.has.local ? `for i, (attention, ffn) in enumerate(${pairs}):` : `for attention, ffn in ${pairs}:`;
+        // Shared sublayers come from the stack of (attention, ffn) pairs; otherwise each layer holds its own.
+        const pair = this.has.local ? "(attention, ffn)" : "attention, ffn";
+        const [attention, ffn, items] = this.has.sharing ? ["attention", "ffn", pair] : ["layer.attention", "layer.ffn", "layer"];
+        const source = this.has.sharing ? "self.stack" : "self.layers";
+        const loop = this.has.local ? `for i, ${items} in enumerate(${source}):` : `for ${items} in ${source}:`;
         w.block(loop, () => {
           if (this.has.local) {
             w.line("local = i % GLOBAL_EVERY != 0");
-            w.line(`h = attention(h, local_bias if local else bias${rotaryArg})`);
+            w.line(`h = ${attention}(h, local_bias if local else bias${rotaryArg})`);
           } else {
-            w.line(`h = attention(h, bias${rotaryArg})`);
+            w.line(`h = ${attention}(h, bias${rotaryArg})`);
           }
-          w.line("h = ffn(h)");
+          w.line(`h = ${ffn}(h)`);
           w.line("hidden_states.append(h)");
         });
         if (this.has.preNorm) {
