@@ -39,6 +39,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "pretrain a model on a corpus (checkpoints, log, report)",
     load: async () => (await import("./commands/train.js")).train,
   },
+  report: {
+    summary: "draw a run folder's report.html again (a torch run trained without bdlc)",
+    load: async () => (await import("./commands/report.js")).report,
+  },
   eval: {
     summary: "held-out MLM loss, accuracy and perplexity of a checkpoint",
     load: async () => (await import("./commands/eval.js")).evalCommand,

@@ -7,7 +7,8 @@
  *   - a run killed with `kill -9` and resumed ends bit for bit where the uninterrupted one does;
  *   - the tfjs engine's `bdlc eval` of a torch checkpoint gives the held-out loss torch logged,
  *     and the report names the engine;
- *   - `--dry-run` prepares a folder that the printed line trains with PyTorch alone (no Node.js);
+ *   - `--dry-run` prepares a folder that the printed line trains with PyTorch alone (no Node.js),
+ *     and `bdlc report` draws its report afterwards;
  *   - Ctrl-C stops after a step with a checkpoint (exit 130), and the run resumes.
  */
 import { spawnSync } from "node:child_process";
@@ -188,6 +189,11 @@ model tiny-student extends tiny {
     expect(run.status, run.stderr).toBe(0);
     expect(checkpointSteps(out).at(-1)).toBe(12);
     expect(differingTensors(out, reference)).toEqual([]);
+    // The ranks write everything but the report; bdlc report draws it from the folder.
+    expect(existsSync(join(out, "report.html"))).toBe(false);
+    const report = bdlc(["report", out]);
+    expect(report.status, report.stderr).toBe(0);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("torch (1 process, cpu)");
   }, 300_000);
 
   it("Ctrl-C stops after a step with a checkpoint and exits 130; --resume finishes the run as the uninterrupted one", async () => {

@@ -162,7 +162,9 @@ export const train: Command = {
         return 0;
       }
       if ("prepared" in outcome) {
-        io.err(`prepared ${outcome.out}/torch for the torch engine; run it (with PyTorch, and nothing else) with:`);
+        io.err(
+          `prepared ${outcome.out}/torch for the torch engine; run it (with PyTorch, and nothing else) with the line below, then \`bdlc report ${outcome.out}\` draws its report:`,
+        );
         io.out(outcome.launch);
         return 0;
       }
