@@ -4,7 +4,9 @@
  * saved-and-reloaded classifier gives bit-identical logits to the one in memory; `bdlc
  * predict` prints the probabilities fine-tuning's own evaluation path computes; `bdlc
  * export-hf` writes BertForSequenceClassification's exact tensors and a config.json whose
- * labels round-trip; each family's class is named or refused by why; bad input exits 1.
+ * labels round-trip; each family's class is named or refused by why; `bdlc import-hf` reads
+ * each family's exported class back into a classifier that predicts and exports the same;
+ * bad input exits 1.
  */
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

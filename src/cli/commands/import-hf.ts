@@ -24,8 +24,8 @@ A fine-tuned classifier, a folder whose config.json names the model's family's
 …ForSequenceClassification class (BertForSequenceClassification, AlbertFor…,
 RobertaFor…, DistilBertFor…, ElectraFor…, ModernBertFor…, as export-hf writes a
 classifier), is saved at CKPT as the classifier checkpoint bdlc finetune --out saves in
-DIR/classifier/: the encoder (the discriminator of a model with a generator, without the
-pretraining heads), the class's head in classifier.safetensors, and bdl.json's classifier
+DIR/classifier/: the encoder without the pretraining heads (for a model with a generator,
+its discriminator), the class's head in classifier.safetensors, and bdl.json's classifier
 record: the labels of config.json's id2label by class id, the class's pooling and head,
 seq the model's train seq (at most its positions), task config.json's finetuning_task or
 DIR; DIR/tokenizer.json is copied beside it when there is one. bdlc predict CKPT and
@@ -37,7 +37,8 @@ unexpected or misshapen tensor (the head's last layer needs a row per label).
 Options:
   --model FILE[:NAME]  the model the checkpoint is for (NAME may be left out when the
                        file declares one model)
-  --out CKPT           the checkpoint folder to write (replaced atomically if it exists)`;
+  --out CKPT           the checkpoint folder to write, a classifier's for a
+                       …ForSequenceClassification folder (replaced atomically if it exists)`;
 
 export const importHf: Command = {
   help,
