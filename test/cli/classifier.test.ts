@@ -4,7 +4,9 @@
  * saved-and-reloaded classifier gives bit-identical logits to the one in memory; `bdlc
  * predict` prints the probabilities fine-tuning's own evaluation path computes; `bdlc
  * export-hf` writes BertForSequenceClassification's exact tensors and a config.json whose
- * labels round-trip; each family's class is named or refused by why; bad input exits 1.
+ * labels round-trip; each family's class is named or refused by why; `bdlc import-hf` reads
+ * each family's exported class back into a classifier that predicts and exports the same;
+ * bad input exits 1.
  */
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +21,7 @@ import { parameterTable } from "../../src/model/parameters.js";
 import { useBackend } from "../../src/runtime/backends/backend.js";
 import { loadCheckpoint, saveCheckpoint } from "../../src/runtime/checkpoint/checkpoint.js";
 import { headOf, readClassifier, saveClassifierCheckpoint } from "../../src/runtime/checkpoint/classifier.js";
-import { readSafetensors } from "../../src/runtime/checkpoint/safetensors.js";
+import { readSafetensors, writeSafetensors, type TensorEntry } from "../../src/runtime/checkpoint/safetensors.js";
 import type { Task } from "../../src/runtime/data/types.js";
 import { initialWeights } from "../../src/runtime/init.js";
 import { loadTokenizer } from "../../src/runtime/tokenizers/index.js";
@@ -705,5 +707,200 @@ describe("DistilBERT, ELECTRA and ModernBERT classifiers through export-hf", () 
     const meta = JSON.parse(readFileSync(join(saved, "bdl.json"), "utf8"));
     writeFileSync(join(saved, "bdl.json"), JSON.stringify({ ...meta, classifier: { ...meta.classifier, head: "dense-tanh" } }));
     expectUserError(await cli("predict", saved, "--text", TEXTS[0]!), /'head' is not one of dense, dense-relu, dense-gelu, dense-norm/);
+  }, 60_000);
+});
+
+/**
+ * `bdlc import-hf` of a `…ForSequenceClassification` folder, for every family: a classifier
+ * fine-tuned here and exported reads back as a classifier checkpoint (the layout `finetune
+ * --out` writes) that predicts what the original predicts and exports to the same files.
+ */
+describe("bdlc import-hf of a …ForSequenceClassification folder", () => {
+  const FAMILIES = "test/fixtures/train/tiny-families.bdl";
+  const cases = [
+    { file: TINY_MODEL, name: "tiny", architecture: "BertForSequenceClassification" },
+    { file: FAMILIES, name: "tiny-albert", architecture: "AlbertForSequenceClassification" },
+    { file: FAMILIES, name: "tiny-roberta", architecture: "RobertaForSequenceClassification" },
+    { file: FAMILIES, name: "tiny-distil", architecture: "DistilBertForSequenceClassification" },
+    { file: "test/fixtures/train/tiny-electra.bdl", name: "tiny-electra", architecture: "ElectraForSequenceClassification" },
+    { file: FAMILIES, name: "tiny-modernbert", architecture: "ModernBertForSequenceClassification" },
+  ] as const;
+  const EXPORTED = ["config.json", "model.safetensors", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"];
+
+  /** `bdlc finetune --out` of `m`'s seeded initial weights, then `bdlc export-hf` of the classifier. */
+  async function finetunedAndExported(m: ResolvedModel): Promise<{ ft: string; hf: string }> {
+    const pretraining = join(dir, `${m.name}-import-pretraining`);
+    saveCheckpoint(pretraining, m, initialWeights(parameterTable(m), 2, m.special["pad"] ?? 0));
+    const ft = join(dir, `${m.name}-import-ft`);
+    const args = ["--task", task, "--out", ft, "--epochs", "2", "--batch", "8", "--seed", "5", "--tokenizer", join(run, "tokenizer.json")];
+    const r = bdlc(["finetune", pretraining, ...args]);
+    expect(r.status, r.stderr).toBe(0);
+    const hf = join(dir, `${m.name}-import-hf`);
+    const exported = await cli("export-hf", ft, "--out", hf);
+    expect(exported.code, exported.err).toBe(0);
+    return { ft, hf };
+  }
+
+  async function predictions(ckpt: string): Promise<Record<string, number>[]> {
+    const r = await cli("predict", ckpt, ...TEXTS.flatMap((t) => ["--text", t]), "--json", "--backend", "cpu");
+    expect(r.code, r.err).toBe(0);
+    return r.out.split("\n").map((l) => JSON.parse(l).probabilities);
+  }
+
+  it.each(cases)(
+    "$architecture: export-hf, import-hf, then predict gives the original's probabilities and export-hf the same files",
+    async (c) => {
+      const m = model(c.file, c.name);
+      const { ft, hf } = await finetunedAndExported(m);
+      const imported = join(dir, `${m.name}-imported`);
+      const r = await cli("import-hf", hf, "--model", `${c.file}:${c.name}`, "--out", imported);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain(`wrote ${imported}: ${c.architecture} as a classifier of model '${c.name}' (labels cat, dog;`);
+      expect(r.out).toContain(`with ${join(hf, "tokenizer.json")}`);
+
+      // The layout finetune --out writes, the record the original's but for the task (the folder it came from).
+      expect(readdirSync(imported).sort()).toEqual(["bdl.json", "classifier.safetensors", "model.safetensors", "tokenizer.json"]);
+      const original = JSON.parse(readFileSync(join(ft, "classifier", "bdl.json"), "utf8"));
+      const meta = JSON.parse(readFileSync(join(imported, "bdl.json"), "utf8"));
+      expect(meta.classifier).toEqual({ ...original.classifier, task: hf });
+      expect(readFileSync(join(imported, "classifier.safetensors"))).toEqual(
+        readFileSync(join(ft, "classifier", "classifier.safetensors")),
+      );
+      expect(readFileSync(join(imported, "tokenizer.json"), "utf8")).toBe(readFileSync(join(run, "tokenizer.json"), "utf8"));
+      // The encoder's tensors hold the original's values; the pretraining heads (and ELECTRA's generator) are not in the class.
+      const ours = readSafetensors(join(imported, "model.safetensors")).tensors;
+      const theirs = readSafetensors(join(ft, "classifier", "model.safetensors")).tensors;
+      expect(ours.size).toBeGreaterThan(10);
+      for (const [name, t] of ours) expect(t.data, name).toEqual(theirs.get(name)!.data);
+      expect(meta.model.objectives).toEqual([]);
+      expect(meta.model).not.toHaveProperty("generator");
+
+      expect(await predictions(imported)).toEqual(await predictions(ft));
+
+      const again = join(dir, `${m.name}-imported-hf`);
+      const exported = await cli("export-hf", imported, "--out", again);
+      expect(exported.code, exported.err).toBe(0);
+      expect(readdirSync(again).sort()).toEqual(EXPORTED);
+      for (const f of EXPORTED) expect(readFileSync(join(again, f)), f).toEqual(readFileSync(join(hf, f)));
+    },
+    240_000,
+  );
+
+  /** A copy of the BERT classifier's folder (exported by the first case) with config.json changed by `edit`. */
+  function editedConfig(name: string, edit: (config: Record<string, unknown>) => void): string {
+    const copy = join(dir, name);
+    cpSync(join(dir, "tiny-import-hf"), copy, { recursive: true });
+    const config = JSON.parse(readFileSync(join(copy, "config.json"), "utf8"));
+    edit(config);
+    writeFileSync(join(copy, "config.json"), JSON.stringify(config, null, 2));
+    return copy;
+  }
+
+  /** A copy of the BERT classifier's folder with model.safetensors's tensors changed by `edit`. */
+  function editedWeights(name: string, edit: (tensors: TensorEntry[]) => TensorEntry[]): string {
+    const copy = join(dir, name);
+    cpSync(join(dir, "tiny-import-hf"), copy, { recursive: true });
+    const file = join(copy, "model.safetensors");
+    const tensors = [...readSafetensors(file).tensors.values()].map((t) => ({ ...t, data: t.data.slice() }));
+    writeSafetensors(file, edit(tensors), { format: "pt" });
+    return copy;
+  }
+
+  it("refuses, naming the file and the key: another family's class, labels that disagree, missing and unexpected tensors (exit 1)", async () => {
+    const tiny = `${TINY_MODEL}:tiny`;
+    const refused = async (folder: string, modelRef: string, pattern: RegExp) => {
+      const target = join(dir, "refused");
+      expectUserError(await cli("import-hf", folder, "--model", modelRef, "--out", target), pattern);
+      expect(existsSync(target)).toBe(false);
+    };
+    const config = (folder: string) => join(folder, "config.json").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const weights = (folder: string) => join(folder, "model.safetensors").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const hf = join(dir, "tiny-import-hf");
+    expect(existsSync(join(hf, "config.json")), "the BERT case runs first").toBe(true);
+
+    // Another family's model, and a class that is not the family's.
+    await refused(hf, `${FAMILIES}:tiny-distil`, new RegExp(`${config(hf)}: 'model_type' bert is not the family of model 'tiny-distil'`));
+    const distilClass = editedConfig("hf-distil-class", (c) => (c["architectures"] = ["DistilBertForSequenceClassification"]));
+    await refused(
+      distilClass,
+      tiny,
+      new RegExp(`${config(distilClass)}: 'architectures' class DistilBertForSequenceClassification is not BERT's classifier`),
+    );
+    // The encoder's config is compared with the model's, every difference named.
+    const wider = editedConfig("hf-wider", (c) => (c["hidden_size"] = 64));
+    await refused(wider, tiny, new RegExp(`${config(wider)} does not describe model 'tiny'.*\\n.*hidden_size 64`));
+
+    // Labels: id2label against num_labels, label2id, the class ids, problem_type, and the head's rows.
+    const labels = (name: string, edit: (c: Record<string, unknown>) => void, pattern: string) => {
+      const folder = editedConfig(name, edit);
+      return refused(folder, tiny, new RegExp(`${config(folder)}: ${pattern}`));
+    };
+    await labels("hf-num-labels", (c) => (c["num_labels"] = 3), "'num_labels' 3 differs from the 2 labels of 'id2label'");
+    await labels("hf-label2id", (c) => (c["label2id"] = { cat: 1, dog: 0 }), `'label2id' "cat" is 1, but 'id2label' gives it id 0`);
+    await labels(
+      "hf-ids",
+      (c) => (c["id2label"] = { "0": "cat", "2": "dog" }),
+      `'id2label' key "2" is not a class id: the ids must be 0 to 1`,
+    );
+    await labels("hf-twice", (c) => (c["id2label"] = { "0": "cat", "1": "cat" }), `'id2label' names the label "cat" twice`);
+    await labels("hf-no-labels", (c) => delete c["id2label"], "missing 'id2label'");
+    await labels(
+      "hf-regression",
+      (c) => (c["problem_type"] = "regression"),
+      `'problem_type' "regression": bdl's classifiers are single-label`,
+    );
+    const three = editedConfig("hf-three", (c) => {
+      c["id2label"] = { "0": "cat", "1": "dog", "2": "bird" };
+      c["label2id"] = { cat: 0, dog: 1, bird: 2 };
+    });
+    await refused(
+      three,
+      tiny,
+      new RegExp(`${weights(three)}: tensor 'classifier.weight' has 2 rows, one per label, but ${config(three)} 'id2label' names 3 labels`),
+    );
+
+    // Tensors: a missing one, one the class does not have, one misshapen.
+    const missing = editedWeights("hf-missing", (ts) => ts.filter((t) => t.name !== "classifier.bias"));
+    await refused(
+      missing,
+      tiny,
+      new RegExp(`${weights(missing)}: missing 1 tensor\\(s\\) BertForSequenceClassification of model 'tiny' needs: classifier\\.bias`),
+    );
+    const extra = editedWeights("hf-extra", (ts) => [
+      ...ts,
+      { ...ts.find((t) => t.name === "classifier.weight")!, name: "pre_classifier.weight" },
+    ]);
+    await refused(
+      extra,
+      tiny,
+      new RegExp(
+        `${weights(extra)}: 1 tensor\\(s\\) that BertForSequenceClassification of model 'tiny' does not have: pre_classifier\\.weight`,
+      ),
+    );
+    // The pooler the class's head reads: a BERT model without one is refused.
+    copyFileSync(TINY_MODEL, join(dir, "tiny.bdl"));
+    const noPooler = join(dir, "no-pooler.bdl");
+    writeFileSync(noPooler, `import "tiny.bdl"\n\nmodel tiny-no-pooler extends tiny {\n  pooler none\n  objectives { nsp off }\n}\n`);
+    await refused(
+      hf,
+      `${noPooler}:tiny-no-pooler`,
+      new RegExp(
+        `${config(hf)}: BertForSequenceClassification's head is a dense layer on BERT's tanh pooler, but model 'tiny-no-pooler' .* has no pooler`,
+      ),
+    );
+  }, 120_000);
+
+  it("a folder without tokenizer.json imports without one: predict and export-hf take --tokenizer", async () => {
+    const bare = join(dir, "hf-bare");
+    cpSync(join(dir, "tiny-import-hf"), bare, { recursive: true });
+    for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) rmSync(join(bare, f));
+    const imported = join(dir, "imported-bare");
+    const r = await cli("import-hf", bare, "--model", `${TINY_MODEL}:tiny`, "--out", imported);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`${bare} has no tokenizer.json: give predict and export-hf --tokenizer FILE`);
+    expect(readdirSync(imported).sort()).toEqual(["bdl.json", "classifier.safetensors", "model.safetensors"]);
+    expectUserError(await cli("predict", imported, "--text", TEXTS[0]!), /no tokenizer\.json for .*--tokenizer FILE/);
+    const p = await cli("predict", imported, "--text", TEXTS[0]!, "--tokenizer", join(run, "tokenizer.json"), "--backend", "cpu");
+    expect(p.code, p.err).toBe(0);
   }, 60_000);
 });

@@ -21,7 +21,7 @@ A model with a generator (ELECTRA) is two transformers models: DIR/discriminator
 from_pretrained, both holding the shared embeddings; DIR is written atomically as a whole.
 
 A classifier that bdlc finetune --out saved (CKPT: its --out folder or the classifier/
-checkpoint in it) is written as the family's …ForSequenceClassification, config.json with
+checkpoint in it), or that bdlc import-hf read (CKPT), is written as the family's …ForSequenceClassification, config.json with
 its id2label and label2id: BertForSequenceClassification and AlbertForSequenceClassification
 (the head on the pooler), RobertaForSequenceClassification (a model with \`pooler tanh\`: the
 pooler is its classifier.dense), DistilBertForSequenceClassification (pre_classifier,

@@ -4,7 +4,8 @@ import { BACKEND_FLAG_HELP, parseFlags, requirePositionals, type Command } from 
 const help = `Usage: bdlc predict DIR (--text TEXT ... | --file FILE) [options]
 
 Classify texts with a classifier that bdlc finetune --out saved: DIR is that --out folder
-(its classifier/ checkpoint) or the checkpoint folder itself. Each text is tokenized with
+(its classifier/ checkpoint) or the checkpoint folder itself, or a classifier that bdlc
+import-hf read from a …ForSequenceClassification folder. Each text is tokenized with
 the classifier's tokenizer as [CLS] text [SEP], cut to the length it was fine-tuned with;
 prints one line per text: the most probable label, its probability, and the text.
 

@@ -96,6 +96,19 @@ export function classifierEncoder(model: ResolvedModel): ResolvedModel {
   return model.generator ? discriminatorModel(model) : model;
 }
 
+/**
+ * The model a classifier read from its family's `…ForSequenceClassification` folder (`bdlc
+ * import-hf`) is saved with: the encoder the class holds (for a model with a generator, the
+ * discriminator), without the pretraining heads and the `expect` lines that count them, and
+ * without a pooler the class does not read, so that the folder holds every tensor it has.
+ * Its classifier is exported as the same class, with the same tensors and config.json.
+ */
+export function importedClassifierModel(model: ResolvedModel): ResolvedModel {
+  const encoder = classifierEncoder(model);
+  const row = SEQUENCE_CLASSIFICATION[hfFamily(encoder)];
+  return { ...encoder, objectives: [], expect: [], ...(row.pooling === "cls" ? { pooler: "none" as const } : {}) };
+}
+
 /** The head fine-tuning gives a classifier of `model`: its family's class's. */
 export function classifierHeadFor(model: ResolvedModel): HeadKind {
   return SEQUENCE_CLASSIFICATION[hfFamily(classifierEncoder(model))].head;

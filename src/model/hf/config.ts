@@ -585,6 +585,83 @@ function specialIds(family: HfFamily, pad: number, vocab: number, f: FieldReader
 }
 
 // ---------------------------------------------------------------------------------------------
+// Reading a classifier's config
+
+/** The `…ForSequenceClassification` class a config.json names as its one architecture, or null when it names another or none. */
+export function sequenceClassificationClass(config: unknown): string | null {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) return null;
+  const archs = (config as Record<string, unknown>)["architectures"];
+  if (!Array.isArray(archs) || archs.length !== 1 || typeof archs[0] !== "string") return null;
+  return archs[0].endsWith("ForSequenceClassification") ? archs[0] : null;
+}
+
+/** A classifier's config.json as its encoder's: the class replaced by the family's base model, for `readHfConfig`. */
+export function classifierEncoderConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const family = familyOfModelType(config["model_type"]);
+  return family === null ? config : { ...config, architectures: [BASE_CLASS[family]] };
+}
+
+/** What a `…ForSequenceClassification` config.json says beyond its encoder: the labels, and the task it names. */
+export interface HfClassifierSpec {
+  /** Label names by class id, from `id2label`. */
+  labels: string[];
+  /** `finetuning_task`, or null when it names none. */
+  task: string | null;
+}
+
+/**
+ * The labels of a `…ForSequenceClassification` config.json (`label` is its path): `id2label`,
+ * keyed by every class id from 0 as text, each a distinct name, at least two; `label2id`, when
+ * given, its inverse; `num_labels`, when given, their number; `problem_type` single-label
+ * (softmax over one label a text, as bdl classifies) or absent. ModernBERT's `classifier_pooling`
+ * must be "cls" (its default): bdl's head reads the first token.
+ */
+export function readHfClassifierConfig(config: Record<string, unknown>, family: HfFamily, label: string): HfClassifierSpec {
+  const refuse = (why: string): never => {
+    throw new HfConfigError(`${label}: ${why}`);
+  };
+  const id2label = config["id2label"];
+  if (id2label === undefined || id2label === null) refuse("missing 'id2label', the classifier's label names by class id");
+  if (typeof id2label !== "object" || Array.isArray(id2label))
+    refuse(`'id2label' must be an object of label names by class id, got ${show(id2label)}`);
+  const entries = Object.entries(id2label as Record<string, unknown>);
+  const labels: string[] = [];
+  for (const [id, name] of entries) {
+    if (!/^(0|[1-9][0-9]*)$/.test(id) || Number(id) >= entries.length)
+      refuse(`'id2label' key ${show(id)} is not a class id: the ids must be 0 to ${entries.length - 1}`);
+    if (typeof name !== "string" || name === "") refuse(`'id2label' ${show(id)} must be a label name, got ${show(name)}`);
+    if (labels.includes(name as string)) refuse(`'id2label' names the label ${show(name)} twice`);
+    labels[Number(id)] = name as string;
+  }
+  if (labels.length < 2) refuse(`'id2label' names ${labels.length} label(s); a classifier has at least two`);
+  const label2id = config["label2id"];
+  if (label2id !== undefined && label2id !== null) {
+    const back = typeof label2id === "object" && !Array.isArray(label2id) ? (label2id as Record<string, unknown>) : null;
+    if (back === null) refuse(`'label2id' must be an object of class ids by label name, got ${show(label2id)}`);
+    const wrong = labels.findIndex((name, id) => !Object.hasOwn(back!, name) || back![name] !== id);
+    if (wrong >= 0)
+      refuse(
+        `'label2id' ${show(labels[wrong])} is ${show(Object.hasOwn(back!, labels[wrong]!) ? back![labels[wrong]!] : undefined)}, but 'id2label' gives it id ${wrong}`,
+      );
+    const extra = Object.keys(back!).find((name) => !labels.includes(name));
+    if (extra !== undefined) refuse(`'label2id' names the label ${show(extra)}, which 'id2label' does not have`);
+  }
+  const numLabels = config["num_labels"];
+  if (numLabels !== undefined && numLabels !== labels.length)
+    refuse(`'num_labels' ${show(numLabels)} differs from the ${labels.length} labels of 'id2label'`);
+  const problem = config["problem_type"];
+  if (problem !== undefined && problem !== null && problem !== "single_label_classification")
+    refuse(`'problem_type' ${show(problem)}: bdl's classifiers are single-label (softmax over the labels, cross-entropy)`);
+  if (family === "modernbert") {
+    const pooling = config["classifier_pooling"] ?? "cls";
+    if (pooling !== "cls") refuse(`'classifier_pooling' ${show(pooling)}: bdl's ModernBERT head reads the first token ("cls")`);
+  }
+  const task = config["finetuning_task"];
+  if (task !== undefined && task !== null && typeof task !== "string") refuse(`'finetuning_task' must be a string, got ${show(task)}`);
+  return { labels, task: typeof task === "string" && task !== "" ? task : null };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Writing a config
 
 /** Why the model's settings (beyond its tensors) do not fit the family's config, if they do not. */

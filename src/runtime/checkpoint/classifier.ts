@@ -6,7 +6,8 @@
  *   classifier.safetensors   the head's tensors (model/classifier.ts): `classifier.kernel`
  *                            [hidden, labels] and `classifier.bias` [labels], after a
  *                            `classifier.dense` (and `classifier.norm`) for the heads that have one
- *   tokenizer.json           the tokenizer it was fine-tuned with
+ *   tokenizer.json           the tokenizer it was fine-tuned with (an imported classifier
+ *                            has one only when its Hugging Face folder had one)
  *   bdl.json                 with a `classifier` record: task, labels, pooling, seq, and the
  *                            head's kind when it is not `dense`
  *
@@ -51,14 +52,14 @@ export interface LoadedClassifier {
 
 /**
  * Writes the classifier into `dir` atomically: `weights` holds the model's parameter table
- * and the head's tensors; `tokenizer` is the tokenizer.json's text.
+ * and the head's tensors; `tokenizer` is the tokenizer.json's text (null: none is written).
  */
 export function saveClassifierCheckpoint(
   dir: string,
   model: ResolvedModel,
   weights: WeightMap,
   record: ClassifierRecord,
-  tokenizer: string,
+  tokenizer: string | null,
   meta: Record<string, unknown> = {},
 ): void {
   const shapes = classifierHeadTable(model, headOf(record), record.labels.length);
@@ -72,7 +73,7 @@ export function saveClassifierCheckpoint(
   });
   saveCheckpoint(dir, model, encoder, {
     meta: { ...meta, classifier: record },
-    files: { [HEAD_FILE]: { safetensors: entries }, [CLASSIFIER_TOKENIZER_FILE]: tokenizer },
+    files: { [HEAD_FILE]: { safetensors: entries }, ...(tokenizer !== null ? { [CLASSIFIER_TOKENIZER_FILE]: tokenizer } : {}) },
   });
 }
 

@@ -29,16 +29,35 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
   const structure = blockStructureProblem(model);
   if (structure) throw new WeightsError(`${label}: cannot read Hugging Face weights into model '${model.name}': ${structure}`);
   const naming = hfNaming(model);
-  // A base-model checkpoint (BertModel, …) stores the base model's tensors under their base-model names.
-  const stored = (hf: string): TensorEntry | undefined => {
-    const base = baseModelName(naming.family, hf);
-    return file.tensors.get(hf) ?? (base === null ? undefined : file.tensors.get(base));
-  };
   const shapes = new Map(parameterTable(model).map((p) => [p.name, p.shape]));
+  return weightsFromHfNames(file, naming.names, shapes, label, `model '${model.name}'`, {
+    // A base-model checkpoint (BertModel, …) stores the base model's tensors under their base-model names.
+    stored: (hf) => {
+      const base = baseModelName(naming.family, hf);
+      return file.tensors.get(hf) ?? (base === null ? undefined : file.tensors.get(base));
+    },
+    tolerated: (hf) => isTiedCopy(hf, naming),
+  });
+}
+
+/**
+ * The tensors `names` names, read from `file` into our names and layout (`shapes`: each of
+ * ours); every tensor of the file must be one of them, a buffer, or `tolerated`. `owner` is
+ * what the messages say needs them (`model 'tiny'`), `label` the file.
+ */
+export function weightsFromHfNames(
+  file: SafetensorsFile,
+  names: readonly HfName[],
+  shapes: ReadonlyMap<string, number[]>,
+  label: string,
+  owner: string,
+  o: { stored?: (hf: string) => TensorEntry | undefined; tolerated?: (hf: string) => boolean } = {},
+): WeightMap {
+  const stored = o.stored ?? ((hf: string) => file.tensors.get(hf));
   const weights: WeightMap = new Map();
   const missing: string[] = [];
   const used = new Set<string>();
-  for (const { name, hf, transpose, block } of naming.names) {
+  for (const { name, hf, transpose, block } of names) {
     if (missing.includes(hf)) continue;
     const entry = stored(hf);
     if (!entry) {
@@ -46,12 +65,13 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
       continue;
     }
     used.add(entry.name);
-    const expected = shapes.get(name)!;
+    const expected = shapes.get(name);
+    if (!expected) throw new Error(`internal error: no shape for parameter '${name}'`);
     // The Hugging Face tensor in our layout's terms: a fused one stacks `count` of ours along its first axis.
     const ours = transpose ? [...expected].reverse() : expected;
     const wanted = block ? [ours[0]! * block.count, ...ours.slice(1)] : ours;
     if (entry.shape.join(",") !== wanted.join(",")) {
-      throw new WeightsError(`${label}: tensor '${entry.name}' has shape [${entry.shape}], but model '${model.name}' needs [${wanted}]`);
+      throw new WeightsError(`${label}: tensor '${entry.name}' has shape [${entry.shape}], but ${owner} needs [${wanted}]`);
     }
     let values = toFloat32(entry);
     const nonFinite = nonFiniteProblem(values);
@@ -63,11 +83,11 @@ export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label
     weights.set(name, { shape: expected, values: transpose ? transpose2d(values, ours[0]!, ours[1]!) : values });
   }
   if (missing.length > 0) {
-    throw new WeightsError(`${label}: missing ${missing.length} tensor(s) model '${model.name}' needs: ${preview(missing)}`);
+    throw new WeightsError(`${label}: missing ${missing.length} tensor(s) ${owner} needs: ${preview(missing)}`);
   }
-  const unexpected = [...file.tensors.keys()].filter((k) => !used.has(k) && !isHfBuffer(k) && !isTiedCopy(k, naming));
+  const unexpected = [...file.tensors.keys()].filter((k) => !used.has(k) && !isHfBuffer(k) && !(o.tolerated?.(k) ?? false));
   if (unexpected.length > 0) {
-    throw new WeightsError(`${label}: ${unexpected.length} tensor(s) that model '${model.name}' does not have: ${preview(unexpected)}`);
+    throw new WeightsError(`${label}: ${unexpected.length} tensor(s) that ${owner} does not have: ${preview(unexpected)}`);
   }
   return weights;
 }
