@@ -37,7 +37,9 @@ Options:
   --backend B          cpu (default: the reference, pure JavaScript), native, wasm,
                        webgpu, tensorflow or auto — to compare a backend with it
   --engine E           tfjs (default) or torch: the model's PyTorch module (bdlc compile
-                       --target torch), run by PyTorch, to compare the engines`;
+                       --target torch), run by PyTorch, to compare the engines; its module
+                       reads document_ids only for a model that keeps packed documents
+                       apart (train { document_mask true })`;
 
 export const run: Command = {
   help,
