@@ -89,14 +89,14 @@ describe("Ctrl-C in bdlc train", () => {
   }, 300_000);
 
   it("second Ctrl-C: quits without saving the step under way; the last complete checkpoint stays as it was and resumes", async () => {
-    // On cpu a step of 64 sequences takes seconds: both presses land inside the step under way
+    // On cpu a step of 16 sequences takes seconds: both presses land inside the step under way
     // (the signal is seen only between steps, so a press during the pause between steps would
     // end the run before the second one arrives).
-    const args = (out: string) => [...trainArgs(out).slice(0, -1), "cpu", "--steps", "8", "--save-every", "4", "--batch", "64"];
+    const args = (out: string) => [...trainArgs(out).slice(0, -1), "cpu", "--steps", "6", "--save-every", "3", "--batch", "16"];
     const out = join(dir, "second");
     const run = startBdlc(args(out));
-    await waitFor(run, () => checkpointSteps(out).includes(4) && loggedSteps(out).some((s) => s >= 5), "step 5");
-    const before = checkpointFiles(out, 4);
+    await waitFor(run, () => checkpointSteps(out).includes(3) && loggedSteps(out).some((s) => s >= 4), "step 4");
+    const before = checkpointFiles(out, 3);
     const last = loggedSteps(out).at(-1)!;
     await new Promise((resolve) => setTimeout(resolve, 200)); // into the next step
     run.process.kill("SIGINT");
@@ -109,13 +109,13 @@ describe("Ctrl-C in bdlc train", () => {
     expect(run.stderr()).not.toMatch(/resume with/);
     // It quit after the step under way (no later step ran), saving nothing but the periodic checkpoints.
     expect(loggedSteps(out).at(-1)).toBeLessThanOrEqual(last + 1);
-    for (const s of checkpointSteps(out)) expect(s % 4).toBe(0);
-    expect(checkpointFiles(out, 4)).toEqual(before);
+    for (const s of checkpointSteps(out)) expect(s % 3).toBe(0);
+    expect(checkpointFiles(out, 3)).toEqual(before);
 
     const resumed = bdlc([...args(out), "--resume"]);
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toMatch(/resuming from step 4/);
-    expect(checkpointSteps(out).at(-1)).toBe(8);
+    expect(resumed.stderr).toMatch(/resuming from step 3/);
+    expect(checkpointSteps(out).at(-1)).toBe(6);
   }, 600_000);
 
   it("Ctrl-C before the step loop (training the tokenizer) ends the process at once and leaves no checkpoint", async () => {
