@@ -3,7 +3,9 @@
 # BERT MLM step (bench/configs.json: tiny and mini), for
 #   - bdl on its `webgpu` backend (tfjs-backend-webgpu on Dawn, which uses Vulkan on Linux), and
 #   - bench/torch_reference.py on CUDA (the same model and step, eager PyTorch, fp32).
-# Each half runs under its own timeout and a failure in one does not stop the other: it becomes a
+# - bdl's torch engine (bench/pack-torch-gpu.sh's bert-base and modernbert-base, bf16 autocast and fused
+#   attention: tokens/s and peak memory per model; see README "The torch engine").
+# Each part runs under its own timeout and a failure in one does not stop the other: it becomes a
 # {"suite":"error",...} line. All JSON lines go to ${OUT:-bench-gpu}/results.jsonl, then a table.
 # Meant to finish in under 5 minutes once node_modules and dist/bundle exist.
 #
@@ -75,6 +77,18 @@ else
     >"$out/torch-cuda.jsonl" 2>"$out/torch-cuda.log" || rc=$?
   grep '^{' "$out/torch-cuda.jsonl" | tee -a "$results" || true
   [ "$rc" = 0 ] || record_failure torch-cuda "$rc" "$out/torch-cuda.log"
+fi
+
+# bdl's torch engine on CUDA: bert-base and modernbert-base as prepared runs (bench/pack-torch-gpu.sh,
+# packed here when node is present, or carried over already packed), bf16 and fused attention.
+echo "== bdl's torch engine, cuda (timeout ${TORCH_ENGINE_TIMEOUT:-150}s a model)"
+pack="${TORCH_PACK:-$out/torch-engine}"
+if [ ! -x "$pack/run.sh" ] && command -v node >/dev/null; then bash bench/pack-torch-gpu.sh "$pack" >"$out/torch-engine-pack.log" 2>&1 || true; fi
+if [ -z "$python" ] || [ ! -x "$pack/run.sh" ]; then
+  echo "no python with torch, or no packed runs in $pack (bash bench/pack-torch-gpu.sh $pack where node is)" >"$out/torch-engine.log"
+  record_failure torch-engine 3 "$out/torch-engine.log"
+else
+  PYTHON="$python" TIMEOUT="${TORCH_ENGINE_TIMEOUT:-150}" bash "$pack/run.sh" 2>"$out/torch-engine.log" | tee -a "$results" || true
 fi
 
 echo "== summary ($results)"
