@@ -16,6 +16,7 @@ run killed outright resumes from its last checkpoint exactly (`--resume`, or the
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import hashlib
@@ -165,6 +166,9 @@ class Trainer:
         held = self.plan.get("eval")
         held_out = ExampleShards([self.here / held["file"]], [held["examples"]]) if held else None
         self.eval_examples = [held_out[i] for i in range(len(held_out))] if held_out else []
+        # One thread makes the next step's batch (masking, in Python) while this one computes.
+        self.prefetch = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.ahead: Optional[tuple[int, concurrent.futures.Future[list[Any]]]] = None
         self.stop = StopRequest()
         self.stop_file = self.here / "stop"
         if self.ranks.leader:
@@ -242,6 +246,16 @@ class Trainer:
 
     # ── one step ─────────────────────────────────────────────────────────────────────
 
+    def batch_for(self, step: int) -> list[Any]:
+        """Step `step`'s masked batch, made while the previous step computed; the next one starts now.
+
+        The batch is a pure function of (seed, step), so making it ahead changes nothing but when.
+        """
+        ahead = self.ahead
+        masked = ahead[1].result() if ahead is not None and ahead[0] == step else self.masked_batch(step)
+        self.ahead = (step + 1, self.prefetch.submit(self.masked_batch, step + 1)) if step + 1 < self.settings["steps"] else None
+        return masked
+
     def masked_batch(self, step: int) -> list[Any]:
         cfg = self.config
         return [
@@ -258,7 +272,7 @@ class Trainer:
     def step(self, step: int, lr: float) -> dict[str, Any]:
         """One optimisation step: this rank's micro-batches, their gradients summed over ranks, one update."""
         started = time.perf_counter()
-        masked = self.masked_batch(step)
+        masked = self.batch_for(step)
         totals = totals_of(self.module, masked, self.module.IGNORE)
         micro = max(1, self.settings["accumulate"])
         bounds = part_bounds(len(masked), self.ranks.size * micro)[self.ranks.rank * micro : (self.ranks.rank + 1) * micro]
@@ -397,7 +411,7 @@ class Trainer:
                     "lr": lr,
                     "tokens_per_s": window["tokens"] / seconds,
                     "grad_norm": result["grad_norm"],
-                    # The share of step time spent making the batch (masking, collating, copying to the device).
+                    # The share of step time spent waiting for the batch (made ahead in a thread) and collating it.
                     "data_share": window["data"] / max(window["busy"], 1e-9),
                 }
                 self.append_log(row)
@@ -435,6 +449,7 @@ class Trainer:
             temporary = self.here / f"summary.json.tmp-{os.getpid()}"
             temporary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
             os.replace(temporary, self.here / "summary.json")
+        self.prefetch.shutdown(wait=False, cancel_futures=True)
         say(self.ranks, "done", **summary)
         # A stop is a clean end (torchrun takes any other code for a failed worker); summary.json says it stopped.
         return 0
