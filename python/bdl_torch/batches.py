@@ -95,6 +95,10 @@ class Collated:
             if isinstance(getattr(self, f.name), Tensor)
         }
 
+    def to(self, device: torch.device) -> Collated:
+        """The same batch with its tensors on `device`."""
+        return dataclasses.replace(self, **{name: t.to(device) for name, t in self.tensors().items()})
+
     def as_batch(self, batch_class: Any) -> Any:
         """A compiled module's `Batch` from these tensors: those of the fields it declares."""
         declared = {f.name for f in dataclasses.fields(batch_class)}

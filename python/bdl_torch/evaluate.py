@@ -16,6 +16,7 @@ from .batches import Collated
 from .evaluate_data import eval_batches, evaluate_mlm, predicted_rows
 from .examples import Example
 from .js import imul, to_uint32
+from .module import encode_args
 from .random import create_rng
 
 
@@ -38,17 +39,12 @@ def sample_on_host(logits: Tensor, seed: int) -> Tensor:
     return torch.tensor(samples, dtype=torch.long, device=logits.device)
 
 
-def encode_args(module: Any, b: Collated) -> dict[str, Optional[Tensor]]:
-    names = {f.name for f in dataclasses.fields(module.Batch)}
-    return {k: getattr(b, k) for k in ("token_type_ids", "document_ids") if k in names}
-
-
 def evaluate(model: nn.Module, module: Any, examples: Sequence[Example], seed: int, batch: int, device: torch.device) -> dict[str, Any]:
     """The evaluation's numbers under the names the log gives them (model in eval mode for the while)."""
     config = module.CONFIG
     predictor = model.generator if hasattr(model, "generator") else model
     batches = [
-        Collated(**{f.name: (v.to(device) if isinstance(v, Tensor) else v) for f in dataclasses.fields(Collated) for v in [getattr(b, f.name)]})
+        b.to(device)
         for b in eval_batches(
             examples,
             config["masking"],

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from .errors import EXIT_INPUT, InputError
-from .module import load_module
+from .module import encode_args, load_module, load_weights
 from .safetensors import read_safetensors
 
 # IN.json's [batch][sequence] fields and its [batch] ones, as Batch names them.
@@ -35,17 +35,7 @@ LABELS = ("labels", "next_sentence_label", "sentence_order_label", "generator_sa
 def load_model(module: ModuleType, weights_path: str) -> torch.nn.Module:
     """The module's Model with the weights of `weights_path` (tensors named as in its parameter table)."""
     model = module.Model()
-    weights = read_safetensors(weights_path)
-    ours = dict(model.named_parameters())
-    missing = sorted(set(ours) - set(weights))
-    extra = sorted(set(weights) - set(ours))
-    if missing or extra:
-        raise InputError(f"{weights_path}: the weights do not fit the model (missing {missing[:5]}, unexpected {extra[:5]})")
-    with torch.no_grad():
-        for name, p in ours.items():
-            if tuple(weights[name].shape) != tuple(p.shape):
-                raise InputError(f"{weights_path}: {name} is {list(weights[name].shape)}, the model's is {list(p.shape)}")
-            p.copy_(weights[name].to(p.dtype))
+    load_weights(model, read_safetensors(weights_path), weights_path)
     return model.eval()
 
 
@@ -79,9 +69,9 @@ def batch_of(module: ModuleType, inputs: dict[str, Any], with_labels: bool) -> A
 def encoder_outputs(model: torch.nn.Module, module: ModuleType, b: Any) -> dict[str, Any]:
     """The forward pass's outputs, under Hugging Face's names."""
     out: dict[str, Any] = {}
-    encode_args = encoder_args(module, b)
+    extra = encode_args(module, b)
     if hasattr(model, "generator"):
-        generated = model.generator.encode(b.input_ids, b.attention_mask, **encode_args)
+        generated = model.generator.encode(b.input_ids, b.attention_mask, **extra)
         out["generator_last_hidden_state"] = generated.last_hidden_state.tolist()
         out["generator_hidden_states"] = [h.tolist() for h in generated.hidden_states]
         out["generator_logits"] = model.generator.mlm_logits(generated.last_hidden_state).tolist()
@@ -93,12 +83,12 @@ def encoder_outputs(model: torch.nn.Module, module: ModuleType, b: Any) -> dict[
                 raise InputError("generator_samples must be token ids at every labelled position")
             ids, _ = module.replace_tokens(b.input_ids, b.labels, samples)
             out["discriminator_input_ids"] = ids.tolist()
-        encoded = model.encode(ids, b.attention_mask, **encode_args)
+        encoded = model.encode(ids, b.attention_mask, **extra)
         out["discriminator_last_hidden_state"] = encoded.last_hidden_state.tolist()
         out["discriminator_hidden_states"] = [h.tolist() for h in encoded.hidden_states]
         out["discriminator_logits"] = model.rtd_logits(encoded.last_hidden_state).tolist()
         return out
-    encoded = model.encode(b.input_ids, b.attention_mask, **encode_args)
+    encoded = model.encode(b.input_ids, b.attention_mask, **extra)
     out["last_hidden_state"] = encoded.last_hidden_state.tolist()
     out["hidden_states"] = [h.tolist() for h in encoded.hidden_states]
     pooled = getattr(encoded, "pooler_output", None)
@@ -110,12 +100,6 @@ def encoder_outputs(model: torch.nn.Module, module: ModuleType, b: Any) -> dict[
         if hasattr(model, f"{head}_logits") and pooled is not None:
             out[f"{head}_logits"] = getattr(model, f"{head}_logits")(pooled).tolist()
     return out
-
-
-def encoder_args(module: ModuleType, b: Any) -> dict[str, Optional[Tensor]]:
-    """The optional arguments of the module's `encode` that the batch has."""
-    names = {f.name for f in dataclasses.fields(module.Batch)}
-    return {key: getattr(b, key) for key in ("token_type_ids", "document_ids") if key in names}
 
 
 def loss_and_gradients(model: torch.nn.Module, module: ModuleType, b: Any, teacher: Optional[Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from .checkpoint import load_step, save_step, saved_steps
 from .errors import EXIT_INPUT, InputError
 from .evaluate import evaluate
 from .masking import MaskContext, mask_example
-from .module import load_module
+from .module import load_module, load_weights
 from .optim import NonFiniteGradient, Optimizer
 from .random import seed_from
 from .safetensors import read_safetensors
@@ -104,11 +104,6 @@ def totals_of(module: Any, masked: list[Any], ignore: int) -> Any:
     return module.Totals(**{f.name: counts[f.name] for f in dataclasses.fields(module.Totals)})
 
 
-def batch_of(module: Any, collated: dict[str, Any]) -> Any:
-    names = {f.name for f in dataclasses.fields(module.Batch)}
-    return module.Batch(**{k: v for k, v in collated.items() if k in names})
-
-
 class Trainer:
     """One rank's training loop over the plan."""
 
@@ -142,14 +137,15 @@ class Trainer:
             teacher_module.FUSED_ATTENTION = self.module.FUSED_ATTENTION
             self.teacher = teacher_module.Model().eval()
             self.teacher_config = teacher_module.CONFIG
-            self.load_weights(self.teacher, read_safetensors(self.here / self.plan["teacher"]["weights"]))
+            teacher_weights = self.here / self.plan["teacher"]["weights"]
+            load_weights(self.teacher, read_safetensors(teacher_weights), str(teacher_weights))
             self.teacher.to(self.device)
         resume, weights, state = self.starting_point()
         if weights is None:
             # No first weights in the plan (a folder packed small to carry): a fresh draw from the seed.
             self.model.initialize(torch.Generator().manual_seed(self.settings["seed"]))
         else:
-            self.load_weights(self.model, weights)
+            load_weights(self.model, weights, "the run's first weights")
         self.model.to(self.device)
         decay = {spec.name: spec.decay for spec in self.table}
         self.params = dict(self.model.named_parameters())
@@ -181,15 +177,6 @@ class Trainer:
             self.ddp = nn.parallel.DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=True)
 
     # ── weights and checkpoints ──────────────────────────────────────────────────────
-
-    @staticmethod
-    def load_weights(model: nn.Module, weights: dict[str, torch.Tensor]) -> None:
-        ours = dict(model.named_parameters())
-        if set(ours) != set(weights):
-            raise InputError(f"the weights do not fit the model: {sorted(set(ours) ^ set(weights))[:5]}")
-        with torch.no_grad():
-            for name, p in ours.items():
-                p.copy_(weights[name].to(p.dtype))
 
     def starting_point(self) -> tuple[int, Optional[dict[str, torch.Tensor]], Optional[dict[str, Any]]]:
         """The step to start from with its weights and optimizer state: a checkpoint's, or step 0 with the plan's first weights."""
@@ -289,7 +276,7 @@ class Trainer:
             data_started = time.perf_counter()
             collated = collate(masked[begin:end], pad, pairs, segments)
             tokens += collated.tokens
-            b = batch_of(self.module, {k: v.to(self.device) for k, v in collated.tensors().items()})
+            b = collated.to(self.device).as_batch(self.module.Batch)
             waited += time.perf_counter() - data_started
             torch.manual_seed(seed_from(self.settings["seed"], "dropout", step, self.ranks.rank, m))
             args: list[Any] = [b]
