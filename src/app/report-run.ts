@@ -12,6 +12,7 @@ import type { ResolvedModel } from "../model/model.js";
 import { RunFolder } from "../runtime/train/run-folder.js";
 import { writeReport, type TrainSummary } from "../runtime/train/trainer.js";
 import { InputError } from "./input-error.js";
+import { torchEngineLabel } from "./torch-train.js";
 
 function readJson(path: string, what: string): Record<string, unknown> {
   if (!existsSync(path)) throw new InputError(`${path} does not exist: ${what}`);
@@ -36,7 +37,7 @@ export function reportRun(run: string): string {
     {
       model,
       corpus: { name: options.corpus ?? "?", documents: () => [] },
-      engine: `torch (${ranks} process${ranks === 1 ? "" : "es"}, ${String(summary["device"] ?? "?")})`,
+      engine: torchEngineLabel(ranks, String(summary["device"] ?? "?")),
       architectureSvg: renderGraphSvg(model, { teacher, params: countParams(model, teacher) }),
     },
     folder,

@@ -8,8 +8,7 @@ import { join } from "node:path";
 import { emitTorchModule } from "../compiler/emit/torch.js";
 import { hfGradNorms } from "../model/hf/grad-norms.js";
 import { checkRunInputs, checkVocab, runOnce, RunInputError, type RunInputs } from "../runtime/run.js";
-import type { WeightMap } from "../runtime/checkpoint/hf-weights.js";
-import { fromFloat32, writeSafetensors } from "../runtime/checkpoint/safetensors.js";
+import { writeWeights, type WeightMap } from "../runtime/checkpoint/hf-weights.js";
 import { runTorchModule, TorchInputError, TorchMissing } from "../torch/index.js";
 import { loadGraph } from "./graph-loader.js";
 import type { ResolvedModel } from "../model/model.js";
@@ -93,18 +92,13 @@ export function runOnTorch(
     throw new InputError(`model '${model.name}' learns from a teacher: give its weights with --teacher-weights`);
   const dir = mkdtempSync(join(tmpdir(), "bdl-torch-run-"));
   try {
-    const write = (name: string, w: WeightMap) =>
-      writeSafetensors(
-        join(dir, name),
-        [...w].map(([n, t]) => fromFloat32(n, t.shape, t.values)),
-      );
     writeFileSync(join(dir, "model.py"), emitTorchModule(model, teacher).text);
-    write("weights.safetensors", weights);
+    writeWeights(join(dir, "weights.safetensors"), weights);
     writeFileSync(join(dir, "inputs.json"), JSON.stringify(inputs));
     const withTeacher = teacher && teacherWeights ? { module: "teacher.py", weights: "teacher.safetensors" } : undefined;
     if (withTeacher && teacher && teacherWeights) {
       writeFileSync(join(dir, withTeacher.module), emitTorchModule(teacher, null).text);
-      write(withTeacher.weights, teacherWeights);
+      writeWeights(join(dir, withTeacher.weights), teacherWeights);
     }
     const { grad_squares: squares, ...out } = asInputErrors(
       () => runTorchModule({ dir, module: "model.py", weights: "weights.safetensors", inputs: "inputs.json", teacher: withTeacher }),

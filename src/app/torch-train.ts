@@ -19,8 +19,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { emitTorchModule } from "../compiler/emit/torch.js";
 import type { ResolvedModel } from "../model/model.js";
-import type { WeightMap } from "../runtime/checkpoint/hf-weights.js";
-import { fromFloat32, writeSafetensors, type TensorEntry } from "../runtime/checkpoint/safetensors.js";
+import { writeWeights } from "../runtime/checkpoint/hf-weights.js";
+import { writeSafetensors, type TensorEntry } from "../runtime/checkpoint/safetensors.js";
 import type { Example } from "../runtime/data/types.js";
 import type { Examples } from "../runtime/data/examples.js";
 import { evalBatchSize } from "../runtime/train/evaluate.js";
@@ -89,7 +89,7 @@ export async function trainOnTorch(o: TorchTrainOptions): Promise<TorchTrainResu
   }
   if (o.teacher && o.teacherWeights) {
     writeFileSync(join(dir, "teacher.py"), emitTorchModule(o.teacher, null).text);
-    writeWeights(join(dir, "teacher.safetensors"), o.teacherWeights, [...o.teacherWeights.keys()]);
+    writeWeights(join(dir, "teacher.safetensors"), o.teacherWeights);
     plan["teacher"] = { module: "teacher.py", weights: "teacher.safetensors" };
   }
   writeFileSync(join(dir, "plan.json"), JSON.stringify(plan, null, 2) + "\n");
@@ -112,26 +112,17 @@ export async function trainOnTorch(o: TorchTrainOptions): Promise<TorchTrainResu
   o.progress.done();
   if (o.distribution.nodeRank > 0) return { prepared: false, follower: true };
   const summary = { ...JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")), out: o.out } as TrainSummary;
-  writeReport(
-    {
-      ...o,
-      engine: `torch (${o.distribution.nproc * o.distribution.nnodes} process${o.distribution.nproc * o.distribution.nnodes === 1 ? "" : "es"})`,
-    },
-    prepared.folder,
-    summary,
-  );
+  writeReport({ ...o, engine: torchEngineLabel(o.distribution.nproc * o.distribution.nnodes) }, prepared.folder, summary);
   return { prepared: false, summary };
+}
+
+/** How a report names the torch engine: its processes, and the device where it is known. */
+export function torchEngineLabel(processes: number, device?: string): string {
+  return `torch (${processes} process${processes === 1 ? "" : "es"}${device === undefined ? "" : `, ${device}`})`;
 }
 
 function shellWord(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
-}
-
-function writeWeights(path: string, weights: WeightMap, order: string[]): void {
-  writeSafetensors(
-    path,
-    order.map((name) => fromFloat32(name, weights.get(name)!.shape, weights.get(name)!.values)),
-  );
 }
 
 function int32Entry(name: string, values: number[] | Int32Array): TensorEntry {

@@ -52,18 +52,17 @@ export type TrainEvent =
   | { event: "progress"; step: number; steps: number; loss: number; tokens_per_s: number; eta: number }
   | { event: "done"; [key: string]: unknown };
 
-export interface TorchTrainOutcome {
-  /** The ranks' exit code: 0 when they trained, or stopped cleanly after a step (their summary.json says which). */
-  code: number;
-}
-
-/** Runs the prepared run, calling `onEvent` for each line of progress; `shouldStop` is polled. */
+/**
+ * Runs the prepared run, calling `onEvent` for each line of progress; `shouldStop` is polled.
+ * Resolves when the ranks end cleanly, having trained or stopped after a step (their
+ * summary.json says which).
+ */
 export function runPreparedTraining(
   runDir: string,
   d: Distribution,
   onEvent: (e: TrainEvent) => void,
   shouldStop: () => boolean,
-): Promise<TorchTrainOutcome> {
+): Promise<void> {
   const python = torchPython();
   const { argv, env } = launchLine(runDir, d, python.command);
   const stopFile = join(runDir, "torch", "stop");
@@ -115,7 +114,7 @@ export function runPreparedTraining(
     child.on("close", (code, signal) => {
       clearInterval(poll);
       process.removeListener("exit", killGroup);
-      if (code === 0) return resolve({ code });
+      if (code === 0) return resolve();
       const said = [stderr, workerLogs(join(runDir, "torch", "logs"))].join("\n");
       const error = /^error: (.*)$/m.exec(said);
       if (error) return reject(new TorchInputError(error[1]!));

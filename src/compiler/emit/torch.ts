@@ -343,7 +343,6 @@ class TorchWriter {
 
   private writeFunctions(): void {
     const w = this.w;
-    const a = attentionConfig(this.model);
     w.gap();
     w.block("def activation(x: Tensor) -> Tensor:", () => {
       const [doc, body] = ACTIVATIONS[this.model.activation];
@@ -640,7 +639,6 @@ class TorchWriter {
 
   private writeEncoder(): void {
     const w = this.w;
-    const m = this.model;
     w.gap();
     w.line("@dataclass");
     w.block("class Encoded:", () => {
@@ -736,7 +734,6 @@ class TorchWriter {
         w.line(`h = self.embeddings(${embedCall.join(", ")})  # [B, S, H]`);
         w.line("hidden_states = [h]");
         w.line(`bias = attention_bias(attention_mask${docs})`);
-        const a = attentionConfig(m);
         if (this.has.local) w.line("local_bias = local_attention_bias(bias)");
         if (this.has.rotary) {
           w.line("seq, width = input_ids.shape[1], h.shape[-1] // self.heads_per_layer");

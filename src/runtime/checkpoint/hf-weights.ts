@@ -17,12 +17,20 @@ import {
   type HfName,
   type HfNaming,
 } from "../../model/hf/names.js";
-import { fromFloat32, toFloat32, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
+import { fromFloat32, toFloat32, writeSafetensors, type SafetensorsFile, type TensorEntry } from "./safetensors.js";
 
 /** Parameter values by our names, as float32 arrays in our layout (kernels [in, out]). */
 export type WeightMap = Map<string, { shape: number[]; values: Float32Array }>;
 
 export class WeightsError extends Error {}
+
+/** Writes `weights` under our names as a float32 safetensors file, in `order` (default: the map's). */
+export function writeWeights(path: string, weights: WeightMap, order: readonly string[] = [...weights.keys()]): void {
+  writeSafetensors(
+    path,
+    order.map((name) => fromFloat32(name, weights.get(name)!.shape, weights.get(name)!.values)),
+  );
+}
 
 export function weightsFromHf(file: SafetensorsFile, model: ResolvedModel, label: string): WeightMap {
   // Hugging Face weights of a post-LN, plain feed-forward family would load into a pre-LN or gated model and compute something else.
