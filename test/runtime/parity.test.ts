@@ -16,45 +16,10 @@ import { nativeCounters, nativeLimits } from "../../src/runtime/backends/native/
 import { loadOnnxRuntime } from "../../src/runtime/backends/native/onnxruntime.js";
 import { tf } from "../../src/runtime/backends/tf.js";
 import { registerWebgpu } from "../../src/runtime/backends/webgpu.js";
+import { expectGradNormClose, LOSS_REL, maxAbsDiff, OUTPUT_ABS, relative, type Nested } from "../helpers/parity.js";
 
 const GOLDENS = "test/fixtures/goldens";
 const defaultLimits = { ...nativeLimits };
-
-type Nested = number | Nested[];
-
-/** Largest |a − b| over two nested arrays of the same shape. */
-function maxAbsDiff(a: Nested, b: Nested): number {
-  if (typeof a === "number" || typeof b === "number") {
-    if (typeof a !== "number" || typeof b !== "number") throw new Error("shape mismatch");
-    return Math.abs(a - b);
-  }
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  return a.reduce<number>((m, x, i) => Math.max(m, maxAbsDiff(x, b[i]!)), 0);
-}
-
-function relative(a: number, b: number): number {
-  return Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-}
-
-/**
- * Tolerances, the same on every backend here: all compute in float32, and what differs
- * between them (summation order of products and reductions, erf/exp approximations) stays
- * two orders of magnitude inside these bounds on the goldens.
- */
-const OUTPUT_ABS = 1e-4;
-const LOSS_REL = 2e-4;
-const GRAD_NORM_REL = 1e-3;
-
-/**
- * Gradient norms agree to GRAD_NORM_REL relative. A norm that is zero in exact arithmetic — the
- * attention key bias, since softmax ignores a shift shared by all keys of a query — is
- * rounding noise in both implementations (~3e-8 in the goldens), so below 1e-6 the
- * comparison is absolute.
- */
-function expectGradNormClose(ours: number, theirs: number, name: string): void {
-  if (Math.abs(theirs) < 1e-6) expect(Math.abs(ours), name).toBeLessThan(1e-6);
-  else expect(relative(ours, theirs), name).toBeLessThan(GRAD_NORM_REL);
-}
 
 async function compiled(bdl: string, name: string) {
   const checked = checkFile(bdl);

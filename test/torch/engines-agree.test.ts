@@ -17,6 +17,7 @@ import { runOnce, type RunInputs } from "../../src/runtime/run.js";
 import type { WeightMap } from "../../src/runtime/checkpoint/hf-weights.js";
 import { useBackend } from "../../src/runtime/backends/backend.js";
 import { tempFiles } from "../helpers/temp-files.js";
+import { expectGradNormClose, maxAbsDiff, relative } from "../helpers/parity.js";
 import { skipTorch } from "./torch-here.js";
 
 const REL = 1e-5;
@@ -125,14 +126,6 @@ function batchOf(model: ResolvedModel): RunInputs {
   return inputs;
 }
 
-type Nested = number | Nested[];
-function maxAbsDiff(a: Nested, b: Nested): number {
-  if (typeof a === "number" || typeof b === "number") return Math.abs((a as number) - (b as number));
-  expect(a.length).toBe(b.length);
-  return a.reduce<number>((m, x, i) => Math.max(m, maxAbsDiff(x, b[i]!)), 0);
-}
-const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-
 beforeAll(async () => {
   await useBackend("cpu");
   file = temp.file("kinds.bdl", SOURCE);
@@ -181,10 +174,7 @@ describe.skipIf(skipTorch).each(["base", "roberta-like", "albert-like", "student
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) {
         expect(Object.keys(torch[key]).sort(), key).toEqual(Object.keys(tfjs[key]).sort());
-        for (const [k, v] of Object.entries(tfjs[key] as Record<string, number>)) {
-          if (Math.abs(v) < 1e-6) expect(Math.abs(torch[key][k]), k).toBeLessThan(1e-6);
-          else expect(relative(torch[key][k], v), `${key} ${k}`).toBeLessThan(REL);
-        }
+        for (const [k, v] of Object.entries(tfjs[key] as Record<string, number>)) expectGradNormClose(torch[key][k], v, `${key} ${k}`, REL);
       }
     });
   },

@@ -9,33 +9,12 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkFile } from "../../src/compiler/semantics/check.js";
 import { runModel } from "../../src/app/run.js";
+import { expectGradNormClose, LOSS_REL, maxAbsDiff, OUTPUT_ABS, relative, type Nested } from "../helpers/parity.js";
 import { skipTorch } from "./torch-here.js";
 
 const GOLDENS = "test/fixtures/goldens";
-const OUTPUT_ABS = 1e-4;
-const LOSS_REL = 2e-4;
-const GRAD_NORM_REL = 1e-3;
 /** Between the two engines, both float32 on this CPU. */
 const ENGINE_REL = 1e-5;
-
-type Nested = number | Nested[];
-
-function maxAbsDiff(a: Nested, b: Nested): number {
-  if (typeof a === "number" || typeof b === "number") {
-    if (typeof a !== "number" || typeof b !== "number") throw new Error("shape mismatch");
-    return Math.abs(a - b);
-  }
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  return a.reduce<number>((m, x, i) => Math.max(m, maxAbsDiff(x, b[i]!)), 0);
-}
-
-const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-
-/** Relative, except for norms that are rounding noise around zero (the attention key bias's), compared absolutely. */
-function expectNormClose(ours: number, theirs: number, tolerance: number, name: string): void {
-  if (Math.abs(theirs) < 1e-6) expect(Math.abs(ours), name).toBeLessThan(1e-6);
-  else expect(relative(ours, theirs), name).toBeLessThan(tolerance);
-}
 
 const json = (path: string) => JSON.parse(readFileSync(path, "utf8"));
 
@@ -140,8 +119,8 @@ describe.skipIf(skipTorch).each(CASES)("$folder golden on the torch engine", (c)
       const ours = torch[key] as Record<string, number>;
       expect(Object.keys(ours).sort(), key).toEqual(Object.keys(golden[goldenKey]).sort());
       for (const [k, v] of Object.entries(golden[goldenKey] as Record<string, number>)) {
-        expectNormClose(ours[k]!, v, GRAD_NORM_REL, `${key} ${k}`);
-        expectNormClose(ours[k]!, tfjs[key][k], ENGINE_REL, `${key} ${k} (tfjs)`);
+        expectGradNormClose(ours[k]!, v, `${key} ${k}`);
+        expectGradNormClose(ours[k]!, tfjs[key][k], `${key} ${k} (tfjs)`, ENGINE_REL);
       }
     }
   });
